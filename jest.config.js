@@ -1,0 +1,10 @@
+/** Unit, infra and end-to-end tests on the local runtime. LocalStack tests live in jest.localstack.config.js. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/localstack/'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  setupFiles: ['<rootDir>/test/setup.ts'],
+  testTimeout: 60000,
+};

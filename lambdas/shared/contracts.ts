@@ -1,0 +1,279 @@
+/**
+ * The typed contracts that cross a boundary: the cycle plan the supervisor hands the
+ * state machine, the payload every agent receives, the result every agent returns, the
+ * outcome the state machine records for each agent, the risk verdict, and the items kept
+ * in DynamoDB. Each has a zod schema (validated at the boundary) and its inferred type.
+ *
+ * The state machine (`statemachines/cycle.asl.json`) moves these shapes between states;
+ * a field renamed here must be renamed there too (the e2e tests catch a mismatch).
+ *
+ * May be imported by: every Lambda, `local/`, `ops/`, `bench/`, `test/`.
+ */
+import { z } from 'zod';
+
+/** Circuit breaker states (resilience4j / Polly / opossum naming). */
+export const BREAKER_STATES = ['CLOSED', 'OPEN', 'HALF_OPEN'] as const;
+export type BreakerState = (typeof BREAKER_STATES)[number];
+
+/** Health per the seed rule (see `lambdas/shared/supervision/health.ts`). */
+export const HEALTH_STATES = ['HEALTHY', 'DEGRADED', 'UNHEALTHY'] as const;
+export type HealthStatus = (typeof HEALTH_STATES)[number];
+
+/** Risk verdicts. OK runs the cycle; REDUCE runs it in safe mode; HALT stops it and engages the kill switch. */
+export const RISK_VERDICTS = ['OK', 'REDUCE', 'HALT'] as const;
+export type RiskVerdict = (typeof RISK_VERDICTS)[number];
+
+/** Cycle mode: `safe` means agents may only reduce exposure (seed fallback mode). */
+export const MODES = ['normal', 'safe'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** Fault domains; mirrors `lib/config/schema.ts` (kept here so Lambdas do not import the CDK config module). */
+export const FAULT_DOMAIN_NAMES = ['data', 'strategy', 'critical'] as const;
+export type FaultDomainName = (typeof FAULT_DOMAIN_NAMES)[number];
+
+/** Agent parameter values (numbers may be tuned by the supervisor within ±20 %). */
+export const paramsSchema = z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]));
+export type AgentParams = z.infer<typeof paramsSchema>;
+
+/**
+ * Input of an execution of the cycle state machine.
+ * - Scheduler sends `{ source: 'schedule', scheduleName, scheduledTime }` (scheduledTime: `<aws.scheduler.scheduled-time>`, ISO 8601).
+ * - Operators (`npm run ops -- run-now`) send `{ source: 'operator', requestedBy }`.
+ */
+export const cycleTriggerSchema = z.object({
+  source: z.enum(['schedule', 'operator', 'local']).default('schedule'),
+  scheduleName: z.string().optional(),
+  scheduledTime: z.string().optional(),
+  requestedBy: z.string().optional(),
+});
+export type CycleTrigger = z.infer<typeof cycleTriggerSchema>;
+
+/** One agent's work in a phase, as the "Run agent" task receives it through the Map. */
+export const workItemSchema = z.object({
+  /** Agent name. */
+  agent: z.string(),
+  /** ARN of the agent's Lambda function (local ARNs in the local runtime). */
+  functionArn: z.string(),
+  /** Per-attempt timeout in seconds (Task `TimeoutSecondsPath`). */
+  timeoutSeconds: z.number().int().positive(),
+  faultDomain: z.enum(FAULT_DOMAIN_NAMES),
+  /** Parameters after any supervisor adjustment (within ±20 % of configured). */
+  params: paramsSchema,
+  /** Agents whose output this agent reads (from the cycles table, this cycle's outputs). */
+  dependsOn: z.array(z.string()),
+  /** True when this run is the single HALF_OPEN probe of the agent's breaker. */
+  probe: z.boolean(),
+});
+export type WorkItem = z.infer<typeof workItemSchema>;
+
+/**
+ * One phase: the agents of a topological level, split by fault domain so that each domain's
+ * Map carries its own static Retry policy. `concurrency` gives each domain's Map its
+ * `MaxConcurrencyPath` share of `maxWorkers` (each at least 1; 0 would mean unlimited in ASL).
+ */
+export const phaseSchema = z.object({
+  index: z.number().int().min(0),
+  data: z.array(workItemSchema),
+  strategy: z.array(workItemSchema),
+  critical: z.array(workItemSchema),
+  concurrency: z.object({ data: z.number().int().min(1), strategy: z.number().int().min(1), critical: z.number().int().min(1) }),
+});
+export type Phase = z.infer<typeof phaseSchema>;
+
+/** An agent not run this cycle, and why (breaker OPEN, dependency skipped, outside trading hours, disabled). */
+export const skippedAgentSchema = z.object({
+  agent: z.string(),
+  reason: z.string(),
+  breaker: z.enum(BREAKER_STATES),
+});
+export type SkippedAgent = z.infer<typeof skippedAgentSchema>;
+
+/** A parameter change made by the supervisor (recorded in the plan and the cycle report). */
+export const paramChangeSchema = z.object({
+  agent: z.string(),
+  param: z.string(),
+  configured: z.number(),
+  from: z.number(),
+  to: z.number(),
+  reason: z.string(),
+});
+export type ParamChange = z.infer<typeof paramChangeSchema>;
+
+/** Output of "Plan cycle" (supervisor, action `plan`). */
+export const cyclePlanSchema = z.object({
+  /** Equals the execution name, so one schedule slot maps to one cycle id. */
+  cycleId: z.string(),
+  /** 1-based sequence number of the cycle; the market-data feed shows bar `startBar + cycleSeq - 1`. */
+  cycleSeq: z.number().int().min(1),
+  /** ISO 8601 time the plan was made. */
+  plannedAt: z.string(),
+  halted: z.boolean(),
+  /** Why the system is halted (from the control item), when `halted`. */
+  haltReason: z.string().optional(),
+  mode: z.enum(MODES),
+  /** Timeout of one "Assess risk" attempt in seconds (`TimeoutSecondsPath`). */
+  riskTimeoutSeconds: z.number().int().positive(),
+  phases: z.array(phaseSchema),
+  skipped: z.array(skippedAgentSchema),
+  adjustments: z.array(paramChangeSchema),
+});
+export type CyclePlan = z.infer<typeof cyclePlanSchema>;
+
+/** Payload of every agent invocation (built by the state machine's "Run ... agent" task). */
+export const agentInputSchema = z.object({
+  cycleId: z.string(),
+  cycleSeq: z.number().int().min(1),
+  agent: z.string(),
+  mode: z.enum(MODES),
+  riskVerdict: z.enum(RISK_VERDICTS),
+  params: paramsSchema,
+  dependsOn: z.array(z.string()),
+  timeoutSeconds: z.number().int().positive(),
+  /** Retry number of this attempt (0 = first attempt), from `$$.State.RetryCount`. */
+  attempt: z.number().int().min(0).default(0),
+  probe: z.boolean().default(false),
+});
+export type AgentInput = z.infer<typeof agentInputSchema>;
+
+/**
+ * What an agent returns. Failure is signalled by throwing (so Retry and Catch apply);
+ * a result is either SUCCEEDED or SKIPPED (e.g. a dependency produced nothing this cycle).
+ */
+export const agentResultSchema = z.object({
+  agent: z.string(),
+  cycleId: z.string(),
+  status: z.enum(['SUCCEEDED', 'SKIPPED']),
+  /** One line for the dashboard. */
+  summary: z.string().max(500),
+  /** Numeric metrics (units in the name: `ordersPlaced`, `exposureUsd`). */
+  metrics: z.record(z.string(), z.number()),
+  /** Reason when SKIPPED. */
+  reason: z.string().optional(),
+  /** Wall time of the handler in ms. */
+  durationMs: z.number().min(0),
+  /** Echo of the input's `attempt`. */
+  attempt: z.number().int().min(0),
+});
+export type AgentResult = z.infer<typeof agentResultSchema>;
+
+/**
+ * What the state machine records for one agent in one phase's Map, in the order of the
+ * phase's items: `{ ok: true, result }` on success (result not yet validated: the supervisor
+ * validates it), `{ ok: false, error, cause }` from the Catch.
+ */
+export const rawOutcomeSchema = z.union([
+  z.object({ ok: z.literal(true), result: z.unknown() }),
+  z.object({ ok: z.literal(false), error: z.string(), cause: z.string().optional() }),
+]);
+export type RawOutcome = z.infer<typeof rawOutcomeSchema>;
+
+/** One limit the risk engine compared: `value` against `limit`, `headroom` = limit - value (negative when breached). */
+export const limitCheckSchema = z.object({
+  name: z.string(),
+  value: z.number(),
+  limit: z.number(),
+  headroom: z.number(),
+  unit: z.enum(['USD', 'fraction', 'count', 'bars']),
+  status: z.enum(['PASS', 'REDUCE', 'BREACH']),
+});
+export type LimitCheck = z.infer<typeof limitCheckSchema>;
+
+/** Output of "Assess risk". Any error, timeout or malformed output is treated as HALT by the state machine. */
+export const riskAssessmentSchema = z.object({
+  cycleId: z.string(),
+  verdict: z.enum(RISK_VERDICTS),
+  /** Human-readable reasons, one per failing or reducing limit, or the data problem. */
+  reasons: z.array(z.string()),
+  checks: z.array(limitCheckSchema),
+  /** Portfolio figures used, USD unless named `...Fraction`. */
+  metrics: z.record(z.string(), z.number()),
+  /** Timestamp of the bar assessed. */
+  asOf: z.string(),
+});
+export type RiskAssessment = z.infer<typeof riskAssessmentSchema>;
+
+/** Final outcome of one agent in one cycle, as recorded in the cycle report. */
+export const agentOutcomeSchema = z.object({
+  name: z.string(),
+  outcome: z.enum(['SUCCEEDED', 'FAILED', 'SKIPPED']),
+  durationMs: z.number().min(0),
+  attempts: z.number().int().min(0),
+  /** Breaker state after this cycle's transition. */
+  breaker: z.enum(BREAKER_STATES),
+  /** Breaker transition this cycle caused, e.g. `CLOSED->OPEN`, if any. */
+  breakerTransition: z.string().optional(),
+  health: z.enum(HEALTH_STATES).optional(),
+  reason: z.string().optional(),
+  summary: z.string().optional(),
+  metrics: z.record(z.string(), z.number()).optional(),
+  phase: z.number().int().min(0).optional(),
+  probe: z.boolean().optional(),
+});
+export type AgentOutcome = z.infer<typeof agentOutcomeSchema>;
+
+/** Output of "Record outcomes" (supervisor, action `record`). */
+export const recordResultSchema = z.object({
+  cycleId: z.string(),
+  escalate: z.boolean(),
+  /** Always present ('' when not escalating): the state machine reads it with a JSONPath, and a missing path is a States.Runtime error that no Catch handles. */
+  escalationReason: z.string(),
+  outcomes: z.array(agentOutcomeSchema),
+});
+export type RecordResult = z.infer<typeof recordResultSchema>;
+
+/** Agent state item (AgentState table, pk `agent`). Every write is conditional on `version`. */
+export const agentStateItemSchema = z.object({
+  agent: z.string(),
+  executions: z.number().int().min(0),
+  successes: z.number().int().min(0),
+  failures: z.number().int().min(0),
+  skips: z.number().int().min(0),
+  consecutiveFailures: z.number().int().min(0),
+  /** Consecutive cycles this agent has been UNHEALTHY (seed alert at 3). */
+  unhealthyCycles: z.number().int().min(0),
+  /** Retries used in total (attempts - 1 summed). */
+  retries: z.number().int().min(0),
+  avgDurationMs: z.number().min(0),
+  lastDurationMs: z.number().min(0),
+  lastOutcome: z.enum(['SUCCEEDED', 'FAILED', 'SKIPPED']).optional(),
+  lastRunAt: z.string().optional(),
+  lastCycleId: z.string().optional(),
+  /** Last M outcomes, newest last, `S` or `F` (breaker failure-rate window). */
+  window: z.string(),
+  health: z.enum(HEALTH_STATES),
+  breaker: z.enum(BREAKER_STATES),
+  openedAt: z.string().optional(),
+  openUntil: z.string().optional(),
+  /** Consecutive trips without a successful probe (drives the exponential OPEN wait). */
+  tripCount: z.number().int().min(0),
+  /** Cycle id that holds the HALF_OPEN probe, so two overlapping cycles never both probe. */
+  probeCycleId: z.string().optional(),
+  version: z.number().int().min(0),
+});
+export type AgentStateItem = z.infer<typeof agentStateItemSchema>;
+
+/** One audit entry of the system control item. */
+export const auditEntrySchema = z.object({
+  at: z.string(),
+  action: z.enum(['HALT', 'RESUME', 'SAFE_MODE_ON', 'SAFE_MODE_OFF']),
+  actor: z.string(),
+  reason: z.string(),
+  /** False when the action changed nothing (e.g. a second halt). */
+  changed: z.boolean(),
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+/** System control item (Control table, pk `control`). Halt flag, mode and the append-only audit trail. */
+export const controlItemSchema = z.object({
+  pk: z.literal('control'),
+  halted: z.boolean(),
+  mode: z.enum(MODES),
+  reason: z.string().optional(),
+  actor: z.string().optional(),
+  at: z.string().optional(),
+  /** Monotonic cycle counter; "Plan cycle" increments it (conditional write) to number cycles. */
+  cycleSeq: z.number().int().min(0),
+  version: z.number().int().min(0),
+  audit: z.array(auditEntrySchema),
+});
+export type ControlItem = z.infer<typeof controlItemSchema>;

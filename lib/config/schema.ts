@@ -1,0 +1,334 @@
+/**
+ * The orchestrator's configuration: one typed, validated object that the CDK app,
+ * the Lambdas (through environment variables) and the local runtime all read.
+ *
+ * Defaults are the seed's: risk first with 3 retries and backoff rate 2.0, 4 parallel
+ * workers, a 300 s timeout per agent, a 15-minute cycle, agents `trading`,
+ * `strategy`, `copybot` and `sentiment` behind the `risk` gate.
+ *
+ * May be imported by: `bin/`, `lib/`, `local/`, `ops/`, `bench/`, `test/`. Lambdas do
+ * not import this module (they receive the resolved values as environment variables
+ * or in the cycle plan) so that the zod schema is not bundled twice.
+ */
+import { z } from 'zod';
+
+/** Names are DNS-ish identifiers: they become parts of Lambda names, metric dimensions and item keys. */
+const NAME = /^[a-z][a-z0-9-]{0,39}$/;
+
+/**
+ * Fault domains of the seed spec. Each maps to one retry policy in the state machine.
+ * - `data`: retried on every error except a timeout (the timeout is the agent's time budget), up to `faultDomains.data.maxRetries` (default 10).
+ * - `strategy`: retried up to `faultDomains.strategy.maxRetries` (default 5).
+ * - `critical`: fail-stop, never retried; a failure escalates to the Master, which halts the system.
+ */
+export const FAULT_DOMAINS = ['data', 'strategy', 'critical'] as const;
+/** One of {@link FAULT_DOMAINS}. */
+export type FaultDomain = (typeof FAULT_DOMAINS)[number];
+
+/** Numeric agent parameters only: the supervisor may scale them within ±20 % (seed autonomy boundary). Strings and booleans are passed through unchanged. */
+const paramValue = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]);
+
+/** A trading-hours window evaluated by the supervisor at planning time. Outside it the agent is SKIPPED with the reason. */
+export const tradingHoursSchema = z
+  .object({
+    /** IANA timezone, e.g. `America/New_York`. */
+    timezone: z.string().refine(isValidTimeZone, { message: 'must be an IANA timezone such as America/New_York' }),
+    /** Local opening time `HH:MM` (24 h), inclusive. */
+    start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)'),
+    /** Local closing time `HH:MM` (24 h), exclusive. */
+    end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)'),
+    /** ISO weekdays the window applies to (1 = Monday .. 7 = Sunday). Default Monday to Friday. */
+    weekdays: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+  })
+  .strict();
+
+/** One registered agent. */
+export const agentSchema = z
+  .object({
+    /** Unique agent name (`^[a-z][a-z0-9-]{0,39}$`); `risk` is reserved for the risk gate. */
+    name: z.string().regex(NAME, 'must match ^[a-z][a-z0-9-]{0,39}$'),
+    /** Disabled agents are not deployed as part of the fan-out and never run. Default true. */
+    enabled: z.boolean().default(true),
+    /** Schedule group: each group gets its own EventBridge Scheduler schedule. Default `default`. */
+    group: z.string().regex(NAME, 'must match ^[a-z][a-z0-9-]{0,39}$').default('default'),
+    /** Names of agents whose output this agent reads. Determines the phases (topological levels). Default none. */
+    dependsOn: z.array(z.string()).default([]),
+    /** Fault domain, one of `data | strategy | critical`. Default `strategy`. */
+    faultDomain: z.enum(FAULT_DOMAINS).default('strategy'),
+    /** Per-agent timeout in seconds (seed: 300). Lambda's own limit is 900 s (AWS Lambda quota). */
+    timeoutSeconds: z.number().int().positive().max(900).default(300),
+    /** Lambda memory in MB. Default 256. */
+    memoryMb: z.number().int().min(128).max(10240).default(256),
+    /** Optional trading-hours condition, evaluated at planning time. */
+    tradingHours: tradingHoursSchema.optional(),
+    /**
+     * Handler module for this agent, relative to the repo root, e.g. `lambdas/agents/trading/handler.ts`.
+     * Default `lambdas/agents/<name>/handler.ts`.
+     */
+    entry: z.string().optional(),
+    /** Parameters handed to the agent in every cycle. Numeric ones may be tuned by the supervisor within ±20 %. */
+    params: z.record(z.string(), paramValue).default({}),
+  })
+  .strict();
+
+/** Retry policy of one fault domain (see {@link FAULT_DOMAINS}). */
+const retryPolicySchema = z
+  .object({
+    /** Retries after the first attempt. 0 means fail-stop. */
+    maxRetries: z.number().int().min(0).max(50),
+    /** First retry interval in seconds. */
+    intervalSeconds: z.number().int().min(1).max(300).default(1),
+    /** Multiplier of the interval per retry (seed: 2.0). Step Functions allows 1.0 .. 1000 (ASL spec, BackoffRate >= 1.0). */
+    backoffRate: z.number().min(1).max(1000).default(2),
+  })
+  .strict();
+
+/** The whole configuration. */
+export const orchestratorConfigSchema = z
+  .object({
+    /** Stack name and prefix of physical names. Default `AgentFleet`. */
+    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,100}$/, 'must be a valid CloudFormation stack name').default('AgentFleet'),
+    cycle: z
+      .object({
+        /** Minutes between cycles (seed: 15). EventBridge Scheduler's finest rate is 1 minute. */
+        cadenceMinutes: z.number().int().min(1).max(1440).default(15),
+        /** IANA timezone of the schedules. Default `UTC`. */
+        timezone: z.string().refine(isValidTimeZone, { message: 'must be an IANA timezone such as America/New_York' }).default('UTC'),
+        /** Agents run at most this many at once in a phase (seed: 4). Inline Map runs at most 40 iterations concurrently (AWS quota). */
+        maxWorkers: z.number().int().min(1).max(40).default(4),
+        /** Days a cycle report is kept before DynamoDB TTL removes it. Default 30. */
+        reportRetentionDays: z.number().int().min(1).max(3650).default(30),
+      })
+      .strict()
+      .prefault({}),
+    risk: z
+      .object({
+        /** Retries of "Assess risk" after the first attempt (seed: 3). */
+        maxRetries: z.number().int().min(0).max(10).default(3),
+        /** Backoff rate between risk retries (seed: 2.0). */
+        backoffRate: z.number().min(1).max(1000).default(2),
+        /** First risk retry interval in seconds. Default 2. */
+        intervalSeconds: z.number().int().min(1).max(60).default(2),
+        /** Timeout of one risk attempt in seconds. Default 60. */
+        timeoutSeconds: z.number().int().positive().max(900).default(60),
+        /** Risk limits, in USD or fractions (0.05 = 5 %). See `lambdas/shared/trading/limits.ts`. */
+        limits: z
+          .object({
+            /** Maximum notional of one order, USD. Default 25,000. */
+            maxOrderNotionalUsd: z.number().positive().default(25_000),
+            /** Maximum absolute position value per symbol, USD. Default 50,000. */
+            maxPositionUsd: z.number().positive().default(50_000),
+            /** Maximum gross exposure (sum of absolute position values), USD. Default 200,000. */
+            maxGrossExposureUsd: z.number().positive().default(200_000),
+            /** Maximum loss of the day as a fraction of start-of-day equity; beyond it risk says HALT. Default 0.03. */
+            maxDailyLossFraction: z.number().positive().max(1).default(0.03),
+            /** Maximum drawdown from the equity peak as a fraction; beyond it risk says HALT. Default 0.10. */
+            maxDrawdownFraction: z.number().positive().max(1).default(0.1),
+            /** Minimum cash balance, USD. Default 10,000. */
+            minCashUsd: z.number().min(0).default(10_000),
+            /** Orders one agent may place in one cycle. Default 10. */
+            maxOrdersPerAgentPerCycle: z.number().int().positive().default(10),
+            /** Orders all agents together may place in one cycle. Default 30. */
+            maxOrdersPerCycle: z.number().int().positive().default(30),
+            /** Price collar: a limit price may differ from the last price by at most this fraction. Default 0.05. */
+            priceCollarFraction: z.number().positive().max(1).default(0.05),
+            /** Historical VaR above this fraction of equity says REDUCE. Default 0.02. */
+            maxVarFraction: z.number().positive().max(1).default(0.02),
+            /** Largest single-symbol share of gross exposure above which risk says REDUCE. Default 0.5. */
+            maxConcentrationFraction: z.number().positive().max(1).default(0.5),
+            /** Share of a HALT limit at which risk already says REDUCE. Default 0.8. */
+            reduceAtFraction: z.number().positive().max(1).default(0.8),
+          })
+          .strict()
+          .prefault({}),
+        /** Historical VaR / CVaR window in bars. Default 250. */
+        varWindow: z.number().int().min(20).max(5000).default(250),
+        /** VaR / CVaR confidence level as a fraction. Default 0.95. */
+        varConfidence: z.number().gt(0.5).lt(1).default(0.95),
+      })
+      .strict()
+      .prefault({}),
+    breaker: z
+      .object({
+        /** Consecutive failures that open the breaker (seed: 5). */
+        failureThreshold: z.number().int().min(1).max(100).default(5),
+        /** Runs in the sliding window for the failure-rate rule (M). Default 10. */
+        windowSize: z.number().int().min(2).max(100).default(10),
+        /** Failure rate over the last M runs that opens the breaker, as a fraction. Default 0.5. */
+        failureRateThreshold: z.number().gt(0).max(1).default(0.5),
+        /** Minimum runs in the window before the failure-rate rule applies. Default 10. */
+        minimumRuns: z.number().int().min(1).max(100).default(10),
+        /** OPEN wait after the first trip, seconds. Default 900 (one seed cycle). */
+        openSeconds: z.number().int().min(1).default(900),
+        /** Growth of the OPEN wait per consecutive trip. Default 2. */
+        backoffMultiplier: z.number().min(1).max(10).default(2),
+        /** Cap of the OPEN wait, seconds. Default 14,400 (4 h). */
+        maxOpenSeconds: z.number().int().min(1).default(14_400),
+      })
+      .strict()
+      .prefault({}),
+    supervisor: z
+      .object({
+        /** Escalate to the Master when at least this fraction of enabled agents have OPEN breakers (default 0.5). */
+        maxOpenBreakerFraction: z.number().gt(0).max(1).default(0.5),
+        /** Maximum relative change the supervisor may make to a numeric parameter (seed autonomy boundary: 0.2 = ±20 %). */
+        maxParamAdjustFraction: z.number().min(0).max(0.2).default(0.2),
+      })
+      .strict()
+      .prefault({}),
+    faultDomains: z
+      .object({
+        data: retryPolicySchema.prefault({ maxRetries: 10 }),
+        strategy: retryPolicySchema.prefault({ maxRetries: 5 }),
+        critical: retryPolicySchema.prefault({ maxRetries: 0 }),
+      })
+      .strict()
+      .prefault({}),
+    portfolio: z
+      .object({
+        /** Paper account's starting cash, USD. Default 1,000,000. */
+        startingCashUsd: z.number().positive().default(1_000_000),
+        /** Symbols the agents may trade; empty means every column of the market data. */
+        universe: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
+    marketData: z
+      .object({
+        /** Wide CSV (first column a timestamp, one column per symbol), relative to the repo root. */
+        file: z.string().min(1).default('data/market/dowjones30-daily.csv'),
+        /** Bar the first cycle sees (0-based). Later cycles advance one bar each. Default 260 (leaves a VaR window of history). */
+        startBar: z.number().int().min(0).default(260),
+        /** Bars a price may lag before it is stale and risk says HALT. Default 0 (the current bar must be present). */
+        maxStaleBars: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .prefault({}),
+    alerts: z
+      .object({
+        /** Optional e-mail address subscribed to the operators' SNS topic. */
+        email: z.email().optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** Keep tables when the stack is deleted (default true). Set false for throwaway stacks. */
+    retainData: z.boolean().default(true),
+    agents: z.array(agentSchema).min(1, 'at least one agent is required'),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.agents.forEach((agent, i) => {
+      if (agent.name === 'risk') {
+        ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: '"risk" is reserved for the risk gate' });
+      }
+      const first = seen.get(agent.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: `duplicate agent "${agent.name}" (also agents[${first}])` });
+      } else {
+        seen.set(agent.name, i);
+      }
+    });
+    cfg.agents.forEach((agent, i) => {
+      agent.dependsOn.forEach((dep, j) => {
+        if (!seen.has(dep)) {
+          ctx.addIssue({ code: 'custom', path: ['agents', i, 'dependsOn', j], message: `unknown agent "${dep}"` });
+        } else if (dep === agent.name) {
+          ctx.addIssue({ code: 'custom', path: ['agents', i, 'dependsOn', j], message: 'an agent cannot depend on itself' });
+        } else {
+          const target = cfg.agents[seen.get(dep)!];
+          if (agent.enabled && !target.enabled) {
+            ctx.addIssue({ code: 'custom', path: ['agents', i, 'dependsOn', j], message: `depends on disabled agent "${dep}"` });
+          }
+        }
+      });
+    });
+    const cycle = findDependencyCycle(cfg.agents.map((a) => ({ name: a.name, dependsOn: a.dependsOn })));
+    if (cycle) {
+      const i = cfg.agents.findIndex((a) => a.name === cycle[0]);
+      ctx.addIssue({ code: 'custom', path: ['agents', i, 'dependsOn'], message: `dependency cycle: ${cycle.join(' -> ')}` });
+    }
+    if (cfg.breaker.maxOpenSeconds < cfg.breaker.openSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['breaker', 'maxOpenSeconds'], message: 'must be at least breaker.openSeconds' });
+    }
+    if (!cfg.agents.some((a) => a.enabled)) {
+      ctx.addIssue({ code: 'custom', path: ['agents'], message: 'at least one agent must be enabled' });
+    }
+  });
+
+/** The configuration as written by a user (defaults optional). */
+export type OrchestratorConfigInput = z.input<typeof orchestratorConfigSchema>;
+/** The configuration after validation, with every default filled in. */
+export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema>;
+/** One agent after validation. */
+export type AgentConfig = z.output<typeof agentSchema>;
+
+/**
+ * Raised by {@link validateConfig}. `issues` lists each problem with its field path
+ * (e.g. `agents[2].timeoutSeconds`); the message lists them all, one a line.
+ */
+export class ConfigError extends Error {
+  constructor(public readonly issues: ReadonlyArray<{ path: string; message: string }>) {
+    super(`Invalid orchestrator config:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates a raw configuration and fills in defaults.
+ *
+ * @param raw - the user's configuration object (see {@link OrchestratorConfigInput}).
+ * @returns the validated configuration with defaults applied.
+ * @throws {ConfigError} when any field is invalid; the message names every field path
+ *   (`agents[0].faultDomain: ...`) so `cdk synth` fails with it.
+ */
+export function validateConfig(raw: unknown): OrchestratorConfig {
+  const parsed = orchestratorConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })));
+  }
+  return parsed.data;
+}
+
+/** Formats a zod path as `agents[2].dependsOn[0]`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+}
+
+/**
+ * Finds one dependency cycle among agents, if any.
+ * @returns the names along the cycle, first name repeated at the end (`a -> b -> a`), or undefined.
+ */
+export function findDependencyCycle(agents: ReadonlyArray<{ name: string; dependsOn: readonly string[] }>): string[] | undefined {
+  const deps = new Map(agents.map((a) => [a.name, a.dependsOn]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === 'done') return undefined;
+    if (state.get(name) === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const dep of deps.get(name) ?? []) {
+      if (!deps.has(dep)) continue;
+      const found = visit(dep);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const a of agents) {
+    const found = visit(a.name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
