@@ -32,6 +32,8 @@ export const ENV = {
   eventBusName: 'EVENT_BUS_NAME',
   /** Retention of cycle reports in days (TTL). */
   reportRetentionDays: 'REPORT_RETENTION_DAYS',
+  /** JSON map alarm name -> `halt | safe-mode | notify`: what the Master does when that alarm goes to ALARM. */
+  alarmPolicy: 'ALARM_POLICY',
   /** Metrics namespace (Powertools `POWERTOOLS_METRICS_NAMESPACE` is set to the same value). */
   metricsNamespace: 'METRICS_NAMESPACE',
 } as const;

@@ -1,0 +1,103 @@
+/**
+ * Settings the Lambdas receive as JSON environment variables, validated at cold start.
+ * Built from the validated config by `lib/config/lambda-settings.ts` (CDK and the local
+ * runtime both call it), so the handlers never import the CDK config module.
+ *
+ * May be imported by: every Lambda, `lib/`, `local/`, `test/`.
+ */
+import { z } from 'zod';
+import { FAULT_DOMAIN_NAMES, paramsSchema } from './contracts';
+import { requireEnv } from './env';
+
+/** One agent as the supervisor sees it. */
+export const registeredAgentSchema = z.object({
+  name: z.string(),
+  /** ARN of the agent's function (a local ARN in the local runtime). */
+  functionArn: z.string(),
+  enabled: z.boolean(),
+  group: z.string(),
+  dependsOn: z.array(z.string()),
+  faultDomain: z.enum(FAULT_DOMAIN_NAMES),
+  /** Per-attempt timeout, seconds. */
+  timeoutSeconds: z.number().int().positive(),
+  tradingHours: z
+    .object({ timezone: z.string(), start: z.string(), end: z.string(), weekdays: z.array(z.number().int()) })
+    .optional(),
+  params: paramsSchema,
+});
+export type RegisteredAgent = z.infer<typeof registeredAgentSchema>;
+
+/** `SUPERVISOR_SETTINGS`: everything "Plan cycle" and "Record outcomes" need. */
+export const supervisorSettingsSchema = z.object({
+  agents: z.array(registeredAgentSchema),
+  /** Agents at once per phase (seed: 4). */
+  maxWorkers: z.number().int().min(1),
+  /** Minutes between cycles. */
+  cadenceMinutes: z.number().int().min(1),
+  /** Timeout of one "Assess risk" attempt, seconds. */
+  riskTimeoutSeconds: z.number().int().positive(),
+  /** Days a cycle report is kept (TTL). */
+  reportRetentionDays: z.number().int().min(1),
+  breaker: z.object({
+    failureThreshold: z.number().int().min(1),
+    windowSize: z.number().int().min(2),
+    failureRateThreshold: z.number(),
+    minimumRuns: z.number().int().min(1),
+    openSeconds: z.number().int().min(1),
+    backoffMultiplier: z.number().min(1),
+    maxOpenSeconds: z.number().int().min(1),
+  }),
+  /** Fault domain retry counts (retries after the first attempt), to derive attempts of a failed agent. */
+  maxRetries: z.object({ data: z.number().int().min(0), strategy: z.number().int().min(0), critical: z.number().int().min(0) }),
+  maxOpenBreakerFraction: z.number(),
+  maxParamAdjustFraction: z.number().min(0).max(0.2),
+});
+export type SupervisorSettings = z.infer<typeof supervisorSettingsSchema>;
+
+/** `TRADING_SETTINGS`: risk limits, paper account and market-data replay settings. */
+export const tradingSettingsSchema = z.object({
+  startingCashUsd: z.number().positive(),
+  /** Symbols to trade; empty = every column of the market data. */
+  universe: z.array(z.string()),
+  limits: z.object({
+    maxOrderNotionalUsd: z.number().positive(),
+    maxPositionUsd: z.number().positive(),
+    maxGrossExposureUsd: z.number().positive(),
+    maxDailyLossFraction: z.number().positive(),
+    maxDrawdownFraction: z.number().positive(),
+    minCashUsd: z.number().min(0),
+    maxOrdersPerAgentPerCycle: z.number().int().positive(),
+    maxOrdersPerCycle: z.number().int().positive(),
+    priceCollarFraction: z.number().positive(),
+    maxVarFraction: z.number().positive(),
+    maxConcentrationFraction: z.number().positive(),
+    reduceAtFraction: z.number().positive(),
+  }),
+  varWindow: z.number().int().min(2),
+  varConfidence: z.number().gt(0).lt(1),
+  /** Bar the first cycle sees (0-based); cycle N sees bar startBar + N - 1. */
+  startBar: z.number().int().min(0),
+  maxStaleBars: z.number().int().min(0),
+});
+export type TradingSettings = z.infer<typeof tradingSettingsSchema>;
+export type RiskLimits = TradingSettings['limits'];
+
+/**
+ * Reads and validates a JSON settings environment variable.
+ * @throws {Error} naming the variable and the first invalid field when it is missing, not JSON, or invalid.
+ */
+export function readSettings<T>(envName: string, schema: z.ZodType<T>): T {
+  const raw = requireEnv(envName);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`${envName} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${envName} is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
