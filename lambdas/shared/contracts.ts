@@ -43,6 +43,8 @@ export type AgentParams = z.infer<typeof paramsSchema>;
 export const cycleTriggerSchema = z.object({
   source: z.enum(['schedule', 'operator', 'local']).default('schedule'),
   scheduleName: z.string().optional(),
+  /** Agent group the schedule runs (one schedule per group); absent = every group. */
+  group: z.string().optional(),
   scheduledTime: z.string().optional(),
   requestedBy: z.string().optional(),
 });
