@@ -250,6 +250,10 @@ export const agentStateItemSchema = z.object({
   tripCount: z.number().int().min(0),
   /** Cycle id that holds the HALF_OPEN probe, so two overlapping cycles never both probe. */
   probeCycleId: z.string().optional(),
+  /** ISO time the probe was claimed (a claim older than the probe lease may be taken over; see `lambdas/shared/supervision/breaker.ts`). */
+  probeClaimedAt: z.string().optional(),
+  /** Cycle ids whose outcome is already applied, newest last (bounded), so a retried "Record outcomes" never double counts even when cycles overlap. */
+  recentCycleIds: z.array(z.string()).optional(),
   version: z.number().int().min(0),
 });
 export type AgentStateItem = z.infer<typeof agentStateItemSchema>;

@@ -1,4 +1,82 @@
-/** Placeholder so the app synthesizes while the real handler is written. */
-export const handler = async (): Promise<never> => {
-  throw new Error('Not implemented yet');
+/**
+ * The supervisor Lambda (the seeds' Deputy), behind two states of the cycle:
+ * - `{ action: 'plan', executionName, executionStartTime, trigger }` -> CyclePlan ("Plan cycle");
+ * - `{ action: 'record', plan, risk, phaseResults }` -> RecordResult ("Record outcomes").
+ *
+ * Environment: AGENT_STATE_TABLE, CONTROL_TABLE, CYCLES_TABLE, SUPERVISOR_SETTINGS (JSON, see
+ * `lambdas/shared/settings.ts`). Clients, logger and metrics are created once per container;
+ * settings are read and validated once, at the first invocation.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { CyclePlan, RecordResult } from '../shared/contracts';
+import { ENV, METRICS_NAMESPACE, requireEnv } from '../shared/env';
+import { SERVICE_NAME } from '../shared/metrics-catalog';
+import { readSettings, supervisorSettingsSchema, type SupervisorSettings } from '../shared/settings';
+import { AgentStateStore } from '../shared/supervision/agent-state-store';
+import { planCycle, planPayloadSchema } from './plan';
+import { recordOutcomes, recordPayloadSchema } from './record';
+
+const logger = new Logger({ serviceName: SERVICE_NAME });
+const metrics = new Metrics({ serviceName: SERVICE_NAME, namespace: METRICS_NAMESPACE });
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+
+/** Thrown for a payload that is not a valid plan or record request (not retried usefully). */
+export class InvalidSupervisorPayloadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidSupervisorPayload';
+  }
+}
+
+let deps: { settings: SupervisorSettings; store: AgentStateStore; cyclesTable: string } | undefined;
+function load() {
+  deps ??= {
+    settings: readSettings(ENV.supervisorSettings, supervisorSettingsSchema),
+    store: new AgentStateStore(doc, { agentState: requireEnv(ENV.agentStateTable), control: requireEnv(ENV.controlTable) }),
+    cyclesTable: requireEnv(ENV.cyclesTable),
+  };
+  return deps;
+}
+
+function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, event: unknown, what: string): T {
+  const r = schema.safeParse(event);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new InvalidSupervisorPayloadError(`Invalid ${what} payload at ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+  }
+  return r.data;
+}
+
+/**
+ * Lambda entry point.
+ * @throws {InvalidSupervisorPayloadError} (`name` InvalidSupervisorPayload) for an unknown action or invalid payload.
+ * @throws {Error} when settings or environment are missing/invalid, or DynamoDB fails.
+ */
+export const handler = async (event: unknown): Promise<CyclePlan | RecordResult> => {
+  const action = (event as { action?: unknown } | null)?.action;
+  if (action === 'plan') {
+    const payload = parse(planPayloadSchema, event, 'plan');
+    logger.appendKeys({ cycleId: payload.executionName });
+    const plan = await planCycle(payload, load());
+    logger.info('Cycle planned', {
+      cycleSeq: plan.cycleSeq,
+      halted: plan.halted,
+      phases: plan.phases.length,
+      skipped: plan.skipped,
+      adjustments: plan.adjustments.length,
+    });
+    return plan;
+  }
+  if (action === 'record') {
+    const payload = parse(recordPayloadSchema, event, 'record');
+    logger.appendKeys({ cycleId: payload.plan.cycleId });
+    const d = load();
+    const result = await recordOutcomes(payload, { ...d, doc, metrics });
+    logger.info('Cycle recorded', { escalate: result.escalate, escalationReason: result.escalationReason, outcomes: result.outcomes.length });
+    return result;
+  }
+  throw new InvalidSupervisorPayloadError(`Unknown supervisor action ${JSON.stringify(action)}: expected "plan" or "record"`);
 };

@@ -1,0 +1,189 @@
+/**
+ * DynamoDB access of the supervisor: the consistent batch read of "Plan cycle", the cycle
+ * counter, the probe claim, and the version-conditional agent-state updates of "Record outcomes".
+ *
+ * Every write is a single-item conditional write (no transactions: dynalite has none, and none is
+ * needed). An update that loses a race (ConditionalCheckFailed) re-reads the item and recomputes
+ * from the fresh state, with bounded retries and full-jitter backoff; it never writes blind.
+ *
+ * May be imported by: the supervisor, `local/`, `ops/`, `test/`.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { agentStateItemSchema, type AgentStateItem, type ControlItem } from '../contracts';
+import { CONTROL_KEY, parseControlItem } from '../control-read';
+import { freshAgentState } from './agent-state';
+
+/** Table names the store uses. */
+export interface StoreTables {
+  /** AgentState table (pk `agent`). */
+  readonly agentState: string;
+  /** Control table (pk `pk`, item `control`). */
+  readonly control: string;
+}
+
+/** Retry policy of conditional updates. */
+export interface ConflictRetry {
+  /** Attempts in total before giving up. Default 30 (one item rarely sees more than a few writers; the tests fire 50). */
+  readonly maxAttempts: number;
+  /** Base of the exponential backoff, ms. Default 5. */
+  readonly baseDelayMs: number;
+  /** Cap of one backoff, ms. Default 200. */
+  readonly maxDelayMs: number;
+}
+
+/** Defaults of {@link ConflictRetry}. */
+export const DEFAULT_CONFLICT_RETRY: ConflictRetry = { maxAttempts: 30, baseDelayMs: 5, maxDelayMs: 200 };
+
+/** Thrown when a conditional update kept losing races; `name` is what a Step Functions Retry matches. */
+export class AgentStateConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AgentStateConflict';
+  }
+}
+
+/** BatchGetItem accepts at most 100 keys per call (AWS limit); the control item takes one. */
+export const MAX_AGENTS_PER_BATCH = 99;
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Parses an agent state item read from DynamoDB.
+ * @throws {Error} `Agent state item <agent> is malformed at <path>: <problem>`.
+ */
+export function parseAgentState(agent: string, raw: Record<string, unknown> | undefined): AgentStateItem {
+  if (!raw) return freshAgentState(agent);
+  const parsed = agentStateItemSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`Agent state item ${agent} is malformed at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** The supervisor's DynamoDB access. */
+export class AgentStateStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tables: StoreTables,
+    private readonly retry: ConflictRetry = DEFAULT_CONFLICT_RETRY,
+  ) {}
+
+  /**
+   * One strongly consistent BatchGetItem of the control item and the named agents' state items
+   * (unprocessed keys are re-requested). A missing agent item is a fresh CLOSED state.
+   * @throws {Error} when more than {@link MAX_AGENTS_PER_BATCH} agents are named, or an item is malformed.
+   */
+  async readControlAndAgents(agents: readonly string[]): Promise<{ control: ControlItem; states: Map<string, AgentStateItem> }> {
+    if (agents.length > MAX_AGENTS_PER_BATCH) {
+      throw new Error(`Cannot read ${agents.length} agents in one BatchGetItem (at most ${MAX_AGENTS_PER_BATCH} plus the control item)`);
+    }
+    const found: Record<string, Record<string, unknown>[]> = { [this.tables.control]: [], [this.tables.agentState]: [] };
+    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
+      [this.tables.control]: { Keys: [CONTROL_KEY], ConsistentRead: true },
+      ...(agents.length > 0 ? { [this.tables.agentState]: { Keys: agents.map((agent) => ({ agent })), ConsistentRead: true } } : {}),
+    };
+    for (let round = 0; request && Object.keys(request).length > 0; round++) {
+      if (round >= 10) throw new Error('BatchGetItem left unprocessed keys after 10 rounds');
+      if (round > 0) await sleep(Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** round));
+      const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+      for (const [table, items] of Object.entries(out.Responses ?? {})) found[table]?.push(...(items as Record<string, unknown>[]));
+      request = out.UnprocessedKeys as typeof request;
+    }
+    const control = parseControlItem(found[this.tables.control][0]);
+    const byName = new Map(found[this.tables.agentState].map((item) => [String(item.agent), item]));
+    const states = new Map(agents.map((agent) => [agent, parseAgentState(agent, byName.get(agent))]));
+    return { control, states };
+  }
+
+  /**
+   * Increments the cycle counter with one UpdateItem (`ADD cycleSeq :one`), filling absent
+   * `halted` / `mode` / `version` / `audit` with `if_not_exists` defaults and never overwriting them
+   * (the Master owns those). Conditional on the system not being halted, so a halt written after
+   * the plan's read still stops the cycle.
+   * @returns the new cycleSeq, or `undefined` when the system is halted (the caller re-reads the reason).
+   */
+  async incrementCycleSeq(): Promise<number | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.control,
+          Key: CONTROL_KEY,
+          UpdateExpression:
+            'ADD #seq :one SET #halted = if_not_exists(#halted, :false), #mode = if_not_exists(#mode, :normal), #version = if_not_exists(#version, :zero), #audit = if_not_exists(#audit, :empty)',
+          ConditionExpression: 'attribute_not_exists(#halted) OR #halted = :false',
+          ExpressionAttributeNames: { '#seq': 'cycleSeq', '#halted': 'halted', '#mode': 'mode', '#version': 'version', '#audit': 'audit' },
+          ExpressionAttributeValues: { ':one': 1, ':false': false, ':normal': 'normal', ':zero': 0, ':empty': [] },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(out.Attributes?.cycleSeq);
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Strongly consistent read of one agent's state (fresh state when absent). */
+  async getAgentState(agent: string): Promise<AgentStateItem> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tables.agentState, Key: { agent }, ConsistentRead: true }));
+    return parseAgentState(agent, out.Item);
+  }
+
+  /**
+   * Writes `next` only if the stored item still has `expectedVersion` (or does not exist when
+   * `expectedVersion` is 0 and no item was read).
+   * @returns false when another writer won (ConditionalCheckFailed).
+   */
+  async putIfVersion(next: AgentStateItem, expectedVersion: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tables.agentState,
+          Item: next,
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(agent) OR #v = :v' : '#v = :v',
+          ExpressionAttributeNames: { '#v': 'version' },
+          ExpressionAttributeValues: { ':v': expectedVersion },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Read-modify-write of one agent's item with optimistic concurrency: `mutate` computes the next
+   * item from the current one (version + 1) or returns `undefined` to write nothing; on a lost race
+   * the item is re-read and `mutate` runs again on the fresh state.
+   *
+   * @param initial - a state already read (skips the first GetItem), optional.
+   * @returns the state written (or the current one when `mutate` returned undefined) and the value
+   *   `mutate` attached to the winning attempt.
+   * @throws {AgentStateConflictError} after `maxAttempts` lost races.
+   */
+  async update<R>(
+    agent: string,
+    mutate: (current: AgentStateItem) => { next: AgentStateItem; info: R } | { next: undefined; info: R },
+    initial?: AgentStateItem,
+  ): Promise<{ state: AgentStateItem; written: boolean; info: R }> {
+    let current = initial ?? (await this.getAgentState(agent));
+    for (let attempt = 1; ; attempt++) {
+      const { next, info } = mutate(current);
+      if (!next) return { state: current, written: false, info };
+      if (next.version !== current.version + 1) throw new Error(`update of ${agent} must bump version by 1 (got ${current.version} -> ${next.version})`);
+      if (await this.putIfVersion(next, current.version)) return { state: next, written: true, info };
+      if (attempt >= this.retry.maxAttempts) {
+        throw new AgentStateConflictError(`Agent state ${agent}: conditional write lost ${attempt} races in a row; giving up`);
+      }
+      await sleep(Math.random() * Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt));
+      current = await this.getAgentState(agent);
+    }
+  }
+}
