@@ -1,0 +1,172 @@
+/**
+ * CloudWatch alarms and the fleet dashboard.
+ *
+ * Alarms come from `alarm-catalog.ts` (single-metric alarms only; the local runtime evaluates the
+ * synthesized alarms itself). Each routes to the Master (the kill switch, which acts on it according
+ * to `ALARM_POLICY`) and to the alert topic (people). The schedules' dead-letter-queue alarm only
+ * notifies people.
+ *
+ * The Master is invoked through ONE resource-based permission for every alarm of the stack
+ * (`SourceArn` `arn:...:alarm:<stackName>-*`) instead of one permission per alarm (what
+ * `cloudwatch-actions.LambdaAction` adds): a Lambda function policy is limited to 20 KB (Lambda
+ * quota), which one statement per alarm would exceed at a few dozen agents (3 alarms per agent).
+ */
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { OrchestratorConfig } from '../config/schema';
+import { AGENT_METRICS, CYCLE_METRICS, RISK_METRICS, SERVICE_NAME } from '../../lambdas/shared/metrics-catalog';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/env';
+import { fleetAlarmSpecs, scheduleDlqAlarmName, type AlarmSpec } from './alarm-catalog';
+
+/** Props of {@link Monitoring}. */
+export interface MonitoringProps {
+  /** Validated config: cadence (periods), thresholds, enabled agents. */
+  readonly config: OrchestratorConfig;
+  /** Stack name: prefix of alarm names and the dashboard name. */
+  readonly stackName: string;
+  /** Cycle state machine ARN (dimension `StateMachineArn` of the AWS/States metrics). */
+  readonly stateMachineArn: string;
+  /** The Master (kill switch): alarm action of every fleet and per-agent alarm. */
+  readonly master: lambda.IFunction;
+  /** Alert topic: alarm action of every alarm. */
+  readonly alertTopic: sns.ITopic;
+  /** Schedules' dead-letter queue: alarm (notify only) when it has messages. */
+  readonly scheduleDeadLetterQueue: sqs.IQueue;
+  /** Alarms made elsewhere (the Master's own) to show in the dashboard's alarm status widget. */
+  readonly extraAlarms?: ReadonlyArray<cloudwatch.IAlarm>;
+  /** Dashboard name. Default `${stackName}-Fleet`. */
+  readonly dashboardName?: string;
+}
+
+const COMPARISON: Record<AlarmSpec['comparison'], cloudwatch.ComparisonOperator> = {
+  GreaterThanOrEqualToThreshold: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  GreaterThanThreshold: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  LessThanThreshold: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+};
+
+/** The alarms (fleet, per agent, schedule DLQ) and the dashboard. */
+export class Monitoring extends Construct {
+  /** Alarms that route to the Master, keyed by alarm name. */
+  public readonly fleetAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
+  /** Schedules' dead-letter queue has messages (a slot could not start a cycle): notify only. */
+  public readonly scheduleDlqAlarm: cloudwatch.Alarm;
+  /** The dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { config, stackName } = props;
+    const notify = new cwActions.SnsAction(props.alertTopic);
+    const toMaster: cloudwatch.IAlarmAction = { bind: () => ({ alarmActionArn: props.master.functionArn }) };
+    props.master.addPermission('InvokeFromStackAlarms', {
+      principal: new iam.ServicePrincipal('lambda.alarms.cloudwatch.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      sourceAccount: stack.account,
+      sourceArn: stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${stackName}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    });
+
+    const alarms = new Map<string, cloudwatch.Alarm>();
+    for (const spec of fleetAlarmSpecs(config, stackName)) {
+      const dimensionsMap = Object.fromEntries(
+        Object.entries(spec.dimensions).map(([k, v]) => [k, k === 'StateMachineArn' ? props.stateMachineArn : (v as string)]),
+      );
+      const alarm = new cloudwatch.Alarm(this, spec.agent ? `${spec.agent}-${spec.kind}` : spec.kind, {
+        alarmName: spec.alarmName,
+        alarmDescription: `${spec.description} (policy: ${spec.policy})`,
+        metric: new cloudwatch.Metric({
+          namespace: spec.namespace,
+          metricName: spec.metricName,
+          dimensionsMap,
+          statistic: spec.statistic,
+          period: Duration.seconds(spec.periodSeconds),
+        }),
+        threshold: spec.threshold,
+        comparisonOperator: COMPARISON[spec.comparison],
+        evaluationPeriods: spec.evaluationPeriods,
+        datapointsToAlarm: spec.datapointsToAlarm,
+        treatMissingData: spec.treatMissingData === 'breaching' ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(toMaster, notify);
+      alarms.set(spec.alarmName, alarm);
+    }
+    this.fleetAlarms = alarms;
+
+    this.scheduleDlqAlarm = new cloudwatch.Alarm(this, 'ScheduleDlqAlarm', {
+      alarmName: scheduleDlqAlarmName(stackName),
+      alarmDescription: 'A schedule could not start a cycle after its retries (message in the schedules\' dead-letter queue). People are notified.',
+      metric: props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.scheduleDlqAlarm.addAlarmAction(notify);
+
+    this.dashboard = this.buildDashboard(props, [...alarms.values(), this.scheduleDlqAlarm, ...(props.extraAlarms ?? [])]);
+  }
+
+  private buildDashboard(props: MonitoringProps, allAlarms: cloudwatch.IAlarm[]): cloudwatch.Dashboard {
+    const period = Duration.minutes(props.config.cycle.cadenceMinutes);
+    const agents = props.config.agents.filter((a) => a.enabled).map((a) => a.name);
+    const custom = (metricName: string, statistic: string, label: string, agent?: string): cloudwatch.Metric =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: agent ? { service: SERVICE_NAME, agent } : { service: SERVICE_NAME },
+        statistic,
+        period,
+        label,
+      });
+    const states = (metricName: string, label: string): cloudwatch.Metric =>
+      new cloudwatch.Metric({ namespace: 'AWS/States', metricName, dimensionsMap: { StateMachineArn: props.stateMachineArn }, statistic: 'Sum', period, label });
+    const perAgent = (metricName: string, statistic: string): cloudwatch.Metric[] => agents.map((a) => custom(metricName, statistic, a, a));
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName ?? `${props.stackName}-Fleet` });
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Cycle outcome (executions)',
+        left: [states('ExecutionsSucceeded', 'succeeded'), states('ExecutionsFailed', 'failed'), states('ExecutionsTimedOut', 'timed out'), states('ExecutionsAborted', 'aborted')],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Cycle duration (ms) and ratio to average',
+        left: [custom(CYCLE_METRICS.durationMs, 'Maximum', 'duration ms')],
+        right: [custom(CYCLE_METRICS.durationRatio, 'Maximum', 'ratio to average')],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Risk verdicts',
+        left: [custom(RISK_METRICS.halt, 'Sum', 'HALT'), custom(RISK_METRICS.reduce, 'Sum', 'REDUCE')],
+        right: [custom(RISK_METRICS.varFraction, 'Maximum', 'VaR fraction')],
+        width: 8,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Agent success rate (%)', left: perAgent(AGENT_METRICS.successRatePercent, 'Minimum'), leftYAxis: { min: 0, max: 100 }, width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Agent duration (ms)', left: perAgent(AGENT_METRICS.durationMs, 'Maximum'), width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Agent retries', left: perAgent(AGENT_METRICS.retries, 'Sum'), width: 8 }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Circuit breakers OPEN (1 = OPEN)',
+        left: perAgent(AGENT_METRICS.breakerOpen, 'Maximum'),
+        right: [custom(CYCLE_METRICS.openBreakerFraction, 'Maximum', 'OPEN fraction')],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Fleet failures',
+        left: [custom(CYCLE_METRICS.failedAgentFraction, 'Maximum', 'failed fraction')],
+        right: [custom(CYCLE_METRICS.criticalFailures, 'Sum', 'critical failures'), custom(CYCLE_METRICS.unhealthyAgents, 'Maximum', 'UNHEALTHY agents')],
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: allAlarms, width: 24, height: Math.max(4, Math.ceil(allAlarms.length / 4) + 2) }));
+    return dashboard;
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The orchestrator stack: tables, functions, the cycle state machine, its schedules, the kill
+ * switch, alarms, dashboard and alert topic, composed from `lib/constructs/*`.
+ *
+ * Environment-agnostic (no account/region, no lookups), so `cdk synth` needs no credentials.
+ * Physical names that would otherwise create dependency cycles are explicit and derived from the
+ * stack name: the state machine (`${stackName}-cycle`), the schedule group (`${stackName}`) and
+ * schedules (`${stackName}-<group>`), and alarms (`${stackName}-<Kind>`).
+ */
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import type { OrchestratorConfig } from './config/schema';
+import { supervisorSettingsFromConfig, tradingSettingsFromConfig } from './config/lambda-settings';
+import { ENV } from '../lambdas/shared/env';
+import { FleetFunction } from './constructs/agent-function';
+import { alarmPolicy } from './constructs/alarm-catalog';
+import { AlertTopic } from './constructs/alert-topic';
+import { CycleSchedules, scheduleNamesEnv } from './constructs/cycle-schedules';
+import { CycleStateMachine, cycleExecutionArnPattern, cycleStateMachineArn, cycleStateMachineName } from './constructs/cycle-state-machine';
+import { KillSwitch } from './constructs/kill-switch';
+import { Monitoring } from './constructs/monitoring';
+import { StateTables } from './constructs/state-tables';
+import { applyNagSuppressions } from './nag-suppressions';
+
+/** Props of {@link OrchestratorStack}. */
+export interface OrchestratorStackProps extends StackProps {
+  /** Validated config (`validateConfig`). */
+  readonly config: OrchestratorConfig;
+  /** E-mail subscribed to the alert topic; overrides `config.alerts.email`. Default: context `alertEmail`, then the config. */
+  readonly alertEmail?: string;
+}
+
+/** Role of a deployed function, for the local runtime's template -> handler mapping. */
+export type FunctionRole = 'supervisor' | 'risk' | 'master' | 'agent';
+
+/** One function of the stack: who it is, its source, and its logical id in the template. */
+export interface StackFunctionInfo {
+  /** What the function does in the cycle. */
+  readonly role: FunctionRole;
+  /** Agent name, for `role: 'agent'`. */
+  readonly agent?: string;
+  /** Handler module relative to the repo root (`lambdas/.../handler.ts`). */
+  readonly entry: string;
+  /** Logical id of its `AWS::Lambda::Function` in the synthesized template. */
+  readonly logicalId: string;
+}
+
+/** Keys of the stack outputs (the ops CLI reads them). */
+export const OUTPUT_KEYS = [
+  'StateMachineArn',
+  'MasterFunctionName',
+  'AgentStateTableName',
+  'ControlTableName',
+  'CyclesTableName',
+  'LedgerTableName',
+  'ScheduleNames',
+  'AlertTopicArn',
+  'DashboardName',
+] as const;
+
+/** The whole orchestrator in one stack. */
+export class OrchestratorStack extends Stack {
+  /** Every Lambda function: supervisor, risk, Master and one per enabled agent. */
+  public readonly lambdaFunctions: ReadonlyArray<StackFunctionInfo>;
+  /** The tables. */
+  public readonly tables: StateTables;
+  /** The cycle state machine. */
+  public readonly cycle: CycleStateMachine;
+  /** The schedules. */
+  public readonly schedules: CycleSchedules;
+  /** The Master (kill switch). */
+  public readonly killSwitch: KillSwitch;
+  /** Alarms and dashboard. */
+  public readonly monitoring: Monitoring;
+  /** The alert topic. */
+  public readonly alerts: AlertTopic;
+
+  constructor(scope: Construct, id: string, props: OrchestratorStackProps) {
+    super(scope, id, { description: 'Agent fleet orchestrator: supervised, risk-first trading agent cycle with circuit breakers and a kill switch', ...props });
+    const { config } = props;
+    const stackName = this.stackName;
+    const logRemovalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.tables = new StateTables(this, 'Tables', { retainData: config.retainData });
+    const t = this.tables.tables;
+    const email = props.alertEmail ?? (this.node.tryGetContext('alertEmail') as string | undefined) ?? config.alerts.email;
+    this.alerts = new AlertTopic(this, 'Alerts', { email });
+
+    const stateMachineName = cycleStateMachineName(stackName);
+    const stateMachineArn = cycleStateMachineArn(this, stateMachineName);
+    this.schedules = new CycleSchedules(this, 'Schedules', { config, stackName, stateMachineArn });
+
+    const trading = this.toJsonString(tradingSettingsFromConfig(config));
+    const functions: StackFunctionInfo[] = [];
+    const info = (role: FunctionRole, f: FleetFunction, agent?: string): void => {
+      functions.push({ role, agent, entry: f.entry, logicalId: this.getLogicalId(f.fn.node.defaultChild as lambda.CfnFunction) });
+    };
+
+    const agentFns = new Map<string, FleetFunction>();
+    for (const agent of config.agents.filter((a) => a.enabled)) {
+      const f = new FleetFunction(this, `Agent-${agent.name}`, {
+        entry: agent.entry ?? `lambdas/agents/${agent.name}/handler.ts`,
+        description: `Agent ${agent.name} (${agent.faultDomain} fault domain)`,
+        timeoutSeconds: agent.timeoutSeconds,
+        memoryMb: agent.memoryMb,
+        marketDataFile: config.marketData.file,
+        logRemovalPolicy,
+        environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
+      });
+      t.Control.grantReadData(f.fn);
+      t.AgentState.grantReadData(f.fn);
+      t.Cycles.grantReadWriteData(f.fn);
+      t.Ledger.grantReadWriteData(f.fn);
+      agentFns.set(agent.name, f);
+    }
+
+    const agentArns = Object.fromEntries([...agentFns].map(([name, f]) => [name, f.fn.functionArn]));
+    const supervisor = new FleetFunction(this, 'Supervisor', {
+      entry: 'lambdas/supervisor/handler.ts',
+      description: 'Supervisor: plans the cycle (halt flag, circuit breakers, phases) and records outcomes',
+      timeoutSeconds: 60,
+      memoryMb: 512,
+      logRemovalPolicy,
+      environment: {
+        ...this.tables.env(),
+        [ENV.supervisorSettings]: this.toJsonString(supervisorSettingsFromConfig(config, agentArns)),
+        [ENV.reportRetentionDays]: String(config.cycle.reportRetentionDays),
+      },
+    });
+    t.AgentState.grantReadWriteData(supervisor.fn);
+    t.Control.grantReadWriteData(supervisor.fn);
+    t.Cycles.grantReadWriteData(supervisor.fn);
+    t.Ledger.grantReadData(supervisor.fn);
+
+    const risk = new FleetFunction(this, 'Risk', {
+      entry: 'lambdas/risk/handler.ts',
+      description: 'Pre-trade risk check: OK, REDUCE or HALT (the cycle fails closed)',
+      timeoutSeconds: config.risk.timeoutSeconds,
+      memoryMb: 512,
+      marketDataFile: config.marketData.file,
+      logRemovalPolicy,
+      environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
+    });
+    t.Ledger.grantReadWriteData(risk.fn);
+    t.Control.grantReadData(risk.fn);
+    t.Cycles.grantReadWriteData(risk.fn);
+
+    this.killSwitch = new KillSwitch(this, 'KillSwitch', {
+      stackName,
+      controlTable: t.Control,
+      agentStateTable: t.AgentState,
+      stateMachineArn,
+      executionArnPattern: cycleExecutionArnPattern(this, stateMachineName),
+      scheduleNames: scheduleNamesEnv(this.schedules.refs),
+      scheduleArns: this.schedules.scheduleArns(),
+      schedulerRole: this.schedules.role,
+      alertTopic: this.alerts.topic,
+      alarmPolicy: alarmPolicy(config, stackName),
+      logRemovalPolicy,
+    });
+
+    this.cycle = new CycleStateMachine(this, 'Cycle', {
+      config,
+      stateMachineName,
+      supervisor: supervisor.fn,
+      risk: risk.fn,
+      master: this.killSwitch.fn,
+      agents: [...agentFns.values()].map((f) => f.fn),
+      logRemovalPolicy,
+    });
+    // Schedules start executions of this state machine: create them after it.
+    for (const s of this.schedules.schedules) s.node.addDependency(this.cycle.stateMachine);
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      config,
+      stackName,
+      stateMachineArn,
+      master: this.killSwitch.fn,
+      alertTopic: this.alerts.topic,
+      scheduleDeadLetterQueue: this.schedules.deadLetterQueue,
+      extraAlarms: [this.killSwitch.errorsAlarm, this.killSwitch.failureQueueAlarm],
+    });
+
+    info('supervisor', supervisor);
+    info('risk', risk);
+    info('master', this.killSwitch.function);
+    for (const [name, f] of agentFns) info('agent', f, name);
+    this.lambdaFunctions = functions;
+
+    const outputs: Record<(typeof OUTPUT_KEYS)[number], { value: string; description: string }> = {
+      StateMachineArn: { value: this.cycle.stateMachine.stateMachineArn, description: 'Cycle state machine ARN' },
+      MasterFunctionName: { value: this.killSwitch.fn.functionName, description: 'Master (kill switch) function name' },
+      AgentStateTableName: { value: t.AgentState.tableName, description: 'AgentState table (health, circuit breakers)' },
+      ControlTableName: { value: t.Control.tableName, description: 'Control table (halt flag, mode, audit)' },
+      CyclesTableName: { value: t.Cycles.tableName, description: 'Cycles table (reports, agent outputs; TTL)' },
+      LedgerTableName: { value: t.Ledger.tableName, description: 'Ledger table (paper broker)' },
+      ScheduleNames: { value: scheduleNamesEnv(this.schedules.refs), description: 'Comma-separated groupName/scheduleName' },
+      AlertTopicArn: { value: this.alerts.topic.topicArn, description: 'SNS topic for people' },
+      DashboardName: { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' },
+    };
+    for (const key of OUTPUT_KEYS) new CfnOutput(this, key, outputs[key]);
+
+    applyNagSuppressions(this);
+  }
+}
