@@ -1,0 +1,195 @@
+/**
+ * Writes to the system control item (Control table, pk `control`) made by the Master:
+ * halt, resume and safe mode. Each is ONE conditional UpdateItem on the single control
+ * item that changes the state and appends the audit entry together, so the flag and its
+ * audit entry can never disagree (dynalite, and this design, use no transactions).
+ *
+ * Concurrency: optimistic. Read the item (consistent), decide, write with the condition
+ * `version = <read version>` and `version + 1`; on ConditionalCheckFailed re-read and decide
+ * again from the fresh state. Ten concurrent halts therefore produce exactly one
+ * `changed: true` and ten audit entries.
+ *
+ * Only the fields the Master owns are written (`halted`, `mode`, `reason`, `actor`, `at`,
+ * `version`, `audit`); `cycleSeq`, written by "Plan cycle", is never overwritten.
+ *
+ * May be imported by: `lambdas/master/`, `local/`, `test/`.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AuditEntry, ControlItem, Mode } from '../shared/contracts';
+import { CONTROL_KEY, parseControlItem } from '../shared/control-read';
+
+/**
+ * Audit entries kept on the control item, newest last. DynamoDB caps an item at 400 KB
+ * (AWS limit) and "Plan cycle" reads the item every cycle, so the trail is bounded: once
+ * it holds this many entries, the oldest are dropped as new ones are appended. Every
+ * action is also logged in full by the Master (CloudWatch Logs) as the long-term record.
+ */
+export const AUDIT_RETAINED_ENTRIES = 200;
+
+/** Longest `reason` stored in an audit entry or on the item, characters (longer ones are cut with `…`). */
+export const MAX_REASON_CHARS = 500;
+
+/** Attempts of one write before giving up under contention (each attempt re-reads the item). */
+export const MAX_WRITE_ATTEMPTS = 25;
+
+/** Who asks for a change and why; `at` is epoch ms (the audit entry stores it as ISO 8601). */
+export interface ControlActor {
+  actor: string;
+  reason: string;
+  at: number;
+}
+
+/** Result of one audited write. */
+export interface ControlChange {
+  /** False when the item already was in the requested state (only the audit trail grew). */
+  changed: boolean;
+  /** The item as read just before the winning write. */
+  before: ControlItem;
+  /** The item as written (before + the change + the audit entry). */
+  after: ControlItem;
+  /** The audit entry appended. */
+  audit: AuditEntry;
+  /** Write attempts used (1 without contention). */
+  attempts: number;
+}
+
+/**
+ * The control item write could not win against concurrent writers within
+ * {@link MAX_WRITE_ATTEMPTS} attempts. Name `ControlWriteConflict`.
+ */
+export class ControlWriteConflict extends Error {
+  constructor(what: string, attempts: number) {
+    super(`Control item ${what}: lost the conditional write ${attempts} times in a row to concurrent writers`);
+    this.name = 'ControlWriteConflict';
+  }
+}
+
+/** Cuts a reason to {@link MAX_REASON_CHARS}; an empty reason becomes `(no reason given)`. */
+export function normalizeReason(reason: string): string {
+  const trimmed = reason.trim();
+  if (!trimmed) return '(no reason given)';
+  return trimmed.length > MAX_REASON_CHARS ? `${trimmed.slice(0, MAX_REASON_CHARS - 1)}…` : trimmed;
+}
+
+/** What a decision function returns: the attributes to SET (besides version and audit) and the entry. */
+interface Decision {
+  changed: boolean;
+  set: Partial<Pick<ControlItem, 'halted' | 'mode' | 'reason' | 'actor' | 'at'>>;
+  entry: AuditEntry;
+}
+
+/**
+ * The generic audited write: read, decide, conditional UpdateItem, retry on conflict.
+ * @throws {ControlWriteConflict} after {@link MAX_WRITE_ATTEMPTS} lost races.
+ * @throws whatever DynamoDB throws besides ConditionalCheckFailedException (not retried here).
+ */
+async function auditedWrite(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  what: string,
+  decide: (current: ControlItem) => Decision,
+): Promise<ControlChange> {
+  for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+    const raw = (await doc.send(new GetCommand({ TableName: table, Key: CONTROL_KEY, ConsistentRead: true }))).Item;
+    const before = parseControlItem(raw);
+    const decision = decide(before);
+    const names: Record<string, string> = { '#version': 'version', '#audit': 'audit', '#cycleSeq': 'cycleSeq' };
+    const values: Record<string, unknown> = { ':next': before.version + 1, ':zero': 0 };
+    const sets = ['#version = :next', '#cycleSeq = if_not_exists(#cycleSeq, :zero)'];
+    // Keep the item complete when this write creates it (fields parseControlItem would default).
+    const defaults: Record<string, unknown> = { mode: 'normal', halted: false };
+    for (const [key, fallback] of Object.entries(defaults)) {
+      if ((decision.set as Record<string, unknown>)[key] !== undefined) continue;
+      names[`#${key}`] = key;
+      values[`:${key}Default`] = fallback;
+      sets.push(`#${key} = if_not_exists(#${key}, :${key}Default)`);
+    }
+    for (const [key, value] of Object.entries(decision.set)) {
+      if (value === undefined) continue;
+      names[`#${key}`] = key;
+      values[`:${key}`] = value;
+      sets.push(`#${key} = :${key}`);
+    }
+    let audit: AuditEntry[];
+    if (before.audit.length + 1 > AUDIT_RETAINED_ENTRIES) {
+      // Bounded trail: replace the list with its newest entries (safe: the write is version-checked).
+      audit = [...before.audit.slice(before.audit.length + 1 - AUDIT_RETAINED_ENTRIES), decision.entry];
+      values[':audit'] = audit;
+      sets.push('#audit = :audit');
+    } else {
+      audit = [...before.audit, decision.entry];
+      values[':entry'] = [decision.entry];
+      values[':empty'] = [];
+      sets.push('#audit = list_append(if_not_exists(#audit, :empty), :entry)');
+    }
+    // A missing item or a missing version attribute counts as version 0.
+    const hasVersion = raw !== undefined && raw.version !== undefined;
+    const condition = hasVersion ? '#version = :expected' : 'attribute_not_exists(#version)';
+    if (hasVersion) values[':expected'] = before.version;
+    try {
+      await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: CONTROL_KEY,
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      const after: ControlItem = { ...before, ...decision.set, version: before.version + 1, audit };
+      return { changed: decision.changed, before, after, audit: decision.entry, attempts: attempt };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException) && (err as Error).name !== 'ConditionalCheckFailedException') throw err;
+      // Lost the race: back off a little (jittered, growing) and decide again from fresh state.
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+    }
+  }
+  throw new ControlWriteConflict(what, MAX_WRITE_ATTEMPTS);
+}
+
+/**
+ * Sets the halt flag. When the system is already halted nothing changes but the audit trail
+ * (entry `changed: false`, reason prefixed `already halted: `); the original reason, actor
+ * and time stay on the item.
+ */
+export function writeHalt(doc: DynamoDBDocumentClient, table: string, req: ControlActor): Promise<ControlChange> {
+  const reason = normalizeReason(req.reason);
+  const at = new Date(req.at).toISOString();
+  return auditedWrite(doc, table, 'halt', (current) =>
+    current.halted
+      ? { changed: false, set: {}, entry: { at, action: 'HALT', actor: req.actor, reason: normalizeReason(`already halted: ${reason}`), changed: false } }
+      : { changed: true, set: { halted: true, reason, actor: req.actor, at }, entry: { at, action: 'HALT', actor: req.actor, reason, changed: true } },
+  );
+}
+
+/**
+ * Clears the halt flag (`reason`/`actor`/`at` then describe the resume). When the system is
+ * not halted nothing changes but the audit trail (`changed: false`, reason prefixed `not halted: `).
+ * Authorisation (operator only, reason required) is the caller's job (`kill-switch.ts`).
+ */
+export function writeResume(doc: DynamoDBDocumentClient, table: string, req: ControlActor): Promise<ControlChange> {
+  const reason = normalizeReason(req.reason);
+  const at = new Date(req.at).toISOString();
+  return auditedWrite(doc, table, 'resume', (current) =>
+    current.halted
+      ? { changed: true, set: { halted: false, reason, actor: req.actor, at }, entry: { at, action: 'RESUME', actor: req.actor, reason, changed: true } }
+      : { changed: false, set: {}, entry: { at, action: 'RESUME', actor: req.actor, reason: normalizeReason(`not halted: ${reason}`), changed: false } },
+  );
+}
+
+/**
+ * Sets the cycle mode (`safe`: agents may only reduce exposure; `normal`). Audited as
+ * SAFE_MODE_ON / SAFE_MODE_OFF; `changed: false` when the mode already was the requested one.
+ * The halt `reason`/`actor`/`at` fields are left alone: the audit entry records who and why.
+ */
+export function writeMode(doc: DynamoDBDocumentClient, table: string, mode: Mode, req: ControlActor): Promise<ControlChange> {
+  const reason = normalizeReason(req.reason);
+  const at = new Date(req.at).toISOString();
+  const action = mode === 'safe' ? 'SAFE_MODE_ON' : 'SAFE_MODE_OFF';
+  return auditedWrite(doc, table, `set mode ${mode}`, (current) => {
+    const changed = current.mode !== mode;
+    return { changed, set: changed ? { mode } : {}, entry: { at, action, actor: req.actor, reason: changed ? reason : normalizeReason(`already ${mode}: ${reason}`), changed } };
+  });
+}

@@ -1,0 +1,459 @@
+/**
+ * The kill switch (FIA "kill switch", SEC 15c3-5 spirit): one idempotent halt callable by
+ * alarms, by the cycle (in-band) and by operators, and a deliberate resume.
+ *
+ * halt, step by step (a step that throws never stops the later steps):
+ *  1. flag      - set `halted` + reason/actor/at and append the audit entry in ONE conditional
+ *                 UpdateItem (`control-store.ts`). Written first, so even a partial halt stops
+ *                 new cycles ("Plan cycle" reads the flag) and agents (they re-check it before
+ *                 any order).
+ *  2. schedules - disable every enabled schedule.
+ *  3. executions- stop every RUNNING execution except `excludeExecutionArn` (the cycle that
+ *                 called in-band ends in its own Fail state).
+ *  4. notify / event - SNS for people, EventBridge `SystemHalted` for machines (only when the
+ *                 halt changed something: a repeated halt only grows the audit trail).
+ *  5. verify    - re-read the flag (consistent), list schedules (all disabled) and executions
+ *                 (none but the excluded one); re-checked after short delays, because
+ *                 ListExecutions may lag a StopExecution.
+ * Any failed step makes the call throw {@link KillSwitchIncomplete} at the end (after every
+ * step ran), so Lambda's retry, the state machine's Retry or an alarm on Master errors picks it up.
+ *
+ * May be imported by: `lambdas/master/`, `local/`, `test/`.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AuditEntry, ControlItem } from '../shared/contracts';
+import { clock } from '../shared/clock';
+import { readControlItem } from '../shared/control-read';
+import { writeHalt, writeMode, writeResume, type ControlChange } from './control-store';
+import type { KillSwitchPorts, RunningExecution, ScheduleRef } from './ports';
+import type { TriggerSource } from './triggers';
+
+/** A request to halt. */
+export interface HaltRequest {
+  /** Who halts: `operator:<user>`, `alarm:<alarm name>`, `cycle:<cycleId>`, `supervisor:<cycleId>`. */
+  actor: string;
+  /** Why (stored, cut to 500 chars; empty becomes `(no reason given)`: a halt is never refused). */
+  reason: string;
+  source: TriggerSource;
+  /** Epoch ms when the problem was detected (alarm state-change time); default: the call's start. Feeds `timeToHaltMs`. */
+  detectedAt?: number;
+  /** Execution not to stop: the in-band caller, which fails by itself. */
+  excludeExecutionArn?: string;
+  /** Cycle id of an in-band caller (for the notification). */
+  cycleId?: string;
+  /** Extra context for the notification (e.g. the risk assessment). Not stored on the control item. */
+  details?: unknown;
+}
+
+/** A request to resume. Refused unless `source` is `operator` and `reason` is non-empty. */
+export interface ResumeRequest {
+  actor: string;
+  reason: string;
+  source: TriggerSource;
+}
+
+/** A request to switch safe mode. Anyone may switch it on; only an operator (with a reason) may switch it off. */
+export interface SafeModeRequest {
+  on: boolean;
+  actor: string;
+  reason: string;
+  source: TriggerSource;
+}
+
+/** The steps of a Master action, as named in errors. */
+export type KillSwitchStep = 'flag' | 'schedules' | 'executions' | 'notify' | 'event' | 'verify';
+
+/** One failed step (or one failed schedule / execution inside a step). */
+export interface StepError {
+  step: KillSwitchStep;
+  message: string;
+}
+
+/** What the halt verified after acting. `ok` is the conjunction. */
+export interface HaltVerification {
+  haltFlagSet: boolean;
+  schedulesDisabled: boolean;
+  noRunningExecutions: boolean;
+  ok: boolean;
+}
+
+/** Result of {@link KillSwitch.halt}. */
+export interface HaltResult {
+  action: 'HALT';
+  /** True when this call set the flag; false when the system already was halted. */
+  changed: boolean;
+  verified: HaltVerification;
+  /** ARNs stopped by this call. */
+  stoppedExecutions: string[];
+  /** `group/name` of schedules disabled by this call. */
+  disabledSchedules: string[];
+  /** Execution left running on purpose (the in-band caller), if any. */
+  excludedExecutionArn?: string;
+  /** ISO 8601 detection time used for {@link HaltResult.timeToHaltMs}. */
+  detectedAt: string;
+  /**
+   * ms from `detectedAt` to the moment the flag was set AND every schedule disabled; null when
+   * either step failed. On the alarm path this excludes the alarm's own evaluation delay
+   * (detection = the alarm's state-change time), see docs/operations.md.
+   */
+  timeToHaltMs: number | null;
+  /** The audit entry appended (null when the flag write failed). */
+  audit: AuditEntry | null;
+  errors: StepError[];
+}
+
+/** Result of {@link KillSwitch.resume}. */
+export interface ResumeResult {
+  action: 'RESUME';
+  changed: boolean;
+  verified: { haltFlagCleared: boolean; schedulesEnabled: boolean; ok: boolean };
+  /** `group/name` of schedules enabled by this call. */
+  enabledSchedules: string[];
+  audit: AuditEntry;
+  errors: StepError[];
+}
+
+/** Result of {@link KillSwitch.setSafeMode}. */
+export interface SafeModeResult {
+  action: 'SAFE_MODE_ON' | 'SAFE_MODE_OFF';
+  changed: boolean;
+  mode: 'safe' | 'normal';
+  audit: AuditEntry;
+  errors: StepError[];
+}
+
+/** Result of {@link KillSwitch.status}. */
+export interface KillSwitchStatus {
+  control: ControlItem;
+  schedules: ScheduleRef[];
+  runningExecutions: RunningExecution[];
+}
+
+/**
+ * A Master action ran every step but some failed. Name `KillSwitchIncomplete`; the message
+ * lists the failed steps; `result` carries the full result (what did succeed).
+ */
+export class KillSwitchIncomplete extends Error {
+  readonly result: HaltResult | ResumeResult | SafeModeResult | { action: string; errors: StepError[] };
+  readonly steps: KillSwitchStep[];
+  constructor(action: string, result: KillSwitchIncomplete['result']) {
+    const steps = [...new Set(result.errors.map((e) => e.step))];
+    super(`${action} incomplete: ${result.errors.map((e) => `${e.step}: ${e.message}`).join('; ')}`);
+    this.name = 'KillSwitchIncomplete';
+    this.result = result;
+    this.steps = steps;
+  }
+}
+
+/** Resume refused: not an operator, or no reason. Name `ResumeRefused`. Nothing was changed. */
+export class ResumeRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResumeRefused';
+  }
+}
+
+/** Safe mode switch-off refused (not an operator, or no reason). Name `SafeModeRefused`. Nothing was changed. */
+export class SafeModeRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SafeModeRefused';
+  }
+}
+
+/** Dependencies of {@link createKillSwitch}. */
+export interface KillSwitchDeps {
+  ports: KillSwitchPorts;
+  doc: DynamoDBDocumentClient;
+  /** Physical name of the Control table. */
+  controlTable: string;
+  /** Epoch ms clock; default `clock.now` (the local runtime swaps in its simulated clock there). */
+  now?: () => number;
+  /**
+   * Delays (ms) before re-checking a halt that did not verify at once; default [250, 500, 1000]
+   * (ListExecutions can lag StopExecution). Tests pass [] or small values.
+   */
+  verifyRetryDelaysMs?: number[];
+}
+
+/** The kill switch API. */
+export interface KillSwitch {
+  /** Halts everything (idempotent). @throws {KillSwitchIncomplete} after all steps ran, when any failed. */
+  halt(req: HaltRequest): Promise<HaltResult>;
+  /**
+   * Clears the halt flag and re-enables every schedule of the stack.
+   * @throws {ResumeRefused} when `source` is not `operator` or `reason` is empty (nothing changed).
+   * @throws {KillSwitchIncomplete} when a step failed (a failed flag write stops before the schedules).
+   */
+  resume(req: ResumeRequest): Promise<ResumeResult>;
+  /**
+   * Switches safe mode on or off; cycles keep running.
+   * @throws {SafeModeRefused} when switching off from a non-operator source or, for operators, without a reason.
+   * @throws {KillSwitchIncomplete} when publishing failed after the mode was written.
+   */
+  setSafeMode(req: SafeModeRequest): Promise<SafeModeResult>;
+  /** Reads the control item (consistent), the schedules and the running executions. */
+  status(): Promise<KillSwitchStatus>;
+}
+
+const errorText = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+const scheduleId = (s: { group: string; name: string }): string => `${s.group}/${s.name}`;
+
+/** Creates the kill switch over the given ports and Control table. */
+export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
+  const now = deps.now ?? (() => clock.now());
+  const { ports, doc, controlTable } = deps;
+  const verifyDelays = deps.verifyRetryDelaysMs ?? [250, 500, 1000];
+
+  async function verifyHalt(exclude: string | undefined): Promise<{ verified: HaltVerification; errors: StepError[] }> {
+    const errors: StepError[] = [];
+    let haltFlagSet = false;
+    let schedulesDisabled = false;
+    let noRunningExecutions = false;
+    try {
+      haltFlagSet = (await readControlItem(doc, controlTable, true)).halted;
+      if (!haltFlagSet) errors.push({ step: 'verify', message: 'halt flag is not set' });
+    } catch (err) {
+      errors.push({ step: 'verify', message: `reading the halt flag failed: ${errorText(err)}` });
+    }
+    try {
+      const enabled = (await ports.listSchedules()).filter((s) => s.enabled);
+      schedulesDisabled = enabled.length === 0;
+      if (!schedulesDisabled) errors.push({ step: 'verify', message: `schedules still enabled: ${enabled.map(scheduleId).join(', ')}` });
+    } catch (err) {
+      errors.push({ step: 'verify', message: `listing schedules failed: ${errorText(err)}` });
+    }
+    try {
+      const running = (await ports.listRunningExecutions()).filter((e) => e.executionArn !== exclude);
+      noRunningExecutions = running.length === 0;
+      if (!noRunningExecutions) errors.push({ step: 'verify', message: `executions still running: ${running.map((e) => e.name).join(', ')}` });
+    } catch (err) {
+      errors.push({ step: 'verify', message: `listing running executions failed: ${errorText(err)}` });
+    }
+    return { verified: { haltFlagSet, schedulesDisabled, noRunningExecutions, ok: haltFlagSet && schedulesDisabled && noRunningExecutions }, errors };
+  }
+
+  async function halt(req: HaltRequest): Promise<HaltResult> {
+    const startedAt = now();
+    const detectedAt = req.detectedAt ?? startedAt;
+    const errors: StepError[] = [];
+
+    // 1. Flag + audit, one conditional write.
+    let change: ControlChange | undefined;
+    let flagSetAt: number | undefined;
+    try {
+      change = await writeHalt(doc, controlTable, { actor: req.actor, reason: req.reason, at: startedAt });
+      flagSetAt = now();
+    } catch (err) {
+      errors.push({ step: 'flag', message: errorText(err) });
+    }
+    const reason = change?.after.reason ?? req.reason;
+
+    // 2. Disable every enabled schedule.
+    const disabledSchedules: string[] = [];
+    let schedulesDisabledAt: number | undefined;
+    try {
+      const schedules = await ports.listSchedules();
+      let failed = false;
+      for (const s of schedules.filter((x) => x.enabled)) {
+        try {
+          await ports.setScheduleEnabled(s.group, s.name, false);
+          disabledSchedules.push(scheduleId(s));
+        } catch (err) {
+          failed = true;
+          errors.push({ step: 'schedules', message: `disabling ${scheduleId(s)} failed: ${errorText(err)}` });
+        }
+      }
+      if (!failed) schedulesDisabledAt = now();
+    } catch (err) {
+      errors.push({ step: 'schedules', message: `listing schedules failed: ${errorText(err)}` });
+    }
+
+    // 3. Stop every running execution but the in-band caller.
+    const stoppedExecutions: string[] = [];
+    const cause = `Kill switch engaged by ${req.actor} (${req.source}): ${req.reason}`.slice(0, 32_768);
+    try {
+      const running = (await ports.listRunningExecutions()).filter((e) => e.executionArn !== req.excludeExecutionArn);
+      await Promise.all(
+        running.map(async (e) => {
+          try {
+            await ports.stopExecution(e.executionArn, cause);
+            stoppedExecutions.push(e.executionArn);
+          } catch (err) {
+            errors.push({ step: 'executions', message: `stopping ${e.name} failed: ${errorText(err)}` });
+          }
+        }),
+      );
+    } catch (err) {
+      errors.push({ step: 'executions', message: `listing running executions failed: ${errorText(err)}` });
+    }
+
+    const timeToHaltMs = flagSetAt !== undefined && schedulesDisabledAt !== undefined ? Math.max(flagSetAt, schedulesDisabledAt) - detectedAt : null;
+    const changed = change?.changed ?? false;
+
+    // 4. Tell people and machines, when something changed (or the flag write failed: people must know).
+    const acted = changed || disabledSchedules.length > 0 || stoppedExecutions.length > 0 || change === undefined;
+    const summary = {
+      actor: req.actor,
+      source: req.source,
+      reason,
+      changed,
+      cycleId: req.cycleId,
+      detectedAt: new Date(detectedAt).toISOString(),
+      timeToHaltMs,
+      disabledSchedules,
+      stoppedExecutions,
+      errors,
+    };
+    if (acted) {
+      try {
+        const lines = [
+          `The kill switch halted the agent fleet${changed ? '' : ' (it was already halted; enforcement re-applied)'}.`,
+          `Reason: ${reason}`,
+          `Actor: ${req.actor} (source: ${req.source})`,
+          `Detected at: ${summary.detectedAt}`,
+          `Schedules disabled: ${disabledSchedules.join(', ') || 'none (already disabled)'}`,
+          `Executions stopped: ${stoppedExecutions.join(', ') || 'none running'}`,
+          ...(errors.length ? [`FAILED STEPS: ${errors.map((e) => `${e.step}: ${e.message}`).join('; ')}`] : []),
+          ...(req.details !== undefined ? [`Details: ${JSON.stringify(req.details).slice(0, 4000)}`] : []),
+          'Resume only with: npm run ops -- resume --reason "<why it is safe>"',
+        ];
+        await ports.notify(`[agent-fleet] HALT: ${reason}`, lines.join('\n'));
+      } catch (err) {
+        errors.push({ step: 'notify', message: errorText(err) });
+      }
+      try {
+        await ports.publishEvent('SystemHalted', summary);
+      } catch (err) {
+        errors.push({ step: 'event', message: errorText(err) });
+      }
+    }
+
+    // 5. Verify, re-checking a few times if needed.
+    let check = await verifyHalt(req.excludeExecutionArn);
+    for (const delay of verifyDelays) {
+      if (check.verified.ok) break;
+      await new Promise((r) => setTimeout(r, delay));
+      check = await verifyHalt(req.excludeExecutionArn);
+    }
+    errors.push(...check.errors);
+    if (!check.verified.ok) {
+      try {
+        await ports.notify('[agent-fleet] HALT NOT VERIFIED', `The kill switch could not verify the halt: ${check.errors.map((e) => e.message).join('; ')}`);
+      } catch (err) {
+        errors.push({ step: 'notify', message: errorText(err) });
+      }
+    }
+
+    const result: HaltResult = {
+      action: 'HALT',
+      changed,
+      verified: check.verified,
+      stoppedExecutions,
+      disabledSchedules,
+      ...(req.excludeExecutionArn ? { excludedExecutionArn: req.excludeExecutionArn } : {}),
+      detectedAt: summary.detectedAt,
+      timeToHaltMs,
+      audit: change?.audit ?? null,
+      errors,
+    };
+    if (errors.length > 0) throw new KillSwitchIncomplete('Halt', result);
+    return result;
+  }
+
+  async function resume(req: ResumeRequest): Promise<ResumeResult> {
+    if (req.source !== 'operator') {
+      throw new ResumeRefused(`Resume refused: only an operator can resume (source was '${req.source}', actor ${req.actor}); alarms, the cycle and the supervisor can only halt`);
+    }
+    if (!req.reason.trim()) throw new ResumeRefused('Resume refused: a reason is required (why is it safe to trade again?)');
+    const errors: StepError[] = [];
+    let change: ControlChange;
+    try {
+      change = await writeResume(doc, controlTable, { actor: req.actor, reason: req.reason, at: now() });
+    } catch (err) {
+      // Without a cleared flag, enabling schedules would only start cycles that do nothing: stop here.
+      throw new KillSwitchIncomplete('Resume', { action: 'RESUME', errors: [{ step: 'flag', message: errorText(err) }] });
+    }
+    const enabledSchedules: string[] = [];
+    try {
+      for (const s of (await ports.listSchedules()).filter((x) => !x.enabled)) {
+        try {
+          await ports.setScheduleEnabled(s.group, s.name, true);
+          enabledSchedules.push(scheduleId(s));
+        } catch (err) {
+          errors.push({ step: 'schedules', message: `enabling ${scheduleId(s)} failed: ${errorText(err)}` });
+        }
+      }
+    } catch (err) {
+      errors.push({ step: 'schedules', message: `listing schedules failed: ${errorText(err)}` });
+    }
+    const detail = { actor: req.actor, reason: req.reason, changed: change.changed, enabledSchedules };
+    try {
+      await ports.notify(`[agent-fleet] RESUME: ${req.reason}`, `The agent fleet was resumed by ${req.actor}.\nReason: ${req.reason}\nSchedules enabled: ${enabledSchedules.join(', ') || 'none (already enabled)'}`);
+    } catch (err) {
+      errors.push({ step: 'notify', message: errorText(err) });
+    }
+    try {
+      await ports.publishEvent('SystemResumed', detail);
+    } catch (err) {
+      errors.push({ step: 'event', message: errorText(err) });
+    }
+    let haltFlagCleared = false;
+    let schedulesEnabled = false;
+    try {
+      haltFlagCleared = !(await readControlItem(doc, controlTable, true)).halted;
+      if (!haltFlagCleared) errors.push({ step: 'verify', message: 'halt flag is still set (a halt arrived after the resume?)' });
+    } catch (err) {
+      errors.push({ step: 'verify', message: `reading the halt flag failed: ${errorText(err)}` });
+    }
+    try {
+      const disabled = (await ports.listSchedules()).filter((s) => !s.enabled);
+      schedulesEnabled = disabled.length === 0;
+      if (!schedulesEnabled) errors.push({ step: 'verify', message: `schedules still disabled: ${disabled.map(scheduleId).join(', ')}` });
+    } catch (err) {
+      errors.push({ step: 'verify', message: `listing schedules failed: ${errorText(err)}` });
+    }
+    const result: ResumeResult = {
+      action: 'RESUME',
+      changed: change.changed,
+      verified: { haltFlagCleared, schedulesEnabled, ok: haltFlagCleared && schedulesEnabled },
+      enabledSchedules,
+      audit: change.audit,
+      errors,
+    };
+    if (errors.length > 0) throw new KillSwitchIncomplete('Resume', result);
+    return result;
+  }
+
+  async function setSafeMode(req: SafeModeRequest): Promise<SafeModeResult> {
+    if (!req.on && req.source !== 'operator') {
+      throw new SafeModeRefused(`Safe mode off refused: only an operator can switch safe mode off (source was '${req.source}', actor ${req.actor})`);
+    }
+    if (req.source === 'operator' && !req.reason.trim()) throw new SafeModeRefused(`Safe mode ${req.on ? 'on' : 'off'} refused: a reason is required`);
+    const mode = req.on ? 'safe' : 'normal';
+    const change = await writeMode(doc, controlTable, mode, { actor: req.actor, reason: req.reason, at: now() });
+    const errors: StepError[] = [];
+    if (change.changed) {
+      try {
+        await ports.notify(`[agent-fleet] SAFE MODE ${req.on ? 'ON' : 'OFF'}: ${req.reason}`, `${req.actor} switched safe mode ${req.on ? 'on (agents may only reduce exposure)' : 'off (normal trading)'}.\nReason: ${req.reason}`);
+      } catch (err) {
+        errors.push({ step: 'notify', message: errorText(err) });
+      }
+      try {
+        await ports.publishEvent('SafeModeChanged', { mode, actor: req.actor, reason: req.reason, source: req.source });
+      } catch (err) {
+        errors.push({ step: 'event', message: errorText(err) });
+      }
+    }
+    const result: SafeModeResult = { action: req.on ? 'SAFE_MODE_ON' : 'SAFE_MODE_OFF', changed: change.changed, mode, audit: change.audit, errors };
+    if (errors.length > 0) throw new KillSwitchIncomplete('Safe mode', result);
+    return result;
+  }
+
+  async function status(): Promise<KillSwitchStatus> {
+    const [control, schedules, runningExecutions] = await Promise.all([readControlItem(doc, controlTable, true), ports.listSchedules(), ports.listRunningExecutions()]);
+    return { control, schedules, runningExecutions };
+  }
+
+  return { halt, resume, setSafeMode, status };
+}

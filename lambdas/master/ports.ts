@@ -1,0 +1,59 @@
+/**
+ * The Master's view of the outside world: the cycle's executions, the schedules that start
+ * them, and the two notification channels. One interface, two implementations:
+ * - `aws-ports.ts`: AWS SDK v3 (Step Functions, EventBridge Scheduler, SNS, EventBridge);
+ * - the local runtime (`local/`): its simulated scheduler and interpreter executions.
+ *
+ * The kill switch logic (`kill-switch.ts`) only talks to these ports and to the Control table,
+ * so the same logic halts the deployed system and the local one.
+ *
+ * May be imported by: `lambdas/master/`, `local/`, `ops/`, `test/`.
+ */
+
+/** One RUNNING execution of the cycle state machine. */
+export interface RunningExecution {
+  /** Execution ARN (the local runtime uses local ARNs of the same shape). */
+  executionArn: string;
+  /** Execution name (= cycle id for scheduled cycles). */
+  name: string;
+  /** ISO 8601 start time, when known. */
+  startDate?: string;
+}
+
+/** One EventBridge Scheduler schedule of the stack. */
+export interface ScheduleRef {
+  /** Schedule group name (`default` when the stack uses the default group). */
+  group: string;
+  /** Schedule name within the group. */
+  name: string;
+  /** True when the schedule's State is ENABLED. */
+  enabled: boolean;
+}
+
+/** Detail types the Master publishes on the EventBridge bus (source `agent-fleet.master`). */
+export type MasterEventType = 'SystemHalted' | 'SystemResumed' | 'SafeModeChanged';
+
+/**
+ * What the kill switch needs from the platform. Every method may throw; the kill switch
+ * records the failure, carries on with the later steps and reports it (see `kill-switch.ts`).
+ */
+export interface KillSwitchPorts {
+  /** Every RUNNING execution of the cycle state machine (all pages). */
+  listRunningExecutions(): Promise<RunningExecution[]>;
+  /**
+   * Stops one execution (Step Functions StopExecution; the execution ends ABORTED).
+   * @param cause - human-readable cause recorded on the execution (AWS limit 32,768 chars).
+   */
+  stopExecution(executionArn: string, cause: string): Promise<void>;
+  /** Every schedule of the stack with its current state. */
+  listSchedules(): Promise<ScheduleRef[]>;
+  /** Enables or disables one schedule, leaving every other field of it unchanged. */
+  setScheduleEnabled(group: string, name: string, enabled: boolean): Promise<void>;
+  /** Notifies people (SNS topic). `subject` is cut to SNS's 100-character limit by the implementation. */
+  notify(subject: string, message: string): Promise<void>;
+  /** Publishes a machine-readable event on the EventBridge bus (source `agent-fleet.master`). */
+  publishEvent(detailType: MasterEventType, detail: Record<string, unknown>): Promise<void>;
+}
+
+/** EventBridge `source` of every event the Master publishes. */
+export const MASTER_EVENT_SOURCE = 'agent-fleet.master';
