@@ -1,4 +1,62 @@
-/** Placeholder so the app synthesizes while the real handler is written. */
-export const handler = async (): Promise<never> => {
-  throw new Error('Not implemented yet');
-};
+/**
+ * Copybot agent: mirrors a reference allocation.
+ *
+ * Params: `targetWeights` (strings `SYMBOL:weight`, weight a fraction of equity, e.g.
+ * `['MSFT:0.04', 'IBM:0.03']`), `rebalanceThreshold` (fraction of equity, default 0.01).
+ * For each symbol, drift = |value / equity - weight|; when drift > rebalanceThreshold it
+ * orders back to weight x equity. Orders go through the same pre-trade checks; safe mode
+ * sends only reducing orders.
+ */
+import { defineAgent, describeTally, numberParam, tallyMetrics } from '../../shared/agent-kit/define-agent';
+import type { AgentParams } from '../../shared/contracts';
+import { isValidPrice } from '../../shared/trading/market-data';
+import { valuePortfolio } from '../../shared/trading/portfolio';
+import { ordersForTargets } from '../../shared/trading/targets';
+
+/**
+ * Parses `targetWeights` (`['MSFT:0.04', ...]`).
+ * @throws {Error} on a malformed entry or a weight outside [0, 1].
+ */
+export function parseTargetWeights(params: AgentParams): Record<string, number> {
+  const raw = params.targetWeights ?? [];
+  if (!Array.isArray(raw)) throw new Error('Parameter targetWeights must be a list of "SYMBOL:weight" strings');
+  const weights: Record<string, number> = {};
+  for (const entry of raw) {
+    const m = /^([^:]+):([0-9.]+)$/.exec(String(entry));
+    const w = m ? Number(m[2]) : Number.NaN;
+    if (!m || !(w >= 0 && w <= 1)) throw new Error(`Parameter targetWeights has a malformed entry "${entry}" (expected SYMBOL:weight, weight 0..1)`);
+    weights[m[1]] = w;
+  }
+  return weights;
+}
+
+export const handler = defineAgent({
+  name: 'copybot',
+  async run(ctx) {
+    const weights = parseTargetWeights(ctx.params);
+    const threshold = numberParam(ctx.params, 'rebalanceThreshold', 0.01);
+    const portfolio = await ctx.broker.getPortfolio();
+    const prices: Record<string, number> = {};
+    for (const symbol of new Set([...Object.keys(weights), ...Object.keys(portfolio.positions)])) {
+      const p = ctx.feed.priceAt(symbol) ?? ctx.feed.lastPrice(symbol)?.price;
+      if (isValidPrice(p)) prices[symbol] = p;
+    }
+    const equity = valuePortfolio(portfolio, prices).equityUsd;
+    const targets: Record<string, number> = {};
+    let maxDrift = 0;
+    for (const [symbol, w] of Object.entries(weights)) {
+      const price = prices[symbol];
+      if (!price) continue;
+      const drift = Math.abs(((portfolio.positions[symbol]?.qty ?? 0) * price) / equity - w);
+      maxDrift = Math.max(maxDrift, drift);
+      if (drift > threshold) targets[symbol] = w * equity;
+    }
+    const orders = ordersForTargets(targets, portfolio.positions, prices, { mode: ctx.mode });
+    for (const order of orders) await ctx.placeOrder(order);
+    return {
+      summary: `${Object.keys(targets).length} of ${Object.keys(weights).length} weights drifted > ${(threshold * 100).toFixed(1)}%; ${describeTally(ctx.tally)}`,
+      metrics: { ...tallyMetrics(ctx.tally), maxDriftFraction: maxDrift, equityUsd: equity },
+      output: { rebalanced: Object.keys(targets), asOf: ctx.feed.asOf },
+    };
+  },
+});

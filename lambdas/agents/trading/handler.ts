@@ -1,4 +1,43 @@
-/** Placeholder so the app synthesizes while the real handler is written. */
-export const handler = async (): Promise<never> => {
-  throw new Error('Not implemented yet');
-};
+/**
+ * Trading agent (depends on strategy and sentiment): turns signals into target positions
+ * and orders through the pre-trade checks via the paper broker.
+ *
+ * Params: `positionUsd` (target value per BUY symbol, USD, default 20,000), `minBreadth`
+ * (fraction, default 0.4: below it BUY targets are 0, the market is too weak to add risk),
+ * `minTradeFraction` (fraction of positionUsd below which a difference is not traded, default 0.1).
+ * Targets: BUY => positionUsd when breadth >= minBreadth else 0; SELL => 0; HOLD => unchanged.
+ * Safe mode: only orders that reduce a position are sent.
+ */
+import { defineAgent, describeTally, numberParam, tallyMetrics } from '../../shared/agent-kit/define-agent';
+import { sentimentOutputSchema, strategyOutputSchema } from '../../shared/agent-kit/reference-outputs';
+import { ordersForTargets } from '../../shared/trading/targets';
+
+export const handler = defineAgent({
+  name: 'trading',
+  async run(ctx) {
+    const strategy = strategyOutputSchema.parse(ctx.deps.strategy);
+    const sentiment = sentimentOutputSchema.parse(ctx.deps.sentiment);
+    const positionUsd = numberParam(ctx.params, 'positionUsd', 20_000);
+    const minBreadth = numberParam(ctx.params, 'minBreadth', 0.4);
+    const minTradeUsd = positionUsd * numberParam(ctx.params, 'minTradeFraction', 0.1);
+    const bullish = sentiment.breadth >= minBreadth;
+
+    const targets: Record<string, number> = {};
+    for (const [symbol, signal] of Object.entries(strategy.signals)) {
+      if (signal === 'BUY') targets[symbol] = bullish ? positionUsd : 0;
+      else if (signal === 'SELL') targets[symbol] = 0;
+    }
+    const portfolio = await ctx.broker.getPortfolio();
+    const prices: Record<string, number | undefined> = {};
+    for (const symbol of Object.keys(targets)) prices[symbol] = ctx.feed.priceAt(symbol);
+    // A SELL target of 0 on a symbol we do not hold is not an order.
+    for (const symbol of Object.keys(targets)) if (targets[symbol] === 0 && !portfolio.positions[symbol]) delete targets[symbol];
+    const orders = ordersForTargets(targets, portfolio.positions, prices, { minTradeUsd, mode: ctx.mode });
+    for (const order of orders) await ctx.placeOrder(order);
+    return {
+      summary: `${describeTally(ctx.tally)}; breadth ${(sentiment.breadth * 100).toFixed(0)}% ${bullish ? '>=' : '<'} ${(minBreadth * 100).toFixed(0)}%${ctx.mode === 'safe' ? ', safe mode (reduce only)' : ''}`,
+      metrics: { ...tallyMetrics(ctx.tally), ordersIntended: orders.length },
+      output: { orders: orders.length, asOf: ctx.feed.asOf },
+    };
+  },
+});

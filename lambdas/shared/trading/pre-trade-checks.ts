@@ -1,0 +1,241 @@
+/**
+ * Pre-trade risk checks: the one library every order passes through before the paper
+ * broker fills it. Each check is a small pure function returning PASS or REJECT with its
+ * name and the numbers compared.
+ *
+ * Sources: SEC Rule 15c3-5 (Market Access Rule, 17 CFR 240.15c3-5: "prevent the entry of
+ * orders that exceed appropriate pre-set credit or capital thresholds", "prevent the entry
+ * of erroneous orders, by rejecting orders that exceed appropriate price or size parameters
+ * ... or that indicate duplicative orders"), and the FIA "Best Practices for Automated
+ * Trading Risk Controls and System Safeguards" (2024): maximum order size, maximum
+ * intraday position, price tolerance (collar), message/order rate throttles, kill switch,
+ * duplicate-order and stale-data protection. See `docs/agents.md`.
+ *
+ * May be imported by: the broker, agents, `test/`.
+ */
+import type { Mode } from '../contracts';
+import type { RiskLimits } from '../settings';
+import { isValidPrice } from './market-data';
+import { signedQty, valuePortfolio, type Portfolio, type Side } from './portfolio';
+
+/** Names of the checks, as recorded on a rejected order (`rejectedBy`). */
+export const PRE_TRADE_CHECKS = [
+  'haltFlag',
+  'staleData',
+  'duplicateOrder',
+  'safeMode',
+  'priceCollar',
+  'maxOrderNotional',
+  'maxPosition',
+  'maxGrossExposure',
+  'minCash',
+  'maxDailyLoss',
+  'maxDrawdown',
+  'maxOrdersPerAgentPerCycle',
+  'maxOrdersPerCycle',
+] as const;
+/** One of {@link PRE_TRADE_CHECKS}. */
+export type PreTradeCheckName = (typeof PRE_TRADE_CHECKS)[number];
+
+/** Result of one check. `value` and `limit` are in `unit`. */
+export interface CheckResult {
+  readonly check: PreTradeCheckName;
+  readonly status: 'PASS' | 'REJECT';
+  readonly value: number;
+  readonly limit: number;
+  readonly unit: 'USD' | 'fraction' | 'count' | 'bars' | 'flag';
+  /** Human-readable explanation (always present for REJECT). */
+  readonly detail: string;
+}
+
+/** An order as an agent asks for it. */
+export interface OrderIntent {
+  readonly symbol: string;
+  readonly side: Side;
+  /** Shares, integer > 0. */
+  readonly qty: number;
+  /** Optional limit price, USD per share; checked against the collar. Fills happen at the close either way. */
+  readonly limitPrice?: number;
+}
+
+/** Everything the checks look at, gathered by the broker. */
+export interface PreTradeContext {
+  readonly order: OrderIntent;
+  /** Close of the order's symbol at the current bar, undefined when missing (stale data). */
+  readonly price: number | undefined;
+  /** Close of every held symbol at the current bar, USD (for exposure after the order). */
+  readonly prices: Readonly<Record<string, number>>;
+  readonly portfolio: Portfolio;
+  readonly limits: RiskLimits;
+  /** Halt flag from a consistent read of the control item. */
+  readonly halted: boolean;
+  /** `safe`: only orders that reduce |position| pass. */
+  readonly mode: Mode;
+  /** Latest equity snapshot's figures (written by the risk Lambda); undefined when none yet. */
+  readonly dailyPnlFraction: number | undefined;
+  readonly drawdownFraction: number | undefined;
+  /** Orders (not rejected) this agent has already placed this cycle. */
+  readonly agentOrdersThisCycle: number;
+  /** Orders (not rejected) all agents have placed this cycle. */
+  readonly ordersThisCycle: number;
+  /** An order with the same (cycle, agent, symbol) but different side or qty already exists. */
+  readonly conflictingOrder: boolean;
+}
+
+const pass = (check: PreTradeCheckName, value: number, limit: number, unit: CheckResult['unit'], detail = 'ok'): CheckResult => ({ check, status: 'PASS', value, limit, unit, detail });
+const reject = (check: PreTradeCheckName, value: number, limit: number, unit: CheckResult['unit'], detail: string): CheckResult => ({ check, status: 'REJECT', value, limit, unit, detail });
+
+/** True when the order moves the position toward zero without flipping its side. */
+export function reducesPosition(portfolio: Portfolio, order: OrderIntent): boolean {
+  const held = portfolio.positions[order.symbol]?.qty ?? 0;
+  const after = held + signedQty(order.side, order.qty);
+  return held !== 0 && Math.abs(after) < Math.abs(held) && Math.sign(after) !== -Math.sign(held);
+}
+
+/** Kill switch (FIA): halted => reject every order. */
+export function checkHaltFlag(c: Pick<PreTradeContext, 'halted'>): CheckResult {
+  return c.halted ? reject('haltFlag', 1, 0, 'flag', 'halt flag is set: the kill switch is engaged') : pass('haltFlag', 0, 0, 'flag');
+}
+
+/** Stale data (FIA): no valid price for the symbol at the current bar => reject. */
+export function checkStaleData(c: Pick<PreTradeContext, 'price' | 'order'>): CheckResult {
+  return isValidPrice(c.price) ? pass('staleData', 0, 0, 'bars') : reject('staleData', 1, 0, 'bars', `no valid price for ${c.order.symbol} at the current bar`);
+}
+
+/** Duplicative orders (15c3-5(c)(1)(ii)): a different order for the same cycle/agent/symbol => reject. */
+export function checkDuplicateOrder(c: Pick<PreTradeContext, 'conflictingOrder' | 'order'>): CheckResult {
+  return c.conflictingOrder
+    ? reject('duplicateOrder', 1, 0, 'count', `an order for ${c.order.symbol} was already placed by this agent this cycle`)
+    : pass('duplicateOrder', 0, 0, 'count');
+}
+
+/** Safe mode (seed fallback mode; risk verdict REDUCE): only orders that reduce |position| pass. */
+export function checkSafeMode(c: Pick<PreTradeContext, 'mode' | 'portfolio' | 'order'>): CheckResult {
+  if (c.mode !== 'safe' || reducesPosition(c.portfolio, c.order)) return pass('safeMode', 0, 0, 'flag');
+  return reject('safeMode', 1, 0, 'flag', `safe mode: ${c.order.side} ${c.order.qty} ${c.order.symbol} would not reduce the position`);
+}
+
+/** Price collar (15c3-5 price parameters; FIA price tolerance): |limitPrice / close - 1| <= priceCollarFraction. No limit price => pass. */
+export function checkPriceCollar(c: Pick<PreTradeContext, 'order' | 'price' | 'limits'>): CheckResult {
+  const lp = c.order.limitPrice;
+  const limit = c.limits.priceCollarFraction;
+  if (lp === undefined || !isValidPrice(c.price)) return pass('priceCollar', 0, limit, 'fraction');
+  const dev = Math.abs(lp / c.price - 1);
+  return dev > limit || !(lp > 0)
+    ? reject('priceCollar', dev, limit, 'fraction', `limit price ${lp} is ${(dev * 100).toFixed(2)}% from the last price ${c.price} (collar ${(limit * 100).toFixed(2)}%)`)
+    : pass('priceCollar', dev, limit, 'fraction');
+}
+
+/** Maximum order size (15c3-5 size parameters; FIA max order size): qty x price <= maxOrderNotionalUsd. */
+export function checkMaxOrderNotional(c: Pick<PreTradeContext, 'order' | 'price' | 'limits'>): CheckResult {
+  const notional = c.order.qty * (c.price ?? 0);
+  const limit = c.limits.maxOrderNotionalUsd;
+  return notional > limit
+    ? reject('maxOrderNotional', notional, limit, 'USD', `order notional USD ${notional.toFixed(2)} exceeds USD ${limit}`)
+    : pass('maxOrderNotional', notional, limit, 'USD');
+}
+
+/** Maximum position per symbol (FIA max intraday position): |position after| x price <= maxPositionUsd, unless the order reduces. */
+export function checkMaxPosition(c: Pick<PreTradeContext, 'order' | 'price' | 'limits' | 'portfolio'>): CheckResult {
+  const held = c.portfolio.positions[c.order.symbol]?.qty ?? 0;
+  const after = Math.abs(held + signedQty(c.order.side, c.order.qty)) * (c.price ?? 0);
+  const limit = c.limits.maxPositionUsd;
+  return after > limit && !reducesPosition(c.portfolio, c.order)
+    ? reject('maxPosition', after, limit, 'USD', `position in ${c.order.symbol} after the order USD ${after.toFixed(2)} exceeds USD ${limit}`)
+    : pass('maxPosition', after, limit, 'USD');
+}
+
+function portfolioAfter(c: Pick<PreTradeContext, 'order' | 'price' | 'portfolio' | 'prices'>): { gross: number; cash: number } {
+  const price = c.price ?? 0;
+  const held = c.portfolio.positions[c.order.symbol];
+  const qty = (held?.qty ?? 0) + signedQty(c.order.side, c.order.qty);
+  const positions = { ...c.portfolio.positions, [c.order.symbol]: { qty, avgPrice: held?.avgPrice ?? price } };
+  const cash = c.portfolio.cash - signedQty(c.order.side, c.order.qty) * price;
+  return { gross: valuePortfolio({ cash, positions }, { ...c.prices, [c.order.symbol]: price }).grossExposureUsd, cash };
+}
+
+/** Capital threshold (15c3-5(c)(1)(i)): gross exposure after the order <= maxGrossExposureUsd, unless the order reduces. */
+export function checkMaxGrossExposure(c: Pick<PreTradeContext, 'order' | 'price' | 'portfolio' | 'prices' | 'limits'>): CheckResult {
+  const { gross } = portfolioAfter(c);
+  const limit = c.limits.maxGrossExposureUsd;
+  return gross > limit && !reducesPosition(c.portfolio, c.order)
+    ? reject('maxGrossExposure', gross, limit, 'USD', `gross exposure after the order USD ${gross.toFixed(2)} exceeds USD ${limit}`)
+    : pass('maxGrossExposure', gross, limit, 'USD');
+}
+
+/** Credit threshold (15c3-5(c)(1)(i)): cash after the order >= minCashUsd (sells always pass: they add cash). */
+export function checkMinCash(c: Pick<PreTradeContext, 'order' | 'price' | 'portfolio' | 'prices' | 'limits'>): CheckResult {
+  const { cash } = portfolioAfter(c);
+  const limit = c.limits.minCashUsd;
+  return cash < limit && c.order.side === 'BUY'
+    ? reject('minCash', cash, limit, 'USD', `cash after the order USD ${cash.toFixed(2)} is below USD ${limit}`)
+    : pass('minCash', cash, limit, 'USD');
+}
+
+/** FIA max loss: when the latest snapshot's loss of the day exceeds maxDailyLossFraction, only reducing orders pass. */
+export function checkMaxDailyLoss(c: Pick<PreTradeContext, 'dailyPnlFraction' | 'limits' | 'portfolio' | 'order'>): CheckResult {
+  const loss = Math.max(0, -(c.dailyPnlFraction ?? 0));
+  const limit = c.limits.maxDailyLossFraction;
+  return loss > limit && !reducesPosition(c.portfolio, c.order)
+    ? reject('maxDailyLoss', loss, limit, 'fraction', `loss of the day ${(loss * 100).toFixed(2)}% exceeds ${(limit * 100).toFixed(2)}%: only reducing orders`)
+    : pass('maxDailyLoss', loss, limit, 'fraction');
+}
+
+/** Drawdown limit: when the latest snapshot's drawdown exceeds maxDrawdownFraction, only reducing orders pass. */
+export function checkMaxDrawdown(c: Pick<PreTradeContext, 'drawdownFraction' | 'limits' | 'portfolio' | 'order'>): CheckResult {
+  const dd = c.drawdownFraction ?? 0;
+  const limit = c.limits.maxDrawdownFraction;
+  return dd > limit && !reducesPosition(c.portfolio, c.order)
+    ? reject('maxDrawdown', dd, limit, 'fraction', `drawdown ${(dd * 100).toFixed(2)}% exceeds ${(limit * 100).toFixed(2)}%: only reducing orders`)
+    : pass('maxDrawdown', dd, limit, 'fraction');
+}
+
+/** Order-rate throttle per agent (FIA message throttles): orders already placed this cycle < maxOrdersPerAgentPerCycle. */
+export function checkAgentOrderRate(c: Pick<PreTradeContext, 'agentOrdersThisCycle' | 'limits'>): CheckResult {
+  const limit = c.limits.maxOrdersPerAgentPerCycle;
+  return c.agentOrdersThisCycle >= limit
+    ? reject('maxOrdersPerAgentPerCycle', c.agentOrdersThisCycle + 1, limit, 'count', `this agent already placed ${c.agentOrdersThisCycle} orders this cycle (limit ${limit})`)
+    : pass('maxOrdersPerAgentPerCycle', c.agentOrdersThisCycle + 1, limit, 'count');
+}
+
+/** Order-rate throttle for the whole fleet: orders already placed this cycle < maxOrdersPerCycle. */
+export function checkCycleOrderRate(c: Pick<PreTradeContext, 'ordersThisCycle' | 'limits'>): CheckResult {
+  const limit = c.limits.maxOrdersPerCycle;
+  return c.ordersThisCycle >= limit
+    ? reject('maxOrdersPerCycle', c.ordersThisCycle + 1, limit, 'count', `the fleet already placed ${c.ordersThisCycle} orders this cycle (limit ${limit})`)
+    : pass('maxOrdersPerCycle', c.ordersThisCycle + 1, limit, 'count');
+}
+
+/** Outcome of {@link runPreTradeChecks}. */
+export interface PreTradeOutcome {
+  readonly passed: boolean;
+  /** Every check's result, in {@link PRE_TRADE_CHECKS} order. */
+  readonly results: readonly CheckResult[];
+  /** First rejecting check, when not passed. */
+  readonly rejectedBy?: CheckResult;
+}
+
+/**
+ * Runs every check in {@link PRE_TRADE_CHECKS} order; the order passes only when all pass.
+ * @throws {RangeError} when qty is not a positive integer (a programming error, not a risk rejection).
+ */
+export function runPreTradeChecks(c: PreTradeContext): PreTradeOutcome {
+  if (!Number.isInteger(c.order.qty) || c.order.qty <= 0) throw new RangeError(`Order qty must be a positive integer, got ${c.order.qty}`);
+  const results = [
+    checkHaltFlag(c),
+    checkStaleData(c),
+    checkDuplicateOrder(c),
+    checkSafeMode(c),
+    checkPriceCollar(c),
+    checkMaxOrderNotional(c),
+    checkMaxPosition(c),
+    checkMaxGrossExposure(c),
+    checkMinCash(c),
+    checkMaxDailyLoss(c),
+    checkMaxDrawdown(c),
+    checkAgentOrderRate(c),
+    checkCycleOrderRate(c),
+  ];
+  const rejectedBy = results.find((r) => r.status === 'REJECT');
+  return { passed: !rejectedBy, results, rejectedBy };
+}

@@ -1,0 +1,136 @@
+/**
+ * The risk gate's I/O around the pure engine (`risk-engine.ts`): load this cycle's bar, the
+ * ledger and the previous equity snapshot, validate the data, compute the figures, decide
+ * the verdict and record this bar's equity snapshot (idempotent by bar index).
+ *
+ * FAILS CLOSED: a bar past the end of the file, an unknown, missing (beyond maxStaleBars),
+ * non-positive or NaN price of a held or universe symbol, a gap in a held symbol's VaR
+ * window, or a ledger inconsistent with itself all give verdict HALT with the reason.
+ *
+ * May be imported by: the risk Lambda, `local/`, `test/`.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { LimitCheck, RiskAssessment } from '../contracts';
+import type { TradingSettings } from '../settings';
+import { getOrCreateAccount, latestEquitySnapshot, putEquitySnapshotOnce } from './ledger';
+import { barIndexForCycle, feedForCycle, isValidPrice, loadMarketData, resolveUniverse, type MarketDataProvider } from './market-data';
+import { portfolioProblems } from './portfolio';
+import { computeRiskFigures, decideVerdict, type RiskFigures } from './risk-engine';
+
+/** Input of the risk Lambda ("Assess risk" payload). */
+export interface RiskInput {
+  readonly cycleId: string;
+  /** 1-based cycle number; the bar assessed is startBar + cycleSeq - 1. */
+  readonly cycleSeq: number;
+  readonly mode: 'normal' | 'safe';
+}
+
+/** Dependencies. */
+export interface RiskDeps {
+  readonly doc: DynamoDBDocumentClient;
+  readonly ledgerTable: string;
+  readonly settings: TradingSettings;
+  /** Path of the wide CSV. */
+  readonly marketDataFile: string;
+}
+
+function halt(cycleId: string, asOf: string, reasons: string[], checks: LimitCheck[] = [], metrics: Record<string, number> = {}): RiskAssessment {
+  return { cycleId, verdict: 'HALT', reasons, checks, metrics, asOf };
+}
+
+function dataCheck(problems: number): LimitCheck {
+  return { name: 'marketData', value: problems, limit: 0, headroom: -problems, unit: 'count', status: problems > 0 ? 'BREACH' : 'PASS' };
+}
+
+/**
+ * Assesses the portfolio at this cycle's bar.
+ * @returns the assessment (never throws for bad data: that is a HALT verdict). DynamoDB
+ *   errors do throw, so Step Functions retries and, after the retries, fails closed.
+ */
+export async function assessRisk(deps: RiskDeps, input: RiskInput): Promise<RiskAssessment> {
+  const { settings } = deps;
+  let feed: MarketDataProvider;
+  try {
+    feed = feedForCycle(deps.marketDataFile, settings.startBar, input.cycleSeq);
+  } catch (err) {
+    const e = err as Error;
+    let asOf = 'unknown';
+    try {
+      const t = loadMarketData(deps.marketDataFile).timestamps;
+      asOf = `after ${t[t.length - 1]} (bar ${barIndexForCycle(settings.startBar, input.cycleSeq)})`;
+    } catch {
+      /* the file itself is unreadable: the reason says so */
+    }
+    return halt(input.cycleId, asOf, [`Market data unavailable: ${e.name}: ${e.message}`], [dataCheck(1)]);
+  }
+
+  const account = await getOrCreateAccount(deps.doc, deps.ledgerTable, settings.startingCashUsd);
+  const ledgerProblems = portfolioProblems(account);
+  if (ledgerProblems.length) return halt(input.cycleId, feed.asOf, ledgerProblems.map((p) => `Ledger inconsistent: ${p}`), [dataCheck(ledgerProblems.length)]);
+
+  const held = Object.entries(account.positions).filter(([, p]) => p.qty !== 0).map(([s]) => s);
+  const symbols = [...new Set([...resolveUniverse(settings.universe, feed), ...held])];
+  const problems: string[] = [];
+  const pricesNow: Record<string, number> = {};
+  const pricesPrev: Record<string, number> = {};
+  const history: Record<string, ReadonlyArray<number | null>> = {};
+  let maxStale = 0;
+  for (const symbol of symbols) {
+    if (!feed.has(symbol)) {
+      problems.push(`${symbol} is not in the market data`);
+      continue;
+    }
+    const last = feed.lastPrice(symbol);
+    if (!last) {
+      problems.push(`no price for ${symbol} at or before bar ${feed.barIndex} (${feed.asOf})`);
+      continue;
+    }
+    maxStale = Math.max(maxStale, last.staleBars);
+    if (last.staleBars > settings.maxStaleBars) {
+      problems.push(`price of ${symbol} is ${last.staleBars} bars stale at ${feed.asOf} (max ${settings.maxStaleBars})`);
+      continue;
+    }
+    if (!isValidPrice(last.price)) {
+      problems.push(`price of ${symbol} at ${feed.asOf} is not a positive number (${last.price})`);
+      continue;
+    }
+    pricesNow[symbol] = last.price;
+    if (held.includes(symbol)) {
+      const prev = feed.priceAt(symbol, 1);
+      pricesPrev[symbol] = isValidPrice(prev) ? prev : last.price;
+      const h = feed.history(symbol, settings.varWindow + 1);
+      if (h.some((v) => !isValidPrice(v))) problems.push(`gap or invalid price in ${symbol}'s ${settings.varWindow}-bar VaR window`);
+      history[symbol] = h;
+    }
+  }
+  const staleCheck: LimitCheck = { name: 'staleData', value: maxStale, limit: settings.maxStaleBars, headroom: settings.maxStaleBars - maxStale, unit: 'bars', status: maxStale > settings.maxStaleBars ? 'BREACH' : 'PASS' };
+  if (problems.length) return halt(input.cycleId, feed.asOf, problems.map((p) => `Bad market data: ${p}`), [dataCheck(problems.length), staleCheck]);
+
+  // Align the VaR histories (a symbol listed late has a shorter history: use the common length).
+  const previous = await latestEquitySnapshot(deps.doc, deps.ledgerTable, feed.barIndex - 1);
+  const figures: RiskFigures = computeRiskFigures({
+    portfolio: account,
+    pricesNow,
+    pricesPrev,
+    history,
+    previousPeakUsd: previous?.peakEquityUsd ?? settings.startingCashUsd,
+    varConfidence: settings.varConfidence,
+  });
+  const metrics: Record<string, number> = { ...figures, barIndex: feed.barIndex, positions: held.length };
+  if (!Number.isFinite(figures.equityUsd) || figures.equityUsd <= 0) {
+    return halt(input.cycleId, feed.asOf, [`Ledger inconsistent: equity is not a positive finite number (${figures.equityUsd})`], [dataCheck(1)], Number.isFinite(figures.equityUsd) ? metrics : {});
+  }
+  const { verdict, reasons, checks } = decideVerdict(figures, settings.limits);
+  await putEquitySnapshotOnce(deps.doc, deps.ledgerTable, {
+    barIndex: feed.barIndex,
+    asOf: feed.asOf,
+    equityUsd: figures.equityUsd,
+    cashUsd: figures.cashUsd,
+    grossExposureUsd: figures.grossExposureUsd,
+    peakEquityUsd: figures.peakEquityUsd,
+    dailyPnlFraction: figures.dailyPnlFraction,
+    drawdownFraction: figures.drawdownFraction,
+    cycleId: input.cycleId,
+  });
+  return { cycleId: input.cycleId, verdict, reasons, checks: [dataCheck(0), staleCheck, ...checks], metrics, asOf: feed.asOf };
+}

@@ -1,0 +1,52 @@
+/**
+ * Turning target positions into orders, as a pure function the reference trading agents
+ * share: compare each target value (USD) with the current position's value at the current
+ * close, and order the difference in whole shares.
+ *
+ * May be imported by: agents, `test/`.
+ */
+import type { Mode } from '../contracts';
+import { isValidPrice } from './market-data';
+import type { Position } from './portfolio';
+import type { OrderIntent } from './pre-trade-checks';
+
+/** Options of {@link ordersForTargets}. */
+export interface TargetOptions {
+  /** Differences smaller than this (USD) are not traded (avoids churning on price drift). Default 0. */
+  readonly minTradeUsd?: number;
+  /** `safe`: drop orders that would not reduce |position| (agents may reduce risk but not add it). */
+  readonly mode: Mode;
+}
+
+/**
+ * Orders that move each symbol toward its target value.
+ * qty = trunc(|target - qty_now x price| / price) shares, side by the sign; targets of 0 sell
+ * the whole position. Sells come first (they free cash for the buys), then buys, each
+ * alphabetical. Symbols without a valid price are left out (the stale-data check would reject them).
+ * @param targetsUsd - symbol -> target market value, USD (>= 0 for the long-only reference agents).
+ * @param prices - symbol -> current close, USD per share.
+ */
+export function ordersForTargets(
+  targetsUsd: Readonly<Record<string, number>>,
+  positions: Readonly<Record<string, Position>>,
+  prices: Readonly<Record<string, number | undefined>>,
+  opts: TargetOptions,
+): OrderIntent[] {
+  const sells: OrderIntent[] = [];
+  const buys: OrderIntent[] = [];
+  for (const symbol of Object.keys(targetsUsd).sort()) {
+    const price = prices[symbol];
+    if (!isValidPrice(price)) continue;
+    const held = positions[symbol]?.qty ?? 0;
+    const target = targetsUsd[symbol];
+    const delta = target - held * price;
+    if (Math.abs(delta) < (opts.minTradeUsd ?? 0) && target !== 0) continue;
+    const qty = target === 0 ? Math.abs(held) : Math.trunc(Math.abs(delta) / price);
+    if (qty === 0) continue;
+    const side = target === 0 ? (held > 0 ? 'SELL' : 'BUY') : delta > 0 ? 'BUY' : 'SELL';
+    const after = held + (side === 'BUY' ? qty : -qty);
+    if (opts.mode === 'safe' && !(Math.abs(after) < Math.abs(held))) continue;
+    (side === 'SELL' ? sells : buys).push({ symbol, side, qty });
+  }
+  return [...sells, ...buys];
+}
