@@ -110,9 +110,8 @@ export class CycleSchedules extends Construct {
       retentionPeriod: Duration.days(14),
     });
     const expression = cadenceExpression(config.cycle.cadenceMinutes);
-    this.schedules = this.refs.map(
-      (ref) =>
-        new scheduler.Schedule(this, `Schedule-${ref.group}`, {
+    this.schedules = this.refs.map((ref) => {
+      const schedule = new scheduler.Schedule(this, `Schedule-${ref.group}`, {
           scheduleName: ref.scheduleName,
           scheduleGroup: this.group,
           description: `Starts a cycle for agent group "${ref.group}" every ${config.cycle.cadenceMinutes} min (${config.cycle.timezone})`,
@@ -137,8 +136,11 @@ export class CycleSchedules extends Construct {
               }),
             }),
           }),
-        }),
-    );
+        });
+      // The group is referenced by its literal name (no Ref), so order the creation explicitly.
+      schedule.node.addDependency(this.group);
+      return schedule;
+    });
   }
 
   /** ARNs of this construct's schedules (for the Master's scheduler:GetSchedule/UpdateSchedule). */
