@@ -1,0 +1,109 @@
+/** The risk Lambda handler on real market data and a real dynalite Ledger: verdicts, fail-closed data checks, equity snapshots. */
+import { DeleteCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { handler } from '../../lambdas/risk/handler';
+import { riskAssessmentSchema, type RiskAssessment } from '../../lambdas/shared/contracts';
+import { ENV } from '../../lambdas/shared/env';
+import type { TradingSettings } from '../../lambdas/shared/settings';
+import { ACCOUNT_KEY } from '../../lambdas/shared/trading/ledger';
+import { loadMarketData } from '../../lambdas/shared/trading/market-data';
+import { startDynalite, type TestDynamo } from '../support/dynalite';
+import { DOW_FILE, MSFT_FILE, testSettings, writeTempCsv } from './support';
+
+let db: TestDynamo;
+beforeAll(async () => {
+  db = await startDynalite('risk');
+  Object.assign(process.env, db.env);
+});
+afterAll(async () => {
+  await db.stop();
+});
+
+async function reset(settings: TradingSettings, file = DOW_FILE, account?: Record<string, unknown>): Promise<void> {
+  process.env[ENV.tradingSettings] = JSON.stringify(settings);
+  process.env[ENV.marketDataFile] = file;
+  const items = (await db.doc.send(new ScanCommand({ TableName: db.tables.Ledger }))).Items ?? [];
+  for (const it of items) await db.doc.send(new DeleteCommand({ TableName: db.tables.Ledger, Key: { pk: it.pk, sk: it.sk } }));
+  if (account) await db.doc.send(new PutCommand({ TableName: db.tables.Ledger, Item: { ...ACCOUNT_KEY, version: 0, fillSeq: 0, applied: {}, ...account } }));
+}
+
+const assess = async (cycleSeq: number, cycleId = `cycle-${cycleSeq}`): Promise<RiskAssessment> =>
+  riskAssessmentSchema.parse(await handler({ cycleId, cycleSeq, mode: 'normal' }));
+
+describe('risk handler', () => {
+  it('OK for the fresh (flat) account: VaR 0, every limit listed, snapshot of the bar written once', async () => {
+    await reset(testSettings());
+    const a = await assess(1);
+    expect(a.verdict).toBe('OK');
+    expect(a.asOf).toBe(loadMarketData(DOW_FILE).timestamps[260]);
+    expect(a.metrics).toMatchObject({ equityUsd: 1_000_000, grossExposureUsd: 0, varFraction: 0, barIndex: 260 });
+    expect(a.checks.map((c) => c.name)).toEqual(['marketData', 'staleData', 'dailyLoss', 'drawdown', 'grossExposure', 'minCash', 'var', 'concentration']);
+    await assess(1); // retried attempt of the same cycle
+    const snaps = await db.doc.send(new QueryCommand({ TableName: db.tables.Ledger, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'EQUITY' } }));
+    expect(snaps.Items).toHaveLength(1);
+    expect(snaps.Items![0]).toMatchObject({ sk: 'BAR#00000260', equityUsd: 1_000_000, peakEquityUsd: 1_000_000 });
+  });
+
+  it('HALT when a position loses more than maxDailyLossFraction in a day (IBM, 1992-12-15)', async () => {
+    // IBM closed 15.62 on bar 495 (1992-12-14) and 13.95 on bar 496 (1992-12-15).
+    // 3000 IBM + 100,000 cash: P&L = 3000 x (13.95 - 15.62) = -5,010; previous equity 100,000 + 46,860 = 146,860
+    // => daily loss 5,010 / 146,860 = 3.4114 % > 3 %. Starting cash = 146,860 so the drawdown (3.41 %) stays below its limit.
+    await reset(testSettings({ startBar: 496, startingCashUsd: 146_860 }), DOW_FILE, { cash: 100_000, positions: { IBM: { qty: 3000, avgPrice: 15.62 } } });
+    const a = await assess(1);
+    expect(a.verdict).toBe('HALT');
+    const loss = a.checks.find((c) => c.name === 'dailyLoss')!;
+    expect(loss.status).toBe('BREACH');
+    expect(loss.value).toBeCloseTo(0.0341141223, 9);
+    expect(a.checks.find((c) => c.name === 'drawdown')!.status).not.toBe('BREACH');
+    expect(a.reasons.join('\n')).toMatch(/Daily loss 3\.41% exceeds the limit 3\.00% \(HALT\)/);
+  });
+
+  it('fails closed on a bar past the end of the file', async () => {
+    await reset(testSettings({ startBar: 2528 }));
+    expect((await assess(1)).verdict).toBe('OK'); // bar 2528 is the last one
+    const a = await assess(2);
+    expect(a.verdict).toBe('HALT');
+    expect(a.reasons[0]).toMatch(/MarketDataExhausted/);
+    expect(a.asOf).toMatch(/after 2001-01-02/);
+  });
+
+  it('fails closed on a missing price for a universe symbol at the current bar', async () => {
+    const csv = ['date,AAA,BBB', '2024-01-01,10,20', '2024-01-02,11,21', '2024-01-03,12,'].join('\n');
+    await reset(testSettings({ startBar: 1, varWindow: 2 }), writeTempCsv('gap.csv', csv));
+    expect((await assess(1)).verdict).toBe('OK');
+    const a = await assess(2);
+    expect(a.verdict).toBe('HALT');
+    expect(a.reasons[0]).toMatch(/BBB is 1 bars stale/);
+    // tolerated when maxStaleBars allows one stale bar
+    await reset(testSettings({ startBar: 1, varWindow: 2, maxStaleBars: 1 }), writeTempCsv('gap.csv', csv));
+    expect((await assess(2)).verdict).toBe('OK');
+  });
+
+  it('fails closed on a non-positive or NaN price and on a held symbol missing from the data', async () => {
+    const csv = ['date,AAA,BBB', '2024-01-01,10,20', '2024-01-02,0,NaN'].join('\n');
+    await reset(testSettings({ startBar: 1, varWindow: 2 }), writeTempCsv('bad.csv', csv));
+    const a = await assess(1);
+    expect(a.verdict).toBe('HALT');
+    expect(a.reasons).toHaveLength(2);
+    await reset(testSettings({ universe: ['MSFT'] }), DOW_FILE, { cash: 1_000_000, positions: { ZZZ: { qty: 1, avgPrice: 1 } } });
+    expect((await assess(1)).reasons[0]).toMatch(/ZZZ is not in the market data/);
+  });
+
+  it('fails closed on a ledger inconsistent with itself', async () => {
+    await reset(testSettings(), DOW_FILE, { cash: -5, positions: {} });
+    const a = await assess(1);
+    expect(a.verdict).toBe('HALT');
+    expect(a.reasons[0]).toMatch(/Ledger inconsistent: cash is negative/);
+  });
+
+  it('works on the MSFT OHLCV file with universe [Close]', async () => {
+    await reset(testSettings({ universe: ['Close'], startBar: 30, varWindow: 20 }), MSFT_FILE, { cash: 990_000, positions: { Close: { qty: 100, avgPrice: 60 } } });
+    const a = await assess(1);
+    expect(a.verdict).not.toBe('HALT');
+    expect(a.metrics.grossExposureUsd).toBeCloseTo(100 * loadMarketData(MSFT_FILE).prices.Close[30]!, 6);
+    expect(a.metrics.varFraction).toBeGreaterThan(0);
+  });
+
+  it('rejects a malformed input with RiskInputInvalid (Step Functions retries, then fails closed)', async () => {
+    await expect(handler({ cycleId: 'x', cycleSeq: 0, mode: 'normal' })).rejects.toMatchObject({ name: 'RiskInputInvalid' });
+  });
+});
