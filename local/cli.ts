@@ -1,0 +1,102 @@
+/**
+ * `npm start` (= `tsx local/cli.ts run`): runs real cycles locally, no cloud, no Docker.
+ * Options are documented in `--help` and docs/local.md.
+ *
+ * Exit codes: 0 when the run completed as configured (a halt is a valid result); 2 for bad
+ * arguments, an invalid config, unreadable market data or a definition the runtime refuses
+ * (one-line message on stderr); 1 for an unexpected error.
+ */
+import './polyfills';
+import { Command, InvalidArgumentError } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { loadOrchestratorConfig } from '../lib/app-factory';
+import { validateConfig } from '../lib/config/schema';
+import defaultConfig from '../config/orchestrator.config';
+import { renderDashboard } from './dashboard';
+import { parseFault, type Fault } from './faults';
+import { DEFAULT_EPOCH, DEFAULT_STATE_DIR, resolveUserPath, startLocalRuntime } from './runtime';
+
+class UsageError extends Error {}
+
+const positiveInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+
+const program = new Command();
+program.name('npm start --').description('Agent fleet orchestrator: local runtime (the deployed state machine, real handlers, dynalite, simulated clock)');
+program
+  .command('run')
+  .description('Simulate schedule slots and run a cycle in each (fresh state unless --resume-state)')
+  .option('--cycles <n>', 'schedule slots to simulate', positiveInt('--cycles'), 5)
+  .option('--fail <spec>', 'inject a fault: AGENT=MODE[@FIRST-LAST], MODE throw|timeout|garbage, AGENT an agent name or risk; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--market-data <file>', 'wide CSV market data (default: config marketData.file)')
+  .option('--config <file>', 'config file (.ts module or .json; default config/orchestrator.config.ts)')
+  .option('--report <file>', 'write the run report as JSON')
+  .option('--time-scale <n>', 'simulated ms per wall ms while waiting (timeouts, backoffs)', positiveInt('--time-scale'), 1000)
+  .option('--resume-state', 'continue from the saved state in --state-dir instead of starting fresh')
+  .option('--state-dir <dir>', 'where state is saved at the end', DEFAULT_STATE_DIR)
+  .option('--epoch <iso>', 'simulated start time', DEFAULT_EPOCH)
+  .option('--quiet', 'no progress lines and no dashboards (summary line only)')
+  .action(async (o: { cycles: number; fail: string[]; marketData?: string; config?: string; report?: string; timeScale: number; resumeState?: boolean; stateDir: string; epoch: string; quiet?: boolean }) => {
+    let config;
+    try {
+      config = o.config ? loadOrchestratorConfig(resolveUserPath(o.config)) : validateConfig(defaultConfig);
+    } catch (err) {
+      throw new UsageError((err as Error).message.replace(/\n\s*/g, ' '));
+    }
+    if (Number.isNaN(Date.parse(o.epoch))) throw new UsageError(`--epoch "${o.epoch}" is not an ISO time`);
+    const known = [...config.agents.map((a) => a.name), 'risk'];
+    let faults: Fault[];
+    try {
+      faults = o.fail.map((f) => parseFault(f, known));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    let rt;
+    try {
+      rt = await startLocalRuntime({ config, faults, marketDataFile: o.marketData, timeScale: o.timeScale, stateDir: o.stateDir, fresh: !o.resumeState, quiet: o.quiet, epoch: o.epoch });
+    } catch (err) {
+      const e = err as Error;
+      if (/unreadable|cannot run|differs from|metric math|need different values/.test(e.message)) throw new UsageError(e.message);
+      throw err;
+    }
+    try {
+      let since: string | undefined;
+      for (let i = 0; i < o.cycles; i++) {
+        const [rep] = await rt.runSlots(1);
+        if (!o.quiet && rep) {
+          const run = await rt.report();
+          process.stdout.write(renderDashboard(rep, run, since) + '\n\n');
+          since = rep.slot;
+        }
+      }
+      const run = await rt.report();
+      if (o.report) writeFileSync(resolveUserPath(o.report), JSON.stringify(run, null, 2));
+      const counts: Record<string, number> = {};
+      for (const c of run.cycles) counts[c.status] = (counts[c.status] ?? 0) + 1;
+      process.stdout.write(
+        `${run.cycles.length} slots: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}; system ${run.system.halted ? `HALTED (${run.system.actor}: ${run.system.reason})` : 'running'}; simulated ${(run.simulatedMs / 1000).toFixed(0)} s in ${run.wallMs} ms wall${o.report ? `; report ${o.report}` : ''}\n`,
+      );
+    } finally {
+      await rt.close();
+    }
+  });
+
+program.exitOverride();
+program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+program.parseAsync(process.argv).then(
+  () => process.exit(0),
+  (err: Error & { code?: string; exitCode?: number }) => {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
+    if (err.code?.startsWith('commander.')) process.exit(2);
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`error: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

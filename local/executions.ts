@@ -1,0 +1,160 @@
+/**
+ * Step Functions, locally: executions of the (bridged) cycle definition on
+ * `aws-local-stepfunctions`, with unique names (a duplicate name is refused with
+ * `ExecutionAlreadyExists`, as StartExecution does for a Standard workflow), stop (abort), the
+ * event log per execution, and the AWS/States execution metrics a real account records.
+ *
+ * May be imported by: `local/`, `test/`.
+ */
+import './polyfills';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { SimClock } from './sim-clock';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './template';
+
+/** Execution status (Step Functions' names). */
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+/** One interpreter event, annotated with the simulated time it was seen. */
+export type ExecutionEvent = Record<string, unknown> & { type: string; simAt: number };
+
+/** One execution. */
+export interface LocalExecution {
+  name: string;
+  arn: string;
+  input: unknown;
+  status: ExecutionStatus;
+  startMs: number;
+  endMs?: number;
+  wallMs?: number;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  /** The interpreter's event log (complete once `done` resolves). */
+  events: ExecutionEvent[];
+  /** Cycle number (1-based slot of this run) when started by a schedule slot. */
+  cycle?: number;
+  /** Resolves when the execution ends (never rejects). */
+  done: Promise<LocalExecution>;
+}
+
+/** Raised by {@link LocalExecutions.start} for a name already used (StartExecution's error name). */
+export class ExecutionAlreadyExists extends Error {
+  constructor(name: string) {
+    super(`Execution Already Exists: '${name}'`);
+    this.name = 'ExecutionAlreadyExists';
+  }
+}
+
+/** Options of {@link LocalExecutions}. */
+export interface LocalExecutionsOptions {
+  definition: Record<string, unknown>;
+  stateMachineArn: string;
+  clock: SimClock;
+  /** Task state names of the definition. */
+  taskStates: string[];
+  /** Builds the override for one Task state of one execution. */
+  taskHandler: (execution: string, state: string) => (input: unknown) => Promise<unknown>;
+  /** AWS/States datapoint sink (dimension StateMachineArn). */
+  onStatesMetric?: (name: string, value: number, atMs: number) => void;
+  /** Called for every event as it happens (progress output). */
+  onEvent?: (exec: LocalExecution, ev: ExecutionEvent) => void;
+}
+
+/** Executions of one state machine. */
+export class LocalExecutions {
+  readonly all = new Map<string, LocalExecution>();
+  private readonly aborts = new Map<string, () => void>();
+  private readonly machine: StateMachine;
+  /** Names used by earlier runs (restored state): refused like live ones. */
+  readonly usedNames = new Set<string>();
+
+  constructor(private readonly opts: LocalExecutionsOptions) {
+    this.machine = new StateMachine(opts.definition as never, { validationOptions: { checkPaths: true, checkArn: false } });
+  }
+
+  /** Local execution ARN for a name. */
+  arnOf(name: string): string {
+    const smName = this.opts.stateMachineArn.split(':').pop();
+    return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${smName}:${name}`;
+  }
+
+  /**
+   * Starts an execution.
+   * @throws {ExecutionAlreadyExists} when the name was used before (in this run or a restored one).
+   */
+  start(name: string, input: unknown, cycle?: number): LocalExecution {
+    if (this.all.has(name) || this.usedNames.has(name)) throw new ExecutionAlreadyExists(name);
+    const clock = this.opts.clock;
+    const arn = this.arnOf(name);
+    const startMs = clock.now();
+    const wall0 = performance.now();
+    const exec = { name, arn, input, status: 'RUNNING', startMs, events: [], cycle } as unknown as LocalExecution;
+    this.all.set(name, exec);
+    this.usedNames.add(name);
+    const handlers = Object.fromEntries(this.opts.taskStates.map((s) => [s, this.opts.taskHandler(name, s)]));
+    const run = this.machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        retryIntervalOverrides: Object.fromEntries(this.opts.taskStates.map((s) => [s, 0])),
+      },
+      context: {
+        Execution: { Id: arn, Name: name, StartTime: new Date(startMs).toISOString(), Input: input, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local` },
+        StateMachine: { Id: this.opts.stateMachineArn, Name: this.opts.stateMachineArn.split(':').pop() },
+      } as never,
+    });
+    this.aborts.set(name, run.abort);
+    this.opts.onStatesMetric?.('ExecutionsStarted', 1, startMs);
+    const logs = (async () => {
+      for await (const ev of run.eventLogs) {
+        const e = { ...(ev as unknown as Record<string, unknown>), simAt: clock.now() } as ExecutionEvent;
+        exec.events.push(e);
+        this.opts.onEvent?.(exec, e);
+      }
+    })().catch(() => undefined);
+    exec.done = run.result.then(
+      (output) => {
+        exec.status = 'SUCCEEDED';
+        exec.output = output;
+      },
+      (err: Error) => {
+        if (err?.name === 'ExecutionAbortedError' || /abort/i.test(err?.name ?? '')) {
+          exec.status = 'ABORTED';
+          exec.error = 'States.Aborted';
+        } else if (err?.name === 'ExecutionTimeoutError') {
+          exec.status = 'TIMED_OUT';
+          exec.error = 'States.Timeout';
+        } else {
+          exec.status = 'FAILED';
+          const inner = (err as unknown as { cause?: { name?: string; message?: string } }).cause;
+          exec.error = inner?.name ?? err?.name;
+          exec.cause = inner?.message ?? err?.message;
+        }
+        exec.cause ??= this.stopCauses.get(name);
+      },
+    ).then(async () => {
+      await logs;
+      exec.endMs = clock.now();
+      exec.wallMs = performance.now() - wall0;
+      this.aborts.delete(name);
+      const metric = { SUCCEEDED: 'ExecutionsSucceeded', FAILED: 'ExecutionsFailed', ABORTED: 'ExecutionsAborted', TIMED_OUT: 'ExecutionsTimedOut', RUNNING: '' }[exec.status];
+      if (metric) this.opts.onStatesMetric?.(metric, 1, exec.endMs);
+      return exec;
+    });
+    return exec;
+  }
+
+  private readonly stopCauses = new Map<string, string>();
+
+  /** RUNNING executions. */
+  running(): LocalExecution[] {
+    return [...this.all.values()].filter((e) => e.status === 'RUNNING');
+  }
+
+  /** Stops (aborts) a RUNNING execution by ARN; a finished or unknown one is a no-op, like StopExecution on a finished execution. */
+  stop(arn: string, cause: string): void {
+    const exec = [...this.all.values()].find((e) => e.arn === arn);
+    if (!exec || exec.status !== 'RUNNING') return;
+    this.stopCauses.set(exec.name, cause);
+    this.aborts.get(exec.name)?.();
+  }
+}

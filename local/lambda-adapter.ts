@@ -1,0 +1,215 @@
+/**
+ * The local `lambda:invoke` adapter: what the interpreter's Task overrides call.
+ *
+ * Like the Lambda service behind `arn:aws:states:::lambda:invoke`, it JSON-roundtrips the payload
+ * and the result, returns `{ Payload, StatusCode: 200, ExecutedVersion: '$LATEST' }`, and turns a
+ * thrown error into an Error whose `name` is the errorType and whose message is Lambda's Cause
+ * (`{"errorType","errorMessage","trace":[]}`). It also carries the bridges of `bridges.ts`:
+ * the task timeout on the simulated clock (`States.Timeout`), the attempt number that
+ * `$$.State.RetryCount` would give, and the retry backoff on the simulated clock. Fault
+ * injection (`faults.ts`) happens here.
+ *
+ * May be imported by: `local/`, `test/`.
+ */
+import { randomUUID } from 'node:crypto';
+import { TIMEOUT_PARAM, matchRetryRule, retryDelaySeconds, type BridgeNotes } from './bridges';
+import { faultFor, type Fault } from './faults';
+import type { SimClock } from './sim-clock';
+
+/** A handler as Lambda's Node.js runtime calls it. */
+export type LambdaHandler = (event: unknown, context: LocalLambdaContext) => Promise<unknown>;
+
+/** The subset of Lambda's context object handlers use. */
+export interface LocalLambdaContext {
+  functionName: string;
+  functionVersion: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
+  awsRequestId: string;
+  logGroupName: string;
+  logStreamName: string;
+  callbackWaitsForEmptyEventLoop: boolean;
+  /** Ms until the task's timeout on the simulated clock (Lambda: until the function timeout). */
+  getRemainingTimeInMillis(): number;
+}
+
+/** One local function. */
+export interface LocalFunction {
+  /** Local ARN `arn:aws:lambda:local:000000000000:function:<logicalId>`. */
+  arn: string;
+  /** Name in metrics (dimension FunctionName) and in the context: the logical id. */
+  name: string;
+  /** `agent` name, or the role (`supervisor`, `risk`, `master`) used as a fault target. */
+  target: string;
+  /** Function timeout from the template, seconds (used when the task has none). Default 900. */
+  timeoutSeconds?: number;
+  memoryMb?: number;
+  handler: LambdaHandler;
+}
+
+/** One attempt, as the report and tests see it. */
+export interface InvocationRecord {
+  execution: string;
+  state: string;
+  function: string;
+  target: string;
+  /** 0-based attempt number (what `$$.State.RetryCount` would be). */
+  attempt: number;
+  startMs: number;
+  endMs: number;
+  wallMs: number;
+  outcome: 'ok' | 'error' | 'timeout';
+  errorName?: string;
+  errorMessage?: string;
+  fault?: Fault['mode'];
+}
+
+/** Options of {@link createLambdaAdapter}. */
+export interface LambdaAdapterOptions {
+  clock: SimClock;
+  /** By local ARN (a bare logical id or name also resolves). */
+  functions: LocalFunction[];
+  notes: BridgeNotes;
+  faults?: readonly Fault[];
+  /** Cycle number (1-based slot) of an execution, for fault ranges. */
+  cycleOf?: (executionName: string) => number | undefined;
+  /** Called after each attempt. */
+  onInvocation?: (rec: InvocationRecord) => void;
+  /** Called with AWS/Lambda datapoints (Invocations, Errors) per attempt. */
+  onLambdaMetric?: (name: 'Invocations' | 'Errors', functionName: string, value: number, atMs: number) => void;
+  /** Uniform random in [0,1) for FULL jitter (tests inject a fixed one). Default Math.random. */
+  random?: () => number;
+}
+
+/** Error thrown into the interpreter: `name` is what Retry/Catch match. */
+function aslError(name: string, cause: string): Error {
+  const e = new Error(cause);
+  e.name = name;
+  return e;
+}
+
+/** Lambda's Cause for a function error. */
+export function lambdaCause(errorType: string, errorMessage: string): string {
+  return JSON.stringify({ errorType, errorMessage, trace: [] });
+}
+
+/**
+ * Builds the adapter. `taskHandler(executionName, stateName)` returns the function to register as
+ * `overrides.taskResourceLocalHandlers[stateName]` for that execution.
+ */
+export function createLambdaAdapter(opts: LambdaAdapterOptions) {
+  const byKey = new Map<string, LocalFunction>();
+  for (const f of opts.functions) {
+    byKey.set(f.arn, f);
+    byKey.set(f.name, f);
+  }
+  const random = opts.random ?? Math.random;
+  // (execution, state, payload without attempt keys) -> error names of earlier attempts
+  const history = new Map<string, string[]>();
+
+  const taskHandler =
+    (execution: string, state: string) =>
+    async (input: unknown): Promise<unknown> => {
+      const { FunctionName, Payload } = (input ?? {}) as { FunctionName?: string; Payload?: Record<string, unknown> };
+      const fn = FunctionName ? byKey.get(FunctionName) : undefined;
+      if (!fn) throw aslError('Lambda.ResourceNotFoundException', `Function not found: ${FunctionName} (state "${state}")`);
+      const payload: Record<string, unknown> = JSON.parse(JSON.stringify(Payload ?? {}));
+      const inputObj = input as Record<string, unknown>;
+      let timeoutSeconds: number | undefined = opts.notes.staticTimeouts[state];
+      if (TIMEOUT_PARAM in inputObj) timeoutSeconds = Number(inputObj[TIMEOUT_PARAM]);
+      timeoutSeconds ??= fn.timeoutSeconds ?? 900;
+      if (!(timeoutSeconds > 0)) throw aslError('States.Runtime', `State "${state}": TimeoutSecondsPath resolved to ${String(timeoutSeconds)}, not a positive number`);
+
+      const key = `${execution}\u0000${state}\u0000${JSON.stringify(payload)}`;
+      const earlier = history.get(key) ?? [];
+      history.set(key, earlier);
+      const attempt = earlier.length;
+      // Backoff before a retry, on the simulated clock (the interpreter's own wait is overridden to 0).
+      if (attempt > 0) {
+        const rules = opts.notes.retries[state] ?? [];
+        const lastErr = earlier[attempt - 1];
+        const idx = matchRetryRule(rules, lastErr);
+        if (idx >= 0) {
+          const n = earlier.filter((e) => matchRetryRule(rules, e) === idx).length - 1;
+          let waitS = retryDelaySeconds(rules[idx], n);
+          if (rules[idx].JitterStrategy === 'FULL') waitS *= random();
+          await opts.clock.sleep(waitS * 1000);
+        }
+      }
+      for (const k of opts.notes.retryCountKeys[state] ?? []) setPath(payload, k, attempt);
+
+      const cycle = opts.cycleOf?.(execution);
+      const fault = faultFor(opts.faults ?? [], fn.target, cycle);
+      const startMs = opts.clock.now();
+      const deadline = startMs + timeoutSeconds * 1000;
+      const wallStart = performance.now();
+      const requestId = randomUUID();
+      const context: LocalLambdaContext = {
+        functionName: fn.name,
+        functionVersion: '$LATEST',
+        invokedFunctionArn: fn.arn,
+        memoryLimitInMB: String(fn.memoryMb ?? 256),
+        awsRequestId: requestId,
+        logGroupName: `/aws/lambda/${fn.name}`,
+        logStreamName: 'local',
+        callbackWaitsForEmptyEventLoop: true,
+        getRemainingTimeInMillis: () => Math.max(0, deadline - opts.clock.now()),
+      };
+      opts.onLambdaMetric?.('Invocations', fn.name, 1, startMs);
+
+      let run: Promise<unknown>;
+      let done: () => void = () => undefined;
+      if (fault?.mode === 'timeout') run = new Promise(() => undefined);
+      else if (fault?.mode === 'throw') run = Promise.reject(aslError('InjectedFault', `Injected fault: ${fn.target} throws (cycle ${cycle ?? '?'})`));
+      else if (fault?.mode === 'garbage') run = Promise.resolve({ nonsense: true });
+      else {
+        done = opts.clock.beginActive();
+        run = Promise.resolve().then(() => fn.handler(JSON.parse(JSON.stringify(payload)), context));
+      }
+      const TIMED_OUT = Symbol('timeout');
+      const deadlineTimer = opts.clock.timer(deadline);
+      const timer = deadlineTimer.promise.then(() => TIMED_OUT);
+      const record = (outcome: InvocationRecord['outcome'], errorName?: string, errorMessage?: string) => {
+        const rec: InvocationRecord = {
+          execution, state, function: fn.name, target: fn.target, attempt, startMs, endMs: opts.clock.now(),
+          wallMs: performance.now() - wallStart, outcome, errorName, errorMessage, fault: fault?.mode,
+        };
+        if (outcome !== 'ok') earlier.push(errorName ?? 'Error');
+        opts.onInvocation?.(rec);
+      };
+      let result: unknown;
+      try {
+        result = await Promise.race([run, timer]);
+      } catch (err) {
+        done();
+        deadlineTimer.cancel();
+        const e = err as Error;
+        const errorType = e?.name || 'Error';
+        const message = e?.message ?? String(err);
+        record('error', errorType, message);
+        opts.onLambdaMetric?.('Errors', fn.name, 1, opts.clock.now());
+        throw aslError(errorType, lambdaCause(errorType, message));
+      }
+      done();
+      deadlineTimer.cancel();
+      if (result === TIMED_OUT) {
+        record('timeout', 'States.Timeout', `Task timed out after ${timeoutSeconds} s`);
+        throw aslError('States.Timeout', `State "${state}" timed out after ${timeoutSeconds} s (simulated)`);
+      }
+      record('ok');
+      opts.onLambdaMetric?.('Errors', fn.name, 0, opts.clock.now());
+      return { Payload: result === undefined ? null : JSON.parse(JSON.stringify(result)), StatusCode: 200, ExecutedVersion: '$LATEST' };
+    };
+
+  return { taskHandler };
+}
+
+function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (!cur[p] || typeof cur[p] !== 'object') cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]] = value;
+}

@@ -1,0 +1,231 @@
+/**
+ * The local runtime's report: one entry per cycle (built from the execution's event log, the
+ * supervisor's RecordResult and the Cycles table), and the run summary (agent state items, the
+ * control item, alarms, notifications). `--report FILE` writes {@link RunReport} as JSON.
+ *
+ * May be imported by: `local/`, `bench/`, `test/`.
+ */
+import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { OrchestratorConfig } from '../lib/config/schema';
+import type { AlarmTransition } from './alarms';
+import type { LocalExecution } from './executions';
+import type { InvocationRecord } from './lambda-adapter';
+
+/** Cycle status in the report. */
+export type CycleStatus = 'SUCCEEDED' | 'FAILED' | 'HALTED' | 'SKIPPED_HALTED' | 'NOT_STARTED';
+
+/** One agent in one cycle. */
+export interface AgentCycleEntry {
+  name: string;
+  outcome: 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+  /** Simulated ms. */
+  durationMs: number;
+  attempts: number;
+  breaker: string;
+  breakerTransition?: string;
+  reason?: string;
+  summary?: string;
+}
+
+/** One cycle (or a slot that started none). */
+export interface CycleReport {
+  /** Slot number of this run (1-based); 0 for a manual execution. */
+  cycle: number;
+  /** Execution name ('' when no execution started). */
+  cycleId: string;
+  /** Simulated ISO time of the slot (manual: the start). */
+  slot: string;
+  schedule?: string;
+  status: CycleStatus;
+  reason?: string;
+  /** Simulated ms from start to end of the execution. */
+  durationMs: number;
+  wallMs: number;
+  risk: { verdict: string | null; reasons: string[] };
+  agents: AgentCycleEntry[];
+  /** StateEntered events: billed state transitions. */
+  transitions: number;
+  trading?: { ordersPlaced: number; ordersRejected: Record<string, number>; equityUsd?: number };
+  /** Execution status and error as Step Functions reports them. */
+  execution?: { status: string; error?: string; cause?: string };
+}
+
+/** A captured message: SNS, EventBridge or a Master action. */
+export interface Notification {
+  channel: 'sns' | 'eventbridge' | 'master';
+  /** Simulated ISO time. */
+  at: string;
+  subject: string;
+  message: string;
+}
+
+/** The `--report` JSON. */
+export interface RunReport {
+  config: { cadenceMinutes: number; maxWorkers: number; agents: { name: string; faultDomain: string; enabled: boolean; dependsOn: string[]; timeoutSeconds: number }[] };
+  cycles: CycleReport[];
+  agents: Record<string, { health: string; breaker: string; successRate: number | null; executions: number; successes: number; failures: number; consecutiveFailures: number; avgDurationMs: number; tripCount: number }>;
+  system: { halted: boolean; mode: string; reason?: string; actor?: string; at?: string; timeToHaltMs?: number };
+  alarms: { name: string; state: string; changedAt: string | null }[];
+  alarmTransitions: { alarm: string; from: string; to: string; at: string; reason: string }[];
+  notifications: Notification[];
+  /** Simulated ms covered by the run. */
+  simulatedMs: number;
+  wallMs: number;
+}
+
+type Obj = Record<string, unknown>;
+
+function lastOutput(exec: LocalExecution, states: string[]): Obj | undefined {
+  for (let i = exec.events.length - 1; i >= 0; i--) {
+    const ev = exec.events[i] as { type: string; state?: { name: string; output?: unknown } };
+    if (ev.type === 'StateExited' && ev.state && states.includes(ev.state.name)) return ev.state.output as Obj;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the report entry of a finished execution.
+ * Status: SUCCEEDED; SKIPPED_HALTED (the plan found the system halted); HALTED (failed in
+ * "Cycle halted by ..." or stopped by the Master); FAILED otherwise.
+ */
+export async function buildCycleReport(
+  exec: LocalExecution,
+  ctx: { doc: DynamoDBDocumentClient; cyclesTable: string; invocations: InvocationRecord[]; slot?: string; scheduleName?: string },
+): Promise<CycleReport> {
+  const planOut = lastOutput(exec, ['Plan cycle']);
+  const plan = planOut?.plan as Obj | undefined;
+  const riskOut = lastOutput(exec, ['Assess risk', 'Fail closed', 'Enter safe mode']);
+  const assessment = (riskOut?.risk as Obj | undefined)?.assessment as Obj | undefined;
+  const recordOut = lastOutput(exec, ['Record outcomes']);
+  let record = (recordOut?.record as Obj | undefined)?.result as Obj | undefined;
+  if (!record && ctx.cyclesTable) {
+    try {
+      const item = await ctx.doc.send(new GetCommand({ TableName: ctx.cyclesTable, Key: { cycleId: exec.name, sk: 'REPORT' }, ConsistentRead: true }));
+      if (item.Item) record = item.Item as Obj;
+    } catch {
+      /* no report item */
+    }
+  }
+  let status: CycleStatus;
+  let reason: string | undefined;
+  if (exec.status === 'SUCCEEDED') {
+    status = plan?.halted ? 'SKIPPED_HALTED' : 'SUCCEEDED';
+    if (plan?.halted) reason = `system halted: ${String(plan.haltReason ?? '')}`;
+  } else if (exec.status === 'ABORTED') {
+    status = 'HALTED';
+    reason = `stopped: ${exec.cause ?? 'execution aborted'}`;
+  } else if (exec.error === 'RiskHalt' || exec.error === 'SupervisorEscalation') {
+    status = 'HALTED';
+    reason = exec.error === 'RiskHalt' ? `risk: ${((assessment?.reasons as string[]) ?? []).join('; ') || 'HALT'}` : `supervisor escalation: ${String(record?.escalationReason ?? '')}`;
+  } else {
+    status = 'FAILED';
+    reason = `${exec.error ?? 'error'}: ${exec.cause ?? ''}`.slice(0, 500);
+  }
+  const mine = ctx.invocations.filter((r) => r.execution === exec.name);
+  const outcomes = ((record?.outcomes as Obj[]) ?? []).map((o): AgentCycleEntry => {
+    const name = String(o.name);
+    const attempts = mine.filter((r) => r.target === name && /agent/.test(r.state)).length;
+    return {
+      name,
+      outcome: o.outcome as AgentCycleEntry['outcome'],
+      durationMs: Number(o.durationMs ?? 0),
+      attempts: Number(o.attempts ?? attempts),
+      breaker: String(o.breaker ?? ''),
+      ...(o.breakerTransition ? { breakerTransition: String(o.breakerTransition) } : {}),
+      ...(o.reason ? { reason: String(o.reason) } : {}),
+      ...(o.summary ? { summary: String(o.summary) } : {}),
+    };
+  });
+  let trading: CycleReport['trading'];
+  const rejected: Record<string, number> = {};
+  let placed = 0;
+  let seen = false;
+  for (const o of (record?.outcomes as Obj[]) ?? []) {
+    for (const [k, v] of Object.entries((o.metrics as Record<string, number>) ?? {})) {
+      if (k === 'ordersPlaced') (placed += v, (seen = true));
+      const m = /^(?:ordersRejected|rejected)[._:]?(.+)$/.exec(k);
+      if (m && v) (rejected[m[1]] = (rejected[m[1]] ?? 0) + v, (seen = true));
+    }
+  }
+  const equity = (assessment?.metrics as Record<string, number> | undefined)?.equityUsd;
+  if (seen || equity !== undefined) trading = { ordersPlaced: placed, ordersRejected: rejected, ...(equity !== undefined ? { equityUsd: equity } : {}) };
+  return {
+    cycle: exec.cycle ?? 0,
+    cycleId: exec.name,
+    slot: ctx.slot ?? new Date(exec.startMs).toISOString(),
+    ...(ctx.scheduleName ? { schedule: ctx.scheduleName } : {}),
+    status,
+    ...(reason ? { reason } : {}),
+    durationMs: (exec.endMs ?? exec.startMs) - exec.startMs,
+    wallMs: Math.round(exec.wallMs ?? 0),
+    risk: { verdict: assessment ? String(assessment.verdict) : null, reasons: ((assessment?.reasons as string[]) ?? []).map(String) },
+    agents: outcomes,
+    transitions: exec.events.filter((e) => e.type === 'StateEntered').length,
+    ...(trading ? { trading } : {}),
+    execution: { status: exec.status, ...(exec.error ? { error: exec.error } : {}), ...(exec.cause ? { cause: exec.cause.slice(0, 500) } : {}) },
+  };
+}
+
+/** Builds the run summary from the tables and what the runtime captured. */
+export async function buildRunReport(ctx: {
+  config: OrchestratorConfig;
+  doc: DynamoDBDocumentClient;
+  tables: { agentState: string; control: string; ledger?: string };
+  cycles: CycleReport[];
+  alarms: RunReport['alarms'];
+  transitions: AlarmTransition[];
+  notifications: Notification[];
+  simulatedMs: number;
+  wallMs: number;
+}): Promise<RunReport> {
+  const agents: RunReport['agents'] = {};
+  const scan = await ctx.doc.send(new ScanCommand({ TableName: ctx.tables.agentState, ConsistentRead: true }));
+  for (const it of (scan.Items ?? []) as Obj[]) {
+    const executions = Number(it.executions ?? 0);
+    agents[String(it.agent)] = {
+      health: String(it.health ?? ''),
+      breaker: String(it.breaker ?? ''),
+      successRate: executions ? Number(it.successes ?? 0) / executions : null,
+      executions,
+      successes: Number(it.successes ?? 0),
+      failures: Number(it.failures ?? 0),
+      consecutiveFailures: Number(it.consecutiveFailures ?? 0),
+      avgDurationMs: Number(it.avgDurationMs ?? 0),
+      tripCount: Number(it.tripCount ?? 0),
+    };
+  }
+  const ctl = ((await ctx.doc.send(new GetCommand({ TableName: ctx.tables.control, Key: { pk: 'control' }, ConsistentRead: true }))).Item ?? {}) as Obj;
+  const system: RunReport['system'] = { halted: Boolean(ctl.halted), mode: String(ctl.mode ?? 'normal') };
+  if (ctl.reason) system.reason = String(ctl.reason);
+  if (ctl.actor) system.actor = String(ctl.actor);
+  if (ctl.at) system.at = String(ctl.at);
+  if (system.halted) {
+    for (const n of [...ctx.notifications].reverse()) {
+      if (n.channel !== 'master') continue;
+      try {
+        const r = JSON.parse(n.message) as { action?: string; changed?: boolean; timeToHaltMs?: number | null };
+        if (r.action === 'HALT' && r.changed && typeof r.timeToHaltMs === 'number') {
+          system.timeToHaltMs = r.timeToHaltMs;
+          break;
+        }
+      } catch {
+        /* not JSON */
+      }
+    }
+  }
+  return {
+    config: {
+      cadenceMinutes: ctx.config.cycle.cadenceMinutes,
+      maxWorkers: ctx.config.cycle.maxWorkers,
+      agents: ctx.config.agents.map((a) => ({ name: a.name, faultDomain: a.faultDomain, enabled: a.enabled, dependsOn: a.dependsOn, timeoutSeconds: a.timeoutSeconds })),
+    },
+    cycles: ctx.cycles,
+    agents,
+    system,
+    alarms: ctx.alarms,
+    alarmTransitions: ctx.transitions.map((t) => ({ alarm: t.alarm, from: t.from, to: t.to, at: new Date(t.at).toISOString(), reason: t.reason })),
+    notifications: ctx.notifications,
+    simulatedMs: Math.round(ctx.simulatedMs),
+    wallMs: Math.round(ctx.wallMs),
+  };
+}

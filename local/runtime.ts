@@ -1,0 +1,576 @@
+/**
+ * The embedded local runtime: real cycles with no cloud and no Docker.
+ *
+ * It synthesizes the CDK app in-process, takes the state machine definition from the template
+ * (checked equal to `renderCycleDefinition(config)`, so the deployed file is what runs), runs it
+ * on `aws-local-stepfunctions` with the bridges of `bridges.ts`, invokes the real handler
+ * modules in-process (`lambda-adapter.ts`), serves DynamoDB from dynalite with the template's
+ * tables, fires the template's schedules on a simulated clock (`sim-clock.ts`), captures the
+ * handlers' EMF metrics and evaluates the template's alarms (`alarms.ts`), whose actions
+ * invoke the Master (with local ports) or capture SNS messages.
+ *
+ * Entry point: {@link startLocalRuntime}. Used by `local/cli.ts`, `local/ops-target.ts`, the
+ * e2e tests and the benchmark.
+ *
+ * May be imported by: `local/`, `bench/`, `test/`.
+ */
+import './polyfills';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { createOrchestratorApp } from '../lib/app-factory';
+import { validateConfig, type OrchestratorConfig } from '../lib/config/schema';
+import { renderCycleDefinition, substituteArns, type AslDefinition } from '../lib/state-machine/definition';
+import defaultConfigInput from '../config/orchestrator.config';
+import { alarmSpecFromProps, LocalCloudWatch, parseEmf, type AlarmTransition, type AlarmStateValue } from './alarms';
+import { bridgeDefinition } from './bridges';
+import { startLocalDynamo, type LocalDynamo, type TableDef } from './dynamo';
+import { ExecutionAlreadyExists, LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
+import type { Fault } from './faults';
+import { createLambdaAdapter, type InvocationRecord, type LambdaHandler, type LocalFunction } from './lambda-adapter';
+import { buildCycleReport, buildRunReport, type CycleReport, type Notification, type RunReport } from './report';
+import { fillScheduleInput, nextFireTime, scheduleId, slotExecutionName, type LocalSchedule } from './schedules';
+import { SimClock } from './sim-clock';
+import { LocalTemplate, type CfnTemplate } from './template';
+
+/** Repo root (local/..). */
+export const REPO_ROOT = join(__dirname, '..');
+
+/** Default simulated epoch of slot 1's search: Monday 2026-01-05 14:30 UTC (US market hours). */
+export const DEFAULT_EPOCH = '2026-01-05T14:30:00.000Z';
+
+/** Default state directory (in .gitignore). */
+export const DEFAULT_STATE_DIR = '.local/state';
+
+/** The synthesized app as the runtime needs it. */
+export interface AppModel {
+  template: CfnTemplate;
+  stackName: string;
+  functions: { role: string; agent?: string; entry: string; logicalId: string }[];
+}
+
+/** Options of {@link startLocalRuntime}. */
+export interface LocalRuntimeOptions {
+  /** Validated config. Default: `config/orchestrator.config.ts`, validated. */
+  config?: OrchestratorConfig;
+  /** Market data CSV (absolute or relative to the cwd / repo root). Default: `config.marketData.file`. */
+  marketDataFile?: string;
+  /** Simulated ms per wall ms while nothing computes. Default 1000. */
+  timeScale?: number;
+  /** Injected faults (see `faults.ts`). */
+  faults?: Fault[];
+  /** State directory. Default `.local/state` under the repo root. */
+  stateDir?: string;
+  /** Start fresh (default true); false restores the state directory when it has a saved state. */
+  fresh?: boolean;
+  /** Persist state on close (default true). */
+  save?: boolean;
+  /** No progress output (default false). */
+  quiet?: boolean;
+  /** Simulated start time (ISO). Default {@link DEFAULT_EPOCH}. */
+  epoch?: string;
+  /** Progress sink; default `process.stderr` lines (unless quiet). */
+  onProgress?: (line: string) => void;
+  /** Override the synthesized app (tests). */
+  model?: AppModel;
+}
+
+/** A running local runtime. */
+export interface LocalRuntime {
+  readonly config: OrchestratorConfig;
+  readonly clock: SimClock;
+  /** Simulates the next `n` schedule slots; returns the cycle reports of those slots. */
+  runSlots(n: number): Promise<CycleReport[]>;
+  /**
+   * Starts an execution by hand (operator run or a double trigger); resolves when it ends.
+   * @throws {ExecutionAlreadyExists} for a used name.
+   */
+  startExecution(name: string, input?: unknown): Promise<CycleReport>;
+  /** The run report so far. */
+  report(): Promise<RunReport>;
+  /** The interpreter's event log of an execution (StateEntered events count transitions). */
+  executionEvents(name: string): ExecutionEvent[];
+  /** Every Lambda attempt so far. */
+  invocations(): InvocationRecord[];
+  /** Every execution so far. */
+  executions(): LocalExecution[];
+  /** Schedules with their current state. */
+  schedules(): LocalSchedule[];
+  /** Notifications (SNS / EventBridge / Master actions) so far. */
+  notifications(): Notification[];
+  /** Alarm transitions so far. */
+  alarmTransitions(): AlarmTransition[];
+  /** Invokes the Master handler directly (operators); returns its response. */
+  invokeMaster(event: unknown): Promise<unknown>;
+  /** DynamoDB document client on the local tables. */
+  readonly doc: DynamoDBDocumentClient;
+  /** Physical table names by env var name (AGENT_STATE_TABLE, ...). */
+  readonly tableEnv: Record<string, string>;
+  /** Saves the state (unless save is false), stops dynalite, restores stdout and the clock seam. */
+  close(): Promise<void>;
+}
+
+/** Synthesizes the app and returns the template and function list. */
+export function synthAppModel(config: OrchestratorConfig): AppModel {
+  const { app, stack } = createOrchestratorApp({ config, bundling: false });
+  const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+  return { template, stackName: stack.stackName, functions: stack.lambdaFunctions.map((f) => ({ ...f })) };
+}
+
+/** Resolves a path given by a user: absolute, relative to the cwd, or relative to the repo root. */
+export function resolveUserPath(p: string): string {
+  if (isAbsolute(p)) return p;
+  const cwd = resolve(p);
+  return existsSync(cwd) ? cwd : join(REPO_ROOT, p);
+}
+
+declare const jest: { isolateModules(fn: () => void): void } | undefined;
+
+/** Loads modules fresh (own module-scope clients and settings per runtime). */
+function loadFresh(paths: string[]): Record<string, unknown>[] {
+  let out: Record<string, unknown>[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = () => (out = paths.map((p) => require(p) as Record<string, unknown>));
+  if (typeof jest !== 'undefined' && jest?.isolateModules) jest.isolateModules(load);
+  else {
+    for (const k of Object.keys(require.cache)) if (k.startsWith(join(REPO_ROOT, 'lambdas'))) delete require.cache[k];
+    load();
+  }
+  return out;
+}
+
+let active = false;
+
+/**
+ * Starts the local runtime (one at a time per process: it sets process.env and patches stdout).
+ * @throws {Error} when the definition in the template differs from the rendered file, when it uses
+ *   something the interpreter cannot run (`UnsupportedDefinitionError`), when two functions need
+ *   different values for one environment variable, when an alarm uses metric math, or when the
+ *   market data file is unreadable.
+ */
+export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  if (active) throw new Error('A local runtime is already running in this process; close it first');
+  const config = opts.config ?? validateConfig(defaultConfigInput);
+  const model = opts.model ?? synthAppModel(config);
+  const tpl = new LocalTemplate(model.template, model.stackName);
+  const quiet = opts.quiet ?? false;
+  const origErrWrite = process.stderr.write.bind(process.stderr);
+  const progress = opts.onProgress ?? ((line: string) => (quiet ? undefined : origErrWrite(line + '\n')));
+  const stateDir = resolveUserPath(opts.stateDir ?? DEFAULT_STATE_DIR);
+  const marketData = resolveUserPath(opts.marketDataFile ?? config.marketData.file);
+  try {
+    const head = readFileSync(marketData, 'utf8').slice(0, 2000);
+    if (!head.includes(',')) throw new Error('not a CSV (no comma in the first line)');
+  } catch (err) {
+    throw new Error(`Market data file ${marketData} is unreadable: ${(err as Error).message}`);
+  }
+
+  // --- state machine definition: the file that is deployed is what runs -------------------------
+  const smIds = tpl.ofType('AWS::StepFunctions::StateMachine');
+  if (smIds.length !== 1) throw new Error(`Expected one state machine in the template, found ${smIds.length}`);
+  const smId = smIds[0];
+  const smProps = model.template.Resources[smId].Properties ?? {};
+  const defText = String(tpl.resolve(smProps.DefinitionString));
+  const subs = tpl.resolve(smProps.DefinitionSubstitutions ?? {}) as Record<string, string>;
+  const synthesized = JSON.parse(defText.replace(/\$\{([A-Za-z0-9]+)\}/g, (m, n: string) => (n in subs ? subs[n] : m))) as AslDefinition;
+  const expected = substituteArns(renderCycleDefinition(config), subs as never);
+  if (JSON.stringify(synthesized) !== JSON.stringify(expected)) {
+    throw new Error('The synthesized state machine definition differs from statemachines/cycle.asl.json rendered for this config; the local runtime only runs the deployed file');
+  }
+  const { definition, notes } = bridgeDefinition(synthesized as unknown as Record<string, unknown>);
+  const stateMachineArn = tpl.arn(smId);
+
+  // --- tables -------------------------------------------------------------------------------------
+  const tableDefs: TableDef[] = tpl.ofType('AWS::DynamoDB::Table').map((id) => {
+    const p = tpl.props(id);
+    return { name: tpl.ref(id), KeySchema: p.KeySchema as TableDef['KeySchema'], AttributeDefinitions: p.AttributeDefinitions as TableDef['AttributeDefinitions'] };
+  });
+  const dynamo: LocalDynamo = await startLocalDynamo(tableDefs);
+  active = true;
+  const savedEnv = { ...process.env };
+  const origWrite = process.stdout.write.bind(process.stdout);
+  let closed = false;
+  const clock = new SimClock({ startMs: Date.parse(opts.epoch ?? DEFAULT_EPOCH), timeScale: opts.timeScale ?? 1000 });
+  try {
+    // --- environment ------------------------------------------------------------------------------
+    const env: Record<string, string> = {};
+    const envOwner: Record<string, string> = {};
+    const fnIds = new Set(model.functions.map((f) => f.logicalId));
+    for (const id of tpl.ofType('AWS::Lambda::Function')) {
+      if (!fnIds.has(id)) continue;
+      const vars = (tpl.props(id).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      for (const [k, raw] of Object.entries(vars)) {
+        const v = k === 'MARKET_DATA_FILE' ? marketData : String(raw);
+        if (k in env && env[k] !== v) throw new Error(`Functions ${envOwner[k]} and ${id} need different values for ${k}; the in-process runtime shares one environment`);
+        env[k] = v;
+        envOwner[k] = id;
+      }
+    }
+    Object.assign(process.env, env, {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
+      POWERTOOLS_METRICS_DISABLED: 'false',
+      POWERTOOLS_DEV: '',
+      POWERTOOLS_LOG_LEVEL: process.env.LOCAL_LOG_LEVEL ?? 'WARN',
+    });
+    const tableEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k.endsWith('_TABLE')));
+    const doc = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+
+    // --- CloudWatch: EMF capture, AWS/* metrics, alarms ---------------------------------------------
+    const alarms = tpl.ofType('AWS::CloudWatch::Alarm').map((id) => alarmSpecFromProps(id, tpl.props(id)));
+    const cw = new LocalCloudWatch(alarms);
+    const logs: string[] = [];
+    let buffer = '';
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      buffer += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line.startsWith('{') && line.includes('"_aws"')) for (const dp of parseEmf(line, clock.now())) cw.put(dp);
+        else if (line.startsWith('{')) logs.push(line);
+        else origWrite(line + '\n');
+      }
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      cb?.();
+      return true;
+    }) as typeof process.stdout.write;
+    // Powertools warns on stderr when a handler publishes no metrics; keep those and JSON logs out of the terminal.
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      const keep = text
+        .split('\n')
+        .filter((l) => {
+          if (l.startsWith('{')) return (logs.push(l), false);
+          return !l.startsWith('No application metrics to publish');
+        })
+        .join('\n');
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      if (keep.trim()) origErrWrite(keep);
+      cb?.();
+      return true;
+    }) as typeof process.stderr.write;
+
+    // --- handlers -----------------------------------------------------------------------------------
+    const entries = model.functions.map((f) => resolveUserPath(f.entry));
+    const master = model.functions.find((f) => f.role === 'master');
+    const extra = [join(REPO_ROOT, 'lambdas/shared/clock'), ...(master ? [join(REPO_ROOT, 'lambdas/master/triggers')] : [])];
+    const mods = loadFresh([...extra, ...entries]);
+    const clockMod = mods[0] as { clock: { now: () => number } };
+    const origNow = clockMod.clock.now;
+    clockMod.clock.now = () => clock.now();
+    const handlerMods = mods.slice(extra.length);
+
+    const notifications: Notification[] = [];
+    const transitions: AlarmTransition[] = [];
+    const invocations: InvocationRecord[] = [];
+    const schedules: LocalSchedule[] = tpl.ofType('AWS::Scheduler::Schedule').map((id) => {
+      const p = tpl.props(id);
+      const target = (p.Target ?? {}) as { Arn?: string; Input?: string };
+      return {
+        name: String(p.Name ?? id),
+        group: String(p.GroupName ?? 'default'),
+        expression: String(p.ScheduleExpression),
+        timezone: String(p.ScheduleExpressionTimezone ?? 'UTC'),
+        state: (p.State === 'DISABLED' ? 'DISABLED' : 'ENABLED') as LocalSchedule['state'],
+        targetArn: String(target.Arn ?? ''),
+        input: String(target.Input ?? '{}'),
+      };
+    });
+
+    let executions!: LocalExecutions;
+    const ports = {
+      listRunningExecutions: async () => executions.running().map((e) => ({ executionArn: e.arn, name: e.name, startDate: new Date(e.startMs).toISOString() })),
+      stopExecution: async (arn: string, cause: string) => executions.stop(arn, cause),
+      listSchedules: async () => schedules.map((s) => ({ group: s.group, name: s.name, enabled: s.state === 'ENABLED' })),
+      setScheduleEnabled: async (group: string, name: string, enabled: boolean) => {
+        const s = schedules.find((x) => x.group === group && x.name === name);
+        if (!s) {
+          const e = new Error(`Schedule ${group}/${name} does not exist`);
+          e.name = 'ResourceNotFoundException';
+          throw e;
+        }
+        s.state = enabled ? 'ENABLED' : 'DISABLED';
+      },
+      notify: async (subject: string, message: string) => {
+        notifications.push({ channel: 'sns', at: clock.iso(), subject: subject.slice(0, 100), message });
+      },
+      publishEvent: async (detailType: string, detail: Record<string, unknown>) => {
+        notifications.push({ channel: 'eventbridge', at: clock.iso(), subject: detailType, message: JSON.stringify(detail) });
+      },
+    };
+
+    const functions: LocalFunction[] = model.functions.map((f, i) => {
+      const mod = handlerMods[i];
+      let handler: LambdaHandler;
+      if (f.role === 'master' && typeof mod.createMasterHandler === 'function') {
+        const triggers = mods[1] as { parseAlarmPolicy: (s: string | undefined) => unknown };
+        const create = mod.createMasterHandler as (deps: unknown) => LambdaHandler;
+        const inner = create({ ports, doc, controlTable: process.env.CONTROL_TABLE, alarmPolicy: triggers.parseAlarmPolicy(process.env.ALARM_POLICY), now: () => clock.now(), verifyRetryDelaysMs: [] });
+        handler = async (event, ctx) => {
+          const result = await inner(event, ctx);
+          const ev = event as Record<string, unknown>;
+          const by = ev.source === 'aws.cloudwatch' ? `alarm ${(ev.alarmData as { alarmName?: string })?.alarmName}` : `${String(ev.source ?? 'operator')} ${String(ev.action ?? '')}`;
+          notifications.push({ channel: 'master', at: clock.iso(), subject: `Master (${by}): ${String((result as { action?: string })?.action ?? '')}`, message: JSON.stringify(result) });
+          return result;
+        };
+      } else if (typeof mod.handler === 'function') handler = mod.handler as LambdaHandler;
+      else throw new Error(`${f.entry} exports no handler function`);
+      const p = tpl.props(f.logicalId);
+      return {
+        arn: tpl.arn(f.logicalId),
+        name: tpl.ref(f.logicalId),
+        target: f.role === 'agent' ? f.agent! : f.role,
+        timeoutSeconds: Number(p.Timeout ?? 3),
+        memoryMb: Number(p.MemorySize ?? 128),
+        handler,
+      };
+    });
+    const masterFn = master ? functions[model.functions.indexOf(master)] : undefined;
+
+    const adapter = createLambdaAdapter({
+      clock,
+      functions,
+      notes,
+      faults: opts.faults,
+      cycleOf: (name) => executions.all.get(name)?.cycle,
+      onInvocation: (r) => invocations.push(r),
+      onLambdaMetric: (name, fn, value, at) => cw.put({ namespace: 'AWS/Lambda', name, dims: { FunctionName: fn }, value, at }),
+    });
+    executions = new LocalExecutions({
+      definition,
+      stateMachineArn,
+      clock,
+      taskStates: Object.keys(notes.tasks),
+      taskHandler: adapter.taskHandler,
+      onStatesMetric: (name, value, at) => cw.put({ namespace: 'AWS/States', name, dims: { StateMachineArn: stateMachineArn }, value, at }),
+      onEvent: (exec, ev) => {
+        if (ev.type !== 'StateEntered') return;
+        const st = (ev as { state?: { name?: string; input?: { item?: { agent?: string } } } }).state;
+        const agent = st?.input?.item?.agent;
+        progress(`  ${exec.cycle ? `#${exec.cycle}` : exec.name} +${((ev.simAt - exec.startMs) / 1000).toFixed(1)}s ${st?.name}${agent ? ` (${agent})` : ''}`);
+      },
+    });
+
+    // --- alarm actions ------------------------------------------------------------------------------
+    const alarmByName = new Map(alarms.map((a) => [a.name, a]));
+    const runAlarmActions = async (t: AlarmTransition) => {
+      const a = alarmByName.get(t.alarm)!;
+      transitions.push(t);
+      const actions = t.to === 'ALARM' ? a.alarmActions : t.to === 'OK' ? a.okActions : [];
+      const ts = new Date(t.at).toISOString();
+      for (const arn of actions) {
+        if (masterFn && arn === masterFn.arn) {
+          const payload = {
+            source: 'aws.cloudwatch',
+            alarmArn: `arn:aws:cloudwatch:local:000000000000:alarm:${a.name}`,
+            accountId: '000000000000',
+            time: ts,
+            region: 'local',
+            alarmData: {
+              alarmName: a.name,
+              state: { value: t.to, reason: t.reason, timestamp: ts },
+              previousState: { value: t.from, reason: '', timestamp: ts },
+              configuration: { description: a.description ?? '', metrics: [{ id: 'm1', metricStat: { metric: { namespace: a.namespace, name: a.metricName, dimensions: a.dims }, period: a.periodS, stat: a.statistic }, returnData: true }] },
+            },
+          };
+          cw.put({ namespace: 'AWS/Lambda', name: 'Invocations', dims: { FunctionName: masterFn.name }, value: 1, at: clock.now() });
+          try {
+            await masterFn.handler(JSON.parse(JSON.stringify(payload)), lambdaContext(masterFn, clock));
+            cw.put({ namespace: 'AWS/Lambda', name: 'Errors', dims: { FunctionName: masterFn.name }, value: 0, at: clock.now() });
+          } catch (err) {
+            cw.put({ namespace: 'AWS/Lambda', name: 'Errors', dims: { FunctionName: masterFn.name }, value: 1, at: clock.now() });
+            notifications.push({ channel: 'master', at: clock.iso(), subject: `Master failed on alarm ${a.name}`, message: `${(err as Error).name}: ${(err as Error).message}` });
+          }
+        } else if (arn.startsWith('arn:aws:sns:')) {
+          notifications.push({ channel: 'sns', at: ts, subject: `${t.to}: "${a.name}"`.slice(0, 100), message: JSON.stringify({ AlarmName: a.name, NewStateValue: t.to, OldStateValue: t.from, NewStateReason: t.reason, StateChangeTime: ts }) });
+        }
+      }
+    };
+    const evaluateAlarms = async () => {
+      for (const t of cw.evaluateUntil(clock.now())) await runAlarmActions(t);
+    };
+
+    // --- state restore ------------------------------------------------------------------------------
+    const statePath = join(stateDir, 'state.json');
+    clock.reset(Date.parse(opts.epoch ?? DEFAULT_EPOCH));
+    let slotCursor = clock.now() - 1; // next slot strictly after this
+    let slotNumber = 0;
+    const cycleReports: CycleReport[] = [];
+    const epochMs = clock.now();
+    if (opts.fresh === false && existsSync(statePath)) {
+      const saved = JSON.parse(readFileSync(statePath, 'utf8')) as SavedState;
+      await dynamo.restore(saved.tables);
+      for (const s of saved.schedules) {
+        const mine = schedules.find((x) => x.group === s.group && x.name === s.name);
+        if (mine) mine.state = s.state;
+      }
+      for (const n of saved.executionNames) executions.usedNames.add(n);
+      for (const [name, st] of Object.entries(saved.alarms)) if (cw.states.has(name)) cw.states.set(name, st);
+      clock.reset(saved.clockMs);
+      slotCursor = saved.slotCursor;
+      slotNumber = saved.slotNumber;
+    }
+    const runStartWall = performance.now();
+    const simStart = clock.now();
+
+    const finishCycle = async (exec: LocalExecution, slot?: string, scheduleName?: string): Promise<CycleReport> => {
+      await exec.done;
+      const rep = await buildCycleReport(exec, { doc, cyclesTable: process.env.CYCLES_TABLE ?? '', invocations, slot, scheduleName });
+      cycleReports.push(rep);
+      return rep;
+    };
+
+    const runtime: LocalRuntime = {
+      config,
+      clock,
+      doc,
+      tableEnv,
+      async runSlots(n) {
+        const out: CycleReport[] = [];
+        for (let i = 0; i < n; i++) {
+          const times = schedules.map((s) => nextFireTime(s.expression, s.timezone, slotCursor, epochMs));
+          const slotMs = Math.min(...times);
+          slotCursor = slotMs;
+          slotNumber++;
+          clock.advanceTo(slotMs);
+          await evaluateAlarms();
+          const due = schedules.filter((_, k) => times[k] === slotMs);
+          const slotIso = new Date(slotMs).toISOString();
+          progress(`slot ${slotNumber} ${slotIso}`);
+          for (const s of due) {
+            if (s.state !== 'ENABLED') {
+              const rep: CycleReport = { cycle: slotNumber, cycleId: '', slot: slotIso, schedule: scheduleId(s), status: 'NOT_STARTED', reason: 'skipped: schedule disabled', durationMs: 0, wallMs: 0, risk: { verdict: null, reasons: [] }, agents: [], transitions: 0 };
+              cycleReports.push(rep);
+              out.push(rep);
+              progress(`  #${slotNumber} skipped: schedule ${scheduleId(s)} disabled`);
+              continue;
+            }
+            const executionId = slotExecutionName(s, slotMs);
+            const filled = fillScheduleInput(s.input, { scheduledTime: slotIso, executionId, scheduleArn: `arn:aws:scheduler:local:000000000000:schedule/${s.group}/${s.name}` }) as Record<string, unknown>;
+            // Universal target sfn:startExecution: { StateMachineArn, Name, Input (JSON text) }; a templated target: the input itself.
+            const universal = s.targetArn.includes(':aws-sdk:sfn:startExecution');
+            const name = universal && typeof filled.Name === 'string' ? filled.Name : executionId;
+            const input = universal ? (typeof filled.Input === 'string' ? JSON.parse(filled.Input) : (filled.Input ?? {})) : filled;
+            const exec = executions.start(name, input, slotNumber);
+            const rep = await finishCycle(exec, slotIso, scheduleId(s));
+            out.push(rep);
+          }
+        }
+        // Let the alarms see the last slot's datapoints: evaluate up to the next slot time.
+        const times = schedules.map((s) => nextFireTime(s.expression, s.timezone, slotCursor, epochMs));
+        clock.advanceTo(Math.min(...times) - 1);
+        await evaluateAlarms();
+        return out;
+      },
+      async startExecution(name, input = { source: 'operator', requestedBy: 'local' }) {
+        const exec = executions.start(name, input);
+        return finishCycle(exec);
+      },
+      async report() {
+        return buildRunReport({
+          config,
+          doc,
+          tables: { agentState: process.env.AGENT_STATE_TABLE ?? '', control: process.env.CONTROL_TABLE ?? '', ledger: process.env.LEDGER_TABLE },
+          cycles: cycleReports,
+          alarms: [...cw.states.entries()].map(([name, s]) => ({ name, state: s.value, changedAt: s.changedAt ? new Date(s.changedAt).toISOString() : null })),
+          transitions,
+          notifications,
+          simulatedMs: clock.now() - simStart,
+          wallMs: performance.now() - runStartWall,
+        });
+      },
+      executionEvents: (name) => executions.all.get(name)?.events ?? [],
+      invocations: () => invocations,
+      executions: () => [...executions.all.values()],
+      schedules: () => schedules,
+      notifications: () => notifications,
+      alarmTransitions: () => transitions,
+      async invokeMaster(event) {
+        if (!masterFn) throw new Error('The template has no Master function');
+        return masterFn.handler(JSON.parse(JSON.stringify(event)), lambdaContext(masterFn, clock));
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        try {
+          await Promise.all(executions.running().map((e) => (executions.stop(e.arn, 'local runtime closed'), e.done)));
+          if (opts.save !== false) {
+            mkdirSync(stateDir, { recursive: true });
+            const saved: SavedState = {
+              version: 1,
+              savedAt: new Date().toISOString(),
+              clockMs: clock.now(),
+              slotCursor,
+              slotNumber,
+              tables: await dynamo.dump(),
+              schedules: schedules.map((s) => ({ group: s.group, name: s.name, state: s.state })),
+              executionNames: [...executions.usedNames],
+              executions: [...executions.all.values()].map((e) => ({ name: e.name, status: e.status, cycle: e.cycle, start: new Date(e.startMs).toISOString(), error: e.error })),
+              alarms: Object.fromEntries(cw.states),
+            };
+            writeFileSync(statePath, JSON.stringify(saved, null, 1));
+            writeFileSync(join(stateDir, 'handler-logs.jsonl'), logs.join('\n') + (logs.length ? '\n' : ''));
+          }
+        } finally {
+          clock.dispose();
+          clockMod.clock.now = origNow;
+          process.stdout.write = origWrite as typeof process.stdout.write;
+          process.stderr.write = origErrWrite as typeof process.stderr.write;
+          restoreEnv(savedEnv);
+          await dynamo.stop();
+          active = false;
+        }
+      },
+    };
+    return runtime;
+  } catch (err) {
+    process.stdout.write = origWrite as typeof process.stdout.write;
+    process.stderr.write = origErrWrite as typeof process.stderr.write;
+    restoreEnv(savedEnv);
+    clock.dispose();
+    await dynamo.stop();
+    active = false;
+    throw err;
+  }
+}
+
+/** What the state directory holds (`state.json`). */
+export interface SavedState {
+  version: 1;
+  savedAt: string;
+  clockMs: number;
+  slotCursor: number;
+  slotNumber: number;
+  tables: Awaited<ReturnType<LocalDynamo['dump']>>;
+  schedules: { group: string; name: string; state: 'ENABLED' | 'DISABLED' }[];
+  executionNames: string[];
+  executions: { name: string; status: string; cycle?: number; start: string; error?: string }[];
+  alarms: Record<string, { value: AlarmStateValue; changedAt: number }>;
+}
+
+function restoreEnv(saved: NodeJS.ProcessEnv): void {
+  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+  Object.assign(process.env, saved);
+}
+
+function lambdaContext(fn: LocalFunction, clock: SimClock) {
+  const deadline = clock.now() + (fn.timeoutSeconds ?? 900) * 1000;
+  return {
+    functionName: fn.name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: fn.arn,
+    memoryLimitInMB: String(fn.memoryMb ?? 128),
+    awsRequestId: `local-${Math.random().toString(16).slice(2)}`,
+    logGroupName: `/aws/lambda/${fn.name}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - clock.now()),
+  };
+}
+
+export { ExecutionAlreadyExists };
