@@ -146,8 +146,8 @@ export class AgentStateStore {
         new PutCommand({
           TableName: this.tables.agentState,
           Item: next,
-          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(agent) OR #v = :v' : '#v = :v',
-          ExpressionAttributeNames: { '#v': 'version' },
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(#pk) OR #v = :v' : '#v = :v',
+          ExpressionAttributeNames: expectedVersion === 0 ? { '#pk': 'agent', '#v': 'version' } : { '#v': 'version' },
           ExpressionAttributeValues: { ':v': expectedVersion },
         }),
       );
