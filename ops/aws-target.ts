@@ -1,0 +1,165 @@
+/**
+ * {@link OpsTarget} for a deployed stack. Finds the stack's outputs with CloudFormation
+ * DescribeStacks; credentials come from the usual AWS chain (`--profile` sets AWS_PROFILE for
+ * it, `--region` the region). Halt, resume and safe mode INVOKE the deployed Master function
+ * with an operator payload (the Master stays the one place that acts and audits); status reads
+ * the Control and AgentState tables, the schedules and the running executions; run-now starts
+ * an execution named `manual-<timestamp>`.
+ *
+ * May be imported by: `ops/`, `test/`.
+ */
+import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createAwsPorts, parseScheduleNames } from '../lambdas/master/aws-ports';
+import { readControlItem } from '../lambdas/shared/control-read';
+import type { OpsAgentStatus, OpsStatus, OpsTarget } from './target';
+
+/** The stack outputs the operator command needs (CfnOutput keys of `lib/orchestrator-stack.ts`). */
+export const REQUIRED_OUTPUTS = [
+  'StateMachineArn',
+  'MasterFunctionName',
+  'AgentStateTableName',
+  'ControlTableName',
+  'CyclesTableName',
+  'LedgerTableName',
+  'ScheduleNames',
+  'AlertTopicArn',
+] as const;
+export type StackOutputs = Record<(typeof REQUIRED_OUTPUTS)[number], string>;
+
+/** Where to find the stack. */
+export interface AwsTargetOptions {
+  /** CloudFormation stack name (default: `stackName` of config/orchestrator.config.ts, chosen by the CLI). */
+  stackName: string;
+  /** AWS region; default from the usual chain (AWS_REGION, profile). */
+  region?: string;
+  /** Named profile; sets AWS_PROFILE for the default credential chain. */
+  profile?: string;
+}
+
+/**
+ * Picks the required outputs.
+ * @throws {Error} `Stack <name> lacks outputs: A, B` naming every missing key (a stack deployed from an older version).
+ */
+export function pickStackOutputs(stackName: string, outputs: Output[]): StackOutputs {
+  const byKey = new Map(outputs.map((o) => [o.OutputKey, o.OutputValue]));
+  const missing = REQUIRED_OUTPUTS.filter((k) => byKey.get(k) === undefined);
+  if (missing.length) throw new Error(`Stack ${stackName} lacks outputs: ${missing.join(', ')} (deployed from an older version?)`);
+  return Object.fromEntries(REQUIRED_OUTPUTS.map((k) => [k, byKey.get(k) as string])) as StackOutputs;
+}
+
+/** One agent's status row from a raw AgentState item (tolerant of missing counters). */
+export function agentRow(item: Record<string, unknown>): OpsAgentStatus {
+  const num = (k: string): number => (typeof item[k] === 'number' ? (item[k] as number) : 0);
+  const executions = num('executions');
+  return {
+    name: String(item.agent),
+    health: (item.health as OpsAgentStatus['health']) ?? 'HEALTHY',
+    breaker: (item.breaker as OpsAgentStatus['breaker']) ?? 'CLOSED',
+    successRate: executions > 0 ? num('successes') / executions : 1,
+    consecutiveFailures: num('consecutiveFailures'),
+    ...(typeof item.openUntil === 'string' ? { openUntil: item.openUntil } : {}),
+  };
+}
+
+/** Execution name for `run-now`: `manual-<ISO time with - for : and .>` (Step Functions names allow [A-Za-z0-9-_], up to 80 chars). */
+export function manualExecutionName(nowMs: number): string {
+  return `manual-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}`;
+}
+
+/** The operator payloads sent to the Master (shape (d) of `lambdas/master/triggers.ts`). */
+export const operatorPayloads = {
+  halt: (reason: string, actor: string) => ({ action: 'halt', source: 'operator', reason, actor }),
+  resume: (reason: string, actor: string) => ({ action: 'resume', source: 'operator', reason, actor }),
+  safeMode: (on: boolean, reason: string, actor: string) => ({ action: 'safe-mode', on, source: 'operator', reason, actor }),
+} as const;
+
+/**
+ * Opens the target: one DescribeStacks call, then clients for the stack's region.
+ * @throws {Error} when the stack does not exist or lacks outputs, or credentials are missing (SDK error).
+ */
+export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarget> {
+  if (opts.profile) process.env.AWS_PROFILE = opts.profile;
+  const cfg = opts.region ? { region: opts.region } : {};
+  const cfn = new CloudFormationClient(cfg);
+  const described = await cfn.send(new DescribeStacksCommand({ StackName: opts.stackName }));
+  const stack = described.Stacks?.[0];
+  if (!stack) throw new Error(`Stack ${opts.stackName} not found`);
+  const out = pickStackOutputs(opts.stackName, stack.Outputs ?? []);
+
+  const lambda = new LambdaClient(cfg);
+  const sfn = new SFNClient(cfg);
+  const dynamo = new DynamoDBClient(cfg);
+  const doc = DynamoDBDocumentClient.from(dynamo);
+  const scheduler = new SchedulerClient(cfg);
+  const sns = new SNSClient(cfg);
+  const eventBridge = new EventBridgeClient(cfg);
+  const ports = createAwsPorts(
+    { stateMachineArn: out.StateMachineArn, schedules: parseScheduleNames(out.ScheduleNames), alertTopicArn: out.AlertTopicArn, eventBusName: 'default' },
+    { sfn, scheduler, sns, eventBridge },
+  );
+
+  async function invokeMaster(payload: Record<string, unknown>): Promise<unknown> {
+    const res = await lambda.send(new InvokeCommand({ FunctionName: out.MasterFunctionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(payload)) }));
+    const text = res.Payload ? Buffer.from(res.Payload).toString('utf8') : 'null';
+    const body = JSON.parse(text) as unknown;
+    if (res.FunctionError) {
+      const e = body as { errorType?: string; errorMessage?: string };
+      const err = new Error(`Master refused or failed: ${e.errorType ?? res.FunctionError}: ${e.errorMessage ?? text}`);
+      err.name = e.errorType ?? 'MasterError';
+      throw err;
+    }
+    return body;
+  }
+
+  async function scanAgents(): Promise<OpsAgentStatus[]> {
+    const rows: OpsAgentStatus[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(new ScanCommand({ TableName: out.AgentStateTableName, ExclusiveStartKey: start }));
+      for (const item of page.Items ?? []) rows.push(agentRow(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return rows.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  return {
+    describe: () => `AWS stack ${opts.stackName}${opts.region ? ` (${opts.region})` : ''}`,
+    async status(): Promise<OpsStatus> {
+      const [control, agents, schedules, running] = await Promise.all([
+        readControlItem(doc, out.ControlTableName, true),
+        scanAgents(),
+        ports.listSchedules(),
+        ports.listRunningExecutions(),
+      ]);
+      return {
+        halted: control.halted,
+        mode: control.mode,
+        reason: control.reason,
+        actor: control.actor,
+        at: control.at,
+        agents,
+        schedules,
+        runningExecutions: running.map(({ name, startDate }) => ({ name, ...(startDate ? { startDate } : {}) })),
+        audit: control.audit,
+      };
+    },
+    halt: (reason, actor) => invokeMaster(operatorPayloads.halt(reason, actor)),
+    resume: (reason, actor) => invokeMaster(operatorPayloads.resume(reason, actor)),
+    safeMode: (on, reason, actor) => invokeMaster(operatorPayloads.safeMode(on, reason, actor)),
+    async runNow(actor: string): Promise<{ executionName: string }> {
+      const name = manualExecutionName(Date.now());
+      await sfn.send(new StartExecutionCommand({ stateMachineArn: out.StateMachineArn, name, input: JSON.stringify({ source: 'operator', requestedBy: actor }) }));
+      return { executionName: name };
+    },
+    async close(): Promise<void> {
+      for (const c of [cfn, lambda, sfn, dynamo, scheduler, sns, eventBridge]) c.destroy();
+    },
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * The operator command, run through runCli/buildProgram with injected targets (no AWS calls):
+ * - a recording target for argument parsing, refusals and exit codes;
+ * - a target that sends the SAME payloads as ops/aws-target.ts to the REAL Master handler
+ *   (dynalite + in-memory platform ports), to prove the operator path end to end.
+ */
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { createMasterHandler, type MasterStatusResponse } from '../../lambdas/master/handler';
+import { agentRow, manualExecutionName, operatorPayloads, pickStackOutputs, REQUIRED_OUTPUTS } from '../../ops/aws-target';
+import { DEFAULT_LOCAL_DIR, normalizeArgv, renderStatus, runCli, type TargetOptions } from '../../ops/cli';
+import type { OpsStatus, OpsTarget } from '../../ops/target';
+import { InMemoryPlatformPorts } from '../master/in-memory-ports';
+import { startDynalite, type TestDynamo } from '../support/dynalite';
+
+const baseStatus = (): OpsStatus => ({
+  halted: true,
+  mode: 'safe',
+  reason: 'drill',
+  actor: 'operator:alice',
+  at: '2024-03-01T12:00:00.000Z',
+  agents: [{ name: 'trading', health: 'DEGRADED', breaker: 'HALF_OPEN', successRate: 0.875, consecutiveFailures: 2, openUntil: '2024-03-01T13:00:00.000Z' }],
+  schedules: [{ group: 'agent-fleet', name: 'cycle-default', enabled: false }],
+  runningExecutions: [{ name: 'slot-0915', startDate: '2024-03-01T09:15:00.000Z' }],
+  audit: Array.from({ length: 12 }, (_, i) => ({ at: `2024-03-01T12:${String(i).padStart(2, '0')}:00.000Z`, action: 'HALT' as const, actor: `a${i}`, reason: `entry-${i}`, changed: i === 0 })),
+});
+
+class RecordingTarget implements OpsTarget {
+  calls: Array<[string, ...unknown[]]> = [];
+  closed = false;
+  constructor(private readonly failWith?: Error) {}
+  describe() {
+    return 'recording target';
+  }
+  async status() {
+    this.calls.push(['status']);
+    return baseStatus();
+  }
+  async halt(reason: string, actor: string) {
+    if (this.failWith) throw this.failWith;
+    this.calls.push(['halt', reason, actor]);
+    return { action: 'HALT', changed: true };
+  }
+  async resume(reason: string, actor: string) {
+    this.calls.push(['resume', reason, actor]);
+    return { action: 'RESUME' };
+  }
+  async safeMode(on: boolean, reason: string, actor: string) {
+    this.calls.push(['safeMode', on, reason, actor]);
+    return { action: on ? 'SAFE_MODE_ON' : 'SAFE_MODE_OFF' };
+  }
+  async runNow(actor: string) {
+    this.calls.push(['runNow', actor]);
+    return { executionName: 'manual-2024-03-01T12-00-00-000Z' };
+  }
+  async close() {
+    this.closed = true;
+  }
+}
+
+async function run(argv: string[], target: OpsTarget = new RecordingTarget()) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const opened: TargetOptions[] = [];
+  const code = await runCli(
+    argv,
+    async (o) => {
+      opened.push(o);
+      return target;
+    },
+    { out: (t) => out.push(t), err: (t) => err.push(t) },
+  );
+  return { code, out: out.join('\n'), err: err.join('\n'), opened, target };
+}
+
+describe('argument parsing and refusals', () => {
+  it.each([['halt'], ['resume'], ['safe-mode', 'on'], ['halt', '--reason', '  ']])('%s without --reason is refused with exit 2 and never opens the target', async (...argv) => {
+    const r = await run([...argv, '--stack', 'S']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^Refusing to .* without a reason: add --reason/);
+    expect(r.opened).toEqual([]);
+  });
+
+  it('halt with a reason calls the target with the reason and the --actor override, and closes it', async () => {
+    const r = await run(['halt', '--reason', 'VaR breach', '--actor', 'operator:risk-desk', '--stack', 'MyStack', '--region', 'eu-west-1']);
+    expect(r.code).toBe(0);
+    expect((r.target as RecordingTarget).calls).toEqual([['halt', 'VaR breach', 'operator:risk-desk']]);
+    expect(r.opened).toEqual([{ stackName: 'MyStack', region: 'eu-west-1', profile: undefined }]);
+    expect((r.target as RecordingTarget).closed).toBe(true);
+    expect(r.out).toContain('"action": "HALT"');
+  });
+
+  it('the actor defaults to operator:<os user>', async () => {
+    const r = await run(['resume', '--reason', 'checked', '--stack', 'S']);
+    expect(r.code).toBe(0);
+    expect((r.target as RecordingTarget).calls[0]).toEqual(['resume', 'checked', expect.stringMatching(/^operator:.+/)]);
+  });
+
+  it('safe-mode on|off maps to a boolean; other values are a usage error', async () => {
+    const on = await run(['safe-mode', 'on', '--reason', 'r', '--stack', 'S']);
+    const off = await run(['safe-mode', 'off', '--reason', 'r', '--stack', 'S']);
+    expect((on.target as RecordingTarget).calls[0].slice(0, 2)).toEqual(['safeMode', true]);
+    expect((off.target as RecordingTarget).calls[0].slice(0, 2)).toEqual(['safeMode', false]);
+    const bad = await run(['safe-mode', 'maybe', '--reason', 'r', '--stack', 'S']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/Allowed choices are on, off/);
+  });
+
+  it('--local selects the local target (default dir, or the given dir); the stack is then not looked up', async () => {
+    expect((await run(['--local', 'status'])).opened[0]).toMatchObject({ localDir: DEFAULT_LOCAL_DIR });
+    expect((await run(['status', '--local'])).opened[0]).toMatchObject({ localDir: DEFAULT_LOCAL_DIR });
+    expect((await run(['--local', '/tmp/state', 'status'])).opened[0]).toMatchObject({ localDir: '/tmp/state' });
+    expect(normalizeArgv(['--local', 'halt', '--reason', 'x'])).toEqual([`--local=${DEFAULT_LOCAL_DIR}`, 'halt', '--reason', 'x']);
+  });
+
+  it('without --stack the stack name comes from the config', async () => {
+    const r = await run(['status']);
+    expect(r.opened[0].stackName).toBe('AgentFleet');
+  });
+
+  it('a target error exits 1 with one line naming the error', async () => {
+    const failing = new RecordingTarget(Object.assign(new Error('Halt incomplete: schedules: AccessDenied\nstack...'), { name: 'KillSwitchIncomplete' }));
+    const r = await run(['halt', '--reason', 'x', '--stack', 'S'], failing);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('ops: KillSwitchIncomplete: Halt incomplete: schedules: AccessDenied');
+    expect(failing.closed).toBe(true);
+  });
+
+  it('run-now prints the execution name; unknown commands fail', async () => {
+    const r = await run(['run-now', '--stack', 'S', '--actor', 'operator:x']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('manual-2024-03-01T12-00-00-000Z');
+    expect((r.target as RecordingTarget).calls).toEqual([['runNow', 'operator:x']]);
+    expect((await run(['explode'])).code).not.toBe(0);
+  });
+});
+
+describe('status output', () => {
+  it('prints the halt flag, mode, agents, schedules, running executions and the last 10 audit entries', async () => {
+    const r = await run(['status', '--stack', 'S']);
+    expect(r.code).toBe(0);
+    for (const text of ['HALTED', 'safe', 'drill', 'trading', 'HALF_OPEN', '87.5 %', 'cycle-default', 'DISABLED', 'slot-0915', 'last 10 of 12', 'entry-11', 'entry-2']) expect(r.out).toContain(text);
+    expect(r.out).not.toContain('entry-1 ');
+    expect(r.out).not.toMatch(/entry-0\b/);
+  });
+
+  it('--json prints the status object', async () => {
+    const r = await run(['status', '--json', '--stack', 'S']);
+    expect(JSON.parse(r.out)).toEqual(baseStatus());
+  });
+
+  it('renderStatus says so when there is nothing to list', () => {
+    const text = renderStatus({ halted: false, mode: 'normal', agents: [], schedules: [], runningExecutions: [], audit: [] }, 't');
+    expect(text).toContain('running');
+    expect(text).toContain('Running executions: none');
+    expect(text).toContain('(empty)');
+  });
+});
+
+describe('aws-target helpers', () => {
+  it('pickStackOutputs names every missing output', () => {
+    const outputs = REQUIRED_OUTPUTS.filter((k) => k !== 'ScheduleNames' && k !== 'AlertTopicArn').map((k) => ({ OutputKey: k, OutputValue: `v-${k}` }));
+    expect(() => pickStackOutputs('S', outputs)).toThrow('Stack S lacks outputs: ScheduleNames, AlertTopicArn');
+    expect(pickStackOutputs('S', [...outputs, { OutputKey: 'ScheduleNames', OutputValue: 'g/n' }, { OutputKey: 'AlertTopicArn', OutputValue: 'arn' }]).ScheduleNames).toBe('g/n');
+  });
+
+  it('agentRow computes the success rate as a fraction and tolerates a fresh item', () => {
+    expect(agentRow({ agent: 'a', executions: 8, successes: 6, consecutiveFailures: 2, health: 'DEGRADED', breaker: 'OPEN', openUntil: 'x' })).toEqual({
+      name: 'a',
+      health: 'DEGRADED',
+      breaker: 'OPEN',
+      successRate: 0.75,
+      consecutiveFailures: 2,
+      openUntil: 'x',
+    });
+    expect(agentRow({ agent: 'b' })).toMatchObject({ successRate: 1, breaker: 'CLOSED', health: 'HEALTHY' });
+  });
+
+  it('manualExecutionName is a valid Step Functions execution name', () => {
+    const name = manualExecutionName(Date.UTC(2024, 2, 1, 12, 0, 0, 5));
+    expect(name).toBe('manual-2024-03-01T12-00-00-005Z');
+    expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+  });
+});
+
+describe('operator path through the real Master handler', () => {
+  let db: TestDynamo;
+  beforeAll(async () => {
+    db = await startDynalite('ops-master');
+  });
+  afterAll(async () => db.stop());
+  beforeEach(async () => {
+    await db.doc.send(new DeleteCommand({ TableName: db.tables.Control, Key: { pk: 'control' } }));
+  });
+
+  /** An OpsTarget that sends ops/aws-target.ts's payloads to the real Master handler in-process. */
+  function masterBackedTarget(ports: InMemoryPlatformPorts): OpsTarget {
+    const master = createMasterHandler({ ports, doc: db.doc, controlTable: db.tables.Control, alarmPolicy: {}, verifyRetryDelaysMs: [] });
+    return {
+      describe: () => 'in-process Master',
+      async status() {
+        const s = (await master({ action: 'status' })) as MasterStatusResponse;
+        return { halted: s.halted, mode: s.mode, reason: s.reason, actor: s.actor, at: s.at, agents: [], schedules: s.schedules, runningExecutions: s.runningExecutions, audit: s.audit };
+      },
+      halt: (reason, actor) => master(operatorPayloads.halt(reason, actor)),
+      resume: (reason, actor) => master(operatorPayloads.resume(reason, actor)),
+      safeMode: (on, reason, actor) => master(operatorPayloads.safeMode(on, reason, actor)),
+      runNow: async () => ({ executionName: 'unused' }),
+      close: async () => undefined,
+    };
+  }
+
+  it('halt, status, resume: audited with the operator actor, schedules disabled then re-enabled', async () => {
+    const ports = new InMemoryPlatformPorts([{ group: 'agent-fleet', name: 'cycle-default' }], ['slot-1']);
+    const target = masterBackedTarget(ports);
+    expect((await run(['halt', '--reason', 'drill', '--actor', 'operator:alice', '--stack', 'S'], target)).code).toBe(0);
+    expect(ports.schedules[0].enabled).toBe(false);
+    expect(ports.executions[0].status).toBe('ABORTED');
+
+    const status = await run(['status', '--stack', 'S'], target);
+    expect(status.out).toContain('HALTED');
+    expect(status.out).toContain('operator:alice');
+
+    expect((await run(['resume', '--reason', 'drill over', '--actor', 'operator:alice', '--stack', 'S'], target)).code).toBe(0);
+    expect(ports.schedules[0].enabled).toBe(true);
+    const final = JSON.parse((await run(['status', '--json', '--stack', 'S'], target)).out) as OpsStatus;
+    expect(final.halted).toBe(false);
+    expect(final.audit.map((a) => [a.action, a.actor])).toEqual([
+      ['HALT', 'operator:alice'],
+      ['RESUME', 'operator:alice'],
+    ]);
+  });
+});
