@@ -1,0 +1,56 @@
+import { SimClock } from '../../local/sim-clock';
+
+describe('SimClock', () => {
+  it('runs at real speed when nothing waits on it, scaled while a timer is pending and no handler computes', () => {
+    let wall = 0;
+    const c = new SimClock({ startMs: 1_000_000, timeScale: 1000, wallNow: () => wall });
+    wall = 10;
+    expect(c.now()).toBe(1_000_010);
+    const t = c.timer(c.now() + 60_000);
+    wall = 20;
+    expect(c.now()).toBe(1_000_010 + 10_000);
+    const done = c.beginActive();
+    wall = 30;
+    expect(c.now()).toBe(1_000_010 + 10_000 + 10); // a handler computes: real speed
+    done();
+    t.cancel();
+    c.dispose();
+  });
+
+  it('a handler computing longer than activeCapMs no longer holds the clock back', () => {
+    let wall = 0;
+    const c = new SimClock({ startMs: 0, timeScale: 100, activeCapMs: 50, wallNow: () => wall });
+    c.beginActive();
+    const t = c.timer(1e9);
+    wall = 50;
+    expect(c.now()).toBe(50);
+    wall = 60;
+    expect(c.now()).toBe(50 + 10 * 100);
+    t.cancel();
+    c.dispose();
+  });
+
+  it('sleep resolves on the simulated clock: 300 s at scale 1000 takes about 0.3 s wall', async () => {
+    const c = new SimClock({ startMs: 0, timeScale: 1000 });
+    const w0 = performance.now();
+    const s0 = c.now();
+    await c.sleep(300_000);
+    const wall = performance.now() - w0;
+    expect(c.now() - s0).toBeGreaterThanOrEqual(300_000);
+    expect(wall).toBeGreaterThan(250);
+    expect(wall).toBeLessThan(1500);
+    c.dispose();
+  });
+
+  it('reset and advanceTo move the clock; advanceTo never goes back', () => {
+    const c = new SimClock({ startMs: 5_000, timeScale: 1000 });
+    c.reset(100);
+    expect(c.now()).toBeLessThan(1_000);
+    c.advanceTo(50);
+    expect(c.now()).toBeGreaterThanOrEqual(100);
+    c.advanceTo(10_000_000);
+    expect(c.now()).toBeGreaterThanOrEqual(10_000_000);
+    expect(() => new SimClock({ startMs: 0, timeScale: 0.5 })).toThrow(/timeScale/);
+    c.dispose();
+  });
+});
