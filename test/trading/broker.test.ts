@@ -14,7 +14,7 @@ afterAll(async () => {
   await db.stop();
 });
 
-// Bar 260 = 1992-01-08 of the Dow file; each test uses its own Ledger by clearing the account first.
+// Bar 260 of the Dow file; each test uses its own Ledger by clearing the account first.
 const feed = createReplayFeed(loadMarketData(DOW_FILE), 260);
 const msft = feed.priceAt('MSFT')!;
 

@@ -51,7 +51,7 @@ export const handler = defineAgent({
       maxDrift = Math.max(maxDrift, drift);
       if (drift > threshold) targets[symbol] = w * equity;
     }
-    const orders = ordersForTargets(targets, portfolio.positions, prices, { mode: ctx.mode });
+    const orders = ordersForTargets(targets, portfolio.positions, prices, { mode: ctx.mode, maxOrderNotionalUsd: ctx.settings.limits.maxOrderNotionalUsd });
     for (const order of orders) await ctx.placeOrder(order);
     return {
       summary: `${Object.keys(targets).length} of ${Object.keys(weights).length} weights drifted > ${(threshold * 100).toFixed(1)}%; ${describeTally(ctx.tally)}`,

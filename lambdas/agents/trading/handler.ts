@@ -30,9 +30,7 @@ export const handler = defineAgent({
     const portfolio = await ctx.broker.getPortfolio();
     const prices: Record<string, number | undefined> = {};
     for (const symbol of Object.keys(targets)) prices[symbol] = ctx.feed.priceAt(symbol);
-    // A SELL target of 0 on a symbol we do not hold is not an order.
-    for (const symbol of Object.keys(targets)) if (targets[symbol] === 0 && !portfolio.positions[symbol]) delete targets[symbol];
-    const orders = ordersForTargets(targets, portfolio.positions, prices, { minTradeUsd, mode: ctx.mode });
+    const orders = ordersForTargets(targets, portfolio.positions, prices, { minTradeUsd, mode: ctx.mode, maxOrderNotionalUsd: ctx.settings.limits.maxOrderNotionalUsd });
     for (const order of orders) await ctx.placeOrder(order);
     return {
       summary: `${describeTally(ctx.tally)}; breadth ${(sentiment.breadth * 100).toFixed(0)}% ${bullish ? '>=' : '<'} ${(minBreadth * 100).toFixed(0)}%${ctx.mode === 'safe' ? ', safe mode (reduce only)' : ''}`,

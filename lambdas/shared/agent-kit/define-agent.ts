@@ -248,7 +248,7 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
         attempt: input.attempt,
       };
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
       logger.removeKeys(['cycleId', 'agent']);
     }
   };

@@ -16,12 +16,14 @@ export interface TargetOptions {
   readonly minTradeUsd?: number;
   /** `safe`: drop orders that would not reduce |position| (agents may reduce risk but not add it). */
   readonly mode: Mode;
+  /** Cap of one order's notional, USD (pass `limits.maxOrderNotionalUsd` to stay within the pre-trade limit and approach big targets over several cycles). Default none. */
+  readonly maxOrderNotionalUsd?: number;
 }
 
 /**
  * Orders that move each symbol toward its target value.
- * qty = trunc(|target - qty_now x price| / price) shares, side by the sign; targets of 0 sell
- * the whole position. Sells come first (they free cash for the buys), then buys, each
+ * qty = trunc(|target - qty_now x price| / price) shares (capped at maxOrderNotionalUsd / price),
+ * side by the sign; targets of 0 sell the whole position (capped likewise). Sells come first (they free cash for the buys), then buys, each
  * alphabetical. Symbols without a valid price are left out (the stale-data check would reject them).
  * @param targetsUsd - symbol -> target market value, USD (>= 0 for the long-only reference agents).
  * @param prices - symbol -> current close, USD per share.
@@ -41,7 +43,8 @@ export function ordersForTargets(
     const target = targetsUsd[symbol];
     const delta = target - held * price;
     if (Math.abs(delta) < (opts.minTradeUsd ?? 0) && target !== 0) continue;
-    const qty = target === 0 ? Math.abs(held) : Math.trunc(Math.abs(delta) / price);
+    const wanted = target === 0 ? Math.abs(held) : Math.trunc(Math.abs(delta) / price);
+    const qty = opts.maxOrderNotionalUsd !== undefined ? Math.min(wanted, Math.floor(opts.maxOrderNotionalUsd / price)) : wanted;
     if (qty === 0) continue;
     const side = target === 0 ? (held > 0 ? 'SELL' : 'BUY') : delta > 0 ? 'BUY' : 'SELL';
     const after = held + (side === 'BUY' ? qty : -qty);
