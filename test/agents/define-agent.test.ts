@@ -71,7 +71,7 @@ describe('defineAgent', () => {
   });
 
   it('throws AgentTimeout when run outlasts the Lambda context\'s remaining time', async () => {
-    const slow = defineAgent({ name: 'slow', run: () => new Promise((resolve) => setTimeout(() => resolve({ summary: 'late' }), 500)) });
+    const slow = defineAgent({ name: 'slow', run: () => new Promise<{ summary: string }>((resolve) => setTimeout(() => resolve({ summary: 'late' }), 500)) });
     const started = Date.now();
     await expect(slow(agentInput('slow'), { getRemainingTimeInMillis: () => 60 })).rejects.toMatchObject({ name: 'AgentTimeout' });
     expect(Date.now() - started).toBeLessThan(400);
