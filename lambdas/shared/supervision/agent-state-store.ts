@@ -43,7 +43,7 @@ export class AgentStateConflictError extends Error {
   }
 }
 
-/** BatchGetItem accepts at most 100 keys per call (AWS limit); the control item takes one. */
+/** BatchGetItem accepts at most 100 keys per call (AWS limit); the first call also reads the control item. */
 export const MAX_AGENTS_PER_BATCH = 99;
 
 function isConditionFailure(err: unknown): boolean {
@@ -75,25 +75,28 @@ export class AgentStateStore {
   ) {}
 
   /**
-   * One strongly consistent BatchGetItem of the control item and the named agents' state items
-   * (unprocessed keys are re-requested). A missing agent item is a fresh CLOSED state.
-   * @throws {Error} when more than {@link MAX_AGENTS_PER_BATCH} agents are named, or an item is malformed.
+   * Strongly consistent BatchGetItem reads of the control item and the named agents' state items:
+   * one call for up to {@link MAX_AGENTS_PER_BATCH} agents (the control item takes the 100th key),
+   * then further calls of up to 100 keys each for larger fleets (BatchGetItem's per-call limit).
+   * Unprocessed keys are re-requested with backoff. A missing agent item is a fresh CLOSED state.
+   * @throws {Error} when an item is malformed, or keys stay unprocessed after 10 rounds.
    */
   async readControlAndAgents(agents: readonly string[]): Promise<{ control: ControlItem; states: Map<string, AgentStateItem> }> {
-    if (agents.length > MAX_AGENTS_PER_BATCH) {
-      throw new Error(`Cannot read ${agents.length} agents in one BatchGetItem (at most ${MAX_AGENTS_PER_BATCH} plus the control item)`);
-    }
     const found: Record<string, Record<string, unknown>[]> = { [this.tables.control]: [], [this.tables.agentState]: [] };
-    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-      [this.tables.control]: { Keys: [CONTROL_KEY], ConsistentRead: true },
-      ...(agents.length > 0 ? { [this.tables.agentState]: { Keys: agents.map((agent) => ({ agent })), ConsistentRead: true } } : {}),
-    };
-    for (let round = 0; request && Object.keys(request).length > 0; round++) {
-      if (round >= 10) throw new Error('BatchGetItem left unprocessed keys after 10 rounds');
-      if (round > 0) await sleep(Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** round));
-      const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-      for (const [table, items] of Object.entries(out.Responses ?? {})) found[table]?.push(...(items as Record<string, unknown>[]));
-      request = out.UnprocessedKeys as typeof request;
+    const chunks: string[][] = [agents.slice(0, MAX_AGENTS_PER_BATCH)];
+    for (let i = MAX_AGENTS_PER_BATCH; i < agents.length; i += MAX_AGENTS_PER_BATCH + 1) chunks.push(agents.slice(i, i + MAX_AGENTS_PER_BATCH + 1));
+    for (const [index, chunk] of chunks.entries()) {
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
+        ...(index === 0 ? { [this.tables.control]: { Keys: [CONTROL_KEY], ConsistentRead: true } } : {}),
+        ...(chunk.length > 0 ? { [this.tables.agentState]: { Keys: chunk.map((agent) => ({ agent })), ConsistentRead: true } } : {}),
+      };
+      for (let round = 0; request && Object.keys(request).length > 0; round++) {
+        if (round >= 10) throw new Error('BatchGetItem left unprocessed keys after 10 rounds');
+        if (round > 0) await sleep(Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** round));
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        for (const [table, items] of Object.entries(out.Responses ?? {})) found[table]?.push(...(items as Record<string, unknown>[]));
+        request = out.UnprocessedKeys as typeof request;
+      }
     }
     const control = parseControlItem(found[this.tables.control][0]);
     const byName = new Map(found[this.tables.agentState].map((item) => [String(item.agent), item]));
