@@ -288,7 +288,10 @@ describe('orchestrator stack', () => {
         ...c,
         retainData: false,
         cycle: { cadenceMinutes: 60, timezone: 'America/New_York' },
-        agents: c.agents.map((a) => (a.name === 'copybot' ? { ...a, group: 'rebalance' } : a)),
+        agents: [
+          ...c.agents.map((a) => (a.name === 'copybot' ? { ...a, group: 'rebalance' } : a)),
+          { name: 'idle', enabled: false, group: 'dormant', entry: 'lambdas/agents/strategy/handler.ts' },
+        ],
       }),
       { alertEmail: 'ops@example.com' },
     );
@@ -304,6 +307,10 @@ describe('orchestrator stack', () => {
     const alarms = new Map(resourcesOfType(v.template, 'AWS::CloudWatch::Alarm').map(([, a]) => [a.Properties.AlarmName, a.Properties]));
     expect(alarms.get('AgentFleet-CycleFailed').Period).toBe(3600);
     expect(alarms.get('AgentFleet-NoSuccessfulCycle').Period).toBe(7200);
+    // A disabled agent gets no function, no schedule and no alarms.
+    expect(v.stack.lambdaFunctions.map((f) => f.agent).filter(Boolean)).not.toContain('idle');
+    expect(resourcesOfType(v.template, 'AWS::Lambda::Function')).toHaveLength(3 + 4);
+    expect([...alarms.keys()].filter((n) => n.includes('idle'))).toEqual([]);
     const subs = resourcesOfType(v.template, 'AWS::SNS::Subscription');
     expect(subs.map(([, x]) => [x.Properties.Protocol, x.Properties.Endpoint])).toEqual([['email', 'ops@example.com']]);
   });
