@@ -110,11 +110,18 @@ export interface LocalRuntime {
   close(): Promise<void>;
 }
 
-/** Synthesizes the app and returns the template and function list. */
+const modelCache = new Map<string, AppModel>();
+
+/** Synthesizes the app and returns the template and function list (memoized per config: synthesis is deterministic). */
 export function synthAppModel(config: OrchestratorConfig): AppModel {
+  const key = JSON.stringify(config);
+  const hit = modelCache.get(key);
+  if (hit) return JSON.parse(JSON.stringify(hit)) as AppModel;
   const { app, stack } = createOrchestratorApp({ config, bundling: false });
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
-  return { template, stackName: stack.stackName, functions: stack.lambdaFunctions.map((f) => ({ ...f })) };
+  const model = { template, stackName: stack.stackName, functions: stack.lambdaFunctions.map((f) => ({ role: f.role, agent: f.agent, entry: f.entry, logicalId: f.logicalId })) };
+  modelCache.set(key, JSON.parse(JSON.stringify(model)) as AppModel);
+  return model;
 }
 
 /** Resolves a path given by a user: absolute, relative to the cwd, or relative to the repo root. */
@@ -151,11 +158,6 @@ let active = false;
 export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   if (active) throw new Error('A local runtime is already running in this process; close it first');
   const config = opts.config ?? validateConfig(defaultConfigInput);
-  const model = opts.model ?? synthAppModel(config);
-  const tpl = new LocalTemplate(model.template, model.stackName);
-  const quiet = opts.quiet ?? false;
-  const origErrWrite = process.stderr.write.bind(process.stderr);
-  const progress = opts.onProgress ?? ((line: string) => (quiet ? undefined : origErrWrite(line + '\n')));
   const stateDir = resolveUserPath(opts.stateDir ?? DEFAULT_STATE_DIR);
   const marketData = resolveUserPath(opts.marketDataFile ?? config.marketData.file);
   try {
@@ -165,6 +167,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     throw new Error(`Market data file ${marketData} is unreadable: ${(err as Error).message}`);
   }
 
+  const model = opts.model ?? synthAppModel(config);
+  const tpl = new LocalTemplate(model.template, model.stackName);
+  const quiet = opts.quiet ?? false;
+  const origErrWrite = process.stderr.write.bind(process.stderr);
+  const progress = opts.onProgress ?? ((line: string) => (quiet ? undefined : origErrWrite(line + '\n')));
   // --- state machine definition: the file that is deployed is what runs -------------------------
   const smIds = tpl.ofType('AWS::StepFunctions::StateMachine');
   if (smIds.length !== 1) throw new Error(`Expected one state machine in the template, found ${smIds.length}`);
@@ -190,7 +197,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const savedEnv = { ...process.env };
   const origWrite = process.stdout.write.bind(process.stdout);
   let closed = false;
-  const clock = new SimClock({ startMs: Date.parse(opts.epoch ?? DEFAULT_EPOCH), timeScale: opts.timeScale ?? 1000 });
+  const clock = new SimClock({ startMs: Date.parse(opts.epoch ?? DEFAULT_EPOCH), timeScale: opts.timeScale ?? 1000, activeCapMs: 10_000 });
   try {
     // --- environment ------------------------------------------------------------------------------
     const env: Record<string, string> = {};
@@ -512,6 +519,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
               executionNames: [...executions.usedNames],
               executions: [...executions.all.values()].map((e) => ({ name: e.name, status: e.status, cycle: e.cycle, start: new Date(e.startMs).toISOString(), error: e.error })),
               alarms: Object.fromEntries(cw.states),
+              config,
             };
             writeFileSync(statePath, JSON.stringify(saved, null, 1));
             writeFileSync(join(stateDir, 'handler-logs.jsonl'), logs.join('\n') + (logs.length ? '\n' : ''));
@@ -551,6 +559,8 @@ export interface SavedState {
   executionNames: string[];
   executions: { name: string; status: string; cycle?: number; start: string; error?: string }[];
   alarms: Record<string, { value: AlarmStateValue; changedAt: number }>;
+  /** The validated config of the run that saved this state (the ops target reuses it). */
+  config: OrchestratorConfig;
 }
 
 function restoreEnv(saved: NodeJS.ProcessEnv): void {

@@ -3,7 +3,7 @@
  *
  * Model (documented in docs/local.md, "Time scaling"):
  * - while at least one real handler is computing (for less than {@link SimClockOptions.activeCapMs}
- *   wall ms), the clock runs at real speed (1 wall ms = 1 simulated ms), so handler durations and
+ *   wall ms, default 10 s), the clock runs at real speed (1 wall ms = 1 simulated ms), so handler durations and
  *   their timeouts are measured like in Lambda and never cut spuriously by a busy machine;
  * - otherwise (everything is waiting: retry backoffs, an agent that hangs until its timeout,
  *   timers) it runs `timeScale` times faster: 1 wall ms = `timeScale` simulated ms, so an agent cut
@@ -21,7 +21,7 @@ export interface SimClockOptions {
   startMs: number;
   /** Simulated ms per wall ms while nothing computes. Default 1000. Must be >= 1. */
   timeScale?: number;
-  /** Wall ms after which a still-running handler no longer holds the clock at real speed. Default 1000. */
+  /** Wall ms after which a still-running handler no longer holds the clock at real speed. Default 10,000. */
   activeCapMs?: number;
   /** Wall clock source in ms (tests inject one). Default `performance.now()`. */
   wallNow?: () => number;
@@ -48,7 +48,7 @@ export class SimClock {
   constructor(opts: SimClockOptions) {
     this.timeScale = opts.timeScale ?? 1000;
     if (!(this.timeScale >= 1)) throw new Error(`timeScale must be >= 1, got ${opts.timeScale}`);
-    this.activeCapMs = opts.activeCapMs ?? 1000;
+    this.activeCapMs = opts.activeCapMs ?? 10_000;
     this.wallNow = opts.wallNow ?? (() => performance.now());
     this.anchorSim = opts.startMs;
     this.anchorWall = this.wallNow();

@@ -1,0 +1,56 @@
+/**
+ * The operator command's target for the local runtime (`npm run ops -- --local ...`): opens the
+ * saved state directory (restores dynalite and the schedules), runs the real Master logic with
+ * the local ports, and saves the state back on close.
+ *
+ * May be imported by: `ops/`, `test/`.
+ */
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OpsStatus, OpsTarget } from '../ops/target';
+import type { AgentStateItem } from '../lambdas/shared/contracts';
+import { readControlItem } from '../lambdas/shared/control-read';
+import { resolveUserPath, startLocalRuntime, type SavedState } from './runtime';
+
+/**
+ * Opens the local state in `dir` (written by `npm start`).
+ * @throws {Error} `No local state in <dir>` when the directory holds no `state.json`.
+ */
+export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
+  const stateDir = resolveUserPath(dir);
+  const file = join(stateDir, 'state.json');
+  if (!existsSync(file)) throw new Error(`No local state in ${stateDir} (run \`npm start\` first)`);
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedState;
+  const rt = await startLocalRuntime({ config: saved.config, stateDir, fresh: false, quiet: true });
+  const master = async (event: Record<string, unknown>) => rt.invokeMaster(event);
+  return {
+    describe: () => `local state ${dir}`,
+    async status(): Promise<OpsStatus> {
+      const ctl = await readControlItem(rt.doc, rt.tableEnv.CONTROL_TABLE);
+      const items = ((await rt.doc.send(new ScanCommand({ TableName: rt.tableEnv.AGENT_STATE_TABLE, ConsistentRead: true }))).Items ?? []) as AgentStateItem[];
+      return {
+        halted: ctl.halted,
+        mode: ctl.mode,
+        reason: ctl.reason,
+        actor: ctl.actor,
+        at: ctl.at,
+        agents: items
+          .map((a) => ({ name: a.agent, health: a.health, breaker: a.breaker, successRate: a.executions ? a.successes / a.executions : 1, consecutiveFailures: a.consecutiveFailures, ...(a.openUntil ? { openUntil: a.openUntil } : {}) }))
+          .sort((x, y) => x.name.localeCompare(y.name)),
+        schedules: rt.schedules().map((s) => ({ group: s.group, name: s.name, enabled: s.state === 'ENABLED' })),
+        runningExecutions: rt.executions().filter((e) => e.status === 'RUNNING').map((e) => ({ name: e.name, startDate: new Date(e.startMs).toISOString() })),
+        audit: ctl.audit,
+      };
+    },
+    halt: (reason, actor) => master({ action: 'halt', reason, actor, source: 'operator' }),
+    resume: (reason, actor) => master({ action: 'resume', reason, actor, source: 'operator' }),
+    safeMode: (on, reason, actor) => master({ action: 'safe-mode', on, reason, actor, source: 'operator' }),
+    async runNow(actor) {
+      const executionName = `manual-${new Date(rt.clock.now()).toISOString().replace(/[-:.]/g, '')}`;
+      await rt.startExecution(executionName, { source: 'operator', requestedBy: actor });
+      return { executionName };
+    },
+    close: () => rt.close(),
+  };
+}
