@@ -88,12 +88,14 @@ describe('pre-trade checks (SEC 15c3-5, FIA)', () => {
     expect(checkMaxPosition(ctx({ order: { ...base.order, qty: 185 } }))).toMatchObject({ status: 'REJECT', value: 50_055 });
   });
 
-  it('max gross exposure after the order 200,000 USD', () => {
+  it('max gross exposure after the order: 0.8 x 200,000 = 160,000 USD (the REDUCE threshold)', () => {
     // gross now 50 x 213 + 20 x 969 = 10,650 + 19,380 = 30,030; +100 MSFT => 51,330 passes
-    expect(checkMaxGrossExposure(base)).toMatchObject({ status: 'PASS', value: 51_330 });
-    // holding 180 KO: 50 x 213 + 180 x 969 = 10,650 + 174,420 = 185,070; +100 MSFT => 206,370 rejects
-    const heavy = { cash: 100_000, positions: { MSFT: { qty: 50, avgPrice: 200 }, KO: { qty: 180, avgPrice: 900 } } };
-    expect(checkMaxGrossExposure(ctx({ portfolio: heavy }))).toMatchObject({ status: 'REJECT', value: 206_370 });
+    expect(checkMaxGrossExposure(base)).toMatchObject({ status: 'PASS', value: 51_330, limit: 160_000 });
+    // holding 150 KO: 50 x 213 + 150 x 969 = 10,650 + 145,350 = 156,000; +100 MSFT => 177,300 rejects
+    const heavy = { cash: 100_000, positions: { MSFT: { qty: 50, avgPrice: 200 }, KO: { qty: 150, avgPrice: 900 } } };
+    expect(checkMaxGrossExposure(ctx({ portfolio: heavy }))).toMatchObject({ status: 'REJECT', value: 177_300 });
+    // selling 100 KO from that book reduces: passes even though gross is above the cap
+    expect(checkMaxGrossExposure(ctx({ portfolio: heavy, order: { symbol: 'KO', side: 'SELL', qty: 100 } })).status).toBe('PASS');
   });
 
   it('min cash after the order 10,000 USD', () => {

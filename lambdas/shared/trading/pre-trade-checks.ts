@@ -154,12 +154,18 @@ function portfolioAfter(c: Pick<PreTradeContext, 'order' | 'price' | 'portfolio'
   return { gross: valuePortfolio({ cash, positions }, { ...c.prices, [c.order.symbol]: price }).grossExposureUsd, cash };
 }
 
-/** Capital threshold (15c3-5(c)(1)(i)): gross exposure after the order <= maxGrossExposureUsd, unless the order reduces. */
+/**
+ * Capital threshold (15c3-5(c)(1)(i)): gross exposure after the order <= reduceAtFraction x
+ * maxGrossExposureUsd (default 0.8 x 200,000 = 160,000 USD), unless the order reduces.
+ * The order-time cap sits at the risk gate's REDUCE threshold, not at its HALT limit, so that a
+ * book filled to the cap is not pushed into a HALT by the next bar's ordinary price moves
+ * (measured: filling to the HALT limit itself halted the default config at cycle 2).
+ */
 export function checkMaxGrossExposure(c: Pick<PreTradeContext, 'order' | 'price' | 'portfolio' | 'prices' | 'limits'>): CheckResult {
   const { gross } = portfolioAfter(c);
-  const limit = c.limits.maxGrossExposureUsd;
+  const limit = c.limits.maxGrossExposureUsd * c.limits.reduceAtFraction;
   return gross > limit && !reducesPosition(c.portfolio, c.order)
-    ? reject('maxGrossExposure', gross, limit, 'USD', `gross exposure after the order USD ${gross.toFixed(2)} exceeds USD ${limit}`)
+    ? reject('maxGrossExposure', gross, limit, 'USD', `gross exposure after the order USD ${gross.toFixed(2)} exceeds USD ${limit} (${c.limits.reduceAtFraction} x maxGrossExposureUsd)`)
     : pass('maxGrossExposure', gross, limit, 'USD');
 }
 
