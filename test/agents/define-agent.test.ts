@@ -77,6 +77,24 @@ describe('defineAgent', () => {
     expect(Date.now() - started).toBeLessThan(400);
   });
 
+  it('refuses orders from a run that already timed out', async () => {
+    let late: Promise<unknown> = Promise.resolve();
+    const lagging = defineAgent({
+      name: 'lagging',
+      run: (ctx) =>
+        new Promise<{ summary: string }>((resolve) => {
+          setTimeout(() => {
+            late = ctx.placeOrder({ symbol: 'MSFT', side: 'BUY', qty: 1 }).catch((err: Error) => err.name);
+            resolve({ summary: 'late' });
+          }, 120);
+        }),
+    });
+    await expect(lagging(agentInput('lagging', { cycleId: 'cycle-late' }), { getRemainingTimeInMillis: () => 40 })).rejects.toMatchObject({ name: 'AgentTimeout' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await late).toBe('AgentTimeout');
+    expect(await listCycleOrders(db.doc, db.tables.Ledger, 'cycle-late')).toEqual([]);
+  });
+
   it('throws SystemHalted before the order when the halt flag is set', async () => {
     await clearLedger(db);
     const trader = defineAgent({

@@ -70,7 +70,7 @@ export interface AgentContext {
   assertNotHalted(): Promise<void>;
   /**
    * `assertNotHalted()` then `broker.placeOrder` with this cycle and agent filled in, counting the result in {@link tally}.
-   * @throws {Error} `SystemHalted` before the order when halted.
+   * @throws {Error} `SystemHalted` before the order when halted; `AgentTimeout` when the run's deadline has passed.
    */
   placeOrder(order: OrderIntent): Promise<OrderResult>;
   /** Orders placed / rejected / replayed so far in this run. */
@@ -159,6 +159,7 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
         const control = await readControlItem(doc, env.controlTable, true);
         if (control.halted) throw namedError('SystemHalted', `Agent ${input.agent}: the system is halted (${control.reason ?? 'no reason given'}); no order was placed`);
       };
+      let timedOut = false;
       const tally: OrderTally = { placed: 0, rejected: 0, replayed: 0, rejectedBy: {} };
       const remaining = lambdaContext?.getRemainingTimeInMillis();
       // Keep a reserve (10 %, at most 1 s) to store the output before Lambda's own timeout.
@@ -183,6 +184,8 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
         settings,
         assertNotHalted,
         async placeOrder(order) {
+          // A run that lost the race keeps executing until Lambda freezes it: it must not trade any more.
+          if (timedOut) throw namedError('AgentTimeout', `Agent ${input.agent}: order for ${order.symbol} refused, the run already timed out`);
           await assertNotHalted();
           const result = await getBroker().placeOrder({ ...order, cycleId: input.cycleId, agent: input.agent });
           if (result.replayed) tally.replayed++;
@@ -198,7 +201,7 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
 
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(namedError('AgentTimeout', `Agent ${input.agent} did not finish within ${Math.round(deadlineMs)} ms`)), Math.max(0, deadlineMs));
+        timer = setTimeout(() => (timedOut = true) && reject(namedError('AgentTimeout', `Agent ${input.agent} did not finish within ${Math.round(deadlineMs)} ms`)), Math.max(0, deadlineMs));
       });
       let raw: unknown;
       try {
