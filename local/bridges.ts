@@ -10,6 +10,9 @@
  *    timeout on the simulated clock and strips `__timeoutSeconds` before calling the handler.
  * 2. `$$.State.RetryCount` is not provided by the interpreter: such Parameters entries are
  *    removed and recorded, and the adapter injects the attempt number itself.
+ * 5. `$$.Execution.StartTime` is always the real wall time (the interpreter overwrites the context's
+ *    value): every reference is rewritten to `$$.Execution.{@link SIM_START_TIME}`, which the
+ *    runtime sets to the simulated start time.
  * 3. An explicit `"ResultPath": "$"` is mis-handled (treated as a key): refused.
  * 4. Unsupported features are refused with the state path: JSONata, `Assign`, `Output`,
  *    `Arguments`, Distributed Map, `ItemReader`, `ResultWriter`, `ItemBatcher`, `ToleratedFailure*`.
@@ -19,6 +22,9 @@
 
 /** Parameters key the timeout bridge adds (the adapter strips it before the handler sees it). */
 export const TIMEOUT_PARAM = '__timeoutSeconds';
+
+/** Context field (under `$$.Execution`) that carries the simulated start time (bridge 5). */
+export const SIM_START_TIME = 'LocalSimulatedStartTime';
 
 /** Raised when a definition uses something the local runtime cannot run faithfully. */
 export class UnsupportedDefinitionError extends Error {
@@ -126,7 +132,14 @@ export function bridgeDefinition(definition: Obj): { definition: Obj; notes: Bri
     return s;
   };
 
-  return { definition: machine(definition, '$'), notes };
+  const rewritten = machine(definition, '$');
+  const startTime = (v: unknown): unknown => {
+    if (v === '$$.Execution.StartTime') return `$$.Execution.${SIM_START_TIME}`;
+    if (Array.isArray(v)) return v.map(startTime);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, startTime(x)]));
+    return v;
+  };
+  return { definition: startTime(rewritten) as Obj, notes };
 }
 
 /**

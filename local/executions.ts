@@ -8,6 +8,7 @@
  */
 import './polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { SIM_START_TIME } from './bridges';
 import type { SimClock } from './sim-clock';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './template';
 
@@ -98,7 +99,7 @@ export class LocalExecutions {
         retryIntervalOverrides: Object.fromEntries(this.opts.taskStates.map((s) => [s, 0])),
       },
       context: {
-        Execution: { Id: arn, Name: name, StartTime: new Date(startMs).toISOString(), Input: input, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local` },
+        Execution: { Id: arn, Name: name, StartTime: new Date(startMs).toISOString(), [SIM_START_TIME]: new Date(startMs).toISOString(), Input: input, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local` },
         StateMachine: { Id: this.opts.stateMachineArn, Name: this.opts.stateMachineArn.split(':').pop() },
       } as never,
     });

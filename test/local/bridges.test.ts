@@ -4,7 +4,7 @@
  */
 import '../../local/polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { bridgeDefinition, matchRetryRule, retryDelaySeconds, TIMEOUT_PARAM, UnsupportedDefinitionError } from '../../local/bridges';
+import { bridgeDefinition, matchRetryRule, retryDelaySeconds, SIM_START_TIME, TIMEOUT_PARAM, UnsupportedDefinitionError } from '../../local/bridges';
 import { renderCycleDefinition, substituteArns } from '../../lib/state-machine/definition';
 import { validateConfig } from '../../lib/config/schema';
 import defaultConfig from '../../config/orchestrator.config';
@@ -30,9 +30,20 @@ describe('gaps of the interpreter (pinned: if one closes, the bridge can go)', (
     const out = await new StateMachine({ StartAt: 'P', States: { P: { Type: 'Pass', Result: { a: 1 }, ResultPath: '$', End: true } } } as never).run({ x: 1 }).result;
     expect(out).toEqual({ x: 1, $: { a: 1 } });
   });
+  it('gap 5: $$.Execution.StartTime is the real time, whatever the context says', async () => {
+    const def = { StartAt: 'P', States: { P: { Type: 'Pass', Parameters: { 't.$': '$$.Execution.StartTime' }, End: true } } };
+    const out = (await new StateMachine(def as never).run({}, { context: { Execution: { StartTime: '2000-01-01T00:00:00.000Z' } } as never }).result) as { t: string };
+    expect(out.t).not.toBe('2000-01-01T00:00:00.000Z');
+  });
 });
 
 describe('bridgeDefinition', () => {
+  it('rewrites $$.Execution.StartTime to the simulated start time the runtime puts in the context', async () => {
+    const { definition } = bridgeDefinition({ StartAt: 'P', States: { P: { Type: 'Pass', Parameters: { 't.$': '$$.Execution.StartTime' }, End: true } } });
+    const out = (await new StateMachine(definition as never).run({}, { context: { Execution: { [SIM_START_TIME]: '2000-01-01T00:00:00.000Z' } } as never }).result) as { t: string };
+    expect(out.t).toBe('2000-01-01T00:00:00.000Z');
+  });
+
   it('moves TimeoutSecondsPath into Parameters, resolved against the state input like AWS', async () => {
     const { definition, notes } = bridgeDefinition(lambdaTask({ TimeoutSecondsPath: '$.t' }));
     const seen: unknown[] = [];
