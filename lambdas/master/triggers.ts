@@ -170,7 +170,8 @@ function alarmCommand(alarm: AlarmChange, policy: AlarmPolicy): MasterCommand {
   }
   const actor = `alarm:${alarm.name}`;
   const reason = `Alarm ${alarm.name} in ALARM: ${alarm.reason || '(no reason given)'}`;
-  const action = policy[alarm.name];
+  // `*` is the policy of every alarm not named (per-agent alarms); absent, unknown alarms notify with a warning.
+  const action = policy[alarm.name] ?? policy['*'];
   if (action === 'halt') return { kind: 'halt', request: { actor, reason, source: 'alarm', detectedAt: alarm.at } };
   if (action === 'safe-mode') return { kind: 'safe-mode', request: { on: true, actor, reason, source: 'alarm' } };
   const message = `${reason}\nState changed at ${new Date(alarm.at).toISOString()} (from ${alarm.previous ?? 'unknown'}).`;

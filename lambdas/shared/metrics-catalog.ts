@@ -53,6 +53,12 @@ export const CYCLE_METRICS = {
   criticalFailures: 'CriticalAgentFailures',
   /** 1 per recorded cycle. Unit Count. */
   completed: 'CycleRecorded',
+  /** Worst agent's consecutive UNHEALTHY cycles (fleet form of the seed alert at 3). Unit Count. */
+  maxUnhealthyCycles: 'MaxAgentUnhealthyCycles',
+  /** Lowest lifetime success rate among agents that have run, percent (fleet form of the seed alert below 80). Unit Percent. */
+  minSuccessRatePercent: 'MinAgentSuccessRate',
+  /** Worst agent's consecutive failures (fleet form of the seed alert at 5). Unit Count. */
+  maxConsecutiveFailures: 'MaxAgentConsecutiveFailures',
 } as const;
 
 /** Risk metrics, emitted by "Assess risk" once per attempt that produces a verdict (dimension: service). */

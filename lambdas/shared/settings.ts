@@ -50,6 +50,8 @@ export const supervisorSettingsSchema = z.object({
   /** Fault domain retry counts (retries after the first attempt), to derive attempts of a failed agent. */
   maxRetries: z.object({ data: z.number().int().min(0), strategy: z.number().int().min(0), critical: z.number().int().min(0) }),
   maxOpenBreakerFraction: z.number(),
+  /** Emit per-agent metrics (dimension `agent`); fleet aggregates are always emitted. Default true. */
+  perAgentMetrics: z.boolean().default(true),
   maxParamAdjustFraction: z.number().min(0).max(0.2),
 });
 export type SupervisorSettings = z.infer<typeof supervisorSettingsSchema>;

@@ -41,6 +41,22 @@ export interface CycleFigures {
   readonly failed: number;
   readonly unhealthyAgents: number;
   readonly criticalFailures: number;
+  /** Worst agent's consecutive UNHEALTHY cycles. */
+  readonly maxUnhealthyCycles: number;
+  /** Lowest success rate among agents with at least one execution, percent (100 when none has run). */
+  readonly minSuccessRatePercent: number;
+  /** Worst agent's consecutive failures. */
+  readonly maxConsecutiveFailures: number;
+}
+
+/** Fleet aggregates over agent states: the worst agent's figures, for the fleet-wide seed alerts. */
+export function fleetAggregates(states: readonly AgentStateItem[]): Pick<CycleFigures, 'maxUnhealthyCycles' | 'minSuccessRatePercent' | 'maxConsecutiveFailures'> {
+  const ran = states.filter((s) => s.executions > 0);
+  return {
+    maxUnhealthyCycles: Math.max(0, ...states.map((s) => s.unhealthyCycles)),
+    minSuccessRatePercent: ran.length ? Math.min(...ran.map((s) => successRate(s) * 100)) : 100,
+    maxConsecutiveFailures: Math.max(0, ...states.map((s) => s.consecutiveFailures)),
+  };
 }
 
 /** Once-per-cycle metrics (dimension `service` only). Fractions are 0..1 (0 when the denominator is 0). */
@@ -54,5 +70,8 @@ export function cycleMetricValues(f: CycleFigures): MetricValue[] {
     { name: CYCLE_METRICS.unhealthyAgents, unit: 'Count', value: f.unhealthyAgents },
     { name: CYCLE_METRICS.criticalFailures, unit: 'Count', value: f.criticalFailures },
     { name: CYCLE_METRICS.completed, unit: 'Count', value: 1 },
+    { name: CYCLE_METRICS.maxUnhealthyCycles, unit: 'Count', value: f.maxUnhealthyCycles },
+    { name: CYCLE_METRICS.minSuccessRatePercent, unit: 'Percent', value: f.minSuccessRatePercent },
+    { name: CYCLE_METRICS.maxConsecutiveFailures, unit: 'Count', value: f.maxConsecutiveFailures },
   ];
 }

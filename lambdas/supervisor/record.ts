@@ -16,7 +16,7 @@ import { applyOutcome } from '../shared/supervision/agent-state';
 import type { AgentStateStore } from '../shared/supervision/agent-state-store';
 import { recordCycleDuration } from './cycle-stats';
 import { decideEscalation } from './escalation';
-import { agentMetricValues, cycleMetricValues, type MetricValue } from './metrics';
+import { agentMetricValues, cycleMetricValues, fleetAggregates, type MetricValue } from './metrics';
 import { interpretCycle } from './outcomes';
 
 /** Payload of "Record outcomes" (see `statemachines/cycle.asl.json`). */
@@ -120,10 +120,12 @@ export async function recordOutcomes(payload: RecordPayload, deps: RecordDeps): 
   if (deps.metrics) {
     const m = deps.metrics;
     const emit = (values: MetricValue[]) => values.forEach((v) => m.addMetric(v.name, v.unit as never, v.value));
-    for (const { o, state } of updated) {
-      m.addDimension('agent', o.name);
-      emit(agentMetricValues(o, state));
-      m.publishStoredMetrics();
+    if (settings.perAgentMetrics) {
+      for (const { o, state } of updated) {
+        m.addDimension('agent', o.name);
+        emit(agentMetricValues(o, state));
+        m.publishStoredMetrics();
+      }
     }
     emit(
       cycleMetricValues({
@@ -135,6 +137,7 @@ export async function recordOutcomes(payload: RecordPayload, deps: RecordDeps): 
         failed: interpreted.filter((o) => o.outcome === 'FAILED').length,
         unhealthyAgents: enabled.filter((n) => states.get(n)?.health === 'UNHEALTHY').length,
         criticalFailures: interpreted.filter((o) => o.outcome === 'FAILED' && o.faultDomain === 'critical').length,
+        ...fleetAggregates(enabled.map((n) => states.get(n)).filter((s): s is AgentStateItem => s !== undefined)),
       }),
     );
     m.publishStoredMetrics();

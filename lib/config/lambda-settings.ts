@@ -41,6 +41,7 @@ export function supervisorSettingsFromConfig(config: OrchestratorConfig, functio
       critical: config.faultDomains.critical.maxRetries,
     },
     maxOpenBreakerFraction: config.supervisor.maxOpenBreakerFraction,
+    perAgentMetrics: config.monitoring.perAgentMetrics,
     maxParamAdjustFraction: config.supervisor.maxParamAdjustFraction,
   };
 }

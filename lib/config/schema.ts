@@ -111,7 +111,7 @@ export const orchestratorConfigSchema = z
         intervalSeconds: z.number().int().min(1).max(60).default(2),
         /** Timeout of one risk attempt in seconds. Default 60. */
         timeoutSeconds: z.number().int().positive().max(900).default(60),
-        /** Risk limits, in USD or fractions (0.05 = 5 %). See `lambdas/shared/trading/limits.ts`. */
+        /** Risk limits, in USD or fractions (0.05 = 5 %). See `lambdas/shared/trading/pre-trade-checks.ts` and docs/risk.md. */
         limits: z
           .object({
             /** Maximum notional of one order, USD. Default 25,000. */
@@ -204,6 +204,24 @@ export const orchestratorConfigSchema = z
       })
       .strict()
       .prefault({}),
+    monitoring: z
+      .object({
+        /**
+         * Emit per-agent metrics (success rate, duration, retries, breaker...) with an `agent` dimension,
+         * for the dashboard. Each agent adds 9 custom metrics (USD 0.30 each a month, CloudWatch pricing).
+         * Default true.
+         */
+        perAgentMetrics: z.boolean().default(true),
+        /**
+         * One alarm set per agent (Unhealthy, LowSuccessRate, FailureStreak; 3 alarms each) instead of the
+         * three fleet-wide "any agent" alarms on the worst agent's value. Default true. Per-agent alarms
+         * need `perAgentMetrics`; for fleets of more than a few dozen agents prefer the fleet alarms
+         * (CloudFormation allows 500 resources per stack).
+         */
+        perAgentAlarms: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     alerts: z
       .object({
         /** Optional e-mail address subscribed to the operators' SNS topic. */
@@ -250,6 +268,9 @@ export const orchestratorConfigSchema = z
     }
     if (cfg.breaker.maxOpenSeconds < cfg.breaker.openSeconds) {
       ctx.addIssue({ code: 'custom', path: ['breaker', 'maxOpenSeconds'], message: 'must be at least breaker.openSeconds' });
+    }
+    if (cfg.monitoring.perAgentAlarms && !cfg.monitoring.perAgentMetrics) {
+      ctx.addIssue({ code: 'custom', path: ['monitoring', 'perAgentAlarms'], message: 'per-agent alarms need monitoring.perAgentMetrics' });
     }
     if (!cfg.agents.some((a) => a.enabled)) {
       ctx.addIssue({ code: 'custom', path: ['agents'], message: 'at least one agent must be enabled' });

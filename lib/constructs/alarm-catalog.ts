@@ -143,6 +143,17 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
     }),
     fleet({ kind: 'CycleSlow', namespace: METRICS_NAMESPACE, metricName: CYCLE_METRICS.durationRatio, dimensions: service, statistic: 'Maximum', threshold: 2, comparison: 'GreaterThanThreshold', policy: 'notify', description: 'A cycle took more than twice its rolling average (seed alert). People are notified.' }),
   ];
+  if (!config.monitoring.perAgentAlarms) {
+    // Fleet form of the seed's per-agent alerts: one alarm each on the worst agent's value, so the
+    // number of alarms does not grow with the fleet. The notification names the metric; the
+    // dashboard and `npm run ops -- status` name the agent.
+    specs.push(
+      fleet({ kind: 'AnyAgentUnhealthy', namespace: METRICS_NAMESPACE, metricName: CYCLE_METRICS.maxUnhealthyCycles, dimensions: service, statistic: 'Maximum', threshold: 3, comparison: 'GreaterThanOrEqualToThreshold', policy: 'notify', description: 'An agent has been UNHEALTHY for 3 or more cycles (seed alert). People are notified.' }),
+      fleet({ kind: 'AnyAgentLowSuccessRate', namespace: METRICS_NAMESPACE, metricName: CYCLE_METRICS.minSuccessRatePercent, dimensions: service, statistic: 'Minimum', threshold: 80, comparison: 'LessThanThreshold', policy: 'notify', description: "An agent's success rate is below 80 % (seed alert). People are notified." }),
+      fleet({ kind: 'AnyAgentFailureStreak', namespace: METRICS_NAMESPACE, metricName: CYCLE_METRICS.maxConsecutiveFailures, dimensions: service, statistic: 'Maximum', threshold: 5, comparison: 'GreaterThanOrEqualToThreshold', policy: 'notify', description: 'An agent failed 5 or more times in a row (seed alert). People are notified.' }),
+    );
+    return specs;
+  }
   for (const agent of config.agents.filter((a) => a.enabled)) {
     const dims = { service: SERVICE_NAME, agent: agent.name };
     const per = (kind: string, metricName: string, statistic: AlarmSpec['statistic'], threshold: number, comparison: AlarmComparison, description: string): AlarmSpec => ({
@@ -172,9 +183,18 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
 }
 
 /**
- * The Master's `ALARM_POLICY`: alarm name -> what to do on ALARM, for every alarm in
- * {@link fleetAlarmSpecs}. Fleet alarms halt (CycleSlow notifies); per-agent alarms notify.
+ * The Master's `ALARM_POLICY`: alarm name -> what to do on ALARM, for the fleet alarms of
+ * {@link fleetAlarmSpecs}, plus `'*': 'notify'` for every other alarm. Per-agent alarms are left out
+ * (they fall under `*`): listing them would grow the variable with the fleet past Lambda's 4 KB
+ * limit on all environment variables together (AWS Lambda quotas).
  */
 export function alarmPolicy(config: OrchestratorConfig, stackName: string): Record<string, AlarmPolicy> {
-  return Object.fromEntries(fleetAlarmSpecs(config, stackName).map((s) => [s.alarmName, s.policy]));
+  return {
+    '*': 'notify',
+    ...Object.fromEntries(
+      fleetAlarmSpecs(config, stackName)
+        .filter((s) => !s.agent)
+        .map((s) => [s.alarmName, s.policy]),
+    ),
+  };
 }

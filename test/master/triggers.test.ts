@@ -51,6 +51,14 @@ describe('parseTrigger: alarms', () => {
     expect(cmd).toEqual({ kind: 'ignore', ignore: expect.stringContaining(`went to ${value}`) });
   });
 
+  it("'*' gives every alarm not named its policy, without a warning (per-agent alarms)", () => {
+    const withDefault = { 'AgentFleet-CycleFailed': 'halt' as const, '*': 'notify' as const };
+    const cmd = parseTrigger(alarmEvent('AgentFleet-trading-FailureStreak', 'ALARM'), withDefault);
+    expect(cmd).toMatchObject({ kind: 'notify' });
+    expect(cmd).not.toHaveProperty('warning');
+    expect(parseTrigger(alarmEvent('AgentFleet-CycleFailed', 'ALARM'), withDefault)).toMatchObject({ kind: 'halt' });
+  });
+
   it('policy safe-mode switches safe mode on; notify only notifies; an unknown alarm notifies with a warning', () => {
     expect(parseTrigger(alarmEvent('AgentFleet-VarNearLimit', 'ALARM'), policy)).toMatchObject({ kind: 'safe-mode', request: { on: true, source: 'alarm', actor: 'alarm:AgentFleet-VarNearLimit' } });
     const notify = parseTrigger(alarmEvent('AgentFleet-SlowCycle', 'ALARM'), policy);

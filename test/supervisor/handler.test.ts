@@ -38,6 +38,7 @@ const SETTINGS: SupervisorSettings = {
   maxRetries: { data: 10, strategy: 5, critical: 0 },
   maxOpenBreakerFraction: 0.5,
   maxParamAdjustFraction: 0.2,
+  perAgentMetrics: true,
 };
 
 let db: TestDynamo;
