@@ -1,0 +1,12 @@
+/**
+ * LocalStack suite (npm run test:localstack), not part of `npm test`. It needs a stack deployed
+ * with `npm run local:deploy`; without a LocalStack endpoint it prints a skip message and passes.
+ */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test/localstack'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  setupFiles: ['<rootDir>/test/setup.ts'],
+  testTimeout: 300000,
+};
