@@ -7,6 +7,7 @@
  * (one-line message on stderr); 1 for an unexpected error.
  */
 import './polyfills';
+import './cli-env';
 import { Command, InvalidArgumentError } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { loadOrchestratorConfig } from '../lib/app-factory';

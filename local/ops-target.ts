@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { OpsStatus, OpsTarget } from '../ops/target';
 import type { AgentStateItem } from '../lambdas/shared/contracts';
 import { readControlItem } from '../lambdas/shared/control-read';
+import { validateConfig } from '../lib/config/schema';
 import { resolveUserPath, startLocalRuntime, type SavedState } from './runtime';
 
 /**
@@ -22,7 +23,8 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
   const file = join(stateDir, 'state.json');
   if (!existsSync(file)) throw new Error(`No local state in ${stateDir} (run \`npm start\` first)`);
   const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedState;
-  const rt = await startLocalRuntime({ config: saved.config, stateDir, fresh: false, quiet: true });
+  // Re-validated: the saved JSON drops undefined fields, and defaults may have grown since it was written.
+  const rt = await startLocalRuntime({ config: validateConfig(saved.config), stateDir, fresh: false, quiet: true });
   const master = async (event: Record<string, unknown>) => rt.invokeMaster(event);
   return {
     describe: () => `local state ${dir}`,
