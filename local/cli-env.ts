@@ -3,5 +3,6 @@
  * after `./polyfills`): the SDK's Node 20 support notice is not useful for a local run.
  */
 process.env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING ??= '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export {};
