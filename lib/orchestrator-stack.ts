@@ -134,7 +134,7 @@ export class OrchestratorStack extends Stack {
     t.Ledger.grantReadData(supervisor.fn);
 
     const risk = new FleetFunction(this, 'Risk', {
-      entry: 'lambdas/risk/handler.ts',
+      entry: config.risk.entry,
       description: 'Pre-trade risk check: OK, REDUCE or HALT (the cycle fails closed)',
       timeoutSeconds: config.risk.timeoutSeconds,
       memoryMb: 512,

@@ -109,6 +109,11 @@ export const orchestratorConfigSchema = z
         backoffRate: z.number().min(1).max(1000).default(2),
         /** First risk retry interval in seconds. Default 2. */
         intervalSeconds: z.number().int().min(1).max(60).default(2),
+        /**
+         * Handler module of the risk gate, relative to the repo root. Default `lambdas/risk/handler.ts`
+         * (the reference risk engine). Bring your own by pointing here; it must return a RiskAssessment.
+         */
+        entry: z.string().min(1).default('lambdas/risk/handler.ts'),
         /** Timeout of one risk attempt in seconds. Default 60. */
         timeoutSeconds: z.number().int().positive().max(900).default(60),
         /** Risk limits, in USD or fractions (0.05 = 5 %). See `lambdas/shared/trading/pre-trade-checks.ts` and docs/risk.md. */

@@ -1,0 +1,158 @@
+/**
+ * `npm run bench`: measures what the design costs and how it grows, and prints a table plus a
+ * JSON file (`bench-results.json`, or `--json FILE`).
+ *
+ * Figures: machine; synth time; bundle size and cold init of every function; cycle overhead of
+ * the seed's example against its ideal (sequential and parallel); state transitions, estimated
+ * history events, largest payload and monthly cost for K = 5, 48, 200, 1,000 agents; cycle wall
+ * time and runtime memory against K. Every figure is the median of several runs with its spread.
+ *
+ * All cycle figures come from the embedded local runtime (aws-local-stepfunctions + in-process
+ * handlers + dynalite), so they measure the orchestrator's own overhead on this machine, not AWS
+ * latencies (Lambda invoke, DynamoDB round trips and state transitions are slower in AWS).
+ */
+import '../local/polyfills';
+import { Command } from 'commander';
+import Table from 'cli-table3';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { validateConfig } from '../lib/config/schema';
+import defaults from '../config/orchestrator.config';
+import { startLocalRuntime } from '../local/runtime';
+import { bundleAll, measureColdStarts, removeAssembly } from './cold-start';
+import { executionFigures, HISTORY_EVENT_LIMIT, monthlyTransitionCostUsd, PAYLOAD_LIMIT_BYTES } from './history';
+import { seedExampleConfig, SEED_EXAMPLE, syntheticFleetConfig } from './scenarios';
+import { fmt, lptMakespan, summarize, type Summary } from './stats';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const REPO_ROOT = join(__dirname, '..');
+
+const program = new Command()
+  .name('bench')
+  .description('Benchmark of the orchestrator on the local runtime')
+  .option('--runs <n>', 'repetitions of each measurement (median and spread are reported)', (v) => Number(v), 5)
+  .option('--sizes <list>', 'fleet sizes K', (v) => v.split(',').map(Number), [5, 48, 200, 1000])
+  .option('--json <file>', 'where to write the results', 'bench-results.json')
+  .option('--skip-bundles', 'skip bundling, bundle sizes and cold init')
+  .parse();
+const opts = program.opts<{ runs: number; sizes: number[]; json: string; skipBundles?: boolean }>();
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Runs `cycles` slots of a config on a fresh local runtime at real speed; returns each cycle's report and event figures. */
+async function runCycles(config: ReturnType<typeof validateConfig>, cycles: number) {
+  const runtime = await startLocalRuntime({ config, timeScale: 1, quiet: true, fresh: true, save: false });
+  try {
+    const reports = await runtime.runSlots(cycles);
+    const figures = reports.map((r) => ({ report: r, ...executionFigures(runtime.executionEvents(r.cycleId)) }));
+    return { figures, rssMb: process.memoryUsage().rss / 2 ** 20 };
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${process.platform}-${process.arch}` };
+  log(`Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, ${machine.platform}; ${opts.runs} runs per figure`);
+  const results: Record<string, unknown> = { machine, runs: opts.runs, at: new Date().toISOString() };
+
+  // --- synth time + bundles + cold init -------------------------------------------------------
+  const defaultConfig = validateConfig(defaults);
+  const synthNoBundle: number[] = [];
+  for (let i = 0; i < opts.runs; i++) {
+    const { createOrchestratorApp } = await import('../lib/app-factory');
+    const t = performance.now();
+    createOrchestratorApp({ config: defaultConfig, bundling: false }).app.synth();
+    synthNoBundle.push(performance.now() - t);
+  }
+  results.synth = { withoutBundlingMs: summarize(synthNoBundle) };
+  if (!opts.skipBundles) {
+    log('Bundling every function (esbuild, as cdk deploy does)...');
+    const synthWithBundling: number[] = [];
+    let last: ReturnType<typeof bundleAll> | undefined;
+    for (let i = 0; i < Math.min(3, opts.runs); i++) {
+      if (last) removeAssembly(last.outdir);
+      last = bundleAll(defaultConfig);
+      synthWithBundling.push(last.synthMs);
+    }
+    (results.synth as Record<string, Summary>).withBundlingMs = summarize(synthWithBundling);
+    log('Cold init: fresh node processes loading each bundle and invoking it once...');
+    const cold = await measureColdStarts(defaultConfig, last!.bundles, opts.runs, join(REPO_ROOT, 'node_modules'));
+    results.bundles = last!.bundles.map((b) => ({ name: b.name, codeBytes: b.codeBytes, assetBytes: b.assetBytes, cold: cold.find((c) => c.name === b.name) }));
+    removeAssembly(last!.outdir);
+  }
+
+  // --- cycle overhead: the seed's example --------------------------------------------------
+  log("Cycle overhead: the seed's example in ms (risk 62, trading 45, strategy 120, copybot 300, sentiment 38)...");
+  const durations = Object.values(SEED_EXAMPLE.agents);
+  const overhead: Record<string, unknown> = {};
+  process.env.BENCH_RISK_DURATION_MS = String(SEED_EXAMPLE.risk);
+  for (const maxWorkers of [1, 4]) {
+    const ideal = SEED_EXAMPLE.risk + lptMakespan(durations, maxWorkers);
+    const { figures } = await runCycles(seedExampleConfig(maxWorkers), opts.runs);
+    const wall = summarize(figures.map((f) => f.report.wallMs));
+    overhead[maxWorkers === 1 ? 'sequential' : 'parallel'] = { maxWorkers, idealMs: ideal, wallMs: wall, ratio: summarize(figures.map((f) => f.report.wallMs / ideal)), transitions: figures[0].transitions };
+  }
+  results.overhead = overhead;
+  process.env.BENCH_RISK_DURATION_MS = '0';
+
+  // --- transitions, cost and scale against K -------------------------------------------------
+  const scale: Record<string, unknown>[] = [];
+  for (const k of opts.sizes) {
+    log(`Fleet of K = ${k} synthetic agents (10 ms each, maxWorkers 4, risk 0 ms)...`);
+    const cycles = k >= 1000 ? Math.min(2, opts.runs) : Math.min(3, opts.runs);
+    const { figures, rssMb } = await runCycles(syntheticFleetConfig(k, 10, 4), cycles);
+    const failed = figures.filter((f) => f.report.status !== 'SUCCEEDED');
+    if (failed.length) throw new Error(`K=${k}: cycle ${failed[0].report.cycleId} ended ${failed[0].report.status}: ${failed[0].report.reason ?? ''}`);
+    const transitions = figures[0].transitions;
+    const cost = monthlyTransitionCostUsd(transitions, 15);
+    scale.push({
+      k,
+      transitions,
+      targetMax: 8 + 2 * k,
+      aim: 16 + k,
+      historyEvents: figures[0].historyEvents,
+      historyLimit: HISTORY_EVENT_LIMIT,
+      maxPayloadBytes: Math.max(...figures.map((f) => f.maxPayloadBytes)),
+      payloadLimitBytes: PAYLOAD_LIMIT_BYTES,
+      monthlyUsdAt15Min: +cost.usd.toFixed(2),
+      cyclesPerMonth: cost.cyclesPerMonth,
+      wallMs: summarize(figures.map((f) => f.report.wallMs)),
+      idealMs: lptMakespan(new Array(k).fill(10), 4),
+      rssMb: +rssMb.toFixed(0),
+    });
+  }
+  results.scale = scale;
+
+  writeFileSync(opts.json, `${JSON.stringify(results, null, 2)}\n`);
+  print(results);
+  log(`\nWrote ${opts.json}`);
+}
+
+function print(r: Record<string, any>): void {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(`Machine: ${m.cpus} CPUs, ${m.cpuModel}, Node ${m.node}. Medians of ${r.runs} runs (± half-range).`);
+  const synth = new Table({ head: ['Synth', 'ms'] });
+  synth.push(['without bundling (in-process)', fmt(r.synth.withoutBundlingMs, 0)]);
+  if (r.synth.withBundlingMs) synth.push(['with esbuild bundling of every function', fmt(r.synth.withBundlingMs, 0)]);
+  out.push(synth.toString());
+  if (r.bundles) {
+    const t = new Table({ head: ['Function', 'index.js (KB, minified)', 'asset (KB)', 'require (ms)', 'require + 1st call (ms)', 'note'] });
+    for (const b of r.bundles) t.push([b.name, (b.codeBytes / 1024).toFixed(1), (b.assetBytes / 1024).toFixed(1), fmt(b.cold.load), fmt(b.cold.total), b.cold.error ?? '']);
+    out.push(t.toString());
+  }
+  const o = new Table({ head: ["Seed's example (ms)", 'maxWorkers', 'ideal', 'cycle wall', 'wall / ideal', 'transitions'] });
+  for (const [name, v] of Object.entries<any>(r.overhead)) o.push([name, v.maxWorkers, v.idealMs, fmt(v.wallMs, 0), fmt(v.ratio, 2), v.transitions]);
+  out.push(o.toString());
+  const s = new Table({ head: ['K', 'transitions', '8+2K', '16+K', 'history events (of 25,000)', 'largest payload KB (of 256)', 'USD/month @15 min', 'cycle wall ms', 'ideal ms', 'RSS MB'] });
+  for (const v of r.scale) s.push([v.k, v.transitions, v.targetMax, v.aim, v.historyEvents, (v.maxPayloadBytes / 1024).toFixed(1), v.monthlyUsdAt15Min.toFixed(2), fmt(v.wallMs, 0), v.idealMs, v.rssMb]);
+  out.push(s.toString());
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
