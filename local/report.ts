@@ -141,10 +141,19 @@ export async function buildCycleReport(
   let placed = 0;
   let seen = false;
   for (const o of (record?.outcomes as Obj[]) ?? []) {
-    for (const [k, v] of Object.entries((o.metrics as Record<string, number>) ?? {})) {
-      if (k === 'ordersPlaced') (placed += v, (seen = true));
-      const m = /^(?:ordersRejected|rejected)[._:]?(.+)$/.exec(k);
-      if (m && v) (rejected[m[1]] = (rejected[m[1]] ?? 0) + v, (seen = true));
+    const metrics = (o.metrics as Record<string, number>) ?? {};
+    if (typeof metrics.ordersPlaced === 'number') (placed += metrics.ordersPlaced, (seen = true));
+    // Per-check counts: the agent kit's summary `placed 3 orders, 2 rejected (maxOrderNotional x2)`; else the total.
+    const by = /(\d+) rejected \(([^)]*)\)/.exec(String(o.summary ?? ''));
+    if (by) {
+      for (const part of by[2].split(',')) {
+        const m = /^\s*([A-Za-z0-9_.-]+)(?: x(\d+))?\s*$/.exec(part);
+        if (m) rejected[m[1]] = (rejected[m[1]] ?? 0) + Number(m[2] ?? 1);
+      }
+      seen = true;
+    } else if (metrics.ordersRejected) {
+      rejected.unspecified = (rejected.unspecified ?? 0) + metrics.ordersRejected;
+      seen = true;
     }
   }
   const equity = (assessment?.metrics as Record<string, number> | undefined)?.equityUsd;

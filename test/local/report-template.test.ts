@@ -1,0 +1,63 @@
+import { buildCycleReport } from '../../local/report';
+import type { LocalExecution } from '../../local/executions';
+import { LocalTemplate, localFunctionArn } from '../../local/template';
+
+const exited = (name: string, output: unknown) => ({ type: 'StateExited', simAt: 0, state: { name, output } });
+const entered = (name: string) => ({ type: 'StateEntered', simAt: 0, state: { name } });
+
+function exec(partial: Partial<LocalExecution>): LocalExecution {
+  return { name: 'c1', arn: 'arn', input: {}, status: 'SUCCEEDED', startMs: 1000, endMs: 61_000, wallMs: 12, events: [], cycle: 1, done: Promise.resolve({} as LocalExecution), ...partial } as LocalExecution;
+}
+
+describe('buildCycleReport', () => {
+  const noDoc = { doc: {} as never, cyclesTable: '', invocations: [] };
+
+  it('reads plan, risk and outcomes from the event log, counts transitions and parses rejections per check', async () => {
+    const outcomes = [
+      { name: 'trading', outcome: 'SUCCEEDED', durationMs: 5, attempts: 1, breaker: 'CLOSED', summary: 'placed 3 orders, 3 rejected (maxOrderNotional x2, priceCollar)', metrics: { ordersPlaced: 3, ordersRejected: 3 } },
+      { name: 'copybot', outcome: 'FAILED', durationMs: 0, attempts: 6, breaker: 'OPEN', breakerTransition: 'CLOSED->OPEN', reason: 'InjectedFault: x' },
+    ];
+    const e = exec({
+      events: [
+        entered('Plan cycle'), exited('Plan cycle', { plan: { halted: false } }),
+        entered('Assess risk'), exited('Assess risk', { risk: { assessment: { verdict: 'OK', reasons: [], metrics: { equityUsd: 1_000_000 } } } }),
+        entered('Record outcomes'), exited('Record outcomes', { record: { result: { outcomes, escalate: false, escalationReason: '' } } }),
+      ] as never,
+    });
+    const rep = await buildCycleReport(e, noDoc);
+    expect(rep).toMatchObject({ status: 'SUCCEEDED', durationMs: 60_000, transitions: 3, risk: { verdict: 'OK', reasons: [] } });
+    expect(rep.trading).toEqual({ ordersPlaced: 3, ordersRejected: { maxOrderNotional: 2, priceCollar: 1 }, equityUsd: 1_000_000 });
+    expect(rep.agents[1]).toEqual({ name: 'copybot', outcome: 'FAILED', durationMs: 0, attempts: 6, breaker: 'OPEN', breakerTransition: 'CLOSED->OPEN', reason: 'InjectedFault: x' });
+  });
+
+  it('maps statuses: halted plan, risk halt, abort, other failure', async () => {
+    const halted = await buildCycleReport(exec({ events: [exited('Plan cycle', { plan: { halted: true, haltReason: 'ops' } })] as never }), noDoc);
+    expect(halted).toMatchObject({ status: 'SKIPPED_HALTED', reason: 'system halted: ops' });
+    const risk = await buildCycleReport(exec({ status: 'FAILED', error: 'RiskHalt', events: [exited('Fail closed', { risk: { assessment: { verdict: 'HALT', reasons: ['Risk check failed'] } } })] as never }), noDoc);
+    expect(risk).toMatchObject({ status: 'HALTED', reason: 'risk: Risk check failed', risk: { verdict: 'HALT' } });
+    expect(await buildCycleReport(exec({ status: 'ABORTED', cause: 'halt by alarm' }), noDoc)).toMatchObject({ status: 'HALTED', reason: 'stopped: halt by alarm' });
+    expect(await buildCycleReport(exec({ status: 'FAILED', error: 'States.Runtime', cause: 'bad path' }), noDoc)).toMatchObject({ status: 'FAILED', reason: 'States.Runtime: bad path' });
+  });
+});
+
+describe('LocalTemplate', () => {
+  const tpl = new LocalTemplate(
+    {
+      Resources: {
+        Fn: { Type: 'AWS::Lambda::Function', Properties: {} },
+        Tbl: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'my-table' } },
+        Sm: { Type: 'AWS::StepFunctions::StateMachine', Properties: { StateMachineName: 'AgentFleet-cycle' } },
+        Topic: { Type: 'AWS::SNS::Topic', Properties: {} },
+      },
+    },
+    'AgentFleet',
+  );
+  it('resolves Ref, GetAtt Arn, Join and Sub with pseudo parameters to local values', () => {
+    expect(tpl.resolve({ Ref: 'Tbl' })).toBe('my-table');
+    expect(tpl.resolve({ 'Fn::GetAtt': ['Fn', 'Arn'] })).toBe(localFunctionArn('Fn'));
+    expect(tpl.resolve({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':stateMachine:AgentFleet-cycle']] })).toBe(tpl.arn('Sm'));
+    expect(tpl.resolve({ 'Fn::Sub': '${AWS::StackName}-${Tbl}' })).toBe('AgentFleet-my-table');
+    expect(tpl.resolve({ Ref: 'Topic' })).toBe('arn:aws:sns:local:000000000000:Topic');
+    expect(() => tpl.resolve({ 'Fn::ImportValue': 'x' })).toThrow(/Fn::ImportValue/);
+  });
+});
