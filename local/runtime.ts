@@ -140,7 +140,9 @@ function loadFresh(paths: string[]): Record<string, unknown>[] {
   const load = () => (out = paths.map((p) => require(p) as Record<string, unknown>));
   if (typeof jest !== 'undefined' && jest?.isolateModules) jest.isolateModules(load);
   else {
-    for (const k of Object.keys(require.cache)) if (k.startsWith(join(REPO_ROOT, 'lambdas'))) delete require.cache[k];
+    // Fresh handler modules (and the shared code they import) for this runtime's environment.
+    const fresh = [join(REPO_ROOT, 'lambdas'), ...paths];
+    for (const k of Object.keys(require.cache)) if (fresh.some((p) => k.startsWith(p))) delete require.cache[k];
     load();
   }
   return out;
