@@ -10,7 +10,14 @@ import type { OrchestratorConfigInput } from '../lib/config/schema';
 const config: OrchestratorConfigInput = {
   stackName: 'AgentFleet',
   cycle: { cadenceMinutes: 15, timezone: 'UTC', maxWorkers: 4 },
-  risk: { maxRetries: 3, backoffRate: 2, intervalSeconds: 2, timeoutSeconds: 60 },
+  risk: {
+    maxRetries: 3,
+    backoffRate: 2,
+    intervalSeconds: 2,
+    timeoutSeconds: 60,
+    // No leverage: gross exposure up to the starting equity (USD 1,000,000); REDUCE from 80 % of it.
+    limits: { maxGrossExposureUsd: 1_000_000 },
+  },
   agents: [
     {
       name: 'strategy',

@@ -157,7 +157,7 @@ export async function buildCycleReport(
     }
   }
   const equity = (assessment?.metrics as Record<string, number> | undefined)?.equityUsd;
-  if (seen || equity !== undefined) trading = { ordersPlaced: placed, ordersRejected: rejected, ...(equity !== undefined ? { equityUsd: equity } : {}) };
+  if (seen || equity !== undefined) trading = { ordersPlaced: placed, ordersRejected: rejected, ...(equity !== undefined ? { equityUsd: Math.round(equity * 100) / 100 } : {}) };
   return {
     cycle: exec.cycle ?? 0,
     cycleId: exec.name,

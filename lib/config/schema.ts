@@ -163,8 +163,11 @@ export const orchestratorConfigSchema = z
         failureRateThreshold: z.number().gt(0).max(1).default(0.5),
         /** Minimum runs in the window before the failure-rate rule applies. Default 10. */
         minimumRuns: z.number().int().min(1).max(100).default(10),
-        /** OPEN wait after the first trip, seconds. Default 900 (one seed cycle). */
-        openSeconds: z.number().int().min(1).default(900),
+        /**
+         * OPEN wait after the first trip, seconds. Must exceed one cadence, or the next cycle would
+         * already probe and an OPEN breaker would never skip a cycle. Default 1,800 (two seed cycles).
+         */
+        openSeconds: z.number().int().min(1).default(1800),
         /** Growth of the OPEN wait per consecutive trip. Default 2. */
         backoffMultiplier: z.number().min(1).max(10).default(2),
         /** Cap of the OPEN wait, seconds. Default 14,400 (4 h). */
@@ -270,6 +273,13 @@ export const orchestratorConfigSchema = z
     if (cycle) {
       const i = cfg.agents.findIndex((a) => a.name === cycle[0]);
       ctx.addIssue({ code: 'custom', path: ['agents', i, 'dependsOn'], message: `dependency cycle: ${cycle.join(' -> ')}` });
+    }
+    if (cfg.breaker.openSeconds <= cfg.cycle.cadenceMinutes * 60) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['breaker', 'openSeconds'],
+        message: `must exceed one cadence (${cfg.cycle.cadenceMinutes * 60} s), or an OPEN breaker never skips a cycle`,
+      });
     }
     if (cfg.breaker.maxOpenSeconds < cfg.breaker.openSeconds) {
       ctx.addIssue({ code: 'custom', path: ['breaker', 'maxOpenSeconds'], message: 'must be at least breaker.openSeconds' });

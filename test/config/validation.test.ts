@@ -27,6 +27,11 @@ describe('config validation', () => {
     expect(c.agents.map((a) => a.name)).toEqual(['strategy', 'sentiment', 'copybot', 'trading']);
   });
 
+  it('rejects a breaker OPEN wait that does not exceed one cadence at breaker.openSeconds', () => {
+    expect(errorOf({ ...base(), breaker: { openSeconds: 900 } })).toMatch(/breaker\.openSeconds: must exceed one cadence \(900 s\)/);
+    expect(() => validateConfig({ ...base(), cycle: { cadenceMinutes: 5 }, breaker: { openSeconds: 900 } })).not.toThrow();
+  });
+
   it('rejects an unknown fault domain at agents[i].faultDomain', () => {
     const c = base();
     (c.agents[1] as any).faultDomain = 'exotic';

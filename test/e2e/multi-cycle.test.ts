@@ -6,10 +6,8 @@ import { parseFault } from '../../local/faults';
 import type { LocalRuntime } from '../../local/runtime';
 import { e2eConfig, start, E2E_TIMEOUT } from './support';
 
-/** OPEN wait longer than one cadence (default 900 s = one cycle), so an OPEN breaker visibly skips a cycle. */
-const breakerConfig = () => e2eConfig((c) => {
-  c.breaker = { openSeconds: 1200 };
-});
+/** The default breaker (OPEN wait 1,800 s = two 15-minute cycles), so an OPEN breaker visibly skips cycles. */
+const breakerConfig = () => e2eConfig(() => undefined);
 
 jest.setTimeout(E2E_TIMEOUT);
 
@@ -47,14 +45,16 @@ describe('a failing probe', () => {
   let rt: LocalRuntime;
   afterEach(() => rt?.close());
 
-  it('re-opens the breaker (HALF_OPEN->OPEN) when the fault persists', async () => {
+  it('re-opens the breaker (HALF_OPEN->OPEN) when the fault persists, and waits longer after the second trip', async () => {
     rt = await start({ config: breakerConfig(), faults: [parseFault('trading=throw')] });
-    const reps = await rt.runSlots(8);
+    const reps = await rt.runSlots(10);
     const trading = reps.map((r) => r.agents.find((a) => a.name === 'trading'));
-    expect(trading.map((t) => t?.outcome)).toEqual(['FAILED', 'FAILED', 'FAILED', 'FAILED', 'FAILED', 'SKIPPED', 'FAILED', 'SKIPPED']);
+    // OPEN wait 1,800 s after the first trip: slots 6-7 skipped, slot 8 probes; 3,600 s after the second: 9-10 skipped.
+    expect(trading.map((t) => t?.outcome)).toEqual(['FAILED', 'FAILED', 'FAILED', 'FAILED', 'FAILED', 'SKIPPED', 'SKIPPED', 'FAILED', 'SKIPPED', 'SKIPPED']);
     expect(trading[4]?.breakerTransition).toBe('CLOSED->OPEN');
-    expect(trading[6]).toMatchObject({ breaker: 'OPEN', breakerTransition: 'HALF_OPEN->OPEN', attempts: 6 });
-    expect(rt.invocations().filter((i) => i.target === 'trading' && (i.execution === reps[5].cycleId || i.execution === reps[7].cycleId))).toHaveLength(0);
+    expect(trading[7]).toMatchObject({ breaker: 'OPEN', breakerTransition: 'HALF_OPEN->OPEN', attempts: 6 });
+    const skippedCycles = new Set([5, 6, 8, 9].map((i) => reps[i].cycleId));
+    expect(rt.invocations().filter((i) => i.target === 'trading' && skippedCycles.has(i.execution))).toHaveLength(0);
     expect(reps.every((r) => r.status === 'SUCCEEDED')).toBe(true);
   });
 });
