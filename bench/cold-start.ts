@@ -1,6 +1,6 @@
 /**
  * Lambda packages: bundles every function exactly as `cdk deploy` would (esbuild, minified, the
- * market CSV copied into the asset), reports each bundle's size, and measures cold
+ * market CSV and the supervisor's registry copied into the asset, read from there), reports each bundle's size, and measures cold
  * initialisation: a fresh `node` process loads the bundle and runs one invocation against a
  * local DynamoDB (dynalite on loopback); the figure is the time from the start of `require` to
  * the end of the first invocation, median of several fresh processes.
@@ -15,7 +15,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOrchestratorApp } from '../lib/app-factory';
-import { supervisorSettingsFromConfig, tradingSettingsFromConfig } from '../lib/config/lambda-settings';
+import { tradingSettingsFromConfig } from '../lib/config/lambda-settings';
 import type { OrchestratorConfig } from '../lib/config/schema';
 import { ENV } from '../lambdas/shared/env';
 import { TABLE_SPECS } from '../lambdas/shared/table-specs';
@@ -94,7 +94,6 @@ export async function measureColdStarts(config: OrchestratorConfig, bundles: Bun
     })),
   );
   try {
-    const arns = Object.fromEntries(config.agents.map((a) => [a.name, `arn:aws:lambda:local:000000000000:function:${a.name}`]));
     const baseEnv: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       NODE_PATH: repoNodeModules,
@@ -109,7 +108,6 @@ export async function measureColdStarts(config: OrchestratorConfig, bundles: Bun
       [ENV.controlTable]: 'bench-Control',
       [ENV.cyclesTable]: 'bench-Cycles',
       [ENV.ledgerTable]: 'bench-Ledger',
-      [ENV.supervisorSettings]: JSON.stringify(supervisorSettingsFromConfig(config, arns)),
       [ENV.tradingSettings]: JSON.stringify(tradingSettingsFromConfig(config)),
       [ENV.alarmPolicy]: '{}',
     };
@@ -121,7 +119,7 @@ export async function measureColdStarts(config: OrchestratorConfig, bundles: Bun
       let error: string | undefined;
       for (let i = 0; i < runs; i++) {
         const stdout = execFileSync(process.execPath, ['-e', CHILD], {
-          env: { ...baseEnv, BENCH_BUNDLE: join(b.dir, 'index.js'), BENCH_PAYLOAD: JSON.stringify(payload), [ENV.marketDataFile]: join(b.dir, 'market-data.csv') },
+          env: { ...baseEnv, BENCH_BUNDLE: join(b.dir, 'index.js'), BENCH_PAYLOAD: JSON.stringify(payload), [ENV.marketDataFile]: join(b.dir, 'market-data.csv'), [`${ENV.supervisorSettings}_FILE`]: join(b.dir, 'supervisor-settings.json') },
           encoding: 'utf8',
         });
         const line = stdout.trim().split('\n').pop()!;

@@ -10,7 +10,7 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import type { OrchestratorConfig } from './config/schema';
+import type { AgentConfig, OrchestratorConfig } from './config/schema';
 import { supervisorSettingsFromConfig, tradingSettingsFromConfig } from './config/lambda-settings';
 import { ENV } from '../lambdas/shared/env';
 import { FleetFunction } from './constructs/agent-function';
@@ -38,12 +38,25 @@ export type FunctionRole = 'supervisor' | 'risk' | 'master' | 'agent';
 export interface StackFunctionInfo {
   /** What the function does in the cycle. */
   readonly role: FunctionRole;
-  /** Agent name, for `role: 'agent'`. */
+  /** Agent name, for `role: 'agent'` when the function serves one agent. */
   readonly agent?: string;
+  /** Every agent the function serves (agents with the same code entry share one function), for `role: 'agent'`. */
+  readonly agents?: readonly string[];
+  /** Files bundled next to the code: name in the asset (`/var/task/<name>`) -> staged copy on this machine. */
+  readonly assetFiles?: Readonly<Record<string, string>>;
   /** Handler module relative to the repo root (`lambdas/.../handler.ts`). */
   readonly entry: string;
   /** Logical id of its `AWS::Lambda::Function` in the synthesized template. */
   readonly logicalId: string;
+}
+
+/** Name of the supervisor's settings file in its asset (`SUPERVISOR_SETTINGS_FILE=/var/task/<this>`). */
+export const SUPERVISOR_SETTINGS_FILE_NAME = 'supervisor-settings.json';
+
+/** A short, name-safe key for a shared code entry: `bench/fixtures/synthetic-agent.ts` -> `synthetic-agent`. */
+export function entryKey(entry: string): string {
+  const base = entry.replace(/\/handler\.[cm]?[jt]s$/, '').replace(/\.[cm]?[jt]s$/, '').split('/').pop() ?? 'agent';
+  return base.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 40) || 'agent';
 }
 
 /** Keys of the stack outputs (the ops CLI reads them). */
@@ -93,17 +106,37 @@ export class OrchestratorStack extends Stack {
 
     const trading = this.toJsonString(tradingSettingsFromConfig(config));
     const functions: StackFunctionInfo[] = [];
-    const info = (role: FunctionRole, f: FleetFunction, agent?: string): void => {
-      functions.push({ role, agent, entry: f.entry, logicalId: this.getLogicalId(f.fn.node.defaultChild as lambda.CfnFunction) });
+    const info = (role: FunctionRole, f: FleetFunction, agents?: readonly string[]): void => {
+      functions.push({
+        role,
+        agent: agents?.length === 1 ? agents[0] : undefined,
+        agents,
+        entry: f.entry,
+        logicalId: this.getLogicalId(f.fn.node.defaultChild as lambda.CfnFunction),
+        assetFiles: f.assetFiles,
+      });
     };
 
-    const agentFns = new Map<string, FleetFunction>();
+    // Agents with the same code entry share one function (a fleet of one strategy with different
+    // params is one function, not hundreds): the payload names the agent. Functions get explicit
+    // names so the supervisor's registry (a file in its asset) holds no deploy-time token.
+    const byEntry = new Map<string, AgentConfig[]>();
     for (const agent of config.agents.filter((a) => a.enabled)) {
-      const f = new FleetFunction(this, `Agent-${agent.name}`, {
-        entry: agent.entry ?? `lambdas/agents/${agent.name}/handler.ts`,
-        description: `Agent ${agent.name} (${agent.faultDomain} fault domain)`,
-        timeoutSeconds: agent.timeoutSeconds,
-        memoryMb: agent.memoryMb,
+      const entry = agent.entry ?? `lambdas/agents/${agent.name}/handler.ts`;
+      byEntry.set(entry, [...(byEntry.get(entry) ?? []), agent]);
+    }
+    const agentFns = new Map<string, { f: FleetFunction; agents: string[] }>();
+    const agentFunctionNames: Record<string, string> = {};
+    for (const [entry, agents] of byEntry) {
+      let key = agents.length === 1 ? agents[0].name : entryKey(entry);
+      for (let n = 2; agentFns.has(key); n++) key = `${agents.length === 1 ? agents[0].name : entryKey(entry)}-${n}`;
+      const functionName = `${stackName}-${key}`;
+      const f = new FleetFunction(this, agents.length === 1 ? `Agent-${key}` : `AgentCode-${key}`, {
+        entry,
+        functionName,
+        description: `Agent${agents.length > 1 ? 's' : ''} ${agents.map((a) => a.name).join(', ')}`.slice(0, 256),
+        timeoutSeconds: Math.max(...agents.map((a) => a.timeoutSeconds)),
+        memoryMb: Math.max(...agents.map((a) => a.memoryMb)),
         marketDataFile: config.marketData.file,
         logRemovalPolicy,
         environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
@@ -112,19 +145,21 @@ export class OrchestratorStack extends Stack {
       t.AgentState.grantReadData(f.fn);
       t.Cycles.grantReadWriteData(f.fn);
       t.Ledger.grantReadWriteData(f.fn);
-      agentFns.set(agent.name, f);
+      agentFns.set(key, { f, agents: agents.map((a) => a.name) });
+      for (const a of agents) agentFunctionNames[a.name] = functionName;
     }
 
-    const agentArns = Object.fromEntries([...agentFns].map(([name, f]) => [name, f.fn.functionArn]));
     const supervisor = new FleetFunction(this, 'Supervisor', {
       entry: 'lambdas/supervisor/handler.ts',
       description: 'Supervisor: plans the cycle (halt flag, circuit breakers, phases) and records outcomes',
       timeoutSeconds: 60,
       memoryMb: 512,
       logRemovalPolicy,
+      // The agent registry grows with the fleet: a file in the asset, not the 4 KB environment.
+      assetFiles: { [SUPERVISOR_SETTINGS_FILE_NAME]: JSON.stringify(supervisorSettingsFromConfig(config, agentFunctionNames)) },
       environment: {
         ...this.tables.env(),
-        [ENV.supervisorSettings]: this.toJsonString(supervisorSettingsFromConfig(config, agentArns)),
+        [`${ENV.supervisorSettings}_FILE`]: `/var/task/${SUPERVISOR_SETTINGS_FILE_NAME}`,
         [ENV.reportRetentionDays]: String(config.cycle.reportRetentionDays),
       },
     });
@@ -166,7 +201,7 @@ export class OrchestratorStack extends Stack {
       supervisor: supervisor.fn,
       risk: risk.fn,
       master: this.killSwitch.fn,
-      agents: [...agentFns.values()].map((f) => f.fn),
+      agents: [...agentFns.values()].map(({ f }) => f.fn),
       logRemovalPolicy,
     });
     // Schedules start executions of this state machine: create them after it.
@@ -185,7 +220,7 @@ export class OrchestratorStack extends Stack {
     info('supervisor', supervisor);
     info('risk', risk);
     info('master', this.killSwitch.function);
-    for (const [name, f] of agentFns) info('agent', f, name);
+    for (const { f, agents } of agentFns.values()) info('agent', f, agents);
     this.lambdaFunctions = functions;
 
     const outputs: Record<(typeof OUTPUT_KEYS)[number], { value: string; description: string }> = {

@@ -39,13 +39,19 @@ export interface LocalFunction {
   arn: string;
   /** Name in metrics (dimension FunctionName) and in the context: the logical id. */
   name: string;
-  /** `agent` name, or the role (`supervisor`, `risk`, `master`) used as a fault target. */
+  /**
+   * `agent` name, or the role (`supervisor`, `risk`, `master`) used as a fault target, or
+   * {@link AGENT_FROM_PAYLOAD} for a function several agents share (the payload's `agent` names the target).
+   */
   target: string;
   /** Function timeout from the template, seconds (used when the task has none). Default 900. */
   timeoutSeconds?: number;
   memoryMb?: number;
   handler: LambdaHandler;
 }
+
+/** Target of a function shared by several agents: the agent is the payload's `agent` field. */
+export const AGENT_FROM_PAYLOAD = '*payload.agent';
 
 /** One attempt, as the report and tests see it. */
 export interface InvocationRecord {
@@ -139,7 +145,8 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       for (const k of opts.notes.retryCountKeys[state] ?? []) setPath(payload, k, attempt);
 
       const cycle = opts.cycleOf?.(execution);
-      const fault = faultFor(opts.faults ?? [], fn.target, cycle);
+      const target = fn.target === AGENT_FROM_PAYLOAD ? String(payload.agent ?? fn.name) : fn.target;
+      const fault = faultFor(opts.faults ?? [], target, cycle);
       const startMs = opts.clock.now();
       const deadline = startMs + timeoutSeconds * 1000;
       const wallStart = performance.now();
@@ -160,7 +167,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       let run: Promise<unknown>;
       let done: () => void = () => undefined;
       if (fault?.mode === 'timeout') run = new Promise(() => undefined);
-      else if (fault?.mode === 'throw') run = Promise.reject(aslError('InjectedFault', `Injected fault: ${fn.target} throws (cycle ${cycle ?? '?'})`));
+      else if (fault?.mode === 'throw') run = Promise.reject(aslError('InjectedFault', `Injected fault: ${target} throws (cycle ${cycle ?? '?'})`));
       else if (fault?.mode === 'garbage') run = Promise.resolve({ nonsense: true });
       else {
         done = opts.clock.beginActive();
@@ -171,7 +178,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       const timer = deadlineTimer.promise.then(() => TIMED_OUT);
       const record = (outcome: InvocationRecord['outcome'], errorName?: string, errorMessage?: string) => {
         const rec: InvocationRecord = {
-          execution, state, function: fn.name, target: fn.target, attempt, startMs, endMs: opts.clock.now(),
+          execution, state, function: fn.name, target, attempt, startMs, endMs: opts.clock.now(),
           wallMs: performance.now() - wallStart, outcome, errorName, errorMessage, fault: fault?.mode,
         };
         if (outcome !== 'ok') earlier.push(errorName ?? 'Error');

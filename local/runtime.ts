@@ -27,7 +27,7 @@ import { bridgeDefinition } from './bridges';
 import { startLocalDynamo, type LocalDynamo, type TableDef } from './dynamo';
 import { ExecutionAlreadyExists, LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
 import type { Fault } from './faults';
-import { createLambdaAdapter, type InvocationRecord, type LambdaHandler, type LocalFunction } from './lambda-adapter';
+import { AGENT_FROM_PAYLOAD, createLambdaAdapter, type InvocationRecord, type LambdaHandler, type LocalFunction } from './lambda-adapter';
 import { buildCycleReport, buildRunReport, type CycleReport, type Notification, type RunReport } from './report';
 import { fillScheduleInput, nextFireTime, scheduleId, slotExecutionName, type LocalSchedule } from './schedules';
 import { SimClock } from './sim-clock';
@@ -46,7 +46,7 @@ export const DEFAULT_STATE_DIR = '.local/state';
 export interface AppModel {
   template: CfnTemplate;
   stackName: string;
-  functions: { role: string; agent?: string; entry: string; logicalId: string }[];
+  functions: { role: string; agent?: string; agents?: readonly string[]; entry: string; logicalId: string; assetFiles?: Readonly<Record<string, string>> }[];
 }
 
 /** Options of {@link startLocalRuntime}. */
@@ -119,7 +119,7 @@ export function synthAppModel(config: OrchestratorConfig): AppModel {
   if (hit) return JSON.parse(JSON.stringify(hit)) as AppModel;
   const { app, stack } = createOrchestratorApp({ config, bundling: false });
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
-  const model = { template, stackName: stack.stackName, functions: stack.lambdaFunctions.map((f) => ({ role: f.role, agent: f.agent, entry: f.entry, logicalId: f.logicalId })) };
+  const model = { template, stackName: stack.stackName, functions: stack.lambdaFunctions.map((f) => ({ role: f.role, agent: f.agent, agents: f.agents, entry: f.entry, logicalId: f.logicalId, assetFiles: f.assetFiles })) };
   modelCache.set(key, JSON.parse(JSON.stringify(model)) as AppModel);
   return model;
 }
@@ -208,8 +208,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     for (const id of tpl.ofType('AWS::Lambda::Function')) {
       if (!fnIds.has(id)) continue;
       const vars = (tpl.props(id).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      const assetFiles = model.functions.find((f) => f.logicalId === id)?.assetFiles ?? {};
       for (const [k, raw] of Object.entries(vars)) {
-        const v = k === 'MARKET_DATA_FILE' ? marketData : String(raw);
+        // Files the deployed function reads from its asset (/var/task/<name>): the staged copies synth wrote.
+        const inAsset = /^\/var\/task\/(.+)$/.exec(String(raw))?.[1];
+        const v = k === 'MARKET_DATA_FILE' ? marketData : inAsset && assetFiles[inAsset] ? assetFiles[inAsset] : String(raw);
         if (k in env && env[k] !== v) throw new Error(`Functions ${envOwner[k]} and ${id} need different values for ${k}; the in-process runtime shares one environment`);
         env[k] = v;
         envOwner[k] = id;
@@ -333,7 +336,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       return {
         arn: tpl.arn(f.logicalId),
         name: tpl.ref(f.logicalId),
-        target: f.role === 'agent' ? f.agent! : f.role,
+        target: f.role === 'agent' ? (f.agent ?? AGENT_FROM_PAYLOAD) : f.role,
         timeoutSeconds: Number(p.Timeout ?? 3),
         memoryMb: Number(p.MemorySize ?? 128),
         handler,

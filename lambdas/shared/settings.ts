@@ -5,14 +5,17 @@
  *
  * May be imported by: every Lambda, `lib/`, `local/`, `test/`.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { FAULT_DOMAIN_NAMES, paramsSchema } from './contracts';
-import { requireEnv } from './env';
 
 /** One agent as the supervisor sees it. */
 export const registeredAgentSchema = z.object({
   name: z.string(),
-  /** ARN of the agent's function (a local ARN in the local runtime). */
+  /**
+   * The agent's function: a name or an ARN (the state machine's lambda:invoke accepts either).
+   * Deployed stacks use the function's explicit name, so the registry holds no deploy-time token.
+   */
   functionArn: z.string(),
   enabled: z.boolean(),
   group: z.string(),
@@ -85,21 +88,41 @@ export type TradingSettings = z.infer<typeof tradingSettingsSchema>;
 export type RiskLimits = TradingSettings['limits'];
 
 /**
- * Reads and validates a JSON settings environment variable.
- * @throws {Error} naming the variable and the first invalid field when it is missing, not JSON, or invalid.
+ * Reads and validates JSON settings: from the environment variable `envName` when set, else from
+ * the file named by `<envName>_FILE`. Deployed functions whose settings grow with the fleet (the
+ * supervisor's agent registry) get a file bundled into their asset, because Lambda allows 4 KB
+ * of environment variables per function in total (AWS Lambda quotas).
+ * @throws {Error} naming the variable (and file) and the first invalid field when both are missing,
+ *   the file cannot be read, or the content is not JSON or invalid.
  */
 export function readSettings<T>(envName: string, schema: z.ZodType<T>): T {
-  const raw = requireEnv(envName);
+  const inline = process.env[envName];
+  const file = process.env[`${envName}_FILE`];
+  let raw: string;
+  let source: string;
+  if (inline) {
+    raw = inline;
+    source = envName;
+  } else if (file) {
+    source = `${envName}_FILE (${file})`;
+    try {
+      raw = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new Error(`${source} cannot be read: ${(err as Error).message}`);
+    }
+  } else {
+    throw new Error(`Missing environment variable ${envName} (or ${envName}_FILE)`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (err) {
-    throw new Error(`${envName} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${source} is not valid JSON: ${(err as Error).message}`);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${envName} is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new Error(`${source} is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   return parsed.data;
 }

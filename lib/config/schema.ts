@@ -165,13 +165,14 @@ export const orchestratorConfigSchema = z
         minimumRuns: z.number().int().min(1).max(100).default(10),
         /**
          * OPEN wait after the first trip, seconds. Must exceed one cadence, or the next cycle would
-         * already probe and an OPEN breaker would never skip a cycle. Default 1,800 (two seed cycles).
+         * already probe and an OPEN breaker would never skip a cycle. Default two cadences
+         * (1,800 s at the seed's 15 minutes).
          */
-        openSeconds: z.number().int().min(1).default(1800),
+        openSeconds: z.number().int().min(1).optional(),
         /** Growth of the OPEN wait per consecutive trip. Default 2. */
         backoffMultiplier: z.number().min(1).max(10).default(2),
-        /** Cap of the OPEN wait, seconds. Default 14,400 (4 h). */
-        maxOpenSeconds: z.number().int().min(1).default(14_400),
+        /** Cap of the OPEN wait, seconds. Default the larger of 14,400 (4 h) and 8 OPEN waits. */
+        maxOpenSeconds: z.number().int().min(1).optional(),
       })
       .strict()
       .prefault({}),
@@ -274,14 +275,14 @@ export const orchestratorConfigSchema = z
       const i = cfg.agents.findIndex((a) => a.name === cycle[0]);
       ctx.addIssue({ code: 'custom', path: ['agents', i, 'dependsOn'], message: `dependency cycle: ${cycle.join(' -> ')}` });
     }
-    if (cfg.breaker.openSeconds <= cfg.cycle.cadenceMinutes * 60) {
+    if (cfg.breaker.openSeconds !== undefined && cfg.breaker.openSeconds <= cfg.cycle.cadenceMinutes * 60) {
       ctx.addIssue({
         code: 'custom',
         path: ['breaker', 'openSeconds'],
         message: `must exceed one cadence (${cfg.cycle.cadenceMinutes * 60} s), or an OPEN breaker never skips a cycle`,
       });
     }
-    if (cfg.breaker.maxOpenSeconds < cfg.breaker.openSeconds) {
+    if (cfg.breaker.maxOpenSeconds !== undefined && cfg.breaker.maxOpenSeconds < (cfg.breaker.openSeconds ?? 2 * cfg.cycle.cadenceMinutes * 60)) {
       ctx.addIssue({ code: 'custom', path: ['breaker', 'maxOpenSeconds'], message: 'must be at least breaker.openSeconds' });
     }
     if (cfg.monitoring.perAgentAlarms && !cfg.monitoring.perAgentMetrics) {
@@ -290,6 +291,11 @@ export const orchestratorConfigSchema = z
     if (!cfg.agents.some((a) => a.enabled)) {
       ctx.addIssue({ code: 'custom', path: ['agents'], message: 'at least one agent must be enabled' });
     }
+  })
+  // Defaults that depend on other fields.
+  .transform((cfg) => {
+    const openSeconds = cfg.breaker.openSeconds ?? 2 * cfg.cycle.cadenceMinutes * 60;
+    return { ...cfg, breaker: { ...cfg.breaker, openSeconds, maxOpenSeconds: cfg.breaker.maxOpenSeconds ?? Math.max(14_400, 8 * openSeconds) } };
   });
 
 /** The configuration as written by a user (defaults optional). */

@@ -4,7 +4,7 @@
  */
 import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fleetAlarmSpecs, masterDlqAlarmName, masterErrorsAlarmName, scheduleDlqAlarmName } from '../../lib/constructs/alarm-catalog';
 import { cadenceExpression } from '../../lib/constructs/cycle-schedules';
@@ -52,11 +52,16 @@ describe('orchestrator stack', () => {
       expect(new Set(s.stack.lambdaFunctions.map((f) => f.role))).toEqual(new Set(['supervisor', 'risk', 'master', 'agent']));
     });
 
-    it('hands the supervisor its settings with every agent function ARN, and risk/agents the trading settings and market data path', () => {
+    it('hands the supervisor its registry as a file in its asset naming every agent function, and risk/agents the trading settings and market data path', () => {
       const sup = s.stack.lambdaFunctions.find((f) => f.role === 'supervisor')!;
-      const settings = JSON.parse(flatten(envOf(sup.logicalId)[ENV.supervisorSettings]));
+      // Not an environment variable: the registry grows with the fleet and Lambda allows 4 KB of variables.
+      expect(envOf(sup.logicalId)[ENV.supervisorSettings]).toBeUndefined();
+      expect(envOf(sup.logicalId)[`${ENV.supervisorSettings}_FILE`]).toBe('/var/task/supervisor-settings.json');
+      const settings = JSON.parse(readFileSync(sup.assetFiles!['supervisor-settings.json'], 'utf8'));
       for (const agent of s.stack.lambdaFunctions.filter((f) => f.role === 'agent')) {
-        expect(settings.agents.find((a: any) => a.name === agent.agent).functionArn).toBe(`<GetAtt:${agent.logicalId}.Arn>`);
+        const name = s.template.Resources[agent.logicalId].Properties.FunctionName;
+        expect(name).toBe(`AgentFleet-${agent.agent}`);
+        expect(settings.agents.find((a: any) => a.name === agent.agent).functionArn).toBe(name);
       }
       expect(settings.maxWorkers).toBe(s.config.cycle.maxWorkers);
       for (const f of s.stack.lambdaFunctions.filter((x) => x.role === 'agent' || x.role === 'risk')) {
