@@ -38,7 +38,8 @@ export interface BundleInfo {
 export function bundleAll(config: OrchestratorConfig): { bundles: BundleInfo[]; synthMs: number; outdir: string } {
   const outdir = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
   const started = performance.now();
-  const { app, stack } = createOrchestratorApp({ config, bundling: true, outdir });
+  // Asset metadata (the bundle's folder per function) is on by default only under the CDK CLI.
+  const { app, stack } = createOrchestratorApp({ config, bundling: true, outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
   const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, { Metadata?: Record<string, string> }> };
   const synthMs = performance.now() - started;
   const bundles = stack.lambdaFunctions.map((f) => {

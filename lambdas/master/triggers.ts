@@ -21,7 +21,7 @@
  *
  * Pure: no I/O, no clock. May be imported by: `lambdas/master/`, `local/`, `test/`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HaltRequest, ResumeRequest, SafeModeRequest } from './kill-switch';
 
 /** What the Master does when an alarm goes to ALARM. */

@@ -9,7 +9,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type RiskAssessment, MODES } from '../shared/contracts';
 import { METRICS_NAMESPACE } from '../shared/env';
 import { RISK_METRICS, SERVICE_NAME } from '../shared/metrics-catalog';

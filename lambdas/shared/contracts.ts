@@ -9,7 +9,7 @@
  *
  * May be imported by: every Lambda, `local/`, `ops/`, `bench/`, `test/`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Circuit breaker states (resilience4j / Polly / opossum naming). */
 export const BREAKER_STATES = ['CLOSED', 'OPEN', 'HALF_OPEN'] as const;

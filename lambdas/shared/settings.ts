@@ -6,7 +6,7 @@
  * May be imported by: every Lambda, `lib/`, `local/`, `test/`.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FAULT_DOMAIN_NAMES, paramsSchema } from './contracts';
 
 /** One agent as the supervisor sees it. */

@@ -5,7 +5,7 @@
  * "Now" for every decision (breaker open-until, trading hours, plannedAt) is the execution start
  * time from the payload, never the wall clock (the local runtime simulates time).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { cyclePlanSchema, cycleTriggerSchema, type AgentStateItem, type CyclePlan, type ParamChange, type SkippedAgent, type WorkItem } from '../shared/contracts';
 import type { RegisteredAgent, SupervisorSettings } from '../shared/settings';
 import type { AgentStateStore } from '../shared/supervision/agent-state-store';

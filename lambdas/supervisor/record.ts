@@ -8,7 +8,7 @@
  */
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { cyclePlanSchema, recordResultSchema, type AgentOutcome, type AgentStateItem, type RecordResult } from '../shared/contracts';
 import { clock } from '../shared/clock';
 import type { SupervisorSettings } from '../shared/settings';

@@ -10,7 +10,7 @@
  * not import this module (they receive the resolved values as environment variables
  * or in the cycle plan) so that the zod schema is not bundled twice.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Names are DNS-ish identifiers: they become parts of Lambda names, metric dimensions and item keys. */
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;

@@ -1,6 +1,6 @@
 /** defineAgent, the agent contract helper, with real dynalite tables and the real market data. */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineAgent } from '../../lambdas/shared/agent-kit/define-agent';
 import { listCycleOrders } from '../../lambdas/shared/trading/ledger';
 import { loadMarketData } from '../../lambdas/shared/trading/market-data';

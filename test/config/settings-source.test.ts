@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readSettings } from '../../lambdas/shared/settings';
 
 const schema = z.object({ maxWorkers: z.number().int().min(1) });

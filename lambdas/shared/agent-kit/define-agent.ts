@@ -21,7 +21,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
+import * as z from 'zod';
 import { agentInputSchema, type AgentInput, type AgentParams, type AgentResult, type Mode, type RiskVerdict } from '../contracts';
 import { readControlItem } from '../control-read';
 import { METRICS_NAMESPACE } from '../env';

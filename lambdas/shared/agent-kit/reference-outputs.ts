@@ -4,7 +4,7 @@
  *
  * May be imported by: agent handlers, `test/`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Strategy agent output: one signal per symbol at `asOf`. */
 export const strategyOutputSchema = z.object({
