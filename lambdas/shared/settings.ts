@@ -80,8 +80,8 @@ export const tradingSettingsSchema = z.object({
   }),
   varWindow: z.number().int().min(2),
   varConfidence: z.number().gt(0).lt(1),
-  /** Bar the first cycle sees (0-based); cycle N sees bar startBar + N - 1. */
-  startBar: z.number().int().min(0),
+  /** Bar the first cycle sees (0-based); cycle N sees bar startBar + N - 1. Absent: 260, or half the file when shorter (`resolveStartBar`). */
+  startBar: z.number().int().min(0).optional(),
   maxStaleBars: z.number().int().min(0),
 });
 export type TradingSettings = z.infer<typeof tradingSettingsSchema>;

@@ -206,8 +206,11 @@ export const orchestratorConfigSchema = z
       .object({
         /** Wide CSV (first column a timestamp, one column per symbol), relative to the repo root. */
         file: z.string().min(1).default('data/market/dowjones30-daily.csv'),
-        /** Bar the first cycle sees (0-based). Later cycles advance one bar each. Default 260 (leaves a VaR window of history). */
-        startBar: z.number().int().min(0).default(260),
+        /**
+         * Bar the first cycle sees (0-based). Later cycles advance one bar each. Default 260 (a VaR
+         * window of history), or half the file when it is shorter, so any wide CSV replays unchanged.
+         */
+        startBar: z.number().int().min(0).optional(),
         /** Bars a price may lag before it is stale and risk says HALT. Default 0 (the current bar must be present). */
         maxStaleBars: z.number().int().min(0).default(0),
       })

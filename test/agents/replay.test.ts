@@ -14,7 +14,7 @@ import { handler as risk } from '../../lambdas/risk/handler';
 import { tradingSettingsFromConfig } from '../../lib/config/lambda-settings';
 import { validateConfig } from '../../lib/config/schema';
 import { getOrCreateAccount, listCycleOrders } from '../../lambdas/shared/trading/ledger';
-import { createReplayFeed, loadMarketData } from '../../lambdas/shared/trading/market-data';
+import { createReplayFeed, loadMarketData, resolveStartBar } from '../../lambdas/shared/trading/market-data';
 import { valuePortfolio } from '../../lambdas/shared/trading/portfolio';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { DOW_FILE } from '../trading/support';
@@ -62,7 +62,8 @@ it('runs 15 cycles of the default fleet on real data without a HALT', async () =
   expect(snaps.Items).toHaveLength(15);
   // The ledger values at the last bar to the equity the risk gate reported (fills at the close do not change equity).
   const acc = await getOrCreateAccount(db.doc, db.tables.Ledger, settings.startingCashUsd);
-  const feed = createReplayFeed(loadMarketData(DOW_FILE), settings.startBar + 14);
+  const dow = loadMarketData(DOW_FILE);
+  const feed = createReplayFeed(dow, resolveStartBar(settings.startBar, dow.timestamps.length) + 14);
   const prices = Object.fromEntries(Object.keys(acc.positions).map((s) => [s, feed.priceAt(s)!]));
   expect(Object.keys(acc.positions).length).toBeGreaterThan(0);
   expect(valuePortfolio(acc, prices).equityUsd).toBeCloseTo(lastEquity, 4);

@@ -201,12 +201,25 @@ export function createReplayFeed(table: MarketTable, barIndex: number): MarketDa
   };
 }
 
+/** Bars of history the first cycle gets by default (a year of daily bars plus a margin: the VaR window). */
+export const DEFAULT_START_BAR = 260;
+
 /**
- * The feed a cycle sees: bar `startBar + cycleSeq - 1` of `file`.
+ * The first cycle's bar: the configured `startBar`, or by default {@link DEFAULT_START_BAR} bars
+ * in, but never past the middle of a shorter file, so any wide CSV replays unchanged (a 249-bar
+ * file starts at bar 124 and its VaR window uses the 124 bars it has).
+ */
+export function resolveStartBar(startBar: number | undefined, bars: number): number {
+  return startBar ?? Math.min(DEFAULT_START_BAR, Math.floor(bars / 2));
+}
+
+/**
+ * The feed a cycle sees: bar `resolveStartBar(startBar) + cycleSeq - 1` of `file`.
  * @throws {MarketDataExhaustedError} past the end of the file; {@link MarketDataInvalidError} when the file is unreadable.
  */
-export function feedForCycle(file: string, startBar: number, cycleSeq: number): MarketDataProvider {
-  return createReplayFeed(loadMarketData(file), barIndexForCycle(startBar, cycleSeq));
+export function feedForCycle(file: string, startBar: number | undefined, cycleSeq: number): MarketDataProvider {
+  const table = loadMarketData(file);
+  return createReplayFeed(table, barIndexForCycle(resolveStartBar(startBar, table.timestamps.length), cycleSeq));
 }
 
 /**

@@ -13,7 +13,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LimitCheck, RiskAssessment } from '../contracts';
 import type { TradingSettings } from '../settings';
 import { getOrCreateAccount, latestEquitySnapshot, putEquitySnapshotOnce } from './ledger';
-import { barIndexForCycle, feedForCycle, isValidPrice, loadMarketData, resolveUniverse, type MarketDataProvider } from './market-data';
+import { barIndexForCycle, feedForCycle, isValidPrice, loadMarketData, resolveStartBar, resolveUniverse, type MarketDataProvider } from './market-data';
 import { portfolioProblems } from './portfolio';
 import { computeRiskFigures, decideVerdict, type RiskFigures } from './risk-engine';
 
@@ -57,7 +57,7 @@ export async function assessRisk(deps: RiskDeps, input: RiskInput): Promise<Risk
     let asOf = 'unknown';
     try {
       const t = loadMarketData(deps.marketDataFile).timestamps;
-      asOf = `after ${t[t.length - 1]} (bar ${barIndexForCycle(settings.startBar, input.cycleSeq)})`;
+      asOf = `after ${t[t.length - 1]} (bar ${barIndexForCycle(resolveStartBar(settings.startBar, t.length), input.cycleSeq)})`;
     } catch {
       /* the file itself is unreadable: the reason says so */
     }
