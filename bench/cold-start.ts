@@ -10,7 +10,8 @@
  *
  * May be imported by: `bench/`.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +112,11 @@ export async function measureColdStarts(config: OrchestratorConfig, bundles: Bun
       [ENV.ledgerTable]: 'bench-Ledger',
       [ENV.tradingSettings]: JSON.stringify(tradingSettingsFromConfig(config)),
       [ENV.alarmPolicy]: '{}',
+      // The Master reads its AWS targets at its first invocation; the payload is ignored, so nothing is called.
+      [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:000000000000:stateMachine:bench-cycle',
+      [ENV.scheduleNames]: 'bench/bench-default',
+      [ENV.alertTopicArn]: 'arn:aws:sns:us-east-1:000000000000:bench-alerts',
+      [ENV.eventBusName]: 'default',
     };
     const out: ColdStart[] = [];
     for (const b of bundles) {
@@ -119,7 +125,8 @@ export async function measureColdStarts(config: OrchestratorConfig, bundles: Bun
       const totals: number[] = [];
       let error: string | undefined;
       for (let i = 0; i < runs; i++) {
-        const stdout = execFileSync(process.execPath, ['-e', CHILD], {
+        // Asynchronous: dynalite answers from this process's event loop while the child runs.
+        const { stdout } = await promisify(execFile)(process.execPath, ['-e', CHILD], {
           env: { ...baseEnv, BENCH_BUNDLE: join(b.dir, 'index.js'), BENCH_PAYLOAD: JSON.stringify(payload), [ENV.marketDataFile]: join(b.dir, 'market-data.csv'), [`${ENV.supervisorSettings}_FILE`]: join(b.dir, 'supervisor-settings.json') },
           encoding: 'utf8',
         });

@@ -19,8 +19,7 @@
 
 /** Step Functions Standard: history events per execution (quota). */
 export const HISTORY_EVENT_LIMIT = 25_000;
-/** Step Functions: maximum input or output of a state, bytes (256 KiB, quota). */
-export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+export { PAYLOAD_LIMIT_BYTES } from '../local/executions';
 
 type Event = { type: string; state?: { type?: string; input?: unknown; output?: unknown } };
 

@@ -17,6 +17,7 @@ export function renderDashboard(cycle: CycleReport, run: RunReport, alertsSince?
   out.push(head);
   if (cycle.status !== 'NOT_STARTED') {
     out.push(`  simulated ${secs(cycle.durationMs)}, wall ${cycle.wallMs} ms, ${cycle.transitions} state transitions`);
+    for (const w of cycle.warnings ?? []) out.push(`  WARNING: ${w}`);
     out.push(`  risk: ${cycle.risk.verdict ?? 'n/a'}${cycle.risk.reasons.length ? ` (${cycle.risk.reasons.join('; ')})` : ''}`);
   }
   if (cycle.agents.length) {

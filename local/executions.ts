@@ -34,6 +34,12 @@ export interface LocalExecution {
   events: ExecutionEvent[];
   /** Cycle number (1-based slot of this run) when started by a schedule slot. */
   cycle?: number;
+  /**
+   * Top-level states whose input or output exceeds Step Functions' 256 KiB payload quota: in AWS
+   * this execution would fail with States.DataLimitExceeded. The interpreter does not enforce the
+   * quota, so the runtime reports it instead of hiding it.
+   */
+  payloadWarnings: string[];
   /** Resolves when the execution ends (never rejects). */
   done: Promise<LocalExecution>;
 }
@@ -89,7 +95,8 @@ export class LocalExecutions {
     const arn = this.arnOf(name);
     const startMs = clock.now();
     const wall0 = performance.now();
-    const exec = { name, arn, input, status: 'RUNNING', startMs, events: [], cycle } as unknown as LocalExecution;
+    const exec = { name, arn, input, status: 'RUNNING', startMs, events: [],
+      payloadWarnings: [], cycle } as unknown as LocalExecution;
     this.all.set(name, exec);
     this.usedNames.add(name);
     const handlers = Object.fromEntries(this.opts.taskStates.map((s) => [s, this.opts.taskHandler(name, s)]));
@@ -109,6 +116,7 @@ export class LocalExecutions {
       for await (const ev of run.eventLogs) {
         const e = { ...(ev as unknown as Record<string, unknown>), simAt: clock.now() } as ExecutionEvent;
         exec.events.push(e);
+        checkPayload(exec, e);
         this.opts.onEvent?.(exec, e);
       }
     })().catch(() => undefined);
@@ -157,5 +165,19 @@ export class LocalExecutions {
     if (!exec || exec.status !== 'RUNNING') return;
     this.stopCauses.set(exec.name, cause);
     this.aborts.get(exec.name)?.();
+  }
+}
+
+/** Step Functions quota: a state's input or output is at most 256 KiB (UTF-8). */
+export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+
+/** Records a top-level state's input or output over {@link PAYLOAD_LIMIT_BYTES} (map iterations carry an `index` and are skipped: they are small). */
+export function checkPayload(exec: LocalExecution, e: ExecutionEvent): void {
+  if ((e.type !== 'StateEntered' && e.type !== 'StateExited') || 'index' in e) return;
+  const state = e.state as { name?: string; input?: unknown; output?: unknown } | undefined;
+  const value = e.type === 'StateEntered' ? state?.input : state?.output;
+  const bytes = Buffer.byteLength(JSON.stringify(value ?? null));
+  if (bytes > PAYLOAD_LIMIT_BYTES) {
+    exec.payloadWarnings.push(`"${state?.name}" ${e.type === 'StateEntered' ? 'input' : 'output'} is ${(bytes / 1024).toFixed(0)} KiB, over the 256 KiB Step Functions quota (AWS would fail with States.DataLimitExceeded)`);
   }
 }

@@ -45,6 +45,8 @@ export interface CycleReport {
   agents: AgentCycleEntry[];
   /** StateEntered events: billed state transitions. */
   transitions: number;
+  /** Payloads over the 256 KiB quota (AWS would fail the execution; the interpreter does not). */
+  warnings?: string[];
   trading?: { ordersPlaced: number; ordersRejected: Record<string, number>; equityUsd?: number };
   /** Execution status and error as Step Functions reports them. */
   execution?: { status: string; error?: string; cause?: string };
@@ -170,6 +172,7 @@ export async function buildCycleReport(
     risk: { verdict: assessment ? String(assessment.verdict) : null, reasons: ((assessment?.reasons as string[]) ?? []).map(String) },
     agents: outcomes,
     transitions: exec.events.filter((e) => e.type === 'StateEntered').length,
+    ...(exec.payloadWarnings.length ? { warnings: [...exec.payloadWarnings] } : {}),
     ...(trading ? { trading } : {}),
     execution: { status: exec.status, ...(exec.error ? { error: exec.error } : {}), ...(exec.cause ? { cause: exec.cause.slice(0, 500) } : {}) },
   };
