@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       wallMs: summarize(figures.map((f) => f.report.wallMs)),
       idealMs: lptMakespan(new Array(k).fill(10), 4),
       rssMb: +rssMb.toFixed(0),
-      payloadWarnings: [...new Set(figures.flatMap((f) => f.report.warnings ?? []).map((w) => w.replace(/ is \d+ KiB/, ' is over')))],
+      payloadWarnings: [...new Set(figures.flatMap((f) => f.report.warnings ?? []).map((w) => w.replace(/ is \d+ KiB, over the/, ' exceeds the')))],
     });
   }
   results.scale = scale;

@@ -100,7 +100,8 @@ export async function buildCycleReport(
   const assessment = (riskOut?.risk as Obj | undefined)?.assessment as Obj | undefined;
   const recordOut = lastOutput(exec, ['Record outcomes']);
   let record = (recordOut?.record as Obj | undefined)?.result as Obj | undefined;
-  if (!record && ctx.cyclesTable) {
+  // The state keeps only the escalation decision; the outcomes are in the cycle report item.
+  if (!record?.outcomes && ctx.cyclesTable) {
     try {
       const item = await ctx.doc.send(new GetCommand({ TableName: ctx.cyclesTable, Key: { cycleId: exec.name, sk: 'REPORT' }, ConsistentRead: true }));
       if (item.Item) record = item.Item as Obj;

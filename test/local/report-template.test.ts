@@ -6,7 +6,7 @@ const exited = (name: string, output: unknown) => ({ type: 'StateExited', simAt:
 const entered = (name: string) => ({ type: 'StateEntered', simAt: 0, state: { name } });
 
 function exec(partial: Partial<LocalExecution>): LocalExecution {
-  return { name: 'c1', arn: 'arn', input: {}, status: 'SUCCEEDED', startMs: 1000, endMs: 61_000, wallMs: 12, events: [], cycle: 1, done: Promise.resolve({} as LocalExecution), ...partial } as LocalExecution;
+  return { name: 'c1', arn: 'arn', input: {}, status: 'SUCCEEDED', startMs: 1000, endMs: 61_000, wallMs: 12, events: [], payloadWarnings: [], cycle: 1, done: Promise.resolve({} as LocalExecution), ...partial } as LocalExecution;
 }
 
 describe('buildCycleReport', () => {
