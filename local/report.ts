@@ -99,7 +99,8 @@ export async function buildCycleReport(
   const riskOut = lastOutput(exec, ['Assess risk', 'Fail closed', 'Enter safe mode']);
   const assessment = (riskOut?.risk as Obj | undefined)?.assessment as Obj | undefined;
   const recordOut = lastOutput(exec, ['Record outcomes']);
-  let record = (recordOut?.record as Obj | undefined)?.result as Obj | undefined;
+  // "Record outcomes" outputs only its decision ({ cycleId, escalate, escalationReason }).
+  let record = recordOut as Obj | undefined;
   // The state keeps only the escalation decision; the outcomes are in the cycle report item.
   if (!record?.outcomes && ctx.cyclesTable) {
     try {

@@ -1,6 +1,8 @@
-import { buildCycleReport } from '../../local/report';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { buildCycleReport, type CycleReport } from '../../local/report';
 import type { LocalExecution } from '../../local/executions';
 import { LocalTemplate, localFunctionArn } from '../../local/template';
+import { startDynalite } from '../support/dynalite';
 
 const exited = (name: string, output: unknown) => ({ type: 'StateExited', simAt: 0, state: { name, output } });
 const entered = (name: string) => ({ type: 'StateEntered', simAt: 0, state: { name } });
@@ -21,10 +23,18 @@ describe('buildCycleReport', () => {
       events: [
         entered('Plan cycle'), exited('Plan cycle', { plan: { halted: false } }),
         entered('Assess risk'), exited('Assess risk', { risk: { assessment: { verdict: 'OK', reasons: [], metrics: { equityUsd: 1_000_000 } } } }),
-        entered('Record outcomes'), exited('Record outcomes', { record: { result: { outcomes, escalate: false, escalationReason: '' } } }),
+        entered('Record outcomes'), exited('Record outcomes', { cycleId: 'c1', escalate: false, escalationReason: '' }),
       ] as never,
     });
-    const rep = await buildCycleReport(e, noDoc);
+    // The outcomes come from the cycle report item the supervisor wrote (the state keeps only the decision).
+    const db = await startDynalite('report');
+    let rep: CycleReport;
+    try {
+      await db.doc.send(new PutCommand({ TableName: db.tables.Cycles, Item: { cycleId: 'c1', sk: 'REPORT', outcomes, escalate: false, escalationReason: '' } }));
+      rep = await buildCycleReport(e, { doc: db.doc, cyclesTable: db.tables.Cycles, invocations: [] });
+    } finally {
+      await db.stop();
+    }
     expect(rep).toMatchObject({ status: 'SUCCEEDED', durationMs: 60_000, transitions: 3, risk: { verdict: 'OK', reasons: [] } });
     expect(rep.trading).toEqual({ ordersPlaced: 3, ordersRejected: { maxOrderNotional: 2, priceCollar: 1 }, equityUsd: 1_000_000 });
     expect(rep.agents[1]).toEqual({ name: 'copybot', outcome: 'FAILED', durationMs: 0, attempts: 6, breaker: 'OPEN', breakerTransition: 'CLOSED->OPEN', reason: 'InjectedFault: x' });
