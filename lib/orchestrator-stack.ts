@@ -22,6 +22,7 @@ import { KillSwitch } from './constructs/kill-switch';
 import { Monitoring } from './constructs/monitoring';
 import { StateTables } from './constructs/state-tables';
 import { applyNagSuppressions } from './nag-suppressions';
+import { OUTPUT_KEYS } from './stack-outputs';
 
 /** Props of {@link OrchestratorStack}. */
 export interface OrchestratorStackProps extends StackProps {
@@ -60,17 +61,7 @@ export function entryKey(entry: string): string {
 }
 
 /** Keys of the stack outputs (the ops CLI reads them). */
-export const OUTPUT_KEYS = [
-  'StateMachineArn',
-  'MasterFunctionName',
-  'AgentStateTableName',
-  'ControlTableName',
-  'CyclesTableName',
-  'LedgerTableName',
-  'ScheduleNames',
-  'AlertTopicArn',
-  'DashboardName',
-] as const;
+export { OUTPUT_KEYS } from './stack-outputs';
 
 /** The whole orchestrator in one stack. */
 export class OrchestratorStack extends Stack {

@@ -18,20 +18,12 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createAwsPorts, parseScheduleNames } from '../lambdas/master/aws-ports';
 import { readControlItem } from '../lambdas/shared/control-read';
+import { OUTPUT_KEYS, type OutputKey } from '../lib/stack-outputs';
 import type { OpsAgentStatus, OpsStatus, OpsTarget } from './target';
 
-/** The stack outputs the operator command needs (CfnOutput keys of `lib/orchestrator-stack.ts`). */
-export const REQUIRED_OUTPUTS = [
-  'StateMachineArn',
-  'MasterFunctionName',
-  'AgentStateTableName',
-  'ControlTableName',
-  'CyclesTableName',
-  'LedgerTableName',
-  'ScheduleNames',
-  'AlertTopicArn',
-] as const;
-export type StackOutputs = Record<(typeof REQUIRED_OUTPUTS)[number], string>;
+/** The stack outputs the operator command needs (all but the dashboard's name; keys in `lib/stack-outputs.ts`). */
+export const REQUIRED_OUTPUTS = OUTPUT_KEYS.filter((k): k is Exclude<OutputKey, 'DashboardName'> => k !== 'DashboardName');
+export type StackOutputs = Record<Exclude<OutputKey, 'DashboardName'>, string>;
 
 /** Where to find the stack. */
 export interface AwsTargetOptions {

@@ -1,0 +1,21 @@
+/**
+ * Keys of the stack's CloudFormation outputs: the stack writes them (`lib/orchestrator-stack.ts`)
+ * and the operator command reads them (`ops/aws-target.ts`). Kept free of CDK imports so the
+ * operator command starts fast.
+ *
+ * May be imported by: `lib/`, `ops/`, `test/`.
+ */
+export const OUTPUT_KEYS = [
+  'StateMachineArn',
+  'MasterFunctionName',
+  'AgentStateTableName',
+  'ControlTableName',
+  'CyclesTableName',
+  'LedgerTableName',
+  'ScheduleNames',
+  'AlertTopicArn',
+  'DashboardName',
+] as const;
+
+/** One output key. */
+export type OutputKey = (typeof OUTPUT_KEYS)[number];
