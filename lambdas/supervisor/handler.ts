@@ -1,9 +1,10 @@
 /**
  * The supervisor Lambda (the seeds' Deputy), behind two states of the cycle:
  * - `{ action: 'plan', executionName, executionStartTime, trigger }` -> CyclePlan ("Plan cycle");
- * - `{ action: 'record', plan, risk, phaseResults }` -> RecordResult ("Record outcomes").
+ * - `{ action: 'record', cycleId, mode, risk, phaseResults }` -> RecordResult ("Record outcomes"); the
+ *   work items come from the plan "Plan cycle" stored in the Cycles table (`plan-store.ts`).
  *
- * Environment: AGENT_STATE_TABLE, CONTROL_TABLE, CYCLES_TABLE, SUPERVISOR_SETTINGS (JSON, see
+ * Environment: AGENT_STATE_TABLE, CONTROL_TABLE, CYCLES_TABLE, SUPERVISOR_SETTINGS or SUPERVISOR_SETTINGS_FILE (JSON, see
  * `lambdas/shared/settings.ts`). Clients, logger and metrics are created once per container;
  * settings are read and validated once, at the first invocation.
  */
@@ -17,7 +18,9 @@ import { SERVICE_NAME } from '../shared/metrics-catalog';
 import { readSettings, supervisorSettingsSchema, type SupervisorSettings } from '../shared/settings';
 import { AgentStateStore } from '../shared/supervision/agent-state-store';
 import { planCycle, planPayloadSchema } from './plan';
+import { loadPlan, savePlan } from './plan-store';
 import { recordOutcomes, recordPayloadSchema } from './record';
+import { clock } from '../shared/clock';
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
 const metrics = new Metrics({ serviceName: SERVICE_NAME, namespace: METRICS_NAMESPACE });
@@ -60,7 +63,9 @@ export const handler = async (event: unknown): Promise<CyclePlan | RecordResult>
   if (action === 'plan') {
     const payload = parse(planPayloadSchema, event, 'plan');
     logger.appendKeys({ cycleId: payload.executionName });
-    const plan = await planCycle(payload, load());
+    const d = load();
+    const plan = await planCycle(payload, d);
+    if (!plan.halted) await savePlan(doc, d.cyclesTable, plan, d.settings.reportRetentionDays, clock.now());
     logger.info('Cycle planned', {
       cycleSeq: plan.cycleSeq,
       halted: plan.halted,
@@ -72,9 +77,11 @@ export const handler = async (event: unknown): Promise<CyclePlan | RecordResult>
   }
   if (action === 'record') {
     const payload = parse(recordPayloadSchema, event, 'record');
-    logger.appendKeys({ cycleId: payload.plan.cycleId });
+    logger.appendKeys({ cycleId: payload.cycleId });
     const d = load();
-    const result = await recordOutcomes(payload, { ...d, doc, metrics });
+    const stored = await loadPlan(doc, d.cyclesTable, payload.cycleId);
+    const plan = { ...stored, mode: payload.mode };
+    const result = await recordOutcomes({ plan, risk: payload.risk, phaseResults: payload.phaseResults }, { ...d, doc, metrics });
     logger.info('Cycle recorded', { escalate: result.escalate, escalationReason: result.escalationReason, outcomes: result.outcomes.length });
     return result;
   }

@@ -9,7 +9,7 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
-import { cyclePlanSchema, recordResultSchema, type AgentOutcome, type AgentStateItem, type RecordResult } from '../shared/contracts';
+import { cyclePlanSchema, MODES, recordResultSchema, type AgentOutcome, type AgentStateItem, type RecordResult } from '../shared/contracts';
 import { clock } from '../shared/clock';
 import type { SupervisorSettings } from '../shared/settings';
 import { applyOutcome } from '../shared/supervision/agent-state';
@@ -19,9 +19,24 @@ import { decideEscalation } from './escalation';
 import { agentMetricValues, cycleMetricValues, fleetAggregates, type MetricValue } from './metrics';
 import { interpretCycle } from './outcomes';
 
-/** Payload of "Record outcomes" (see `statemachines/cycle.asl.json`). */
+/**
+ * Payload of "Record outcomes" (see `statemachines/cycle.asl.json`): the cycle id, the mode
+ * ("Enter safe mode" may have switched it to `safe`), the risk result and, per phase, the raw
+ * outcomes. The work items are read back from the stored plan (`plan-store.ts`).
+ */
 export const recordPayloadSchema = z.object({
   action: z.literal('record'),
+  cycleId: z.string().min(1),
+  mode: z.enum(MODES),
+  /** `{ assessment }` from "Assess risk". */
+  risk: z.object({ assessment: z.object({ verdict: z.string().optional(), reasons: z.array(z.string()).optional() }).passthrough().optional() }).passthrough().optional(),
+  /** Per phase: `[data[], strategy[], critical[]]` raw outcomes, in the order of the plan's items. */
+  phaseResults: z.array(z.unknown()).default([]),
+});
+export type RecordPayload = z.infer<typeof recordPayloadSchema>;
+
+/** What {@link recordOutcomes} records: the stored plan (with the cycle's mode), the risk result and the raw outcomes. */
+export const recordInputSchema = z.object({
   /** The plan; `mode` may have been switched to `safe` by "Enter safe mode". */
   plan: cyclePlanSchema,
   /** `{ assessment }` from "Assess risk". */
@@ -29,7 +44,7 @@ export const recordPayloadSchema = z.object({
   /** Per phase: `[data[], strategy[], critical[]]` raw outcomes. */
   phaseResults: z.array(z.unknown()).default([]),
 });
-export type RecordPayload = z.infer<typeof recordPayloadSchema>;
+export type RecordInput = z.infer<typeof recordInputSchema>;
 
 /** What recording needs. */
 export interface RecordDeps {
@@ -48,7 +63,7 @@ export interface RecordDeps {
  * @throws {AgentStateConflictError} when an agent item kept losing races; other DynamoDB errors as is
  *   (the state machine retries "Record outcomes", which is idempotent).
  */
-export async function recordOutcomes(payload: RecordPayload, deps: RecordDeps): Promise<RecordResult> {
+export async function recordOutcomes(payload: RecordInput, deps: RecordDeps): Promise<RecordResult> {
   const { plan } = payload;
   const { settings, store } = deps;
   const nowMs = clock.now();

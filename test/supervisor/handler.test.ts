@@ -8,6 +8,7 @@ import type { AgentStateItem, CyclePlan, RecordResult, WorkItem } from '../../la
 import type { SupervisorSettings } from '../../lambdas/shared/settings';
 import { freshAgentState } from '../../lambdas/shared/supervision/agent-state';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
+import { savePlan } from '../../lambdas/supervisor/plan-store';
 
 const NOW = '2024-03-11T14:00:00.000Z'; // Monday 10:00 in New York
 const agent = (name: string, faultDomain: 'data' | 'strategy' | 'critical', extra: Partial<SupervisorSettings['agents'][number]> = {}) => ({
@@ -65,8 +66,11 @@ beforeEach(async () => {
 
 const plan = (executionName: string, trigger: Record<string, unknown> = {}, executionStartTime = NOW) =>
   handler({ action: 'plan', executionName, executionStartTime, trigger: { source: 'schedule', ...trigger } }) as Promise<CyclePlan>;
-const record = (p: CyclePlan, phaseResults: unknown[], verdict = 'OK') =>
-  handler({ action: 'record', plan: p, risk: { assessment: { verdict, reasons: [] } }, phaseResults }) as Promise<RecordResult>;
+/** Records like the state machine does: the plan is the one "Plan cycle" stored (stored here for hand-made plans), the payload carries the results. */
+const record = async (p: CyclePlan, phaseResults: unknown[], verdict = 'OK') => {
+  await savePlan(db.doc, db.tables.Cycles, p, 30, Date.parse(NOW));
+  return handler({ action: 'record', cycleId: p.cycleId, mode: p.mode, risk: { assessment: { verdict, reasons: [] } }, phaseResults }) as Promise<RecordResult>;
+};
 const putState = (s: Partial<AgentStateItem> & { agent: string }) => db.doc.send(new PutCommand({ TableName: db.tables.AgentState, Item: { ...freshAgentState(s.agent), ...s } }));
 const getState = async (name: string) => (await db.doc.send(new GetCommand({ TableName: db.tables.AgentState, Key: { agent: name }, ConsistentRead: true }))).Item as AgentStateItem;
 const getControl = async () => (await db.doc.send(new GetCommand({ TableName: db.tables.Control, Key: { pk: 'control' }, ConsistentRead: true }))).Item;
@@ -238,6 +242,14 @@ describe('Record outcomes', () => {
     }));
     await Promise.all(plans.map((p, i) => record(p, [[[], [i % 5 === 0 ? { ok: false, error: 'Error' } : ok(p, 'strategy')], []]])));
     expect(await getState('strategy')).toMatchObject({ executions: 50, successes: 40, failures: 10, version: 50 });
+  });
+
+  it('stores the plan for "Record outcomes" (not when halted) and refuses to record a cycle it has no plan for', async () => {
+    const p = await plan('stored-plan');
+    const item = (await db.doc.send(new GetCommand({ TableName: db.tables.Cycles, Key: { cycleId: 'stored-plan', sk: 'PLAN' }, ConsistentRead: true }))).Item!;
+    expect(item.plan).toEqual(p);
+    expect(item.expiresAt).toBeGreaterThan(Date.parse(NOW) / 1000);
+    await expect(handler({ action: 'record', cycleId: 'never-planned', mode: 'normal', phaseResults: [] })).rejects.toMatchObject({ name: 'PlanNotFound' });
   });
 
   it('rejects an unknown action with a named error', async () => {

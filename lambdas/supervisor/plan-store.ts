@@ -1,0 +1,65 @@
+/**
+ * The cycle plan's work items, kept in the Cycles table (`{ cycleId, sk: 'PLAN' }`) between
+ * "Plan cycle" and "Record outcomes".
+ *
+ * Why: Step Functions limits a state's input and output to 256 KiB. The "Run phases" Map needs the
+ * work items in the state, but once it has run, the state machine replaces them with the results
+ * (`ResultPath: $.plan.phases`), so the state never carries both; "Record outcomes" reads the items
+ * back from here to pair each result with its agent. That keeps the largest state at about one
+ * result per agent instead of a work item plus a result per agent.
+ *
+ * May be imported by: `lambdas/supervisor/`, `test/`.
+ */
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { cyclePlanSchema, type CyclePlan } from '../shared/contracts';
+
+/** Sort key of the plan item. */
+export const PLAN_SK = 'PLAN';
+
+/** DynamoDB's item size quota is 400 KB; the plan item must fit with its keys and TTL. */
+export const MAX_PLAN_BYTES = 380 * 1024;
+
+/** "Record outcomes" found no stored plan for its cycle. */
+export class PlanNotFoundError extends Error {
+  constructor(cycleId: string) {
+    super(`No stored plan for cycle ${cycleId}: "Plan cycle" did not store one, or it expired`);
+    this.name = 'PlanNotFound';
+  }
+}
+
+/** The plan is too large for one DynamoDB item (and one execution). */
+export class PlanTooLargeError extends Error {
+  constructor(cycleId: string, bytes: number) {
+    super(
+      `The plan of cycle ${cycleId} is ${(bytes / 1024).toFixed(0)} KiB, over the ${(MAX_PLAN_BYTES / 1024).toFixed(0)} KiB one item can hold (DynamoDB quota): ` +
+        'split the agents into groups (agents[].group: one schedule and one execution per group)',
+    );
+    this.name = 'PlanTooLarge';
+  }
+}
+
+/**
+ * Stores a plan (overwriting a retried "Plan cycle"'s plan for the same cycle).
+ * @param retentionDays - TTL of the item, days (same as the cycle report).
+ * @throws {PlanTooLargeError} when the plan cannot fit one item.
+ */
+export async function savePlan(doc: DynamoDBDocumentClient, table: string, plan: CyclePlan, retentionDays: number, nowMs: number): Promise<void> {
+  const bytes = Buffer.byteLength(JSON.stringify(plan));
+  if (bytes > MAX_PLAN_BYTES) throw new PlanTooLargeError(plan.cycleId, bytes);
+  await doc.send(new PutCommand({ TableName: table, Item: { cycleId: plan.cycleId, sk: PLAN_SK, plan, expiresAt: Math.floor(nowMs / 1000) + retentionDays * 86_400 } }));
+}
+
+/**
+ * Loads a stored plan (strongly consistent: it was written moments ago by "Plan cycle").
+ * @throws {PlanNotFoundError} when there is none; an Error naming the field when it is malformed.
+ */
+export async function loadPlan(doc: DynamoDBDocumentClient, table: string, cycleId: string): Promise<CyclePlan> {
+  const out = await doc.send(new GetCommand({ TableName: table, Key: { cycleId, sk: PLAN_SK }, ConsistentRead: true }));
+  if (!out.Item) throw new PlanNotFoundError(cycleId);
+  const parsed = cyclePlanSchema.safeParse(out.Item.plan);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`Stored plan of cycle ${cycleId} is malformed at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
