@@ -14,6 +14,7 @@
  * Exit codes: 0 success; 1 error (one line on stderr); 2 refused usage (halt, resume or
  * safe-mode without `--reason`).
  */
+import '../local/cli-env';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import Table from 'cli-table3';
 import { userInfo } from 'node:os';
