@@ -128,10 +128,17 @@ export function createAwsPorts(config: AwsPortsConfig, clients: AwsClients = def
       }
     },
     async listSchedules(): Promise<ScheduleRef[]> {
+      // One schedule that cannot be read (throttling, deleted by hand) must not keep the others from
+      // being disabled: it is reported as enabled, so a halt still tries to disable it and its
+      // verification fails for that schedule alone.
       return Promise.all(
         config.schedules.map(async (s) => {
-          const got = await scheduler.send(new GetScheduleCommand({ GroupName: s.group, Name: s.name }));
-          return { group: s.group, name: s.name, enabled: got.State === 'ENABLED' };
+          try {
+            const got = await scheduler.send(new GetScheduleCommand({ GroupName: s.group, Name: s.name }));
+            return { group: s.group, name: s.name, enabled: got.State === 'ENABLED' };
+          } catch {
+            return { group: s.group, name: s.name, enabled: true };
+          }
         }),
       );
     },

@@ -165,6 +165,7 @@ export type AgentResult = z.infer<typeof agentResultSchema>;
  */
 export const rawOutcomeSchema = z.union([
   z.object({ ok: z.literal(true), result: z.unknown() }),
+  // The Catch output always has Error and Cause in AWS; cause stays optional so a hand-made outcome still parses.
   z.object({ ok: z.literal(false), error: z.string(), cause: z.string().optional() }),
 ]);
 export type RawOutcome = z.infer<typeof rawOutcomeSchema>;

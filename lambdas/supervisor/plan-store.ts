@@ -16,8 +16,12 @@ import { cyclePlanSchema, type CyclePlan } from '../shared/contracts';
 /** Sort key of the plan item. */
 export const PLAN_SK = 'PLAN';
 
-/** DynamoDB's item size quota is 400 KB; the plan item must fit with its keys and TTL. */
-export const MAX_PLAN_BYTES = 380 * 1024;
+/**
+ * The plan is also "Plan cycle"'s output, which Step Functions caps at 256 KiB (a DynamoDB item
+ * could hold 400 KB): over this, "Plan cycle" fails with {@link PlanTooLargeError}, a clear message,
+ * instead of the execution failing with States.DataLimitExceeded, which no Catch handles.
+ */
+export const MAX_PLAN_BYTES = 240 * 1024;
 
 /** "Record outcomes" found no stored plan for its cycle. */
 export class PlanNotFoundError extends Error {
@@ -27,11 +31,11 @@ export class PlanNotFoundError extends Error {
   }
 }
 
-/** The plan is too large for one DynamoDB item (and one execution). */
+/** The plan is too large for one execution's state. */
 export class PlanTooLargeError extends Error {
   constructor(cycleId: string, bytes: number) {
     super(
-      `The plan of cycle ${cycleId} is ${(bytes / 1024).toFixed(0)} KiB, over the ${(MAX_PLAN_BYTES / 1024).toFixed(0)} KiB one item can hold (DynamoDB quota): ` +
+      `The plan of cycle ${cycleId} is ${(bytes / 1024).toFixed(0)} KiB, over the ${(MAX_PLAN_BYTES / 1024).toFixed(0)} KiB a state can carry (Step Functions payload quota 256 KiB): ` +
         'split the agents into groups (agents[].group: one schedule and one execution per group)',
     );
     this.name = 'PlanTooLarge';

@@ -19,7 +19,10 @@ const NAME = /^[a-z][a-z0-9-]{0,39}$/;
  * Fault domains of the seed spec. Each maps to one retry policy in the state machine.
  * - `data`: retried on every error except a timeout (the timeout is the agent's time budget), up to `faultDomains.data.maxRetries` (default 10).
  * - `strategy`: retried up to `faultDomains.strategy.maxRetries` (default 5).
- * - `critical`: fail-stop, never retried; a failure escalates to the Master, which halts the system.
+ * - `critical`: fail-stop: the agent's own errors are never retried (`faultDomains.critical.maxRetries`
+ *   default 0); a failure escalates to the Master, which halts the system.
+ * Every domain also retries Lambda service errors (throttling, `Lambda.ServiceException`, ...) 3 times,
+ * because those are the platform's transient faults, not the agent's.
  */
 export const FAULT_DOMAINS = ['data', 'strategy', 'critical'] as const;
 /** One of {@link FAULT_DOMAINS}. */

@@ -77,6 +77,29 @@ describe('defineAgent', () => {
     expect(Date.now() - started).toBeLessThan(400);
   });
 
+  it("times out at the agent's own timeout even when its (shared) function has more time left", async () => {
+    // Agents sharing a code entry share one function with the longest timeout; the state machine cuts
+    // this agent at its own timeoutSeconds and cannot stop the Lambda, so the agent must stop itself.
+    let late: Promise<unknown> = Promise.resolve();
+    const short = defineAgent({
+      name: 'short',
+      run: (ctx) =>
+        new Promise<{ summary: string }>((resolve) => {
+          setTimeout(() => {
+            late = ctx.broker.placeOrder({ cycleId: 'cycle-short', agent: 'short', symbol: 'MSFT', side: 'BUY', qty: 1 }).catch((err: Error) => err.name);
+            resolve({ summary: 'late' });
+          }, 1_200);
+        }),
+    });
+    const started = Date.now();
+    // timeoutSeconds 1 -> deadline 900 ms (10 % reserve), although the Lambda has 300 s left.
+    await expect(short(agentInput('short', { cycleId: 'cycle-short', timeoutSeconds: 1 }), { getRemainingTimeInMillis: () => 300_000 })).rejects.toMatchObject({ name: 'AgentTimeout' });
+    expect(Date.now() - started).toBeLessThan(1_150);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await late).toBe('AgentTimeout'); // the raw broker refuses too
+    expect(await listCycleOrders(db.doc, db.tables.Ledger, 'cycle-short')).toEqual([]);
+  });
+
   it('refuses orders from a run that already timed out', async () => {
     let late: Promise<unknown> = Promise.resolve();
     const lagging = defineAgent({

@@ -250,6 +250,9 @@ describe('Record outcomes', () => {
     expect(item.plan).toEqual(p);
     expect(item.expiresAt).toBeGreaterThan(Date.parse(NOW) / 1000);
     await expect(handler({ action: 'record', cycleId: 'never-planned', mode: 'normal', phaseResults: [] })).rejects.toMatchObject({ name: 'PlanNotFound' });
+    // A plan too big for a state (Step Functions' 256 KiB) is refused with a clear error, not stored.
+    const huge = { ...p, cycleId: 'huge', adjustments: Array.from({ length: 3000 }, (_, i) => ({ agent: `a${i}`, param: 'positionUsd', configured: 20_000, from: 20_000, to: 18_000, reason: 'DEGRADED: reduce position sizes by 10 %' })) };
+    await expect(savePlan(db.doc, db.tables.Cycles, huge, 30, Date.parse(NOW))).rejects.toMatchObject({ name: 'PlanTooLarge', message: expect.stringMatching(/split the agents into groups/) });
   });
 
   it('rejects an unknown action with a named error', async () => {

@@ -161,9 +161,13 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
       };
       let timedOut = false;
       const tally: OrderTally = { placed: 0, rejected: 0, replayed: 0, rejectedBy: {} };
+      // The earlier of the agent's own timeout (the state machine cuts the task there, but cannot stop
+      // the Lambda, and agents sharing a function share its longest timeout) and the Lambda's remaining
+      // time, less a reserve (10 %, at most 1 s) to store the output. Step Functions' clock starts
+      // before the handler (invoke, cold start), which the reserve also covers.
+      const reserve = (ms: number) => ms - Math.min(1000, ms * 0.1);
       const remaining = lambdaContext?.getRemainingTimeInMillis();
-      // Keep a reserve (10 %, at most 1 s) to store the output before Lambda's own timeout.
-      const deadlineMs = remaining !== undefined ? remaining - Math.min(1000, remaining * 0.1) : input.timeoutSeconds * 1000;
+      const deadlineMs = Math.min(reserve(input.timeoutSeconds * 1000), remaining !== undefined ? reserve(remaining) : Infinity);
       const ctx: AgentContext = {
         input,
         params: input.params,
@@ -179,7 +183,15 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
           return getFeed();
         },
         get broker() {
-          return getBroker();
+          // The raw broker, except that a run past its deadline can place no order through it either.
+          const b = getBroker();
+          return {
+            ...b,
+            placeOrder: async (req: Parameters<PaperBroker['placeOrder']>[0]) => {
+              if (timedOut) throw namedError('AgentTimeout', `Agent ${input.agent}: order for ${req.symbol} refused, the run already timed out`);
+              return b.placeOrder(req);
+            },
+          };
         },
         settings,
         assertNotHalted,

@@ -20,10 +20,12 @@ import {
   getOrder,
   latestEquitySnapshot,
   listCycleOrders,
+  markOrderRejected,
   orderId as makeOrderId,
   putOrderIfAbsent,
   recordFill,
   writeAccountFill,
+  type AccountItem,
   type OrderItem,
 } from './ledger';
 import { isValidPrice, type MarketDataProvider } from './market-data';
@@ -90,19 +92,31 @@ const MAX_CONFLICT_RETRIES = 10;
 export function createPaperBroker(opts: BrokerOptions): PaperBroker {
   const { doc, ledgerTable: table, settings, feed } = opts;
 
-  async function applyFillOnce(order: OrderItem): Promise<boolean> {
+  /**
+   * Applies a fill once. With `recheck`, the pre-trade checks run again on every fresh read of the
+   * account, right before the version-checked write: the version check alone keeps the arithmetic
+   * right, but a concurrent fill may have used the cash or exposure this order was checked against.
+   * @returns `applied` (this call filled it), `already` (an earlier call did) or the check that now rejects it.
+   */
+  async function fill(order: OrderItem, recheck?: (account: AccountItem) => CheckResult | undefined): Promise<'applied' | 'already' | CheckResult> {
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const account = await getOrCreateAccount(doc, table, settings.startingCashUsd);
-      if (account.applied[order.orderId] !== undefined) return false;
+      if (account.applied[order.orderId] !== undefined) return 'already';
+      const rejection = recheck?.(account);
+      if (rejection) return rejection;
       const next = applyFill(account, { symbol: order.symbol, side: order.side, qty: order.qty, price: order.price });
       if (await writeAccountFill(doc, table, account, next, { orderId: order.orderId, barIndex: order.barIndex })) {
         await recordFill(doc, table, order, account.fillSeq + 1);
-        return true;
+        return 'applied';
       }
     }
     const err = new Error(`Account item kept changing: ${MAX_CONFLICT_RETRIES} version conflicts applying ${order.orderId}`);
     err.name = 'LedgerContention';
     throw err;
+  }
+
+  async function applyFillOnce(order: OrderItem): Promise<boolean> {
+    return (await fill(order)) === 'applied';
   }
 
   async function resume(existing: OrderItem, req: OrderRequest): Promise<OrderResult> {
@@ -137,16 +151,20 @@ export function createPaperBroker(opts: BrokerOptions): PaperBroker {
     ]);
     const placed = cycleOrders.filter((o) => o.status !== 'REJECTED');
     const price = feed.priceAt(req.symbol);
-    const prices: Record<string, number> = {};
-    for (const symbol of Object.keys(account.positions)) {
-      const p = feed.priceAt(symbol) ?? feed.lastPrice(symbol)?.price;
-      if (isValidPrice(p)) prices[symbol] = p;
-    }
-    const outcome = runPreTradeChecks({
+    const pricesOf = (portfolio: AccountItem): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const symbol of Object.keys(portfolio.positions)) {
+        const p = feed.priceAt(symbol) ?? feed.lastPrice(symbol)?.price;
+        if (isValidPrice(p)) out[symbol] = p;
+      }
+      return out;
+    };
+    const prices = pricesOf(account);
+    const checkAgainst = (portfolio: AccountItem) => runPreTradeChecks({
       order: { symbol: req.symbol, side: req.side, qty: req.qty, limitPrice: req.limitPrice },
       price,
-      prices,
-      portfolio: account,
+      prices: { ...prices, ...pricesOf(portfolio) },
+      portfolio,
       limits: settings.limits,
       halted: control.halted,
       mode: opts.mode === 'safe' || control.mode === 'safe' ? 'safe' : 'normal',
@@ -156,6 +174,7 @@ export function createPaperBroker(opts: BrokerOptions): PaperBroker {
       ordersThisCycle: placed.length,
       conflictingOrder: false,
     });
+    const outcome = checkAgainst(account);
     const fillPrice = isValidPrice(price) ? price : 0;
     const order: OrderItem = {
       orderId: makeOrderId(req.cycleId, req.agent, req.symbol),
@@ -179,7 +198,12 @@ export function createPaperBroker(opts: BrokerOptions): PaperBroker {
       return resume(raced, req);
     }
     if (!outcome.passed) return { order, replayed: false, rejectedBy: outcome.rejectedBy!.check, checks: outcome.results };
-    await applyFillOnce(order);
+    const filled = await fill(order, (fresh) => (fresh.version === account.version ? undefined : checkAgainst(fresh).rejectedBy));
+    if (typeof filled === 'object') {
+      const reason = `${filled.detail} (re-checked at fill time: a concurrent fill changed the account)`;
+      await markOrderRejected(doc, table, order, filled.check, reason);
+      return { order: { ...order, status: 'REJECTED', rejectedBy: filled.check, reason }, replayed: false, rejectedBy: filled.check, checks: [{ ...filled, detail: reason }] };
+    }
     return { order: { ...order, status: 'FILLED' }, replayed: false, checks: outcome.results };
   }
 

@@ -228,6 +228,31 @@ export async function recordFill(doc: DynamoDBDocumentClient, table: string, ord
 }
 
 /**
+ * Marks a recorded order REJECTED by a check run at fill time (a concurrent fill changed the
+ * account after the order passed its pre-trade checks). Conditional on the order still being
+ * PENDING_FILL, so a fill that did land is never relabelled.
+ * @returns true when this call rejected it.
+ */
+export async function markOrderRejected(doc: DynamoDBDocumentClient, table: string, order: OrderItem, rejectedBy: string, reason: string): Promise<boolean> {
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: orderKey(order.cycleId, order.agent, order.symbol),
+        UpdateExpression: 'SET #s = :rejected, rejectedBy = :by, reason = :reason',
+        ConditionExpression: '#s = :pending',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':rejected': 'REJECTED', ':pending': 'PENDING_FILL', ':by': rejectedBy, ':reason': reason },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+    throw err;
+  }
+}
+
+/**
  * Latest equity snapshot at or before `atOrBeforeBar` (strongly consistent).
  * @returns undefined when none.
  */
