@@ -122,7 +122,10 @@ export class OrchestratorStack extends Stack {
       let key = agents.length === 1 ? agents[0].name : entryKey(entry);
       for (let n = 2; agentFns.has(key); n++) key = `${agents.length === 1 ? agents[0].name : entryKey(entry)}-${n}`;
       const functionName = `${stackName}-${key}`;
-      const f = new FleetFunction(this, agents.length === 1 ? `Agent-${key}` : `AgentCode-${key}`, {
+      // One construct id per function name, whether it serves one agent or several, so adding a second
+      // agent to an entry does not replace the function (CloudFormation would create the new one first
+      // and fail on the name).
+      const f = new FleetFunction(this, `Agent-${key}`, {
         entry,
         functionName,
         description: `Agent${agents.length > 1 ? 's' : ''} ${agents.map((a) => a.name).join(', ')}`.slice(0, 256),
@@ -132,8 +135,8 @@ export class OrchestratorStack extends Stack {
         logRemovalPolicy,
         environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
       });
+      // Agents: the halt flag (Control), their and their dependencies' outputs (Cycles), the paper broker (Ledger).
       t.Control.grantReadData(f.fn);
-      t.AgentState.grantReadData(f.fn);
       t.Cycles.grantReadWriteData(f.fn);
       t.Ledger.grantReadWriteData(f.fn);
       agentFns.set(key, { f, agents: agents.map((a) => a.name) });
@@ -157,7 +160,6 @@ export class OrchestratorStack extends Stack {
     t.AgentState.grantReadWriteData(supervisor.fn);
     t.Control.grantReadWriteData(supervisor.fn);
     t.Cycles.grantReadWriteData(supervisor.fn);
-    t.Ledger.grantReadData(supervisor.fn);
 
     const risk = new FleetFunction(this, 'Risk', {
       entry: config.risk.entry,
@@ -168,9 +170,8 @@ export class OrchestratorStack extends Stack {
       logRemovalPolicy,
       environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
     });
+    // Risk reads the account and writes one equity snapshot per bar; nothing else.
     t.Ledger.grantReadWriteData(risk.fn);
-    t.Control.grantReadData(risk.fn);
-    t.Cycles.grantReadWriteData(risk.fn);
 
     this.killSwitch = new KillSwitch(this, 'KillSwitch', {
       stackName,

@@ -35,7 +35,7 @@ export interface LocalLambdaContext {
 
 /** One local function. */
 export interface LocalFunction {
-  /** Local ARN `arn:aws:lambda:local:000000000000:function:<logicalId>`. */
+  /** Local ARN `arn:aws:lambda:local:000000000000:function:<name>` (the template's FunctionName, else the logical id). */
   arn: string;
   /** Name in metrics (dimension FunctionName) and in the context: the logical id. */
   name: string;

@@ -5,7 +5,7 @@
  * functions, state machine, schedules and alarms.
  *
  * Local ARNs: `arn:aws:<service>:local:000000000000:...`, e.g. a function is
- * `arn:aws:lambda:local:000000000000:function:<logicalId>`.
+ * `arn:aws:lambda:local:000000000000:function:<name>` (FunctionName when the template sets one, else the logical id).
  *
  * May be imported by: `local/`, `test/`.
  */

@@ -19,7 +19,8 @@ import type { SupervisorSettings } from '../shared/settings';
 /** Retries of the definition's Lambda-service-error retrier (`MaxAttempts` 3 in cycle.asl.json). */
 export const LAMBDA_SERVICE_RETRIES = 3;
 const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
-const NOT_RETRIED = ['States.Timeout', 'States.Runtime', 'States.DataLimitExceeded'];
+// AgentTimeout: defineAgent's own deadline, raised just before Step Functions' timeout; the state machine does not retry it either.
+const NOT_RETRIED = ['States.Timeout', 'AgentTimeout', 'States.Runtime', 'States.DataLimitExceeded'];
 
 /** One agent's interpreted outcome this cycle. */
 export interface InterpretedOutcome {

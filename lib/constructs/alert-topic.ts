@@ -4,6 +4,7 @@
  * AWS managed `alias/aws/sns`, because CloudWatch alarms cannot publish to a topic encrypted with
  * the AWS managed key (see below). SSL enforced, optional e-mail subscription.
  */
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -14,6 +15,8 @@ import { Construct } from 'constructs';
 export interface AlertTopicProps {
   /** E-mail address to subscribe (from `config.alerts.email` or context `alertEmail`). Default none. */
   readonly email?: string;
+  /** Alarms whose names start with `<prefix>-` may publish. Default the stack name (alarms are `<stackName>-<Kind>`). */
+  readonly alarmNamePrefix?: string;
 }
 
 /** The encrypted alert topic, with an optional e-mail subscription. */
@@ -37,6 +40,21 @@ export class AlertTopic extends Construct {
       }),
     );
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'Agent fleet alerts', masterKey: this.key, enforceSSL: true });
+    // enforceSSL writes a topic policy, which replaces SNS's default one: CloudWatch alarms (a service
+    // principal, not an IAM role) need an explicit Allow to publish, limited to this stack's alarms.
+    const stack = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisStacksAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${props.alarmNamePrefix ?? stack.stackName}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
     if (props.email) this.topic.addSubscription(new subs.EmailSubscription(props.email));
   }
 }

@@ -12,7 +12,7 @@
  * {@link cycleStateMachineArn}): the Master needs that ARN and the state machine needs the
  * Master's, which would otherwise be a circular dependency.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -50,11 +50,6 @@ export interface CycleStateMachineProps {
   readonly master: lambda.IFunction;
   /** Functions of every enabled agent; "Run agent" invokes them by the ARN in the plan. */
   readonly agents: ReadonlyArray<lambda.IFunction>;
-  /**
-   * Execution timeout. Default: twice the cadence, at least 60 minutes (a stuck cycle times out and
-   * the CycleTimedOut alarm halts the system).
-   */
-  readonly timeout?: Duration;
   /** Log retention of the execution log group. Default one month. */
   readonly logRetention?: logs.RetentionDays;
   /** Removal policy of the execution log group. Default RETAIN. */
@@ -93,7 +88,6 @@ export class CycleStateMachine extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(renderCycleDefinition(props.config))),
       definitionSubstitutions: substitutions,
-      timeout: props.timeout ?? Duration.minutes(Math.max(60, 2 * props.config.cycle.cadenceMinutes)),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });

@@ -9,7 +9,7 @@
  * about itself.
  *
  * Least privilege, every grant on a single resource: Control table read/write, AgentState read,
- * `states:ListExecutions` on the state machine, `states:StopExecution`/`DescribeExecution` on its
+ * `states:ListExecutions` on the state machine, `states:StopExecution` on its
  * executions (`execution:<name>:*`), `scheduler:GetSchedule`/`UpdateSchedule` on the stack's schedules,
  * `iam:PassRole` on the Scheduler role (UpdateSchedule re-sends the target), `sns:Publish` on the
  * topic, `events:PutEvents` on the default bus.
@@ -106,7 +106,7 @@ export class KillSwitch extends Construct {
     props.controlTable.grantReadWriteData(this.fn);
     props.agentStateTable.grantReadData(this.fn);
     this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [props.stateMachineArn] }));
-    this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StopExecution', 'states:DescribeExecution'], resources: [props.executionArnPattern] }));
+    this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: [props.executionArnPattern] }));
     if (props.scheduleArns.length > 0) {
       this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'], resources: [...props.scheduleArns] }));
     }

@@ -29,12 +29,15 @@ export type ArnPlaceholder = (typeof ARN_PLACEHOLDERS)[number];
 export type AslDefinition = { StartAt: string; States: Record<string, Record<string, unknown>>; Comment?: string };
 
 /**
- * The numeric placeholders and their values for a config: risk retry policy and one retry policy
- * per fault domain. `MaxAttempts` is retries after the first attempt (ASL semantics).
+ * The numeric placeholders and their values for a config: the execution timeout (seconds), the risk
+ * retry policy and one retry policy per fault domain. `MaxAttempts` is retries after the first attempt (ASL semantics).
  */
 export function numericSubstitutions(config: OrchestratorConfig): Record<string, number> {
   const fd = config.faultDomains;
   return {
+    // Execution timeout: two cadences, at least an hour (a stuck cycle ends as TIMED_OUT and the
+    // CycleTimedOut alarm fires; Standard workflows otherwise run for up to a year).
+    CycleTimeoutSeconds: Math.max(3600, 2 * config.cycle.cadenceMinutes * 60),
     RiskMaxAttempts: config.risk.maxRetries,
     RiskIntervalSeconds: config.risk.intervalSeconds,
     RiskBackoffRate: config.risk.backoffRate,
