@@ -14,7 +14,7 @@
  *
  * May be imported by: `lambdas/master/`, `local/`, `test/`.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { isConditionalCheckFailed } from '../shared/dynamo-errors';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry, ControlItem, Mode } from '../shared/contracts';
 import { CONTROL_KEY, parseControlItem } from '../shared/control-read';
@@ -141,7 +141,7 @@ async function auditedWrite(
       const after: ControlItem = { ...before, ...decision.set, version: before.version + 1, audit };
       return { changed: decision.changed, before, after, audit: decision.entry, attempts: attempt };
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException) && (err as Error).name !== 'ConditionalCheckFailedException') throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
       // Lost the race: back off a little (jittered, growing) and decide again from fresh state.
       await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
     }

@@ -6,7 +6,7 @@
  * trip over a non-agent item). Updated with a version-conditional write, re-read on conflict, and
  * idempotent per cycle id (a retried "Record outcomes" does not count a cycle twice).
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { isConditionalCheckFailed } from '../shared/dynamo-errors';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** Key of the stats item in the Cycles table. */
@@ -61,7 +61,7 @@ export async function recordCycleDuration(doc: DynamoDBDocumentClient, table: st
       );
       return durationRatio(durationMs, cur);
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException) && (err as Error).name !== 'ConditionalCheckFailedException') throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
       await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
     }
   }

@@ -8,7 +8,7 @@
  *
  * May be imported by: the supervisor, `local/`, `ops/`, `test/`.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { isConditionalCheckFailed } from '../dynamo-errors';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { agentStateItemSchema, type AgentStateItem, type ControlItem } from '../contracts';
 import { CONTROL_KEY, parseControlItem } from '../control-read';
@@ -46,9 +46,6 @@ export class AgentStateConflictError extends Error {
 /** BatchGetItem accepts at most 100 keys per call (AWS limit); the first call also reads the control item. */
 export const MAX_AGENTS_PER_BATCH = 99;
 
-function isConditionFailure(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -127,7 +124,7 @@ export class AgentStateStore {
       );
       return Number(out.Attributes?.cycleSeq);
     } catch (err) {
-      if (isConditionFailure(err)) return undefined;
+      if (isConditionalCheckFailed(err)) return undefined;
       throw err;
     }
   }
@@ -156,7 +153,7 @@ export class AgentStateStore {
       );
       return true;
     } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (isConditionalCheckFailed(err)) return false;
       throw err;
     }
   }

@@ -18,6 +18,7 @@
  *
  * May be imported by: the broker, the risk Lambda, `local/`, `ops/`, `test/`.
  */
+import { isConditionalCheckFailed } from '../dynamo-errors';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Portfolio, Position } from './portfolio';
@@ -91,10 +92,6 @@ export function equitySk(barIndex: number): string {
   return `BAR#${String(barIndex).padStart(8, '0')}`;
 }
 
-function isConditionalFailure(err: unknown): boolean {
-  return (err as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
-export { isConditionalFailure };
 
 /**
  * Reads the account item (strongly consistent), creating it with `startingCashUsd` on first use
@@ -156,7 +153,7 @@ export async function writeAccountFill(
     );
     return true;
   } catch (err) {
-    if (isConditionalFailure(err)) return false;
+    if (isConditionalCheckFailed(err)) return false;
     throw err;
   }
 }
@@ -182,7 +179,7 @@ export async function putOrderIfAbsent(doc: DynamoDBDocumentClient, table: strin
     );
     return true;
   } catch (err) {
-    if (isConditionalFailure(err)) return false;
+    if (isConditionalCheckFailed(err)) return false;
     throw err;
   }
 }
@@ -247,7 +244,7 @@ export async function markOrderRejected(doc: DynamoDBDocumentClient, table: stri
     );
     return true;
   } catch (err) {
-    if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionalCheckFailed(err)) return false;
     throw err;
   }
 }
@@ -280,7 +277,7 @@ export async function putEquitySnapshotOnce(doc: DynamoDBDocumentClient, table: 
     await doc.send(new PutCommand({ TableName: table, Item: { pk: 'EQUITY', sk: equitySk(snap.barIndex), ...snap }, ConditionExpression: 'attribute_not_exists(pk)' }));
     return snap;
   } catch (err) {
-    if (!isConditionalFailure(err)) throw err;
+    if (!isConditionalCheckFailed(err)) throw err;
     const out = await doc.send(new GetCommand({ TableName: table, Key: { pk: 'EQUITY', sk: equitySk(snap.barIndex) }, ConsistentRead: true }));
     return out.Item as EquitySnapshot;
   }
