@@ -20,7 +20,7 @@ import { tradingSettingsFromConfig } from '../lib/config/lambda-settings';
 import type { OrchestratorConfig } from '../lib/config/schema';
 import { ENV } from '../lambdas/shared/env';
 import { TABLE_SPECS } from '../lambdas/shared/table-specs';
-import { startLocalDynamo } from '../local/dynamo';
+import { startLocalDynamo, tableDefFromSpec } from '../local/dynamo';
 import { summarize, type Summary } from './stats';
 
 /** One bundled function. */
@@ -88,13 +88,7 @@ export interface ColdStart {
  * @param repoNodeModules - where the runtime-provided `@aws-sdk/*` modules resolve from (Lambda's Node.js 22 runtime ships them; the bundles leave them out).
  */
 export async function measureColdStarts(config: OrchestratorConfig, bundles: BundleInfo[], runs: number, repoNodeModules: string): Promise<ColdStart[]> {
-  const dynamo = await startLocalDynamo(
-    TABLE_SPECS.map((t) => ({
-      name: `bench-${t.id}`,
-      KeySchema: [{ AttributeName: t.partitionKey, KeyType: 'HASH' as const }, ...(t.sortKey ? [{ AttributeName: t.sortKey, KeyType: 'RANGE' as const }] : [])],
-      AttributeDefinitions: [{ AttributeName: t.partitionKey, AttributeType: 'S' as const }, ...(t.sortKey ? [{ AttributeName: t.sortKey, AttributeType: 'S' as const }] : [])],
-    })),
-  );
+  const dynamo = await startLocalDynamo(TABLE_SPECS.map((t) => tableDefFromSpec(t, `bench-${t.id}`)));
   try {
     const baseEnv: Record<string, string> = {
       PATH: process.env.PATH ?? '',

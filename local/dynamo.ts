@@ -8,6 +8,7 @@
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TableSpec } from '../lambdas/shared/table-specs';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (opts: Record<string, unknown>) => Server;
 
@@ -16,6 +17,18 @@ export interface TableDef {
   name: string;
   KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
   AttributeDefinitions: { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
+}
+
+/**
+ * A table definition from the project's key specs (`lambdas/shared/table-specs.ts`), for callers
+ * without a synthesized template (test helpers, the benchmark). All key attributes are strings.
+ */
+export function tableDefFromSpec(spec: TableSpec, name: string): TableDef {
+  return {
+    name,
+    KeySchema: [{ AttributeName: spec.partitionKey, KeyType: 'HASH' }, ...(spec.sortKey ? [{ AttributeName: spec.sortKey, KeyType: 'RANGE' as const }] : [])],
+    AttributeDefinitions: [{ AttributeName: spec.partitionKey, AttributeType: 'S' }, ...(spec.sortKey ? [{ AttributeName: spec.sortKey, AttributeType: 'S' as const }] : [])],
+  };
 }
 
 /** A running local DynamoDB. */

@@ -8,13 +8,11 @@
  *   process.env.AGENT_STATE_TABLE = db.tables.AgentState; ...   (db.env has them all)
  *   await db.stop();                            // in afterAll
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AddressInfo } from 'node:net';
 import { ENV } from '../../lambdas/shared/env';
 import { TABLE_SPECS, type TableSpec } from '../../lambdas/shared/table-specs';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (opts: Record<string, unknown>) => import('node:http').Server;
+import { startLocalDynamo, tableDefFromSpec } from '../../local/dynamo';
 
 export interface TestDynamo {
   /** `http://127.0.0.1:<port>` */
@@ -33,23 +31,10 @@ export interface TestDynamo {
  * @param prefix - table name prefix, to keep suites apart. Default `test`.
  */
 export async function startDynalite(prefix = 'test'): Promise<TestDynamo> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const tables = {} as Record<TableSpec['id'], string>;
-  for (const spec of TABLE_SPECS) {
-    const name = `${prefix}-${spec.id}`;
-    tables[spec.id] = name;
-    await client.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: spec.partitionKey, AttributeType: 'S' }, ...(spec.sortKey ? [{ AttributeName: spec.sortKey, AttributeType: 'S' as const }] : [])],
-        KeySchema: [{ AttributeName: spec.partitionKey, KeyType: 'HASH' }, ...(spec.sortKey ? [{ AttributeName: spec.sortKey, KeyType: 'RANGE' as const }] : [])],
-      }),
-    );
-  }
+  const tables = Object.fromEntries(TABLE_SPECS.map((spec) => [spec.id, `${prefix}-${spec.id}`])) as Record<TableSpec['id'], string>;
+  // The local runtime's own dynalite starter: the same server options and key definitions.
+  const local = await startLocalDynamo(TABLE_SPECS.map((spec) => tableDefFromSpec(spec, tables[spec.id])));
+  const { endpoint, client } = local;
   const env: Record<string, string> = {
     [ENV.agentStateTable]: tables.AgentState,
     [ENV.controlTable]: tables.Control,
@@ -66,10 +51,6 @@ export async function startDynalite(prefix = 'test'): Promise<TestDynamo> {
     env,
     client,
     doc: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        client.destroy();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    stop: () => local.stop(),
   };
 }
