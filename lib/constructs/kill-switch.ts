@@ -16,7 +16,6 @@
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -24,6 +23,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { notifyPeopleAlarm } from './notify-alarm';
 import { ENV } from '../../lambdas/shared/env';
 import { FleetFunction } from './agent-function';
 import { masterDlqAlarmName, masterErrorsAlarmName, type AlarmPolicy } from './alarm-catalog';
@@ -119,26 +119,17 @@ export class KillSwitch extends Construct {
       }),
     );
 
-    const notify = new cwActions.SnsAction(props.alertTopic);
-    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+    this.errorsAlarm = notifyPeopleAlarm(this, 'ErrorsAlarm', {
       alarmName: masterErrorsAlarmName(props.stackName),
-      alarmDescription: 'The Master (kill switch) failed. It cannot handle an alarm about itself, so people are notified.',
+      description: 'The Master (kill switch) failed. It cannot handle an alarm about itself, so people are notified.',
       metric: this.fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      topic: props.alertTopic,
     });
-    this.errorsAlarm.addAlarmAction(notify);
-    this.failureQueueAlarm = new cloudwatch.Alarm(this, 'FailureQueueAlarm', {
+    this.failureQueueAlarm = notifyPeopleAlarm(this, 'FailureQueueAlarm', {
       alarmName: masterDlqAlarmName(props.stackName),
-      alarmDescription: 'An alarm could not reach the Master after retries: the kill switch may not have run. People are notified.',
+      description: 'An alarm could not reach the Master after retries: the kill switch may not have run. People are notified.',
       metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      topic: props.alertTopic,
     });
-    this.failureQueueAlarm.addAlarmAction(notify);
   }
 }

@@ -19,6 +19,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { notifyPeopleAlarm } from './notify-alarm';
 import type { OrchestratorConfig } from '../config/schema';
 import { AGENT_METRICS, CYCLE_METRICS, RISK_METRICS, SERVICE_NAME } from '../../lambdas/shared/metrics-catalog';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/env';
@@ -98,16 +99,12 @@ export class Monitoring extends Construct {
     }
     this.fleetAlarms = alarms;
 
-    this.scheduleDlqAlarm = new cloudwatch.Alarm(this, 'ScheduleDlqAlarm', {
+    this.scheduleDlqAlarm = notifyPeopleAlarm(this, 'ScheduleDlqAlarm', {
       alarmName: scheduleDlqAlarmName(stackName),
-      alarmDescription: 'A schedule could not start a cycle after its retries (message in the schedules\' dead-letter queue). People are notified.',
+      description: "A schedule could not start a cycle after its retries (message in the schedules' dead-letter queue). People are notified.",
       metric: props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      topic: props.alertTopic,
     });
-    this.scheduleDlqAlarm.addAlarmAction(notify);
 
     this.dashboard = this.buildDashboard(props, [...alarms.values(), this.scheduleDlqAlarm, ...(props.extraAlarms ?? [])]);
   }
