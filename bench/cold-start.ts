@@ -93,10 +93,7 @@ export async function measureColdStarts(config: OrchestratorConfig, bundles: Bun
     const baseEnv: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       NODE_PATH: repoNodeModules,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      ...dynamo.env,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',

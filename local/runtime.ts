@@ -219,11 +219,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       }
     }
     Object.assign(process.env, env, {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      ...dynamo.env,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_METRICS_DISABLED: 'false',
       POWERTOOLS_DEV: '',

@@ -1,7 +1,8 @@
 /**
- * Starts a real dynalite (DynamoDB API in pure JS) on loopback and creates the project's
- * tables in it, for tests that need DynamoDB. No mocks: dynalite enforces DynamoDB's own
- * validation (key schema, condition expressions, item size).
+ * Opens a fresh namespace on the real DynamoDB Local (AWS's emulator, started once per Jest run
+ * by `test/global-setup.ts`) and creates the project's tables in it, for tests that need
+ * DynamoDB. No mocks: DynamoDB Local enforces DynamoDB's own validation (key schema, condition
+ * expressions, item size) and runs transactions.
  *
  * Usage:
  *   const db = await startDynalite();          // in beforeAll
@@ -27,12 +28,12 @@ export interface TestDynamo {
 }
 
 /**
- * Starts dynalite on 127.0.0.1 (random port) and creates every table in {@link TABLE_SPECS}.
+ * Opens a DynamoDB Local namespace and creates every table in {@link TABLE_SPECS}.
  * @param prefix - table name prefix, to keep suites apart. Default `test`.
  */
 export async function startDynalite(prefix = 'test'): Promise<TestDynamo> {
   const tables = Object.fromEntries(TABLE_SPECS.map((spec) => [spec.id, `${prefix}-${spec.id}`])) as Record<TableSpec['id'], string>;
-  // The local runtime's own dynalite starter: the same server options and key definitions.
+  // The local runtime's own starter: the same server and key definitions.
   const local = await startLocalDynamo(TABLE_SPECS.map((spec) => tableDefFromSpec(spec, tables[spec.id])));
   const { endpoint, client } = local;
   const env: Record<string, string> = {
@@ -40,10 +41,7 @@ export async function startDynalite(prefix = 'test'): Promise<TestDynamo> {
     [ENV.controlTable]: tables.Control,
     [ENV.cyclesTable]: tables.Cycles,
     [ENV.ledgerTable]: tables.Ledger,
-    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    ...local.env,
   };
   return {
     endpoint,
