@@ -33,7 +33,7 @@ export interface OrchestratorStackProps extends StackProps {
 }
 
 /** Role of a deployed function, for the local runtime's template -> handler mapping. */
-export type FunctionRole = 'supervisor' | 'risk' | 'master' | 'agent';
+export type FunctionRole = 'supervisor' | 'risk' | 'master' | 'gateway' | 'agent';
 
 /** One function of the stack: who it is, its source, and its logical id in the template. */
 export interface StackFunctionInfo {
@@ -65,7 +65,7 @@ export { OUTPUT_KEYS } from './stack-outputs';
 
 /** The whole orchestrator in one stack. */
 export class OrchestratorStack extends Stack {
-  /** Every Lambda function: supervisor, risk, Master and one per enabled agent. */
+  /** Every Lambda function: supervisor, risk, Master, order gateway and one per enabled agent code entry. */
   public readonly lambdaFunctions: ReadonlyArray<StackFunctionInfo>;
   /** The tables. */
   public readonly tables: StateTables;
@@ -135,10 +135,11 @@ export class OrchestratorStack extends Stack {
         logRemovalPolicy,
         environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
       });
-      // Agents: the halt flag (Control), their and their dependencies' outputs (Cycles), the paper broker (Ledger).
+      // Agents read and never write: the halt flag (Control), their dependencies' outputs (Cycles), the
+      // account and their own book (Ledger). Orders and outputs leave in the result, to the order gateway.
       t.Control.grantReadData(f.fn);
-      t.Cycles.grantReadWriteData(f.fn);
-      t.Ledger.grantReadWriteData(f.fn);
+      t.Cycles.grantReadData(f.fn);
+      t.Ledger.grantReadData(f.fn);
       agentFns.set(key, { f, agents: agents.map((a) => a.name) });
       for (const a of agents) agentFunctionNames[a.name] = functionName;
     }
@@ -173,6 +174,21 @@ export class OrchestratorStack extends Stack {
     // Risk reads the account and writes one equity snapshot per bar; nothing else.
     t.Ledger.grantReadWriteData(risk.fn);
 
+    const gateway = new FleetFunction(this, 'Gateway', {
+      entry: 'lambdas/gateway/handler.ts',
+      description: 'Order gateway: decides every proposed order (one transaction per fill) and stores agent outputs',
+      timeoutSeconds: 60,
+      memoryMb: 512,
+      marketDataFile: config.marketData.file,
+      logRemovalPolicy,
+      environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
+    });
+    // The one writer of money: account, books, orders, fills and rate counters (Ledger, in transactions);
+    // the halt flag is a condition of every fill (Control: ConditionCheckItem); agents' outputs (Cycles: PutItem).
+    t.Ledger.grant(gateway.fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem');
+    t.Control.grant(gateway.fn, 'dynamodb:GetItem', 'dynamodb:ConditionCheckItem');
+    t.Cycles.grant(gateway.fn, 'dynamodb:PutItem');
+
     this.killSwitch = new KillSwitch(this, 'KillSwitch', {
       stackName,
       controlTable: t.Control,
@@ -193,6 +209,7 @@ export class OrchestratorStack extends Stack {
       supervisor: supervisor.fn,
       risk: risk.fn,
       master: this.killSwitch.fn,
+      gateway: gateway.fn,
       agents: [...agentFns.values()].map(({ f }) => f.fn),
       logRemovalPolicy,
     });
@@ -212,6 +229,7 @@ export class OrchestratorStack extends Stack {
     info('supervisor', supervisor);
     info('risk', risk);
     info('master', this.killSwitch.function);
+    info('gateway', gateway);
     for (const { f, agents } of agentFns.values()) info('agent', f, agents);
     this.lambdaFunctions = functions;
 

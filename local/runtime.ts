@@ -25,6 +25,8 @@ import defaultConfigInput from '../config/orchestrator.config';
 import { alarmSpecFromProps, LocalCloudWatch, parseEmf, type AlarmTransition, type AlarmStateValue } from './alarms';
 import { bridgeDefinition } from './bridges';
 import { startLocalDynamo, type LocalDynamo, type TableDef } from './dynamo';
+import { feedForCycle } from '../lambdas/shared/trading/market-data';
+import { tradingEnv, tradingSettings } from '../lambdas/shared/trading/runtime';
 import { ExecutionAlreadyExists, LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
 import type { Fault } from './faults';
 import { AGENT_FROM_PAYLOAD, createLambdaAdapter, type InvocationRecord, type LambdaHandler, type LocalFunction } from './lambda-adapter';
@@ -326,6 +328,18 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
           notifications.push({ channel: 'master', at: clock.iso(), subject: `Master (${by}): ${String((result as { action?: string })?.action ?? '')}`, message: JSON.stringify(result) });
           return result;
         };
+      } else if (f.role === 'gateway' && typeof mod.createGatewayHandler === 'function') {
+        // The gateway built from the runtime's ports: its DynamoDB client and the simulated clock.
+        const env = tradingEnv();
+        const settings = tradingSettings();
+        handler = (mod.createGatewayHandler as (deps: unknown) => LambdaHandler)({
+          doc,
+          tables: { ledger: env.ledgerTable, control: env.controlTable, cycles: env.cyclesTable },
+          settings,
+          feedFor: (cycleSeq: number) => feedForCycle(env.marketDataFile, settings.startBar, cycleSeq),
+          now: () => clock.now(),
+          sleep: (ms: number) => clock.sleep(ms),
+        });
       } else if (typeof mod.handler === 'function') handler = mod.handler as LambdaHandler;
       else throw new Error(`${f.entry} exports no handler function`);
       const p = tpl.props(f.logicalId);

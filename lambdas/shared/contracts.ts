@@ -138,23 +138,83 @@ export const agentInputSchema = z.object({
 export type AgentInput = z.infer<typeof agentInputSchema>;
 
 /**
+ * Hard limits of an agent's result. Over any of them the agent's outcome is FAILED
+ * (`AgentResultTooLarge`, never retried) with the limit named; the cycle goes on.
+ * Why these numbers: the result travels in the execution's state, whose quota is 256 KiB per
+ * state input or output (AWS Step Functions quotas, checked on the raw task output before
+ * `ResultSelector`), and the output is stored as one DynamoDB item (400 KB item limit).
+ * `resultBytes` leaves room for the work item and Step Functions' envelope within 256 KiB.
+ */
+export const AGENT_RESULT_LIMITS = {
+  /** Characters of `summary`. */
+  summaryChars: 500,
+  /** Entries of `metrics`. */
+  metrics: 100,
+  /** Characters of one metric name. */
+  metricNameChars: 64,
+  /** Orders proposed in one result (the gateway's rate limits apply on top). */
+  orders: 200,
+  /** Bytes of `output` as JSON (UTF-8). */
+  outputBytes: 128 * 1024,
+  /** Bytes of the whole result as JSON (UTF-8). */
+  resultBytes: 192 * 1024,
+} as const;
+
+/** A client order id: 1-64 of `[A-Za-z0-9._:-]`. */
+export const CLIENT_ORDER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** An order an agent proposes; the order gateway decides it under the work item's agent name. */
+export const proposedOrderSchema = z
+  .object({
+    /** The agent's id for the order, unique within its result (idempotency key with cycle and agent). */
+    clientOrderId: z.string().regex(CLIENT_ORDER_ID, 'must be 1-64 of [A-Za-z0-9._:-]'),
+    symbol: z.string().min(1).max(32),
+    side: z.enum(['BUY', 'SELL']),
+    /** Whole shares, > 0. */
+    qty: z.number().int().positive().max(1e9),
+    /** Limit price, USD per share. */
+    limitPrice: z.number().positive().finite().optional(),
+  })
+  .strict();
+export type ProposedOrder = z.infer<typeof proposedOrderSchema>;
+
+/** What the order gateway did with a result's proposed orders. */
+export const orderExecutionSchema = z.object({
+  proposed: z.number().int().min(0),
+  filled: z.number().int().min(0),
+  rejected: z.number().int().min(0),
+  replayed: z.number().int().min(0),
+  /** Check name -> orders it rejected. */
+  rejectedBy: z.record(z.string(), z.number().int().min(0)),
+});
+export type OrderExecution = z.infer<typeof orderExecutionSchema>;
+
+/**
  * What an agent returns. Failure is signalled by throwing (so Retry and Catch apply);
  * a result is either SUCCEEDED or SKIPPED (e.g. a dependency produced nothing this cycle).
+ * The agent's `orders` and `output` are consumed by the order gateway ("Execute ... orders"),
+ * which returns the same result without them and with `execution` filled in.
  */
 export const agentResultSchema = z.object({
   agent: z.string(),
   cycleId: z.string(),
   status: z.enum(['SUCCEEDED', 'SKIPPED']),
   /** One line for the dashboard. */
-  summary: z.string().max(500),
+  summary: z.string().max(AGENT_RESULT_LIMITS.summaryChars),
   /** Numeric metrics (units in the name: `ordersPlaced`, `exposureUsd`). */
-  metrics: z.record(z.string(), z.number()),
+  metrics: z.record(z.string().max(AGENT_RESULT_LIMITS.metricNameChars), z.number().refine(Number.isFinite, 'must be a finite number')),
   /** Reason when SKIPPED. */
-  reason: z.string().optional(),
+  reason: z.string().max(AGENT_RESULT_LIMITS.summaryChars).optional(),
   /** Wall time of the handler in ms. */
   durationMs: z.number().min(0),
   /** Echo of the input's `attempt`. */
   attempt: z.number().int().min(0),
+  /** Orders proposed to the gateway (absent once executed). */
+  orders: z.array(proposedOrderSchema).max(AGENT_RESULT_LIMITS.orders).optional(),
+  /** Output for dependants; the gateway stores it (absent once stored). */
+  output: z.unknown().optional(),
+  /** What the gateway did with `orders` (present once executed). */
+  execution: orderExecutionSchema.optional(),
 });
 export type AgentResult = z.infer<typeof agentResultSchema>;
 

@@ -64,6 +64,8 @@ export const tradingSettingsSchema = z.object({
   startingCashUsd: z.number().positive(),
   /** Symbols to trade; empty = every column of the market data. */
   universe: z.array(z.string()),
+  /** Agents allowed to sell beyond their own position (config `agents[].allowShort`); every other agent is long-only. @default [] */
+  allowShort: z.array(z.string()).default([]),
   limits: z.object({
     maxOrderNotionalUsd: z.number().positive(),
     maxPositionUsd: z.number().positive(),
@@ -73,6 +75,8 @@ export const tradingSettingsSchema = z.object({
     minCashUsd: z.number().min(0),
     maxOrdersPerAgentPerCycle: z.number().int().positive(),
     maxOrdersPerCycle: z.number().int().positive(),
+    /** Orders the gateway admits per second across the fleet (the specification's `execution` rate). @default 10 */
+    maxOrdersPerSecond: z.number().int().positive().default(10),
     priceCollarFraction: z.number().positive(),
     maxVarFraction: z.number().positive(),
     maxConcentrationFraction: z.number().positive(),
@@ -83,6 +87,8 @@ export const tradingSettingsSchema = z.object({
   /** Bar the first cycle sees (0-based); cycle N sees bar startBar + N - 1. Absent: 260, or half the file when shorter (`resolveStartBar`). */
   startBar: z.number().int().min(0).optional(),
   maxStaleBars: z.number().int().min(0),
+  /** A one-bar move larger than this fraction of the previous close is suspect data: the risk gate says HALT. @default 0.5 */
+  suspectMoveFraction: z.number().positive().default(0.5),
 });
 export type TradingSettings = z.infer<typeof tradingSettingsSchema>;
 export type RiskLimits = TradingSettings['limits'];

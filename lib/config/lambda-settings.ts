@@ -51,10 +51,12 @@ export function tradingSettingsFromConfig(config: OrchestratorConfig): TradingSe
   return {
     startingCashUsd: config.portfolio.startingCashUsd,
     universe: config.portfolio.universe,
+    allowShort: config.agents.filter((a) => a.allowShort).map((a) => a.name),
     limits: { ...config.risk.limits },
     varWindow: config.risk.varWindow,
     varConfidence: config.risk.varConfidence,
     startBar: config.marketData.startBar,
     maxStaleBars: config.marketData.maxStaleBars,
+    suspectMoveFraction: config.marketData.suspectMoveFraction,
   };
 }

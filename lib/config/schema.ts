@@ -71,6 +71,8 @@ export const agentSchema = z
     entry: z.string().optional(),
     /** Parameters handed to the agent in every cycle. Numeric ones may be tuned by the supervisor within ±20 %. */
     params: z.record(z.string(), paramValue).default({}),
+    /** May this agent sell beyond its own position (open a short)? Every agent is long-only unless this is true (pre-trade check `noShort`). Default false. */
+    allowShort: z.boolean().default(false),
   })
   .strict();
 
@@ -138,6 +140,8 @@ export const orchestratorConfigSchema = z
             maxOrdersPerAgentPerCycle: z.number().int().positive().default(10),
             /** Orders all agents together may place in one cycle. Default 30. */
             maxOrdersPerCycle: z.number().int().positive().default(30),
+            /** Orders the order gateway admits per second across the fleet (the specification's `execution` rate limit); beyond it the gateway paces, then rejects (`maxOrdersPerSecond`). Default 10. */
+            maxOrdersPerSecond: z.number().int().positive().default(10),
             /** Price collar: a limit price may differ from the last price by at most this fraction. Default 0.05. */
             priceCollarFraction: z.number().positive().max(1).default(0.05),
             /** Historical VaR above this fraction of equity says REDUCE. Default 0.02. */
@@ -216,6 +220,8 @@ export const orchestratorConfigSchema = z
         startBar: z.number().int().min(0).optional(),
         /** Bars a price may lag before it is stale and risk says HALT. Default 0 (the current bar must be present). */
         maxStaleBars: z.number().int().min(0).default(0),
+        /** A one-bar price move beyond this fraction of the previous close is suspect data (a bad print, a x1000 spike): the risk gate says HALT. Default 0.5. */
+        suspectMoveFraction: z.number().positive().default(0.5),
       })
       .strict()
       .prefault({}),

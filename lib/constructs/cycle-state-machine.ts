@@ -48,6 +48,8 @@ export interface CycleStateMachineProps {
   readonly risk: lambda.IFunction;
   /** Master function (kill switch; in-band halts). */
   readonly master: lambda.IFunction;
+  /** Order gateway function ("Execute ... agent orders"). */
+  readonly gateway: lambda.IFunction;
   /** Functions of every enabled agent; "Run agent" invokes them by the ARN in the plan. */
   readonly agents: ReadonlyArray<lambda.IFunction>;
   /** Log retention of the execution log group. Default one month. */
@@ -82,6 +84,7 @@ export class CycleStateMachine extends Construct {
       SupervisorFunctionArn: props.supervisor.functionArn,
       RiskFunctionArn: props.risk.functionArn,
       MasterFunctionArn: props.master.functionArn,
+      GatewayFunctionArn: props.gateway.functionArn,
     };
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
@@ -91,6 +94,6 @@ export class CycleStateMachine extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
-    for (const fn of [props.supervisor, props.risk, props.master, ...props.agents]) fn.grantInvoke(this.stateMachine);
+    for (const fn of [props.supervisor, props.risk, props.master, props.gateway, ...props.agents]) fn.grantInvoke(this.stateMachine);
   }
 }

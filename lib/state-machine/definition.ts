@@ -5,7 +5,7 @@
  * - **numbers** from the config (`${RiskMaxAttempts}`, `${StrategyBackoffRate}`, ...). ASL needs
  *   JSON numbers there, and CloudFormation's `DefinitionSubstitutions` can only splice text into
  *   strings, so these are filled at synth time by {@link renderCycleDefinition};
- * - **ARNs** (`${SupervisorFunctionArn}`, `${RiskFunctionArn}`, `${MasterFunctionArn}`), left for
+ * - **ARNs** (`${SupervisorFunctionArn}`, `${RiskFunctionArn}`, `${MasterFunctionArn}`, `${GatewayFunctionArn}`), left for
  *   CloudFormation's `DefinitionSubstitutions` in AWS and filled with local ARNs by the local runtime
  *   through {@link substituteArns}.
  *
@@ -22,7 +22,7 @@ import type { OrchestratorConfig } from '../config/schema';
 export const CYCLE_DEFINITION_FILE = join(__dirname, '..', '..', 'statemachines', 'cycle.asl.json');
 
 /** ARN placeholders the deployed definition leaves for `DefinitionSubstitutions`. */
-export const ARN_PLACEHOLDERS = ['SupervisorFunctionArn', 'RiskFunctionArn', 'MasterFunctionArn'] as const;
+export const ARN_PLACEHOLDERS = ['SupervisorFunctionArn', 'RiskFunctionArn', 'MasterFunctionArn', 'GatewayFunctionArn'] as const;
 export type ArnPlaceholder = (typeof ARN_PLACEHOLDERS)[number];
 
 /** An ASL document as parsed JSON. */

@@ -7,7 +7,7 @@
  * orders back to weight x equity. Orders go through the same pre-trade checks; safe mode
  * sends only reducing orders.
  */
-import { defineAgent, describeTally, numberParam, tallyMetrics } from '../../shared/agent-kit/define-agent';
+import { defineAgent, describeProposals, numberParam } from '../../shared/agent-kit/define-agent';
 import type { AgentParams } from '../../shared/contracts';
 import { isValidPrice } from '../../shared/trading/market-data';
 import { valuePortfolio } from '../../shared/trading/portfolio';
@@ -35,27 +35,29 @@ export const handler = defineAgent({
   async run(ctx) {
     const weights = parseTargetWeights(ctx.params);
     const threshold = numberParam(ctx.params, 'rebalanceThreshold', 0.01);
-    const portfolio = await ctx.broker.getPortfolio();
+    // Weights are of the fleet's equity; the positions compared with them are copybot's own book,
+    // so another agent holding the same symbol neither hides nor doubles copybot's target.
+    const [account, book] = await Promise.all([ctx.portfolio(), ctx.book()]);
     const prices: Record<string, number> = {};
-    for (const symbol of new Set([...Object.keys(weights), ...Object.keys(portfolio.positions)])) {
+    for (const symbol of new Set([...Object.keys(weights), ...Object.keys(account.positions), ...Object.keys(book.positions)])) {
       const p = ctx.feed.priceAt(symbol) ?? ctx.feed.lastPrice(symbol)?.price;
       if (isValidPrice(p)) prices[symbol] = p;
     }
-    const equity = valuePortfolio(portfolio, prices).equityUsd;
+    const equity = valuePortfolio(account, prices).equityUsd;
     const targets: Record<string, number> = {};
     let maxDrift = 0;
     for (const [symbol, w] of Object.entries(weights)) {
       const price = prices[symbol];
       if (!price) continue;
-      const drift = Math.abs(((portfolio.positions[symbol]?.qty ?? 0) * price) / equity - w);
+      const drift = Math.abs(((book.positions[symbol]?.qty ?? 0) * price) / equity - w);
       maxDrift = Math.max(maxDrift, drift);
       if (drift > threshold) targets[symbol] = w * equity;
     }
-    const orders = ordersForTargets(targets, portfolio.positions, prices, { mode: ctx.mode, maxOrderNotionalUsd: ctx.settings.limits.maxOrderNotionalUsd });
+    const orders = ordersForTargets(targets, book.positions, prices, { mode: ctx.mode, maxOrderNotionalUsd: ctx.settings.limits.maxOrderNotionalUsd });
     for (const order of orders) await ctx.placeOrder(order);
     return {
-      summary: `${Object.keys(targets).length} of ${Object.keys(weights).length} weights drifted > ${(threshold * 100).toFixed(1)}%; ${describeTally(ctx.tally)}`,
-      metrics: { ...tallyMetrics(ctx.tally), maxDriftFraction: maxDrift, equityUsd: equity },
+      summary: `${Object.keys(targets).length} of ${Object.keys(weights).length} weights drifted > ${(threshold * 100).toFixed(1)}%; ${describeProposals(ctx)}`,
+      metrics: { ordersIntended: orders.length, maxDriftFraction: maxDrift, equityUsd: equity },
       output: { rebalanced: Object.keys(targets), asOf: ctx.feed.asOf },
     };
   },

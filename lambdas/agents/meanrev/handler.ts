@@ -9,7 +9,7 @@ export const handler = defineAgent({
     const mean = closes.reduce((a, b) => a + b, 0) / closes.length;
     const last = closes[closes.length - 1];
     if (last < mean * 0.97 && ctx.mode === 'normal') {
-      // Re-checks the halt flag, then goes through every pre-trade check; idempotent per cycle, agent and symbol.
+      // A proposal: the order gateway decides it after run() returns, through every pre-trade check, under this agent's name.
       await ctx.placeOrder({ symbol: 'MSFT', side: 'BUY', qty: 10 });
     }
     return { summary: `MSFT ${last} vs 20-bar mean ${mean.toFixed(2)}`, metrics: { deviationFraction: last / mean - 1 } };

@@ -8,7 +8,7 @@
  * Targets: BUY => positionUsd when breadth >= minBreadth else 0; SELL => 0; HOLD => unchanged.
  * Safe mode: only orders that reduce a position are sent.
  */
-import { defineAgent, describeTally, numberParam, tallyMetrics } from '../../shared/agent-kit/define-agent';
+import { defineAgent, describeProposals, numberParam } from '../../shared/agent-kit/define-agent';
 import { sentimentOutputSchema, strategyOutputSchema } from '../../shared/agent-kit/reference-outputs';
 import { ordersForTargets } from '../../shared/trading/targets';
 
@@ -27,14 +27,15 @@ export const handler = defineAgent({
       if (signal === 'BUY') targets[symbol] = bullish ? positionUsd : 0;
       else if (signal === 'SELL') targets[symbol] = 0;
     }
-    const portfolio = await ctx.broker.getPortfolio();
+    // Its own book: a long-only agent trades only what it bought itself.
+    const portfolio = await ctx.book();
     const prices: Record<string, number | undefined> = {};
     for (const symbol of Object.keys(targets)) prices[symbol] = ctx.feed.priceAt(symbol);
     const orders = ordersForTargets(targets, portfolio.positions, prices, { minTradeUsd, mode: ctx.mode, maxOrderNotionalUsd: ctx.settings.limits.maxOrderNotionalUsd });
     for (const order of orders) await ctx.placeOrder(order);
     return {
-      summary: `${describeTally(ctx.tally)}; breadth ${(sentiment.breadth * 100).toFixed(0)}% ${bullish ? '>=' : '<'} ${(minBreadth * 100).toFixed(0)}%${ctx.mode === 'safe' ? ', safe mode (reduce only)' : ''}`,
-      metrics: { ...tallyMetrics(ctx.tally), ordersIntended: orders.length },
+      summary: `${describeProposals(ctx)}; breadth ${(sentiment.breadth * 100).toFixed(0)}% ${bullish ? '>=' : '<'} ${(minBreadth * 100).toFixed(0)}%${ctx.mode === 'safe' ? ', safe mode (reduce only)' : ''}`,
+      metrics: { ordersIntended: orders.length },
       output: { orders: orders.length, asOf: ctx.feed.asOf },
     };
   },

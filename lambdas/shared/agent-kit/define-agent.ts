@@ -6,42 +6,62 @@
  * 2. reads this cycle's outputs of `input.dependsOn` from the Cycles table
  *    (pk cycleId, sk `OUTPUT#<dep>`); any missing => returns SKIPPED without running;
  * 3. builds the context: params, mode, risk verdict, deps, logger (cycleId + agent keys),
- *    metrics, this cycle's market-data feed, the paper broker, `assertNotHalted()`;
+ *    metrics, this cycle's market-data feed, read-only views of the account and of the agent's
+ *    own book, `placeOrder()` (which *proposes*: see below), `assertNotHalted()`;
  * 4. runs `run` racing the deadline (Lambda remaining time, else `timeoutSeconds`) =>
  *    throws `AgentTimeout`;
- * 5. validates what `run` returned (and `outputSchema`) => throws `AgentOutputInvalid`;
- * 6. stores the output in Cycles (sk `OUTPUT#<agent>`, TTL 30 days) for dependents;
- * 7. returns the `AgentResult`.
+ * 5. validates what `run` returned (and `outputSchema`) => throws `AgentOutputInvalid`, and
+ *    the hard size limits ({@link AGENT_RESULT_LIMITS}) => throws `AgentResultTooLarge`;
+ * 6. returns the `AgentResult` with the proposed orders and the output.
+ *
+ * Agents propose, the orchestrator disposes: an agent writes nothing. Its orders and its output
+ * travel in its result to the state machine's "Execute ... orders" step, where the order gateway
+ * (`lambdas/gateway/handler.ts`) decides each order under the name of the work item's agent and
+ * stores the output for dependants. An agent's role has no DynamoDB write action at all.
  *
  * Thrown errors carry a `name` that Step Functions Retry/Catch match. See `docs/agents.md`.
- *
- * May be imported by: agent handlers, `test/`.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { performance } from 'node:perf_hooks';
 import * as z from 'zod';
-import { agentInputSchema, type AgentInput, type AgentParams, type AgentResult, type Mode, type RiskVerdict } from '../contracts';
+import {
+  AGENT_RESULT_LIMITS,
+  agentInputSchema,
+  CLIENT_ORDER_ID,
+  type AgentInput,
+  type AgentParams,
+  type AgentResult,
+  type Mode,
+  type ProposedOrder,
+  type RiskVerdict,
+} from '../contracts';
 import { readControlItem } from '../control-read';
 import { METRICS_NAMESPACE } from '../env';
+import { AgentInputInvalid, AgentOutputInvalid, AgentResultTooLarge, AgentTimeout, SystemHalted } from '../errors';
 import { SERVICE_NAME } from '../metrics-catalog';
 import type { TradingSettings } from '../settings';
-import { createPaperBroker, type OrderResult, type PaperBroker } from '../trading/broker';
+import { readAccount, readBook } from '../trading/ledger';
 import { feedForCycle, type MarketDataProvider } from '../trading/market-data';
-import type { OrderIntent } from '../trading/pre-trade-checks';
+import type { Portfolio, Position } from '../trading/portfolio';
+import type { OrderProposal } from '../trading/pre-trade-checks';
 import { documentClient, tradingEnv, tradingSettings } from '../trading/runtime';
 
-/** Days an agent's output is kept in the Cycles table (TTL `expiresAt`). */
-export const OUTPUT_RETENTION_DAYS = 30;
+/** What `ctx.placeOrder` returns: the proposal as it will reach the order gateway. */
+export interface ProposalReceipt {
+  /** The id under which the gateway will decide the order (idempotent per cycle and agent). */
+  readonly clientOrderId: string;
+  /** Always `PROPOSED`: the gateway decides after `run` returns (see the cycle report for fills and rejections). */
+  readonly status: 'PROPOSED';
+}
 
-/** Counts of this run's orders, kept by `ctx.placeOrder`. */
-export interface OrderTally {
-  placed: number;
-  rejected: number;
-  replayed: number;
-  /** Check name -> rejections. */
-  rejectedBy: Record<string, number>;
+/** The agent's own book: what its own fills did (read-only). */
+export interface AgentBookView {
+  /** Symbol -> the agent's own position. Long-only agents may sell at most these quantities. */
+  readonly positions: Readonly<Record<string, Position>>;
+  /** Net cash the agent's fills moved, USD (sells add, buys subtract). */
+  readonly cashFlowUsd: number;
 }
 
 /** What `run` receives. */
@@ -62,19 +82,25 @@ export interface AgentContext {
   readonly metrics: Metrics;
   /** Market data for this cycle's bar (created on first access; no bar after it is visible). */
   readonly feed: MarketDataProvider;
-  /** The paper broker bound to this cycle's feed and mode (created on first access). */
-  readonly broker: PaperBroker;
   /** `TRADING_SETTINGS` (limits, universe, starting cash). */
   readonly settings: TradingSettings;
-  /** Consistent read of the halt flag. @throws {Error} named `SystemHalted` when the kill switch is engaged. */
+  /** The fleet's account: cash (USD) and positions, strongly consistent, read-only. */
+  portfolio(): Promise<Portfolio>;
+  /** This agent's own book inside the account, strongly consistent, read-only. */
+  book(): Promise<AgentBookView>;
+  /** Consistent read of the halt flag. @throws {SystemHalted} when the kill switch is engaged. */
   assertNotHalted(): Promise<void>;
   /**
-   * `assertNotHalted()` then `broker.placeOrder` with this cycle and agent filled in, counting the result in {@link tally}.
-   * @throws {Error} `SystemHalted` before the order when halted; `AgentTimeout` when the run's deadline has passed.
+   * Proposes an order. Nothing is written: the proposals go out in the result, and the order gateway
+   * decides each one after `run` returns, under this agent's name, through every pre-trade check.
+   * Orders are numbered `1`, `2`, ... in call order unless `clientOrderId` is given.
+   * @throws {AgentOutputInvalid} when the order is malformed (symbol, side, qty a positive integer, limit price).
+   * @throws {AgentTimeout} when the run's deadline has passed.
+   * @throws {AgentResultTooLarge} beyond {@link AGENT_RESULT_LIMITS}.orders proposals.
    */
-  placeOrder(order: OrderIntent): Promise<OrderResult>;
-  /** Orders placed / rejected / replayed so far in this run. */
-  readonly tally: OrderTally;
+  placeOrder(order: OrderProposal): Promise<ProposalReceipt>;
+  /** The proposals so far, in order. */
+  readonly proposals: readonly ProposedOrder[];
   /** Time budget of `run`, ms (from the Lambda context or `timeoutSeconds`). */
   readonly deadlineMs: number;
 }
@@ -88,7 +114,7 @@ export interface AgentRunOutput<TOut> {
 
 /** An agent's definition. */
 export interface AgentDefinition<TOut> {
-  /** Agent name (used in logs; the stored output uses `input.agent`). */
+  /** Agent name (used in logs; the gateway files everything under the work item's agent). */
   readonly name: string;
   readonly run: (ctx: AgentContext) => Promise<AgentRunOutput<TOut>>;
   /** Optional schema of `output`; a mismatch throws `AgentOutputInvalid`. */
@@ -101,26 +127,51 @@ export interface LambdaContextLike {
 }
 
 const runOutputSchema = z.object({
-  summary: z.string().min(1).max(500),
-  metrics: z.record(z.string(), z.number().refine(Number.isFinite, 'must be a finite number')).optional(),
+  summary: z.string().min(1).max(AGENT_RESULT_LIMITS.summaryChars),
+  metrics: z.record(z.string().max(AGENT_RESULT_LIMITS.metricNameChars), z.number().refine(Number.isFinite, 'must be a finite number')).optional(),
   output: z.unknown().optional(),
 });
 
-function namedError(name: string, message: string): Error {
-  const err = new Error(message);
-  err.name = name;
-  return err;
-}
+const proposalSchema = z
+  .object({
+    clientOrderId: z.string().regex(CLIENT_ORDER_ID, 'must be 1-64 of [A-Za-z0-9._:-]').optional(),
+    symbol: z.string().min(1).max(32),
+    side: z.enum(['BUY', 'SELL']),
+    qty: z.number().int('must be a whole number of shares').positive().max(1e9),
+    limitPrice: z.number().positive().finite().optional(),
+  })
+  .strict();
 
 function issuePath(issue: z.core.$ZodIssue): string {
   return issue.path.map(String).join('.') || '(root)';
+}
+
+/** UTF-8 bytes of a value as JSON. */
+export function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+}
+
+/**
+ * Checks a result against {@link AGENT_RESULT_LIMITS}.
+ * @throws {AgentResultTooLarge} naming the limit, the figure and the agent.
+ */
+export function assertResultWithinLimits(agent: string, result: { metrics?: Record<string, number>; orders?: readonly unknown[]; output?: unknown }): void {
+  const L = AGENT_RESULT_LIMITS;
+  const metrics = Object.keys(result.metrics ?? {}).length;
+  if (metrics > L.metrics) throw new AgentResultTooLarge(`Agent ${agent}: ${metrics} metrics exceed the limit of ${L.metrics} (AGENT_RESULT_LIMITS.metrics)`);
+  const orders = result.orders?.length ?? 0;
+  if (orders > L.orders) throw new AgentResultTooLarge(`Agent ${agent}: ${orders} proposed orders exceed the limit of ${L.orders} (AGENT_RESULT_LIMITS.orders)`);
+  const out = result.output === undefined ? 0 : jsonBytes(result.output);
+  if (out > L.outputBytes) throw new AgentResultTooLarge(`Agent ${agent}: output is ${out} bytes as JSON, over the limit of ${L.outputBytes} (AGENT_RESULT_LIMITS.outputBytes)`);
+  const all = jsonBytes(result);
+  if (all > L.resultBytes) throw new AgentResultTooLarge(`Agent ${agent}: the result is ${all} bytes as JSON, over the limit of ${L.resultBytes} (AGENT_RESULT_LIMITS.resultBytes; the state quota is 256 KiB)`);
 }
 
 /**
  * Builds a Lambda handler from an agent definition (see the module comment for the steps).
  * @returns `(event, lambdaContext?) => Promise<AgentResult>`.
  * Errors thrown by the handler (their `name`): `AgentInputInvalid`, `AgentTimeout`,
- * `AgentOutputInvalid`, `SystemHalted`, or whatever `run` throws.
+ * `AgentOutputInvalid`, `AgentResultTooLarge`, `SystemHalted`, or whatever `run` throws.
  */
 export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event: unknown, lambdaContext?: LambdaContextLike) => Promise<AgentResult> {
   const logger = new Logger({ serviceName: SERVICE_NAME });
@@ -131,7 +182,7 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
     const parsed = agentInputSchema.safeParse(event);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw namedError('AgentInputInvalid', `Agent ${def.name}: input is invalid at ${issuePath(issue)}: ${issue.message}`);
+      throw new AgentInputInvalid(`Agent ${def.name}: input is invalid at ${issuePath(issue)}: ${issue.message}`);
     }
     const input = parsed.data;
     const env = tradingEnv();
@@ -151,19 +202,17 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
 
       const settings = tradingSettings();
       let feed: MarketDataProvider | undefined;
-      let broker: PaperBroker | undefined;
       const getFeed = () => (feed ??= feedForCycle(env.marketDataFile, settings.startBar, input.cycleSeq));
-      const getBroker = () =>
-        (broker ??= createPaperBroker({ doc, ledgerTable: env.ledgerTable, controlTable: env.controlTable, settings, feed: getFeed(), mode: input.mode }));
       const assertNotHalted = async () => {
         const control = await readControlItem(doc, env.controlTable, true);
-        if (control.halted) throw namedError('SystemHalted', `Agent ${input.agent}: the system is halted (${control.reason ?? 'no reason given'}); no order was placed`);
+        if (control.halted) throw new SystemHalted(`Agent ${input.agent}: the system is halted (${control.reason ?? 'no reason given'})`);
       };
       let timedOut = false;
-      const tally: OrderTally = { placed: 0, rejected: 0, replayed: 0, rejectedBy: {} };
+      const proposals: ProposedOrder[] = [];
+      const used = new Set<string>();
       // The earlier of the agent's own timeout (the state machine cuts the task there, but cannot stop
       // the Lambda, and agents sharing a function share its longest timeout) and the Lambda's remaining
-      // time, less a reserve (10 %, at most 1 s) to store the output. Step Functions' clock starts
+      // time, less a reserve (10 %, at most 1 s) to return the result. Step Functions' clock starts
       // before the handler (invoke, cold start), which the reserve also covers.
       const reserve = (ms: number) => ms - Math.min(1000, ms * 0.1);
       const remaining = lambdaContext?.getRemainingTimeInMillis();
@@ -182,38 +231,37 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
         get feed() {
           return getFeed();
         },
-        get broker() {
-          // The raw broker, except that a run past its deadline can place no order through it either.
-          const b = getBroker();
-          return {
-            ...b,
-            placeOrder: async (req: Parameters<PaperBroker['placeOrder']>[0]) => {
-              if (timedOut) throw namedError('AgentTimeout', `Agent ${input.agent}: order for ${req.symbol} refused, the run already timed out`);
-              return b.placeOrder(req);
-            },
-          };
-        },
         settings,
+        portfolio: () => readAccount(doc, env.ledgerTable, settings.startingCashUsd),
+        book: async () => {
+          const b = await readBook(doc, env.ledgerTable, input.agent);
+          return { positions: b.positions, cashFlowUsd: b.cashFlowUsd };
+        },
         assertNotHalted,
         async placeOrder(order) {
-          // A run that lost the race keeps executing until Lambda freezes it: it must not trade any more.
-          if (timedOut) throw namedError('AgentTimeout', `Agent ${input.agent}: order for ${order.symbol} refused, the run already timed out`);
-          await assertNotHalted();
-          const result = await getBroker().placeOrder({ ...order, cycleId: input.cycleId, agent: input.agent });
-          if (result.replayed) tally.replayed++;
-          if (result.rejectedBy) {
-            tally.rejected++;
-            tally.rejectedBy[result.rejectedBy] = (tally.rejectedBy[result.rejectedBy] ?? 0) + 1;
-          } else if (!result.replayed) tally.placed++;
-          return result;
+          // A run that lost the race keeps executing until Lambda freezes it: it must not propose any more.
+          if (timedOut) throw new AgentTimeout(`Agent ${input.agent}: order for ${String(order?.symbol)} refused, the run already timed out`);
+          const checked = proposalSchema.safeParse(order);
+          if (!checked.success) {
+            const issue = checked.error.issues[0];
+            throw new AgentOutputInvalid(`Agent ${input.agent}: order ${proposals.length + 1} is invalid at ${issuePath(issue)}: ${issue.message}`);
+          }
+          if (proposals.length >= AGENT_RESULT_LIMITS.orders) {
+            throw new AgentResultTooLarge(`Agent ${input.agent}: more than ${AGENT_RESULT_LIMITS.orders} proposed orders (AGENT_RESULT_LIMITS.orders)`);
+          }
+          const clientOrderId = checked.data.clientOrderId ?? String(proposals.length + 1);
+          if (used.has(clientOrderId)) throw new AgentOutputInvalid(`Agent ${input.agent}: client order id ${clientOrderId} is used twice in one run`);
+          used.add(clientOrderId);
+          proposals.push({ ...checked.data, clientOrderId });
+          return { clientOrderId, status: 'PROPOSED' };
         },
-        tally,
+        proposals,
         deadlineMs,
       };
 
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => (timedOut = true) && reject(namedError('AgentTimeout', `Agent ${input.agent} did not finish within ${Math.round(deadlineMs)} ms`)), Math.max(0, deadlineMs));
+        timer = setTimeout(() => (timedOut = true) && reject(new AgentTimeout(`Agent ${input.agent} did not finish within ${Math.round(deadlineMs)} ms`)), Math.max(0, deadlineMs));
       });
       let raw: unknown;
       try {
@@ -225,35 +273,19 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
       const checked = runOutputSchema.safeParse(raw);
       if (!checked.success) {
         const issue = checked.error.issues[0];
-        throw namedError('AgentOutputInvalid', `Agent ${input.agent}: run() returned an invalid result at ${issuePath(issue)}: ${issue.message}`);
+        throw new AgentOutputInvalid(`Agent ${input.agent}: run() returned an invalid result at ${issuePath(issue)}: ${issue.message}`);
       }
       let output: unknown = checked.data.output;
       if (def.outputSchema) {
         const out = def.outputSchema.safeParse(output);
         if (!out.success) {
           const issue = out.error.issues[0];
-          throw namedError('AgentOutputInvalid', `Agent ${input.agent}: output is invalid at output.${issuePath(issue)}: ${issue.message}`);
+          throw new AgentOutputInvalid(`Agent ${input.agent}: output is invalid at output.${issuePath(issue)}: ${issue.message}`);
         }
         output = out.data;
       }
-      await doc.send(
-        new PutCommand({
-          TableName: env.cyclesTable,
-          Item: {
-            cycleId: input.cycleId,
-            sk: `OUTPUT#${input.agent}`,
-            agent: input.agent,
-            output: output ?? null,
-            summary: checked.data.summary,
-            attempt: input.attempt,
-            storedAt: new Date().toISOString(),
-            expiresAt: Math.floor(Date.now() / 1000) + OUTPUT_RETENTION_DAYS * 86_400,
-          },
-        }),
-      );
       const durationMs = performance.now() - started;
-      logger.info('Agent finished', { summary: checked.data.summary, durationMs });
-      return {
+      const result: AgentResult = {
         agent: input.agent,
         cycleId: input.cycleId,
         status: 'SUCCEEDED',
@@ -261,7 +293,12 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
         metrics: checked.data.metrics ?? {},
         durationMs,
         attempt: input.attempt,
+        orders: [...proposals],
+        output: output ?? null,
       };
+      assertResultWithinLimits(input.agent, result);
+      logger.info('Agent finished', { summary: checked.data.summary, durationMs, ordersProposed: proposals.length });
+      return result;
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
       logger.removeKeys(['cycleId', 'agent']);
@@ -269,19 +306,10 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
   };
 }
 
-/**
- * Formats an order tally for a summary: `placed 3 orders, 1 rejected (maxOrderNotional)`.
- */
-export function describeTally(t: OrderTally): string {
-  const by = Object.entries(t.rejectedBy).map(([k, v]) => (v > 1 ? `${k} x${v}` : k));
-  const parts = [`placed ${t.placed} order${t.placed === 1 ? '' : 's'}`, `${t.rejected} rejected${by.length ? ` (${by.join(', ')})` : ''}`];
-  if (t.replayed) parts.push(`${t.replayed} replayed`);
-  return parts.join(', ');
-}
-
-/** Standard order metrics for an AgentResult: ordersPlaced, ordersRejected, ordersReplayed. */
-export function tallyMetrics(t: OrderTally): Record<string, number> {
-  return { ordersPlaced: t.placed, ordersRejected: t.rejected, ordersReplayed: t.replayed };
+/** `proposed N orders` for a summary (the gateway appends what it filled and rejected). */
+export function describeProposals(ctx: Pick<AgentContext, 'proposals'>): string {
+  const n = ctx.proposals.length;
+  return `proposed ${n} order${n === 1 ? '' : 's'}`;
 }
 
 /** Reads a numeric param, falling back to a default. @throws {Error} when present but not a finite number. */

@@ -1,55 +1,77 @@
 /**
- * The Ledger table's item layout (pk/sk single table) and its reads and single-item writes.
- * No transactions anywhere (dynalite has none, and one conditional UpdateItem per state
- * change is enough):
+ * The Ledger table's item layout (pk/sk single table) and its reads. Every write that changes
+ * money is made by the order gateway (`gateway.ts`) as ONE `TransactWriteItems` transaction;
+ * the risk Lambda writes one equity snapshot per bar. Nothing else writes this table.
  *
- * | item            | pk                 | sk                   | attributes |
- * | --------------- | ------------------ | -------------------- | ---------- |
- * | account         | `ACCOUNT`          | `STATE`              | cash (USD), positions (map symbol -> { qty, avgPrice }), version, fillSeq, applied (map orderId -> bar index of the fill), createdAt |
- * | order           | `ORDER#<cycleId>`  | `<agent>#<symbol>`   | orderId, cycleId, agent, symbol, side, qty, limitPrice?, status PENDING_FILL / FILLED / REJECTED, rejectedBy?, reason?, price, notionalUsd, barIndex, asOf, createdAt |
- * | fill            | `FILL#<cycleId>`   | `<agent>#<symbol>`   | orderId, symbol, side, qty, price, notionalUsd, barIndex, asOf, fillSeq |
- * | equity snapshot | `EQUITY`           | `BAR#<8-digit bar>`  | barIndex, asOf, equityUsd, cashUsd, grossExposureUsd, peakEquityUsd, dailyPnlFraction, drawdownFraction, cycleId |
+ * | item            | pk                 | sk                          | attributes |
+ * | --------------- | ------------------ | --------------------------- | ---------- |
+ * | account         | `ACCOUNT`          | `STATE`                     | cash (USD), positions (map symbol -> { qty, avgPrice }), version, fillSeq, createdAt |
+ * | agent book      | `BOOK`             | `<agent>`                   | agent, positions, cashFlowUsd (net cash the agent's fills moved, USD), fills, version |
+ * | order           | `ORDER#<cycleId>`  | `<agent>#<clientOrderId>`   | {@link OrderItem}: the order under its idempotency key, FILLED or REJECTED |
+ * | fill            | `FILL`             | `<10-digit fillSeq>`        | {@link FillItem}: one per fill, in the order the account saw them |
+ * | rate counter    | `RATE#<cycleId>`   | `AGENT#<agent>` / `ALL`     | n (orders admitted), expiresAt (TTL) |
+ * | rate window     | `RATE#SECOND`      | `<epoch second>`            | n (orders admitted in that second), expiresAt (TTL) |
+ * | equity snapshot | `EQUITY`           | `BAR#<8-digit bar>`         | {@link EquitySnapshot} |
  *
- * Cash and positions live in ONE item so a fill is one conditional write (version check):
- * never half applied. `applied` makes the fill idempotent: the update is also conditioned
- * on `attribute_not_exists(applied.<orderId>)`. Entries older than
- * {@link APPLIED_RETENTION_BARS} bars are pruned in the same write (by then the order item
- * says FILLED, which is what a late retry checks first).
- *
- * May be imported by: the broker, the risk Lambda, `local/`, `ops/`, `test/`.
+ * Invariant (checked by the risk gate every cycle, `replayFills`): the account's cash and
+ * positions, and every agent book, equal the replay of the fill items from the starting cash.
+ * It holds because the fill item, the account, the book, the order and the rate counters are
+ * written in one transaction or not at all.
  */
-import { isConditionalCheckFailed } from '../dynamo-errors';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Portfolio, Position } from './portfolio';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from '../dynamo-errors';
+import { applyFill, type Portfolio, type Position, type Side } from './portfolio';
 
 /** Key of the account item. */
 export const ACCOUNT_KEY = { pk: 'ACCOUNT', sk: 'STATE' } as const;
-/** Bars an `applied` entry is kept on the account item. */
-export const APPLIED_RETENTION_BARS = 5;
+/** Partition of the fill items. */
+export const FILL_PK = 'FILL';
+/** Partition of the agent books. */
+export const BOOK_PK = 'BOOK';
 
-/** The account item. */
+/** The account item (the fleet's one paper account). */
 export interface AccountItem extends Portfolio {
   readonly positions: Readonly<Record<string, Position>>;
-  /** Incremented by every fill (optimistic concurrency). */
+  /** Incremented by every fill (optimistic concurrency: the gateway's transaction is conditioned on it). */
   readonly version: number;
-  /** Fills applied so far. */
+  /** Fills applied so far; the next fill item's sort key is `fillSeq + 1`. */
   readonly fillSeq: number;
-  /** orderId -> bar index, for fills applied in the last {@link APPLIED_RETENTION_BARS} bars. */
-  readonly applied: Readonly<Record<string, number>>;
+  /** False until the item has been written (a fresh account read as the starting cash). */
+  readonly exists: boolean;
 }
 
-/** Order status: PENDING_FILL (order recorded, fill not yet confirmed), FILLED, REJECTED (by a pre-trade check). */
-export type OrderStatus = 'PENDING_FILL' | 'FILLED' | 'REJECTED';
+/** One agent's book inside the account: what its own fills did. */
+export interface AgentBook {
+  readonly agent: string;
+  /** Symbol -> the agent's own position. */
+  readonly positions: Readonly<Record<string, Position>>;
+  /** Net cash the agent's fills moved, USD (sells add, buys subtract). P&L = cashFlowUsd + market value of positions. */
+  readonly cashFlowUsd: number;
+  /** Fills of this agent so far. */
+  readonly fills: number;
+  /** Incremented by every fill of the agent (the gateway's transaction is conditioned on it). */
+  readonly version: number;
+  readonly exists: boolean;
+}
 
-/** An order item. */
+/** Order status: FILLED, or REJECTED by a named pre-trade check. */
+export type OrderStatus = 'FILLED' | 'REJECTED';
+
+/** An order item, stored under its idempotency key (cycle, agent, client order id). */
 export interface OrderItem {
+  /** `<cycleId>#<agent>#<clientOrderId>` */
   readonly orderId: string;
   readonly cycleId: string;
+  /** The agent named by the state machine's work item (never by the agent's own payload). */
   readonly agent: string;
+  /** The agent's id for the order, unique within its run (defineAgent numbers them `1`, `2`, ... unless the agent names them). */
+  readonly clientOrderId: string;
   readonly symbol: string;
-  readonly side: 'BUY' | 'SELL';
+  readonly side: Side;
+  /** Whole shares, > 0. */
   readonly qty: number;
+  /** Limit price, USD per share, when the agent gave one. */
   readonly limitPrice?: number;
   readonly status: OrderStatus;
   /** Name of the pre-trade check that rejected it. */
@@ -57,10 +79,31 @@ export interface OrderItem {
   readonly reason?: string;
   /** Fill price (the current bar's close), USD; 0 when rejected without a price. */
   readonly price: number;
+  /** qty x price, USD. */
   readonly notionalUsd: number;
   readonly barIndex: number;
   readonly asOf: string;
+  /** ISO time the gateway decided. */
   readonly createdAt: string;
+  /** The fill's sequence number, when FILLED. */
+  readonly fillSeq?: number;
+}
+
+/** A fill item: what the account saw, in order. */
+export interface FillItem {
+  readonly fillSeq: number;
+  readonly orderId: string;
+  readonly cycleId: string;
+  readonly agent: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly qty: number;
+  /** USD per share. */
+  readonly price: number;
+  /** qty x price, USD. */
+  readonly notionalUsd: number;
+  readonly barIndex: number;
+  readonly asOf: string;
 }
 
 /** An equity snapshot (one per bar, first write wins). */
@@ -77,14 +120,19 @@ export interface EquitySnapshot {
   readonly cycleId: string;
 }
 
-/** Order key: idempotent on (cycleId, agent, symbol). */
-export function orderKey(cycleId: string, agent: string, symbol: string): { pk: string; sk: string } {
-  return { pk: `ORDER#${cycleId}`, sk: `${agent}#${symbol}` };
+/** Order key: idempotent on (cycleId, agent, clientOrderId). */
+export function orderKey(cycleId: string, agent: string, clientOrderId: string): { pk: string; sk: string } {
+  return { pk: `ORDER#${cycleId}`, sk: `${agent}#${clientOrderId}` };
 }
 
-/** Order id: `<cycleId>#<agent>#<symbol>`. */
-export function orderId(cycleId: string, agent: string, symbol: string): string {
-  return `${cycleId}#${agent}#${symbol}`;
+/** Order id: `<cycleId>#<agent>#<clientOrderId>`. */
+export function orderId(cycleId: string, agent: string, clientOrderId: string): string {
+  return `${cycleId}#${agent}#${clientOrderId}`;
+}
+
+/** Sort key of a fill: the sequence number, zero-padded to 10 digits (sorts numerically). */
+export function fillSk(fillSeq: number): string {
+  return String(fillSeq).padStart(10, '0');
 }
 
 /** Sort key of a bar's equity snapshot: `BAR#` + 8-digit zero-padded index (sorts numerically). */
@@ -92,161 +140,135 @@ export function equitySk(barIndex: number): string {
   return `BAR#${String(barIndex).padStart(8, '0')}`;
 }
 
-
 /**
- * Reads the account item (strongly consistent), creating it with `startingCashUsd` on first use
- * (one UpdateItem with `if_not_exists`, so two first users cannot both create it).
+ * Reads the account item (strongly consistent). A missing item reads as the starting cash with
+ * `exists: false`, version 0; the gateway's first fill creates it (conditioned on its absence).
  */
-export async function getOrCreateAccount(doc: DynamoDBDocumentClient, table: string, startingCashUsd: number): Promise<AccountItem> {
+export async function readAccount(doc: DynamoDBDocumentClient, table: string, startingCashUsd: number): Promise<AccountItem> {
   const got = await doc.send(new GetCommand({ TableName: table, Key: ACCOUNT_KEY, ConsistentRead: true }));
-  if (got.Item) return toAccount(got.Item);
-  const out = await doc.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: ACCOUNT_KEY,
-      UpdateExpression:
-        'SET cash = if_not_exists(cash, :cash), positions = if_not_exists(positions, :empty), version = if_not_exists(version, :zero), fillSeq = if_not_exists(fillSeq, :zero), applied = if_not_exists(applied, :empty), createdAt = if_not_exists(createdAt, :now)',
-      ExpressionAttributeValues: { ':cash': startingCashUsd, ':empty': {}, ':zero': 0, ':now': new Date().toISOString() },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  return toAccount(out.Attributes ?? {});
-}
-
-function toAccount(item: Record<string, unknown>): AccountItem {
+  if (!got.Item) return { cash: startingCashUsd, positions: {}, version: 0, fillSeq: 0, exists: false };
   return {
-    cash: Number(item.cash),
-    positions: (item.positions ?? {}) as Record<string, Position>,
-    version: Number(item.version ?? 0),
-    fillSeq: Number(item.fillSeq ?? 0),
-    applied: (item.applied ?? {}) as Record<string, number>,
+    cash: Number(got.Item.cash),
+    positions: (got.Item.positions ?? {}) as Record<string, Position>,
+    version: Number(got.Item.version ?? 0),
+    fillSeq: Number(got.Item.fillSeq ?? 0),
+    exists: true,
   };
 }
 
-/**
- * Conditionally replaces cash and positions on the account: one UpdateItem, conditioned on
- * `version = expected.version AND attribute_not_exists(applied.<orderId>)`; also records
- * `applied.<orderId> = barIndex`, bumps version and fillSeq, prunes old `applied` entries.
- * @returns true when written; false when the condition failed (someone else wrote first, or the fill is already applied).
- */
-export async function writeAccountFill(
-  doc: DynamoDBDocumentClient,
-  table: string,
-  expected: AccountItem,
-  next: Portfolio,
-  fill: { orderId: string; barIndex: number },
-): Promise<boolean> {
-  const names: Record<string, string> = { '#oid': fill.orderId };
-  const stale = Object.entries(expected.applied).filter(([, bar]) => bar < fill.barIndex - APPLIED_RETENTION_BARS);
-  stale.forEach(([id], i) => (names[`#s${i}`] = id));
-  const remove = stale.length ? ` REMOVE ${stale.map((_, i) => `applied.#s${i}`).join(', ')}` : '';
-  try {
-    await doc.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: ACCOUNT_KEY,
-        UpdateExpression: `SET cash = :cash, positions = :pos, version = :v1, fillSeq = :seq, applied.#oid = :bar${remove}`,
-        ConditionExpression: 'version = :v AND attribute_not_exists(applied.#oid)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':cash': next.cash, ':pos': next.positions, ':v': expected.version, ':v1': expected.version + 1, ':seq': expected.fillSeq + 1, ':bar': fill.barIndex },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionalCheckFailed(err)) return false;
-    throw err;
-  }
+/** Reads one agent's book (strongly consistent); a missing book reads as empty with `exists: false`. */
+export async function readBook(doc: DynamoDBDocumentClient, table: string, agent: string): Promise<AgentBook> {
+  const got = await doc.send(new GetCommand({ TableName: table, Key: { pk: BOOK_PK, sk: agent }, ConsistentRead: true }));
+  if (!got.Item) return { agent, positions: {}, cashFlowUsd: 0, fills: 0, version: 0, exists: false };
+  return toBook(got.Item);
 }
 
-/** Reads one order (strongly consistent). */
-export async function getOrder(doc: DynamoDBDocumentClient, table: string, cycleId: string, agent: string, symbol: string): Promise<OrderItem | undefined> {
-  const out = await doc.send(new GetCommand({ TableName: table, Key: orderKey(cycleId, agent, symbol), ConsistentRead: true }));
-  return out.Item as OrderItem | undefined;
+function toBook(item: Record<string, unknown>): AgentBook {
+  return {
+    agent: String(item.agent ?? item.sk),
+    positions: (item.positions ?? {}) as Record<string, Position>,
+    cashFlowUsd: Number(item.cashFlowUsd ?? 0),
+    fills: Number(item.fills ?? 0),
+    version: Number(item.version ?? 0),
+    exists: true,
+  };
 }
 
-/**
- * Creates an order item if none exists for (cycleId, agent, symbol).
- * @returns true when created, false when one already existed (`attribute_not_exists(pk)` failed).
- */
-export async function putOrderIfAbsent(doc: DynamoDBDocumentClient, table: string, order: OrderItem): Promise<boolean> {
-  try {
-    await doc.send(
-      new PutCommand({
-        TableName: table,
-        Item: { ...orderKey(order.cycleId, order.agent, order.symbol), ...order },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionalCheckFailed(err)) return false;
-    throw err;
-  }
-}
-
-/** Every order of a cycle (strongly consistent query; paginated). */
-export async function listCycleOrders(doc: DynamoDBDocumentClient, table: string, cycleId: string): Promise<OrderItem[]> {
-  const items: OrderItem[] = [];
+async function queryAll<T>(doc: DynamoDBDocumentClient, table: string, pk: string): Promise<T[]> {
+  const items: T[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const out = await doc.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `ORDER#${cycleId}` },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
+      new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true, ExclusiveStartKey: start }),
     );
-    items.push(...((out.Items ?? []) as OrderItem[]));
+    items.push(...((out.Items ?? []) as T[]));
     start = out.LastEvaluatedKey;
   } while (start);
   return items;
 }
 
-/** Marks an order FILLED and writes its fill item (both idempotent overwrites of the same content). */
-export async function recordFill(doc: DynamoDBDocumentClient, table: string, order: OrderItem, fillSeq: number): Promise<void> {
-  const sk = `${order.agent}#${order.symbol}`;
-  await doc.send(
-    new PutCommand({
-      TableName: table,
-      Item: { pk: `FILL#${order.cycleId}`, sk, orderId: order.orderId, symbol: order.symbol, side: order.side, qty: order.qty, price: order.price, notionalUsd: order.notionalUsd, barIndex: order.barIndex, asOf: order.asOf, fillSeq },
-    }),
-  );
-  await doc.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: orderKey(order.cycleId, order.agent, order.symbol),
-      UpdateExpression: 'SET #s = :filled',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':filled': 'FILLED' },
-    }),
-  );
+/** Every agent book (strongly consistent query; paginated). */
+export async function listBooks(doc: DynamoDBDocumentClient, table: string): Promise<AgentBook[]> {
+  return (await queryAll<Record<string, unknown>>(doc, table, BOOK_PK)).map(toBook);
+}
+
+/** Every fill, in fillSeq order (strongly consistent query; paginated). */
+export async function listFills(doc: DynamoDBDocumentClient, table: string): Promise<FillItem[]> {
+  return queryAll<FillItem>(doc, table, FILL_PK);
+}
+
+/** Reads one order (strongly consistent). */
+export async function getOrder(doc: DynamoDBDocumentClient, table: string, cycleId: string, agent: string, clientOrderId: string): Promise<OrderItem | undefined> {
+  const out = await doc.send(new GetCommand({ TableName: table, Key: orderKey(cycleId, agent, clientOrderId), ConsistentRead: true }));
+  return out.Item as OrderItem | undefined;
+}
+
+/** Every order of a cycle (strongly consistent query; paginated). */
+export async function listCycleOrders(doc: DynamoDBDocumentClient, table: string, cycleId: string): Promise<OrderItem[]> {
+  return queryAll<OrderItem>(doc, table, `ORDER#${cycleId}`);
+}
+
+/** The fleet's and every agent's position and cash, as the replay of the fills gives them. */
+export interface Replay {
+  readonly account: Portfolio;
+  readonly books: Readonly<Record<string, { positions: Record<string, Position>; cashFlowUsd: number; fills: number }>>;
+  readonly fills: number;
 }
 
 /**
- * Marks a recorded order REJECTED by a check run at fill time (a concurrent fill changed the
- * account after the order passed its pre-trade checks). Conditional on the order still being
- * PENDING_FILL, so a fill that did land is never relabelled.
- * @returns true when this call rejected it.
+ * Replays fills in order from the starting cash: the figures the account and the books must equal.
+ * @throws {RangeError} when a fill has a non-positive qty or price (a corrupt ledger).
  */
-export async function markOrderRejected(doc: DynamoDBDocumentClient, table: string, order: OrderItem, rejectedBy: string, reason: string): Promise<boolean> {
-  try {
-    await doc.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: orderKey(order.cycleId, order.agent, order.symbol),
-        UpdateExpression: 'SET #s = :rejected, rejectedBy = :by, reason = :reason',
-        ConditionExpression: '#s = :pending',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':rejected': 'REJECTED', ':pending': 'PENDING_FILL', ':by': rejectedBy, ':reason': reason },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionalCheckFailed(err)) return false;
-    throw err;
+export function replayFills(fills: readonly FillItem[], startingCashUsd: number): Replay {
+  let account: Portfolio = { cash: startingCashUsd, positions: {} };
+  const books: Record<string, { positions: Record<string, Position>; cashFlowUsd: number; fills: number }> = {};
+  for (const f of [...fills].sort((a, b) => a.fillSeq - b.fillSeq)) {
+    account = applyFill(account, f);
+    const b = books[f.agent] ?? { positions: {}, cashFlowUsd: 0, fills: 0 };
+    const next = applyFill({ cash: b.cashFlowUsd, positions: b.positions }, f);
+    books[f.agent] = { positions: { ...next.positions }, cashFlowUsd: next.cash, fills: b.fills + 1 };
   }
+  return { account, books, fills: fills.length };
+}
+
+/** A difference between the stored ledger and the replay of its fills. */
+export interface LedgerMismatch {
+  /** What differs: `cash`, `position <symbol>`, `fill count`, `book <agent> ...`. */
+  readonly what: string;
+  readonly stored: number;
+  readonly replayed: number;
+}
+
+/** Tolerance of the ledger identity, USD or shares (the same float operations in the same order give the same figures; this absorbs only JSON round trips). */
+export const LEDGER_TOLERANCE = 1e-6;
+
+/**
+ * Compares the account and the books with the replay of the fills.
+ * @returns every mismatch (empty when the identity holds).
+ */
+export function reconcileLedger(account: AccountItem, books: readonly AgentBook[], replay: Replay): LedgerMismatch[] {
+  const out: LedgerMismatch[] = [];
+  const near = (a: number, b: number) => Math.abs(a - b) <= LEDGER_TOLERANCE * Math.max(1, Math.abs(a), Math.abs(b));
+  if (!near(account.cash, replay.account.cash)) out.push({ what: 'cash', stored: account.cash, replayed: replay.account.cash });
+  if (account.fillSeq !== replay.fills) out.push({ what: 'fill count', stored: account.fillSeq, replayed: replay.fills });
+  const symbols = new Set([...Object.keys(account.positions), ...Object.keys(replay.account.positions)]);
+  for (const s of symbols) {
+    const a = account.positions[s]?.qty ?? 0;
+    const r = replay.account.positions[s]?.qty ?? 0;
+    if (a !== r) out.push({ what: `position ${s}`, stored: a, replayed: r });
+  }
+  const agents = new Set([...books.map((b) => b.agent), ...Object.keys(replay.books)]);
+  for (const agent of agents) {
+    const b = books.find((x) => x.agent === agent);
+    const r = replay.books[agent];
+    if (!near(b?.cashFlowUsd ?? 0, r?.cashFlowUsd ?? 0)) out.push({ what: `book ${agent} cash flow`, stored: b?.cashFlowUsd ?? 0, replayed: r?.cashFlowUsd ?? 0 });
+    for (const s of new Set([...Object.keys(b?.positions ?? {}), ...Object.keys(r?.positions ?? {})])) {
+      const a = b?.positions[s]?.qty ?? 0;
+      const q = r?.positions[s]?.qty ?? 0;
+      if (a !== q) out.push({ what: `book ${agent} position ${s}`, stored: a, replayed: q });
+    }
+  }
+  return out;
 }
 
 /**

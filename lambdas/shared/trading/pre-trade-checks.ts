@@ -33,6 +33,8 @@ export const PRE_TRADE_CHECKS = [
   'maxDrawdown',
   'maxOrdersPerAgentPerCycle',
   'maxOrdersPerCycle',
+  'maxOrdersPerSecond',
+  'noShort',
 ] as const;
 /** One of {@link PRE_TRADE_CHECKS}. */
 export type PreTradeCheckName = (typeof PRE_TRADE_CHECKS)[number];
@@ -58,14 +60,26 @@ export interface OrderIntent {
   readonly limitPrice?: number;
 }
 
+/** An order as an agent proposes it through `ctx.placeOrder`: an {@link OrderIntent} with an optional client order id. */
+export interface OrderProposal extends OrderIntent {
+  /** The agent's id for the order, unique within its run; `defineAgent` numbers orders `1`, `2`, ... when absent. 1-64 of [A-Za-z0-9._:-]. */
+  readonly clientOrderId?: string;
+}
+
 /** Everything the checks look at, gathered by the broker. */
 export interface PreTradeContext {
   readonly order: OrderIntent;
   /** Close of the order's symbol at the current bar, undefined when missing (stale data). */
   readonly price: number | undefined;
+  /** Close of the order's symbol one bar earlier, USD: the reference price of a market order's collar. */
+  readonly referencePrice?: number;
   /** Close of every held symbol at the current bar, USD (for exposure after the order). */
   readonly prices: Readonly<Record<string, number>>;
   readonly portfolio: Portfolio;
+  /** The ordering agent's own book (cash = its net cash flow, USD): long-only is judged on it. Absent = the account's. */
+  readonly agentPortfolio?: Portfolio;
+  /** The agent may sell beyond its own position (config `agents[].allowShort`). @default false */
+  readonly allowShort?: boolean;
   readonly limits: RiskLimits;
   /** Halt flag from a consistent read of the control item. */
   readonly halted: boolean;
@@ -115,11 +129,23 @@ export function checkSafeMode(c: Pick<PreTradeContext, 'mode' | 'portfolio' | 'o
   return reject('safeMode', 1, 0, 'flag', `safe mode: ${c.order.side} ${c.order.qty} ${c.order.symbol} would not reduce the position`);
 }
 
-/** Price collar (15c3-5 price parameters; FIA price tolerance): |limitPrice / close - 1| <= priceCollarFraction. No limit price => pass. */
-export function checkPriceCollar(c: Pick<PreTradeContext, 'order' | 'price' | 'limits'>): CheckResult {
+/**
+ * Price collar (15c3-5 price parameters; FIA price tolerance). A limit order: |limitPrice / close - 1|
+ * <= priceCollarFraction. A market order: its fill price (the close) against the reference price (the
+ * previous close), |close / reference - 1| <= priceCollarFraction, so a bad print (a x1000 spike) is
+ * never traded at. No reference price => pass (the stale-data check covers a missing close).
+ */
+export function checkPriceCollar(c: Pick<PreTradeContext, 'order' | 'price' | 'limits' | 'referencePrice'>): CheckResult {
   const lp = c.order.limitPrice;
   const limit = c.limits.priceCollarFraction;
-  if (lp === undefined || !isValidPrice(c.price)) return pass('priceCollar', 0, limit, 'fraction');
+  if (lp === undefined) {
+    if (!isValidPrice(c.price) || !isValidPrice(c.referencePrice)) return pass('priceCollar', 0, limit, 'fraction');
+    const move = Math.abs(c.price / c.referencePrice - 1);
+    return move > limit
+      ? reject('priceCollar', move, limit, 'fraction', `market order: the price ${c.price} is ${(move * 100).toFixed(2)}% from the reference ${c.referencePrice} (previous close; collar ${(limit * 100).toFixed(2)}%)`)
+      : pass('priceCollar', move, limit, 'fraction');
+  }
+  if (!isValidPrice(c.price)) return pass('priceCollar', 0, limit, 'fraction');
   const dev = Math.abs(lp / c.price - 1);
   return dev > limit || !(lp > 0)
     ? reject('priceCollar', dev, limit, 'fraction', `limit price ${lp} is ${(dev * 100).toFixed(2)}% from the last price ${c.price} (collar ${(limit * 100).toFixed(2)}%)`)
@@ -212,6 +238,20 @@ export function checkCycleOrderRate(c: Pick<PreTradeContext, 'ordersThisCycle' |
     : pass('maxOrdersPerCycle', c.ordersThisCycle + 1, limit, 'count');
 }
 
+/** Order-rate throttle per second (the specification's `execution` rate, 10/s): admitted by the gateway's windowed counter, reported here as PASS; the gateway names it when the window stays full. */
+export function checkSecondRate(c: Pick<PreTradeContext, 'limits'>): CheckResult {
+  return pass('maxOrdersPerSecond', 0, c.limits.maxOrdersPerSecond, 'count');
+}
+
+/** Long-only by default: a SELL beyond the agent's own position is rejected unless the agent may short (`allowShort`). */
+export function checkNoShort(c: Pick<PreTradeContext, 'order' | 'portfolio' | 'agentPortfolio' | 'allowShort'>): CheckResult {
+  if (c.order.side !== 'SELL' || c.allowShort) return pass('noShort', 0, 0, 'count');
+  const held = (c.agentPortfolio ?? c.portfolio).positions[c.order.symbol]?.qty ?? 0;
+  return c.order.qty > held
+    ? reject('noShort', c.order.qty, Math.max(0, held), 'count', `SELL ${c.order.qty} ${c.order.symbol} exceeds this agent's position of ${held} shares (long-only; allowShort is off)`)
+    : pass('noShort', c.order.qty, held, 'count');
+}
+
 /** Outcome of {@link runPreTradeChecks}. */
 export interface PreTradeOutcome {
   readonly passed: boolean;
@@ -241,6 +281,8 @@ export function runPreTradeChecks(c: PreTradeContext): PreTradeOutcome {
     checkMaxDrawdown(c),
     checkAgentOrderRate(c),
     checkCycleOrderRate(c),
+    checkSecondRate(c),
+    checkNoShort(c),
   ];
   const rejectedBy = results.find((r) => r.status === 'REJECT');
   return { passed: !rejectedBy, results, rejectedBy };

@@ -12,7 +12,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LimitCheck, RiskAssessment } from '../contracts';
 import type { TradingSettings } from '../settings';
-import { getOrCreateAccount, latestEquitySnapshot, putEquitySnapshotOnce } from './ledger';
+import { latestEquitySnapshot, listBooks, listFills, putEquitySnapshotOnce, readAccount, reconcileLedger, replayFills } from './ledger';
 import { barIndexForCycle, feedForCycle, isValidPrice, loadMarketData, resolveStartBar, resolveUniverse, type MarketDataProvider } from './market-data';
 import { portfolioProblems } from './portfolio';
 import { computeRiskFigures, decideVerdict, type RiskFigures } from './risk-engine';
@@ -64,9 +64,19 @@ export async function assessRisk(deps: RiskDeps, input: RiskInput): Promise<Risk
     return halt(input.cycleId, asOf, [`Market data unavailable: ${e.name}: ${e.message}`], [dataCheck(1)]);
   }
 
-  const account = await getOrCreateAccount(deps.doc, deps.ledgerTable, settings.startingCashUsd);
+  const [account, books, fills] = await Promise.all([
+    readAccount(deps.doc, deps.ledgerTable, settings.startingCashUsd),
+    listBooks(deps.doc, deps.ledgerTable),
+    listFills(deps.doc, deps.ledgerTable),
+  ]);
   const ledgerProblems = portfolioProblems(account);
   if (ledgerProblems.length) return halt(input.cycleId, feed.asOf, ledgerProblems.map((p) => `Ledger inconsistent: ${p}`), [dataCheck(ledgerProblems.length)]);
+  // The ledger identity: the account and every agent book equal the replay of the fill records.
+  const mismatches = reconcileLedger(account, books, replayFills(fills, settings.startingCashUsd));
+  if (mismatches.length) {
+    const reasons = mismatches.slice(0, 10).map((m) => `Ledger does not match its fills: ${m.what} is ${m.stored} stored vs ${m.replayed} replayed from ${fills.length} fills`);
+    return halt(input.cycleId, feed.asOf, reasons, [{ name: 'ledgerIdentity', value: mismatches.length, limit: 0, headroom: -mismatches.length, unit: 'count', status: 'BREACH' }]);
+  }
 
   const held = Object.entries(account.positions).filter(([, p]) => p.qty !== 0).map(([s]) => s);
   const symbols = [...new Set([...resolveUniverse(settings.universe, feed), ...held])];
@@ -95,6 +105,11 @@ export async function assessRisk(deps: RiskDeps, input: RiskInput): Promise<Risk
       continue;
     }
     pricesNow[symbol] = last.price;
+    const before = feed.priceAt(symbol, 1);
+    if (last.staleBars === 0 && isValidPrice(before) && Math.abs(last.price / before - 1) > settings.suspectMoveFraction) {
+      problems.push(`suspect price: ${symbol} moved ${((last.price / before - 1) * 100).toFixed(1)}% in one bar (${before} -> ${last.price}; band ${(settings.suspectMoveFraction * 100).toFixed(0)}%)`);
+      continue;
+    }
     if (held.includes(symbol)) {
       const prev = feed.priceAt(symbol, 1);
       pricesPrev[symbol] = isValidPrice(prev) ? prev : last.price;

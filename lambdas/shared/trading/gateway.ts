@@ -1,0 +1,352 @@
+/**
+ * The order gateway: the one order path. Every order of every agent, in AWS, in the local
+ * runtime and in the tests, is decided here, and every fill is ONE DynamoDB
+ * `TransactWriteItems` transaction that at once
+ *
+ * 1. checks the control item: not halted (and, for an order that adds risk, not in safe mode);
+ * 2. replaces the account item (cash, positions, fill count) conditioned on the version that the
+ *    pre-trade checks were computed from;
+ * 3. replaces the agent's own book, likewise conditioned on its version;
+ * 4. increments the order-rate counters (per agent per cycle, per cycle, per second) only while
+ *    they are under their limits;
+ * 5. puts the order under its idempotency key (`attribute_not_exists`) and the fill item under
+ *    the next fill sequence number.
+ *
+ * A conflict (another fill moved the account or the book, a concurrent transaction) re-reads and
+ * re-runs every check, after a backoff with full jitter; a retried or replayed order meets the
+ * existing order item and gets its recorded decision back. There is no other code path that
+ * writes a fill, so no crash can leave cash, positions and fills disagreeing (`replayFills`).
+ *
+ * Sources: SEC Rule 15c3-5 (pre-trade credit, capital and erroneous-order controls), FIA
+ * "Best Practices for Automated Trading Risk Controls" (2024: throttles, kill switch, price
+ * tolerance), the specification's data gateway (`docs/requirements.md`, R-GATEWAY).
+ */
+import { BatchGetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CONTROL_KEY, readControlItem } from '../control-read';
+import { isConditionalCheckFailed } from '../dynamo-errors';
+import type { Mode, RiskVerdict } from '../contracts';
+import { OrderGatewayContention } from '../errors';
+import type { TradingSettings } from '../settings';
+import {
+  ACCOUNT_KEY,
+  BOOK_PK,
+  FILL_PK,
+  fillSk,
+  getOrder,
+  latestEquitySnapshot,
+  orderId as makeOrderId,
+  orderKey,
+  readAccount,
+  readBook,
+  type FillItem,
+  type OrderItem,
+} from './ledger';
+import { isValidPrice, type MarketDataProvider } from './market-data';
+import { applyFill, type Side } from './portfolio';
+import { reducesPosition, runPreTradeChecks, type CheckResult, type PreTradeCheckName } from './pre-trade-checks';
+
+/** An order as the gateway receives it: the agent's proposal labelled by the orchestrator. */
+export interface GatewayOrder {
+  readonly cycleId: string;
+  /** From the state machine's work item, never from the agent's payload. */
+  readonly agent: string;
+  /** The agent's id for the order within its run (idempotency key with cycle and agent). */
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  /** Whole shares, > 0. */
+  readonly qty: number;
+  /** Optional limit price, USD per share (price collar). */
+  readonly limitPrice?: number;
+  /** Cycle mode from the plan (`safe` admits only orders that reduce a position). */
+  readonly mode: Mode;
+  /** This cycle's risk verdict: nothing is admitted under HALT, whatever the agent was told. */
+  readonly riskVerdict: RiskVerdict;
+}
+
+/** The gateway's decision on one order. */
+export interface GatewayDecision {
+  readonly order: OrderItem;
+  /** True when the order already existed (a retried gateway call): nothing new was written. */
+  readonly replayed: boolean;
+  /** The refusing check, when `order.status` is REJECTED. */
+  readonly rejectedBy?: PreTradeCheckName;
+}
+
+/** What the gateway needs. */
+export interface GatewayDeps {
+  readonly doc: DynamoDBDocumentClient;
+  readonly ledgerTable: string;
+  readonly controlTable: string;
+  readonly settings: TradingSettings;
+  /** This cycle's market data: fills at `feed.priceAt(symbol)`, the current bar's close. */
+  readonly feed: MarketDataProvider;
+  /** Epoch ms (the per-second rate window and `createdAt`). @default Date.now */
+  readonly now?: () => number;
+  /** Waits `ms` (backoff, rate pacing). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Uniform [0, 1) for jitter. @default Math.random */
+  readonly random?: () => number;
+  /** Conflict retries before {@link OrderGatewayContention}. @default 12 */
+  readonly maxAttempts?: number;
+}
+
+/** Base and cap of the conflict backoff, ms ("full jitter": a uniform wait in [0, min(cap, base x 2^n))). */
+export const GATEWAY_BACKOFF = { baseMs: 10, capMs: 400 } as const;
+/** Longest wait for a free per-second rate slot before the order is rejected (`maxOrdersPerSecond`), ms. */
+export const RATE_WAIT_MAX_MS = 3_000;
+/** Seconds the rate counters are kept (DynamoDB TTL `expiresAt`). */
+const RATE_TTL_S = 3 * 86_400;
+
+type Reason = 'control' | 'account' | 'book' | 'rateAgent' | 'rateCycle' | 'rateSecond' | 'order' | 'fill';
+const TX_ITEMS: readonly Reason[] = ['control', 'account', 'book', 'rateAgent', 'rateCycle', 'rateSecond', 'order', 'fill'];
+
+interface Counters {
+  agent: number;
+  cycle: number;
+}
+
+/** The order gateway. */
+export interface OrderGateway {
+  /**
+   * Decides one order: runs every pre-trade check on fresh state and commits the fill as one
+   * transaction, or records the rejection naming the check.
+   * @throws {OrderGatewayContention} after `maxAttempts` conflicting attempts in a row.
+   */
+  submit(order: GatewayOrder): Promise<GatewayDecision>;
+}
+
+/** Creates a gateway bound to one cycle's feed. */
+export function createOrderGateway(deps: GatewayDeps): OrderGateway {
+  const { doc, ledgerTable, controlTable, settings, feed } = deps;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const random = deps.random ?? Math.random;
+  const maxAttempts = deps.maxAttempts ?? 12;
+  const limits = settings.limits;
+
+  const backoff = (attempt: number) => sleep(random() * Math.min(GATEWAY_BACKOFF.capMs, GATEWAY_BACKOFF.baseMs * 2 ** attempt));
+
+  async function readCounters(cycleId: string, agent: string): Promise<Counters> {
+    const out = await doc.send(
+      new BatchGetCommand({
+        RequestItems: { [ledgerTable]: { Keys: [{ pk: `RATE#${cycleId}`, sk: `AGENT#${agent}` }, { pk: `RATE#${cycleId}`, sk: 'ALL' }], ConsistentRead: true } },
+      }),
+    );
+    const items = out.Responses?.[ledgerTable] ?? [];
+    const n = (sk: string) => Number(items.find((i) => i.sk === sk)?.n ?? 0);
+    return { agent: n(`AGENT#${agent}`), cycle: n('ALL') };
+  }
+
+  function pricesFor(...portfolios: { positions: Readonly<Record<string, unknown>> }[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const p of portfolios) {
+      for (const symbol of Object.keys(p.positions)) {
+        const price = feed.priceAt(symbol) ?? feed.lastPrice(symbol)?.price;
+        if (isValidPrice(price)) out[symbol] = price;
+      }
+    }
+    return out;
+  }
+
+  function baseOrder(req: GatewayOrder, price: number | undefined): Omit<OrderItem, 'status'> {
+    const fillPrice = isValidPrice(price) ? price : 0;
+    return {
+      orderId: makeOrderId(req.cycleId, req.agent, req.clientOrderId),
+      cycleId: req.cycleId,
+      agent: req.agent,
+      clientOrderId: req.clientOrderId,
+      symbol: req.symbol,
+      side: req.side,
+      qty: req.qty,
+      ...(req.limitPrice !== undefined ? { limitPrice: req.limitPrice } : {}),
+      price: fillPrice,
+      notionalUsd: fillPrice * req.qty,
+      barIndex: feed.barIndex,
+      asOf: feed.asOf,
+      createdAt: new Date(now()).toISOString(),
+    };
+  }
+
+  /** The recorded decision for an existing order, or a duplicate rejection when the content differs. */
+  function replay(existing: OrderItem, req: GatewayOrder): GatewayDecision {
+    const same = existing.symbol === req.symbol && existing.side === req.side && existing.qty === req.qty && existing.limitPrice === req.limitPrice;
+    if (same) return { order: existing, replayed: true, rejectedBy: existing.rejectedBy as PreTradeCheckName | undefined };
+    const reason = `client order id ${req.clientOrderId} was already used by ${req.agent} this cycle for ${existing.side} ${existing.qty} ${existing.symbol}`;
+    return { order: { ...existing, symbol: req.symbol, side: req.side, qty: req.qty, status: 'REJECTED', rejectedBy: 'duplicateOrder', reason }, replayed: false, rejectedBy: 'duplicateOrder' };
+  }
+
+  async function recordRejection(req: GatewayOrder, price: number | undefined, check: CheckResult | { check: PreTradeCheckName; detail: string }): Promise<GatewayDecision> {
+    const order: OrderItem = { ...baseOrder(req, price), status: 'REJECTED', rejectedBy: check.check, reason: check.detail };
+    try {
+      await doc.send(
+        new PutCommand({
+          TableName: ledgerTable,
+          Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      const existing = await getOrder(doc, ledgerTable, req.cycleId, req.agent, req.clientOrderId);
+      if (existing) return replay(existing, req);
+      throw err;
+    }
+    return { order, replayed: false, rejectedBy: check.check };
+  }
+
+  async function submit(req: GatewayOrder): Promise<GatewayDecision> {
+    const price = feed.priceAt(req.symbol);
+    if (req.riskVerdict === 'HALT') {
+      return recordRejection(req, price, { check: 'haltFlag', detail: 'the risk verdict of this cycle is HALT: no order is admitted' });
+    }
+    let rateWaitedMs = 0;
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const existing = await getOrder(doc, ledgerTable, req.cycleId, req.agent, req.clientOrderId);
+      if (existing) return replay(existing, req);
+      const [control, account, book, counters, snapshot] = await Promise.all([
+        readControlItem(doc, controlTable, true),
+        readAccount(doc, ledgerTable, settings.startingCashUsd),
+        readBook(doc, ledgerTable, req.agent),
+        readCounters(req.cycleId, req.agent),
+        latestEquitySnapshot(doc, ledgerTable, feed.barIndex),
+      ]);
+      const mode: Mode = req.mode === 'safe' || control.mode === 'safe' ? 'safe' : 'normal';
+      const intent = { symbol: req.symbol, side: req.side, qty: req.qty, limitPrice: req.limitPrice };
+      const outcome = runPreTradeChecks({
+        order: intent,
+        price,
+        referencePrice: feed.priceAt(req.symbol, 1) ?? undefined,
+        prices: pricesFor(account, book),
+        portfolio: account,
+        agentPortfolio: { cash: book.cashFlowUsd, positions: book.positions },
+        allowShort: settings.allowShort.includes(req.agent),
+        limits,
+        halted: control.halted,
+        mode,
+        dailyPnlFraction: snapshot?.dailyPnlFraction,
+        drawdownFraction: snapshot?.drawdownFraction,
+        agentOrdersThisCycle: counters.agent,
+        ordersThisCycle: counters.cycle,
+        conflictingOrder: false,
+      });
+      if (!outcome.passed) return recordRejection(req, price, outcome.rejectedBy!);
+
+      const fillPrice = price as number; // staleData passed, so the price is valid
+      const fill = { symbol: req.symbol, side: req.side, qty: req.qty, price: fillPrice };
+      const nextAccount = applyFill(account, fill);
+      const nextBook = applyFill({ cash: book.cashFlowUsd, positions: book.positions }, fill);
+      const fillSeq = account.fillSeq + 1;
+      const order: OrderItem = { ...baseOrder(req, price), status: 'FILLED', fillSeq };
+      const fillItem: FillItem = {
+        fillSeq,
+        orderId: order.orderId,
+        cycleId: req.cycleId,
+        agent: req.agent,
+        symbol: req.symbol,
+        side: req.side,
+        qty: req.qty,
+        price: fillPrice,
+        notionalUsd: fillPrice * req.qty,
+        barIndex: feed.barIndex,
+        asOf: feed.asOf,
+      };
+      const second = Math.floor(now() / 1000);
+      const expiresAt = second + RATE_TTL_S;
+      const reduces = reducesPosition(account, intent);
+      try {
+        await doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                ConditionCheck: {
+                  TableName: controlTable,
+                  Key: CONTROL_KEY,
+                  ConditionExpression: reduces
+                    ? 'attribute_not_exists(halted) OR halted = :f'
+                    : '(attribute_not_exists(halted) OR halted = :f) AND (attribute_not_exists(#mode) OR #mode <> :safe)',
+                  ...(reduces ? {} : { ExpressionAttributeNames: { '#mode': 'mode' } }),
+                  ExpressionAttributeValues: reduces ? { ':f': false } : { ':f': false, ':safe': 'safe' },
+                },
+              },
+              versionedPut(ledgerTable, { ...ACCOUNT_KEY, cash: nextAccount.cash, positions: nextAccount.positions, version: account.version + 1, fillSeq, createdAt: order.createdAt }, account),
+              versionedPut(ledgerTable, { pk: BOOK_PK, sk: req.agent, agent: req.agent, positions: nextBook.positions, cashFlowUsd: nextBook.cash, fills: book.fills + 1, version: book.version + 1 }, book),
+              counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: `AGENT#${req.agent}` }, limits.maxOrdersPerAgentPerCycle, expiresAt),
+              counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: 'ALL' }, limits.maxOrdersPerCycle, expiresAt),
+              counterUpdate(ledgerTable, { pk: 'RATE#SECOND', sk: String(second) }, limits.maxOrdersPerSecond, expiresAt),
+              { Put: { TableName: ledgerTable, Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              { Put: { TableName: ledgerTable, Item: { pk: FILL_PK, sk: fillSk(fillSeq), ...fillItem }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            ],
+          }),
+        );
+        return { order, replayed: false };
+      } catch (err) {
+        const failed = cancellationReasons(err);
+        if (!failed) throw err;
+        if (failed.has('control')) {
+          const fresh = await readControlItem(doc, controlTable, true);
+          const check: PreTradeCheckName = fresh.halted ? 'haltFlag' : 'safeMode';
+          return recordRejection(req, price, { check, detail: fresh.halted ? 'halt flag is set: the kill switch is engaged' : `safe mode: ${req.side} ${req.qty} ${req.symbol} would not reduce the position` });
+        }
+        if (failed.has('order')) continue; // someone recorded this order first: replay it
+        if (failed.has('rateSecond') && !failed.has('rateAgent') && !failed.has('rateCycle')) {
+          // The per-second window is full: wait for the next window (pacing, as a broker's throttle would) within a bound.
+          const wait = 1000 - (now() % 1000) + Math.floor(random() * 50);
+          if (rateWaitedMs + wait > RATE_WAIT_MAX_MS) {
+            return recordRejection(req, price, { check: 'maxOrdersPerSecond', detail: `the gateway admitted ${limits.maxOrdersPerSecond} orders per second for ${Math.round(rateWaitedMs / 1000)} s in a row (limit ${limits.maxOrdersPerSecond}/s)` });
+          }
+          rateWaitedMs += wait;
+          await sleep(wait);
+          attempt--; // pacing is not a conflict
+          continue;
+        }
+        // Account or book moved, a counter filled up, or a transaction conflict: re-read and re-check.
+        await backoff(attempt);
+      }
+    }
+    throw new OrderGatewayContention(`Order ${makeOrderId(req.cycleId, req.agent, req.clientOrderId)} conflicted ${maxAttempts} times in a row on the account item`);
+  }
+
+  return { submit };
+}
+
+/** A Put of a versioned item: created if absent (read as version 0), else replaced only at the version read. */
+function versionedPut(table: string, item: Record<string, unknown>, read: { exists: boolean; version: number }) {
+  return {
+    Put: {
+      TableName: table,
+      Item: item,
+      ConditionExpression: read.exists ? 'version = :v' : 'attribute_not_exists(pk)',
+      ...(read.exists ? { ExpressionAttributeValues: { ':v': read.version } } : {}),
+    },
+  };
+}
+
+/** Increments a rate counter only while it is under `limit`. */
+function counterUpdate(table: string, key: { pk: string; sk: string }, limit: number, expiresAt: number) {
+  return {
+    Update: {
+      TableName: table,
+      Key: key,
+      UpdateExpression: 'ADD n :one SET expiresAt = :exp',
+      ConditionExpression: 'attribute_not_exists(n) OR n < :lim',
+      ExpressionAttributeValues: { ':one': 1, ':lim': limit, ':exp': expiresAt },
+    },
+  };
+}
+
+/**
+ * Which transaction items failed their condition, from a `TransactionCanceledException`
+ * (`CancellationReasons` are in the order of `TransactItems`); an empty set for a pure
+ * `TransactionConflict`.
+ * @returns undefined when `err` is not a cancelled transaction.
+ */
+function cancellationReasons(err: unknown): Set<Reason> | undefined {
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+  if (e?.name !== 'TransactionCanceledException' && e?.name !== 'TransactionConflictException') return undefined;
+  const out = new Set<Reason>();
+  (e.CancellationReasons ?? []).forEach((r, i) => {
+    if (r.Code === 'ConditionalCheckFailed') out.add(TX_ITEMS[i]);
+  });
+  return out;
+}
