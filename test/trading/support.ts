@@ -18,6 +18,8 @@ export function testSettings(overrides: Partial<TradingSettings> = {}, limits: P
     varConfidence: 0.95,
     startBar: 260,
     maxStaleBars: 0,
+    suspectMoveFraction: 0.5,
+    allowShort: [],
     ...overrides,
     limits: {
       maxOrderNotionalUsd: 25_000,
@@ -28,6 +30,7 @@ export function testSettings(overrides: Partial<TradingSettings> = {}, limits: P
       minCashUsd: 10_000,
       maxOrdersPerAgentPerCycle: 10,
       maxOrdersPerCycle: 30,
+      maxOrdersPerSecond: 1000,
       priceCollarFraction: 0.05,
       maxVarFraction: 0.02,
       maxConcentrationFraction: 0.5,

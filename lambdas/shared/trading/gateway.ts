@@ -87,12 +87,12 @@ export interface GatewayDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Uniform [0, 1) for jitter. @default Math.random */
   readonly random?: () => number;
-  /** Conflict retries before {@link OrderGatewayContention}. @default 12 */
+  /** Conflict retries before {@link OrderGatewayContention}. @default 60 */
   readonly maxAttempts?: number;
 }
 
 /** Base and cap of the conflict backoff, ms ("full jitter": a uniform wait in [0, min(cap, base x 2^n))). */
-export const GATEWAY_BACKOFF = { baseMs: 10, capMs: 400 } as const;
+export const GATEWAY_BACKOFF = { baseMs: 5, capMs: 250 } as const;
 /** Longest wait for a free per-second rate slot before the order is rejected (`maxOrdersPerSecond`), ms. */
 export const RATE_WAIT_MAX_MS = 3_000;
 /** Seconds the rate counters are kept (DynamoDB TTL `expiresAt`). */
@@ -122,7 +122,7 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = deps.random ?? Math.random;
-  const maxAttempts = deps.maxAttempts ?? 12;
+  const maxAttempts = deps.maxAttempts ?? 60;
   const limits = settings.limits;
 
   const backoff = (attempt: number) => sleep(random() * Math.min(GATEWAY_BACKOFF.capMs, GATEWAY_BACKOFF.baseMs * 2 ** attempt));
