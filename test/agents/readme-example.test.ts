@@ -5,14 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { handler as meanrev } from '../../lambdas/agents/meanrev/handler';
+import { handler as meanrevAgent } from '../../lambdas/agents/meanrev/handler';
 import { listCycleOrders } from '../../lambdas/shared/trading/ledger';
 import { loadMarketData, createReplayFeed } from '../../lambdas/shared/trading/market-data';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { DOW_FILE } from '../trading/support';
-import { agentInput, clearLedger, useEnv } from './support';
+import { agentInput, clearLedger, throughGateway, useEnv } from './support';
 
 let db: TestDynamo;
+const meanrev = throughGateway({ get doc() { return db.doc; }, get tables() { return db.tables; } } as TestDynamo)(meanrevAgent);
 beforeAll(async () => {
   db = await startDynalite('meanrev');
   useEnv(db);

@@ -1,18 +1,20 @@
-/** The reference agents (real handler modules) on the real Dow Jones 30 data, with the paper broker in dynalite. */
-import { handler as copybot } from '../../lambdas/agents/copybot/handler';
-import { handler as sentiment } from '../../lambdas/agents/sentiment/handler';
-import { handler as strategy } from '../../lambdas/agents/strategy/handler';
-import { handler as trading } from '../../lambdas/agents/trading/handler';
+/** The reference agents (real handler modules) on the real Dow Jones 30 data, each result executed by the real order gateway on DynamoDB Local. */
+import { handler as copybotAgent } from '../../lambdas/agents/copybot/handler';
+import { handler as sentimentAgent } from '../../lambdas/agents/sentiment/handler';
+import { handler as strategyAgent } from '../../lambdas/agents/strategy/handler';
+import { handler as tradingAgent } from '../../lambdas/agents/trading/handler';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { sentimentOutputSchema, strategyOutputSchema } from '../../lambdas/shared/agent-kit/reference-outputs';
 import { maCrossover } from '../../lambdas/shared/trading/indicators';
-import { getOrCreateAccount, listCycleOrders } from '../../lambdas/shared/trading/ledger';
+import { listCycleOrders, readAccount } from '../../lambdas/shared/trading/ledger';
 import { createReplayFeed, loadMarketData } from '../../lambdas/shared/trading/market-data';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { DOW_FILE, testSettings } from '../trading/support';
-import { agentInput, clearLedger, useEnv } from './support';
+import { agentInput, clearLedger, throughGateway, useEnv } from './support';
 
 let db: TestDynamo;
+const run = throughGateway({ get doc() { return db.doc; }, get tables() { return db.tables; } } as TestDynamo);
+const [copybot, sentiment, strategy, trading] = [copybotAgent, sentimentAgent, strategyAgent, tradingAgent].map(run);
 beforeAll(async () => {
   db = await startDynalite('refagents');
   useEnv(db);
@@ -64,17 +66,18 @@ describe('reference agents on real data', () => {
     expect(first.status).toBe('SUCCEEDED');
     expect(first.metrics.ordersPlaced).toBeGreaterThan(0);
     expect(first.metrics.ordersPlaced + first.metrics.ordersRejected).toBe(buys);
-    expect(first.summary).toMatch(/^placed \d+ orders?, \d+ rejected/);
-    const after1 = await getOrCreateAccount(db.doc, db.tables.Ledger, 1);
+    expect(first.summary).toMatch(/^proposed \d+ orders?; .*; orders: \d+ filled, \d+ rejected/);
+    const after1 = await readAccount(db.doc, db.tables.Ledger, 1_000_000);
     const orders = await listCycleOrders(db.doc, db.tables.Ledger, 'c-trade');
     const filled = orders.filter((o) => o.status === 'FILLED');
     expect(filled).toHaveLength(first.metrics.ordersPlaced);
     expect(after1.cash).toBeCloseTo(1_000_000 - filled.reduce((s, o) => s + o.notionalUsd, 0), 6);
     for (const o of orders.filter((x) => x.status === 'REJECTED')) expect(o.rejectedBy).toEqual(expect.any(String));
 
+    // The same cycle again: ids already used are replayed or refused as duplicates, the rate limit holds; nothing fills twice.
     const retry = await trading(tradingInput('c-trade', { attempt: 1 }));
     expect(retry.metrics.ordersPlaced).toBe(0);
-    const after2 = await getOrCreateAccount(db.doc, db.tables.Ledger, 1);
+    const after2 = await readAccount(db.doc, db.tables.Ledger, 1_000_000);
     expect(after2.cash).toBe(after1.cash);
     expect(after2.fillSeq).toBe(after1.fillSeq);
   });
@@ -97,7 +100,7 @@ describe('reference agents on real data', () => {
     const params = { targetWeights: ['MSFT:0.02', 'IBM:0.01', 'KO:0.01'], rebalanceThreshold: 0.005 };
     const first = await copybot(agentInput('copybot', { cycleId: 'c-copy-1', params }));
     expect(first.metrics.ordersPlaced).toBe(3);
-    const acc = await getOrCreateAccount(db.doc, db.tables.Ledger, 1);
+    const acc = await readAccount(db.doc, db.tables.Ledger, 1_000_000);
     const msft = table.prices.MSFT[260]!;
     // target 0.02 x 1,000,000 = 20,000 USD => trunc(20,000 / close) shares
     expect(acc.positions.MSFT.qty).toBe(Math.trunc(20_000 / msft));
@@ -112,7 +115,7 @@ describe('reference agents on real data', () => {
     try {
       const result = await copybot(agentInput('copybot', { cycleId: 'c-copy-lim', params: { targetWeights: ['MSFT:0.02', 'KO:0.01'], rebalanceThreshold: 0.005 } }));
       expect(result.metrics).toMatchObject({ ordersPlaced: 1, ordersRejected: 1 });
-      expect(result.summary).toMatch(/placed 1 order, 1 rejected \(maxPosition\)/);
+      expect(result.summary).toMatch(/orders: 1 filled, 1 rejected \(maxPosition\)/);
     } finally {
       useEnv(db);
     }

@@ -13,12 +13,12 @@ import { handler as trading } from '../../lambdas/agents/trading/handler';
 import { handler as risk } from '../../lambdas/risk/handler';
 import { tradingSettingsFromConfig } from '../../lib/config/lambda-settings';
 import { validateConfig } from '../../lib/config/schema';
-import { getOrCreateAccount, listCycleOrders } from '../../lambdas/shared/trading/ledger';
+import { listCycleOrders, readAccount } from '../../lambdas/shared/trading/ledger';
 import { createReplayFeed, loadMarketData, resolveStartBar } from '../../lambdas/shared/trading/market-data';
 import { valuePortfolio } from '../../lambdas/shared/trading/portfolio';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { DOW_FILE } from '../trading/support';
-import { agentInput } from './support';
+import { agentInput, throughGateway } from './support';
 
 let db: TestDynamo;
 const cfg = validateConfig(config);
@@ -31,7 +31,8 @@ afterAll(async () => {
   await db.stop();
 });
 
-const handlers = { strategy, sentiment, copybot, trading } as const;
+const run = throughGateway({ get doc() { return db.doc; }, get tables() { return db.tables; } } as TestDynamo);
+const handlers = { strategy: run(strategy), sentiment: run(sentiment), copybot: run(copybot), trading: run(trading) } as const;
 
 it('runs 15 cycles of the default fleet on real data without a HALT', async () => {
   const verdicts: string[] = [];
@@ -61,7 +62,7 @@ it('runs 15 cycles of the default fleet on real data without a HALT', async () =
   const snaps = await db.doc.send(new QueryCommand({ TableName: db.tables.Ledger, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'EQUITY' } }));
   expect(snaps.Items).toHaveLength(15);
   // The ledger values at the last bar to the equity the risk gate reported (fills at the close do not change equity).
-  const acc = await getOrCreateAccount(db.doc, db.tables.Ledger, settings.startingCashUsd);
+  const acc = await readAccount(db.doc, db.tables.Ledger, settings.startingCashUsd);
   const dow = loadMarketData(DOW_FILE);
   const feed = createReplayFeed(dow, resolveStartBar(settings.startBar, dow.timestamps.length) + 14);
   const prices = Object.fromEntries(Object.keys(acc.positions).map((s) => [s, feed.priceAt(s)!]));

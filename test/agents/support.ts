@@ -1,12 +1,14 @@
 /** Helpers of the agent tests: environment, ledger reset, control item, agent input. */
 import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { AgentInput } from '../../lambdas/shared/contracts';
+import { createGatewayHandler } from '../../lambdas/gateway/handler';
+import type { AgentInput, AgentResult } from '../../lambdas/shared/contracts';
+import { feedForCycle } from '../../lambdas/shared/trading/market-data';
 import { ENV } from '../../lambdas/shared/env';
 import type { TradingSettings } from '../../lambdas/shared/settings';
 import type { TestDynamo } from '../support/dynalite';
 import { DOW_FILE, testSettings } from '../trading/support';
 
-/** Points the handlers at dynalite, the Dow file and the given settings. */
+/** Points the handlers at the local DynamoDB, the Dow file and the given settings. */
 export function useEnv(db: TestDynamo, settings: TradingSettings = testSettings(), file = DOW_FILE): void {
   Object.assign(process.env, db.env);
   process.env[ENV.tradingSettings] = JSON.stringify(settings);
@@ -29,4 +31,24 @@ export async function setHalted(db: TestDynamo, halted: boolean): Promise<void> 
 /** An agent payload as the state machine builds it. */
 export function agentInput(agent: string, overrides: Partial<AgentInput> = {}): AgentInput {
   return { cycleId: 'cycle-1', cycleSeq: 1, agent, mode: 'normal', riskVerdict: 'OK', params: {}, dependsOn: [], timeoutSeconds: 30, attempt: 0, probe: false, ...overrides };
+}
+
+/**
+ * Runs an agent as the state machine does: the agent's task, then "Execute ... orders" (the real
+ * order gateway handler) on its result, labelled with the input's agent. Returns the gateway's
+ * output (the result with `execution` and order metrics).
+ */
+export function throughGateway(db: TestDynamo, settings: () => TradingSettings = () => JSON.parse(process.env[ENV.tradingSettings]!) as TradingSettings) {
+  return (agent: (event: unknown) => Promise<AgentResult>) =>
+    async (input: AgentInput): Promise<AgentResult> => {
+      const result = await agent(input);
+      const s = settings();
+      const gateway = createGatewayHandler({
+        doc: db.doc,
+        tables: { ledger: db.tables.Ledger, control: db.tables.Control, cycles: db.tables.Cycles },
+        settings: s,
+        feedFor: (cycleSeq) => feedForCycle(process.env[ENV.marketDataFile]!, s.startBar, cycleSeq),
+      });
+      return gateway({ action: 'execute', cycleId: input.cycleId, cycleSeq: input.cycleSeq, mode: input.mode, riskVerdict: input.riskVerdict, agent: input.agent, result });
+    };
 }

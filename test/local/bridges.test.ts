@@ -9,7 +9,7 @@ import { renderCycleDefinition, substituteArns } from '../../lib/state-machine/d
 import { validateConfig } from '../../lib/config/schema';
 import defaultConfig from '../../config/orchestrator.config';
 
-const arns = { SupervisorFunctionArn: 'arn:sup', RiskFunctionArn: 'arn:risk', MasterFunctionArn: 'arn:master' };
+const arns = { SupervisorFunctionArn: 'arn:sup', RiskFunctionArn: 'arn:risk', MasterFunctionArn: 'arn:master', GatewayFunctionArn: 'arn:gateway' };
 const lambdaTask = (extra: Record<string, unknown>) => ({
   StartAt: 'T',
   States: { T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'f', Payload: { 'x.$': '$.x' } }, End: true, ...extra } },
@@ -60,7 +60,7 @@ describe('bridgeDefinition', () => {
     expect(text).not.toContain('$$.State.RetryCount');
     expect(notes.retryCountKeys).toEqual({ 'Run data agent': ['attempt'], 'Run strategy agent': ['attempt'], 'Run critical agent': ['attempt'] });
     expect(notes.timeoutPathStates.sort()).toEqual(['Assess risk', 'Run critical agent', 'Run data agent', 'Run strategy agent']);
-    expect(Object.keys(notes.tasks)).toHaveLength(8);
+    expect(Object.keys(notes.tasks)).toHaveLength(11); // 8 + one "Execute ... agent orders" per fault domain
     expect(JSON.stringify(def)).toContain('TimeoutSecondsPath'); // input untouched
   });
 
