@@ -33,7 +33,7 @@ describe('robustness of the synthesized stack', () => {
     expect(agentTasks.map(([n]) => n).sort()).toEqual(['Run critical agent', 'Run data agent', 'Run strategy agent']);
     for (const [, task] of agentTasks) {
       const first = task.Retry[0];
-      expect(first).toEqual({ ErrorEquals: ['States.Timeout', 'AgentTimeout'], MaxAttempts: 0 });
+      expect(first).toEqual({ ErrorEquals: ['States.Timeout', 'AgentTimeout', 'AgentInputInvalid', 'AgentOutputInvalid', 'AgentResultTooLarge', 'SystemHalted'], MaxAttempts: 0 });
     }
   });
 

@@ -1,5 +1,6 @@
 /** Each pre-trade check with one passing and one failing order (pure functions, no I/O). */
 import {
+  PRE_TRADE_CHECKS,
   checkAgentOrderRate,
   checkCycleOrderRate,
   checkDuplicateOrder,
@@ -10,6 +11,7 @@ import {
   checkMaxOrderNotional,
   checkMaxPosition,
   checkMinCash,
+  checkNoShort,
   checkPriceCollar,
   checkSafeMode,
   checkStaleData,
@@ -39,7 +41,21 @@ describe('pre-trade checks (SEC 15c3-5, FIA)', () => {
   it('the base order passes every check', () => {
     const out = runPreTradeChecks(base);
     expect(out.passed).toBe(true);
-    expect(out.results).toHaveLength(13);
+    expect(out.results.map((r) => r.check)).toEqual([...PRE_TRADE_CHECKS]);
+  });
+
+  it('long-only (noShort): a SELL beyond the agent book is rejected unless allowShort; judged on the agent book, not the account', () => {
+    const holding = { cash: 0, positions: { KO: { qty: 5, avgPrice: 40 } } };
+    expect(checkNoShort(ctx({ order: { symbol: 'KO', side: 'SELL', qty: 5 }, agentPortfolio: holding })).status).toBe('PASS');
+    expect(checkNoShort(ctx({ order: { symbol: 'KO', side: 'SELL', qty: 6 }, agentPortfolio: holding }))).toMatchObject({ status: 'REJECT', value: 6, limit: 5 });
+    expect(checkNoShort(ctx({ order: { symbol: 'KO', side: 'SELL', qty: 6 }, agentPortfolio: holding, allowShort: true })).status).toBe('PASS');
+    expect(checkNoShort(ctx({ order: { symbol: 'KO', side: 'SELL', qty: 1 }, agentPortfolio: { cash: 0, positions: {} }, portfolio: { cash: 0, positions: { KO: { qty: 100, avgPrice: 1 } } } })).status).toBe('REJECT');
+  });
+
+  it('price collar on market orders: the close against the previous close', () => {
+    expect(checkPriceCollar(ctx({ order: { symbol: 'KO', side: 'BUY', qty: 1 }, price: 100, referencePrice: 96 })).status).toBe('PASS');
+    expect(checkPriceCollar(ctx({ order: { symbol: 'KO', side: 'BUY', qty: 1 }, price: 100, referencePrice: 90 }))).toMatchObject({ status: 'REJECT', detail: expect.stringMatching(/market order/) });
+    expect(checkPriceCollar(ctx({ order: { symbol: 'KO', side: 'BUY', qty: 1 }, price: 100, referencePrice: undefined })).status).toBe('PASS');
   });
 
   it('halt flag', () => {

@@ -1,10 +1,10 @@
-/** The risk Lambda handler on real market data and a real dynalite Ledger: verdicts, fail-closed data checks, equity snapshots. */
+/** The risk Lambda handler on real market data and a real DynamoDB Local Ledger: verdicts, fail-closed data checks, the ledger identity, equity snapshots. */
 import { DeleteCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../lambdas/risk/handler';
 import { riskAssessmentSchema, type RiskAssessment } from '../../lambdas/shared/contracts';
 import { ENV } from '../../lambdas/shared/env';
 import type { TradingSettings } from '../../lambdas/shared/settings';
-import { ACCOUNT_KEY } from '../../lambdas/shared/trading/ledger';
+import { ACCOUNT_KEY, BOOK_PK, FILL_PK, fillSk } from '../../lambdas/shared/trading/ledger';
 import { loadMarketData } from '../../lambdas/shared/trading/market-data';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { DOW_FILE, MSFT_FILE, testSettings, writeTempCsv } from './support';
@@ -23,7 +23,16 @@ async function reset(settings: TradingSettings, file = DOW_FILE, account?: Recor
   process.env[ENV.marketDataFile] = file;
   const items = (await db.doc.send(new ScanCommand({ TableName: db.tables.Ledger }))).Items ?? [];
   for (const it of items) await db.doc.send(new DeleteCommand({ TableName: db.tables.Ledger, Key: { pk: it.pk, sk: it.sk } }));
-  if (account) await db.doc.send(new PutCommand({ TableName: db.tables.Ledger, Item: { ...ACCOUNT_KEY, version: 0, fillSeq: 0, applied: {}, ...account } }));
+  if (!account) return;
+  // A ledger that is its own replay: one fill per seeded position, at its average price, by one fixture agent.
+  const positions = (account.positions ?? {}) as Record<string, { qty: number; avgPrice: number }>;
+  const fills = Object.entries(positions).map(([symbol, p], i) => ({ pk: FILL_PK, sk: fillSk(i + 1), fillSeq: i + 1, orderId: `seed#${symbol}`, cycleId: 'seed', agent: 'fixture', symbol, side: 'BUY', qty: p.qty, price: p.avgPrice, notionalUsd: p.qty * p.avgPrice, barIndex: 0, asOf: 'seed' }));
+  for (const Item of fills) await db.doc.send(new PutCommand({ TableName: db.tables.Ledger, Item }));
+  if (fills.length) {
+    const cashFlowUsd = -fills.reduce((a, f) => a + f.notionalUsd, 0);
+    await db.doc.send(new PutCommand({ TableName: db.tables.Ledger, Item: { pk: BOOK_PK, sk: 'fixture', agent: 'fixture', positions, cashFlowUsd, fills: fills.length, version: 1 } }));
+  }
+  await db.doc.send(new PutCommand({ TableName: db.tables.Ledger, Item: { ...ACCOUNT_KEY, version: fills.length, fillSeq: fills.length, ...account } }));
 }
 
 const assess = async (cycleSeq: number, cycleId = `cycle-${cycleSeq}`): Promise<RiskAssessment> =>
@@ -84,7 +93,7 @@ describe('risk handler', () => {
     const a = await assess(1);
     expect(a.verdict).toBe('HALT');
     expect(a.reasons).toHaveLength(2);
-    await reset(testSettings({ universe: ['MSFT'] }), DOW_FILE, { cash: 1_000_000, positions: { ZZZ: { qty: 1, avgPrice: 1 } } });
+    await reset(testSettings({ universe: ['MSFT'] }), DOW_FILE, { cash: 999_999, positions: { ZZZ: { qty: 1, avgPrice: 1 } } });
     expect((await assess(1)).reasons[0]).toMatch(/ZZZ is not in the market data/);
   });
 
@@ -95,8 +104,27 @@ describe('risk handler', () => {
     expect(a.reasons[0]).toMatch(/Ledger inconsistent: cash is negative/);
   });
 
+  it('HALT with the figures when the account does not equal the replay of its fills (cash changed with no fill)', async () => {
+    await reset(testSettings(), DOW_FILE, { cash: 994_000, positions: { KO: { qty: 100, avgPrice: 60 } } });
+    await db.doc.send(new PutCommand({ TableName: db.tables.Ledger, Item: { ...ACCOUNT_KEY, version: 2, fillSeq: 1, cash: 50_000_000, positions: { KO: { qty: 100, avgPrice: 60 } } } }));
+    const a = await assess(1);
+    expect(a.verdict).toBe('HALT');
+    expect(a.reasons[0]).toBe('Ledger does not match its fills: cash is 50000000 stored vs 994000 replayed from 1 fills');
+    expect(a.checks).toEqual([expect.objectContaining({ name: 'ledgerIdentity', status: 'BREACH', value: 1 })]);
+  });
+
+  it('HALT on a suspect bar: a x1000 print is bad data, not a price', async () => {
+    const table = loadMarketData(DOW_FILE);
+    const header = ['Date', ...table.symbols].join(',');
+    const rows = table.timestamps.slice(0, 262).map((t, i) => [t.slice(0, 10), ...table.symbols.map((sym) => { const p = table.prices[sym][i]; return p === null ? '' : String(sym === 'KO' && i === 260 ? p * 1000 : p); })].join(','));
+    await reset(testSettings(), writeTempCsv('spike.csv', [header, ...rows].join('\n') + '\n'));
+    const a = await assess(1);
+    expect(a.verdict).toBe('HALT');
+    expect(a.reasons.join('\n')).toMatch(/suspect price: KO moved \d+\.\d% in one bar \(17\.75 -> 17580; band 50%\)/);
+  });
+
   it('works on the MSFT OHLCV file with universe [Close]', async () => {
-    await reset(testSettings({ universe: ['Close'], startBar: 30, varWindow: 20 }), MSFT_FILE, { cash: 990_000, positions: { Close: { qty: 100, avgPrice: 60 } } });
+    await reset(testSettings({ universe: ['Close'], startBar: 30, varWindow: 20 }), MSFT_FILE, { cash: 994_000, positions: { Close: { qty: 100, avgPrice: 60 } } });
     const a = await assess(1);
     expect(a.verdict).not.toBe('HALT');
     expect(a.metrics.grossExposureUsd).toBeCloseTo(100 * loadMarketData(MSFT_FILE).prices.Close[30]!, 6);
