@@ -11,6 +11,7 @@
  *
  * May be imported by: `local/`, `test/`.
  */
+import { runAsPrincipal } from './iam';
 import { randomUUID } from 'node:crypto';
 import { TIMEOUT_PARAM, matchRetryRule, retryDelaySeconds, type BridgeNotes } from './bridges';
 import { faultFor, type Fault } from './faults';
@@ -52,6 +53,9 @@ export interface LocalFunction {
 
 /** Target of a function shared by several agents: the agent is the payload's `agent` field. */
 export const AGENT_FROM_PAYLOAD = '*payload.agent';
+
+/** The Step Functions state quota: 256 KiB per state input or output, raw task results included (AWS Step Functions quotas). */
+export const STATE_PAYLOAD_LIMIT_BYTES = 256 * 1024;
 
 /** One attempt, as the report and tests see it. */
 export interface InvocationRecord {
@@ -171,7 +175,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       else if (fault?.mode === 'garbage') run = Promise.resolve({ nonsense: true });
       else {
         done = opts.clock.beginActive();
-        run = Promise.resolve().then(() => fn.handler(JSON.parse(JSON.stringify(payload)), context));
+        run = Promise.resolve().then(() => runAsPrincipal(fn.name, () => fn.handler(JSON.parse(JSON.stringify(payload)), context)));
       }
       const TIMED_OUT = Symbol('timeout');
       const deadlineTimer = opts.clock.timer(deadline);
@@ -203,9 +207,17 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
         record('timeout', 'States.Timeout', `Task timed out after ${timeoutSeconds} s`);
         throw aslError('States.Timeout', `State "${state}" timed out after ${timeoutSeconds} s (simulated)`);
       }
+      // AWS checks a task's raw result against the state quota before ResultSelector: 256 KiB of UTF-8
+      // (Step Functions quotas, "Maximum input or output size for a task, state, or execution"), and
+      // States.DataLimitExceeded is not caught by States.ALL: the execution fails.
+      const raw = JSON.stringify({ Payload: result ?? null, StatusCode: 200, ExecutedVersion: '$LATEST' });
+      if (Buffer.byteLength(raw, 'utf8') > STATE_PAYLOAD_LIMIT_BYTES) {
+        record('error', 'States.DataLimitExceeded', `raw output ${Buffer.byteLength(raw, 'utf8')} bytes`);
+        throw aslError('States.DataLimitExceeded', `State "${state}": the task's raw output is ${Buffer.byteLength(raw, 'utf8')} bytes, over the ${STATE_PAYLOAD_LIMIT_BYTES}-byte (256 KiB) state quota`);
+      }
       record('ok');
       opts.onLambdaMetric?.('Errors', fn.name, 0, opts.clock.now());
-      return { Payload: result === undefined ? null : JSON.parse(JSON.stringify(result)), StatusCode: 200, ExecutedVersion: '$LATEST' };
+      return JSON.parse(raw) as unknown;
     };
 
   return { taskHandler };

@@ -5,6 +5,8 @@
  *
  * May be imported by: `local/`, `bench/`, `test/`.
  */
+import type { TradingSettings } from '../lambdas/shared/settings';
+import { cycleTrading, type CycleTrading } from './trading-report';
 import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OrchestratorConfig } from '../lib/config/schema';
 import type { AlarmTransition } from './alarms';
@@ -25,6 +27,8 @@ export interface AgentCycleEntry {
   breakerTransition?: string;
   reason?: string;
   summary?: string;
+  /** The agent's metrics, with the gateway's order counts (`ordersProposed`, `ordersPlaced`, `ordersRejected`). */
+  metrics?: Record<string, number>;
 }
 
 /** One cycle (or a slot that started none). */
@@ -47,7 +51,8 @@ export interface CycleReport {
   transitions: number;
   /** Payloads over the 256 KiB quota (AWS would fail the execution; the interpreter does not). */
   warnings?: string[];
-  trading?: { ordersPlaced: number; ordersRejected: Record<string, number>; equityUsd?: number };
+  /** What the order gateway did this cycle and the account after it, from the Ledger (`local/trading-report.ts`). */
+  trading?: CycleTrading;
   /** Execution status and error as Step Functions reports them. */
   execution?: { status: string; error?: string; cause?: string };
 }
@@ -92,7 +97,15 @@ function lastOutput(exec: LocalExecution, states: string[]): Obj | undefined {
  */
 export async function buildCycleReport(
   exec: LocalExecution,
-  ctx: { doc: DynamoDBDocumentClient; cyclesTable: string; invocations: InvocationRecord[]; slot?: string; scheduleName?: string },
+  ctx: {
+    doc: DynamoDBDocumentClient;
+    cyclesTable: string;
+    invocations: InvocationRecord[];
+    slot?: string;
+    scheduleName?: string;
+    /** Where the trading figures come from; absent = none in the report. */
+    trading?: { ledgerTable: string; settings: TradingSettings; marketDataFile: string };
+  },
 ): Promise<CycleReport> {
   const planOut = lastOutput(exec, ['Plan cycle']);
   const plan = planOut?.plan as Obj | undefined;
@@ -138,30 +151,18 @@ export async function buildCycleReport(
       ...(o.breakerTransition ? { breakerTransition: String(o.breakerTransition) } : {}),
       ...(o.reason ? { reason: String(o.reason) } : {}),
       ...(o.summary ? { summary: String(o.summary) } : {}),
+      ...(o.metrics ? { metrics: o.metrics as Record<string, number> } : {}),
     };
   });
   let trading: CycleReport['trading'];
-  const rejected: Record<string, number> = {};
-  let placed = 0;
-  let seen = false;
-  for (const o of (record?.outcomes as Obj[]) ?? []) {
-    const metrics = (o.metrics as Record<string, number>) ?? {};
-    if (typeof metrics.ordersPlaced === 'number') (placed += metrics.ordersPlaced, (seen = true));
-    // Per-check counts: the agent kit's summary `placed 3 orders, 2 rejected (maxOrderNotional x2)`; else the total.
-    const by = /(\d+) rejected \(([^)]*)\)/.exec(String(o.summary ?? ''));
-    if (by) {
-      for (const part of by[2].split(',')) {
-        const m = /^\s*([A-Za-z0-9_.-]+)(?: x(\d+))?\s*$/.exec(part);
-        if (m) rejected[m[1]] = (rejected[m[1]] ?? 0) + Number(m[2] ?? 1);
-      }
-      seen = true;
-    } else if (metrics.ordersRejected) {
-      rejected.unspecified = (rejected.unspecified ?? 0) + metrics.ordersRejected;
-      seen = true;
+  const cycleSeq = Number(plan?.cycleSeq ?? 0);
+  if (ctx.trading && cycleSeq > 0 && !plan?.halted) {
+    try {
+      trading = await cycleTrading({ doc: ctx.doc, ...ctx.trading, cycleId: exec.name, cycleSeq });
+    } catch {
+      /* a cycle past the end of the data, or no ledger yet: no trading figures */
     }
   }
-  const equity = (assessment?.metrics as Record<string, number> | undefined)?.equityUsd;
-  if (seen || equity !== undefined) trading = { ordersPlaced: placed, ordersRejected: rejected, ...(equity !== undefined ? { equityUsd: Math.round(equity * 100) / 100 } : {}) };
   return {
     cycle: exec.cycle ?? 0,
     cycleId: exec.name,

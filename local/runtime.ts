@@ -25,6 +25,7 @@ import defaultConfigInput from '../config/orchestrator.config';
 import { alarmSpecFromProps, LocalCloudWatch, parseEmf, type AlarmTransition, type AlarmStateValue } from './alarms';
 import { bridgeDefinition } from './bridges';
 import { startLocalDynamo, type LocalDynamo, type TableDef } from './dynamo';
+import { functionPolicies, runAsPrincipal, startDynamoIamProxy } from './iam';
 import { feedForCycle } from '../lambdas/shared/trading/market-data';
 import { tradingEnv, tradingSettings } from '../lambdas/shared/trading/runtime';
 import { ExecutionAlreadyExists, LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
@@ -104,11 +105,13 @@ export interface LocalRuntime {
   alarmTransitions(): AlarmTransition[];
   /** Invokes the Master handler directly (operators); returns its response. */
   invokeMaster(event: unknown): Promise<unknown>;
+  /** DynamoDB calls refused by the functions' synthesized IAM policies so far (`AccessDeniedException`). */
+  accessDenied(): ReadonlyArray<{ principal: string; action: string; table: string }>;
   /** DynamoDB document client on the local tables. */
   readonly doc: DynamoDBDocumentClient;
   /** Physical table names by env var name (AGENT_STATE_TABLE, ...). */
   readonly tableEnv: Record<string, string>;
-  /** Saves the state (unless save is false), stops dynalite, restores stdout and the clock seam. */
+  /** Saves the state (unless save is false), stops the local DynamoDB, restores stdout and the clock seam. */
   close(): Promise<void>;
 }
 
@@ -197,6 +200,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     return { name: tpl.ref(id), KeySchema: p.KeySchema as TableDef['KeySchema'], AttributeDefinitions: p.AttributeDefinitions as TableDef['AttributeDefinitions'] };
   });
   const dynamo: LocalDynamo = await startLocalDynamo(tableDefs);
+  // Every handler's DynamoDB call goes through the IAM proxy: the function's synthesized policy decides (local/iam.ts).
+  const tableArns = new Map(tpl.ofType('AWS::DynamoDB::Table').map((id) => [tpl.ref(id), tpl.arn(id)]));
+  const iam = await startDynamoIamProxy(dynamo.endpoint, functionPolicies(tpl), (table) => tableArns.get(table) ?? `arn:aws:dynamodb:local:000000000000:table/${table}`);
   active = true;
   const savedEnv = { ...process.env };
   const origWrite = process.stdout.write.bind(process.stdout);
@@ -222,6 +228,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     }
     Object.assign(process.env, env, {
       ...dynamo.env,
+      AWS_ENDPOINT_URL_DYNAMODB: iam.endpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_METRICS_DISABLED: 'false',
       POWERTOOLS_DEV: '',
@@ -402,7 +409,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
           };
           cw.put({ namespace: 'AWS/Lambda', name: 'Invocations', dims: { FunctionName: masterFn.name }, value: 1, at: clock.now() });
           try {
-            await masterFn.handler(JSON.parse(JSON.stringify(payload)), lambdaContext(masterFn, clock));
+            await runAsPrincipal(masterFn.name, () => masterFn.handler(JSON.parse(JSON.stringify(payload)), lambdaContext(masterFn, clock)));
             cw.put({ namespace: 'AWS/Lambda', name: 'Errors', dims: { FunctionName: masterFn.name }, value: 0, at: clock.now() });
           } catch (err) {
             cw.put({ namespace: 'AWS/Lambda', name: 'Errors', dims: { FunctionName: masterFn.name }, value: 1, at: clock.now() });
@@ -442,7 +449,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
     const finishCycle = async (exec: LocalExecution, slot?: string, scheduleName?: string): Promise<CycleReport> => {
       await exec.done;
-      const rep = await buildCycleReport(exec, { doc, cyclesTable: process.env.CYCLES_TABLE ?? '', invocations, slot, scheduleName });
+      const rep = await buildCycleReport(exec, { doc, cyclesTable: process.env.CYCLES_TABLE ?? '', invocations, slot, scheduleName, trading: { ledgerTable: process.env.LEDGER_TABLE ?? '', settings: tradingSettings(), marketDataFile: marketData } });
       cycleReports.push(rep);
       return rep;
     };
@@ -514,8 +521,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       alarmTransitions: () => transitions,
       async invokeMaster(event) {
         if (!masterFn) throw new Error('The template has no Master function');
-        return masterFn.handler(JSON.parse(JSON.stringify(event)), lambdaContext(masterFn, clock));
+        return runAsPrincipal(masterFn.name, () => masterFn.handler(JSON.parse(JSON.stringify(event)), lambdaContext(masterFn, clock)));
       },
+      accessDenied: () => iam.denied,
       async close() {
         if (closed) return;
         closed = true;
@@ -545,6 +553,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
           process.stdout.write = origWrite as typeof process.stdout.write;
           process.stderr.write = origErrWrite as typeof process.stderr.write;
           restoreEnv(savedEnv);
+          await iam.stop();
           await dynamo.stop();
           active = false;
         }
@@ -556,6 +565,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     process.stderr.write = origErrWrite as typeof process.stderr.write;
     restoreEnv(savedEnv);
     clock.dispose();
+    await iam.stop();
     await dynamo.stop();
     active = false;
     throw err;

@@ -31,7 +31,8 @@ export class LocalTemplate {
     readonly stackName = 'AgentFleet',
   ) {}
 
-  private res(id: string) {
+  /** The raw resource (unresolved). @throws {Error} when the template has no such resource. */
+  res(id: string) {
     const r = this.template.Resources[id];
     if (!r) throw new Error(`Template has no resource ${id}`);
     return r;

@@ -1,0 +1,111 @@
+/**
+ * The trading figures of one cycle for the run report, read from the Ledger after the cycle
+ * ended (the order gateway's records are the source of truth, not the agents' summaries):
+ * orders filled and rejected by check, cash, equity, gross exposure, and per agent its orders and
+ * P&L, all marked at the cycle's bar.
+ *
+ * P&L per agent = its book's net cash flow + the market value of its own positions; the agents'
+ * P&L sums to the fleet's (equity - starting cash), since the account is the sum of the books.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { TradingSettings } from '../lambdas/shared/settings';
+import { listBooks, listCycleOrders, readAccount } from '../lambdas/shared/trading/ledger';
+import { feedForCycle, isValidPrice, type MarketDataProvider } from '../lambdas/shared/trading/market-data';
+import { valuePortfolio, type Position } from '../lambdas/shared/trading/portfolio';
+
+/** One agent's trading in the cycle. */
+export interface AgentTrading {
+  /** Orders of this agent the gateway filled this cycle. */
+  ordersPlaced: number;
+  /** Orders of this agent the gateway rejected this cycle. */
+  ordersRejected: number;
+  /** Realised + unrealised P&L of the agent's own book since the start, USD, marked at this cycle's bar (cents). */
+  pnlUsd: number;
+  /** Gross exposure of the agent's own positions, USD (cents). */
+  grossExposureUsd: number;
+}
+
+/** The cycle's trading figures (report field `trading`). */
+export interface CycleTrading {
+  /** Orders filled this cycle, all agents. */
+  ordersPlaced: number;
+  /** Check name -> orders it rejected this cycle. */
+  ordersRejected: Record<string, number>;
+  /** USD, cents. */
+  cashUsd: number;
+  /** Cash + market value of positions at this cycle's bar, USD, cents. */
+  equityUsd: number;
+  /** USD, cents. */
+  grossExposureUsd: number;
+  /** Equity - starting cash, USD, cents. */
+  pnlUsd: number;
+  /** Agent -> its figures (agents with a book or an order this cycle). */
+  byAgent: Record<string, AgentTrading>;
+}
+
+const cents = (x: number) => Math.round(x * 100) / 100;
+
+function pricesFor(feed: MarketDataProvider, positions: Readonly<Record<string, Position>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of Object.keys(positions)) {
+    const p = feed.priceAt(s) ?? feed.lastPrice(s)?.price;
+    out[s] = isValidPrice(p) ? p : (positions[s].avgPrice ?? 0);
+  }
+  return out;
+}
+
+/**
+ * Rounds each share to cents so that the rounded shares add up exactly to `totalUsd` (largest
+ * remainder): per-agent P&L then sums to the fleet's P&L to the cent.
+ */
+export function apportionCents(shares: ReadonlyArray<readonly [string, number]>, totalUsd: number): Map<string, number> {
+  const floors = shares.map(([k, x]) => ({ k, c: Math.floor(x * 100), frac: x * 100 - Math.floor(x * 100) }));
+  let left = Math.round(totalUsd * 100) - floors.reduce((a, f) => a + f.c, 0);
+  const order = [...floors].sort((a, b) => b.frac - a.frac);
+  for (let i = 0; left > 0 && order.length; i = (i + 1) % order.length, left--) order[i].c++;
+  for (let i = order.length - 1; left < 0 && order.length; i = (i - 1 + order.length) % order.length, left++) order[i].c--;
+  return new Map(floors.map((f) => [f.k, f.c / 100]));
+}
+
+/**
+ * Reads the Ledger and computes the figures of cycle `cycleId` (number `cycleSeq`).
+ * @throws {Error} from DynamoDB or from reading the market data file.
+ */
+export async function cycleTrading(ctx: { doc: DynamoDBDocumentClient; ledgerTable: string; settings: TradingSettings; marketDataFile: string; cycleId: string; cycleSeq: number }): Promise<CycleTrading> {
+  const [account, books, orders] = await Promise.all([
+    readAccount(ctx.doc, ctx.ledgerTable, ctx.settings.startingCashUsd),
+    listBooks(ctx.doc, ctx.ledgerTable),
+    listCycleOrders(ctx.doc, ctx.ledgerTable, ctx.cycleId),
+  ]);
+  const feed = feedForCycle(ctx.marketDataFile, ctx.settings.startBar, ctx.cycleSeq);
+  const v = valuePortfolio(account, pricesFor(feed, account.positions));
+  const ordersRejected: Record<string, number> = {};
+  const byAgent: Record<string, AgentTrading> = {};
+  const entry = (agent: string) => (byAgent[agent] ??= { ordersPlaced: 0, ordersRejected: 0, pnlUsd: 0, grossExposureUsd: 0 });
+  for (const o of orders) {
+    const a = entry(o.agent);
+    if (o.status === 'FILLED') a.ordersPlaced++;
+    else {
+      a.ordersRejected++;
+      const by = o.rejectedBy ?? 'unknown';
+      ordersRejected[by] = (ordersRejected[by] ?? 0) + 1;
+    }
+  }
+  const raw: Array<[string, number]> = [];
+  for (const b of books) {
+    const bv = valuePortfolio({ cash: b.cashFlowUsd, positions: b.positions }, pricesFor(feed, b.positions));
+    entry(b.agent).grossExposureUsd = cents(bv.grossExposureUsd);
+    raw.push([b.agent, bv.equityUsd]);
+  }
+  const pnlUsd = cents(v.equityUsd - ctx.settings.startingCashUsd);
+  for (const [agent, c] of apportionCents(raw, pnlUsd)) entry(agent).pnlUsd = c;
+  return {
+    ordersPlaced: orders.filter((o) => o.status === 'FILLED').length,
+    ordersRejected,
+    cashUsd: cents(account.cash),
+    equityUsd: cents(v.equityUsd),
+    grossExposureUsd: cents(v.grossExposureUsd),
+    pnlUsd,
+    byAgent,
+  };
+}

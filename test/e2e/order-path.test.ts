@@ -1,0 +1,55 @@
+/**
+ * The order path end to end on the local runtime (real ASL, real handlers, DynamoDB Local behind
+ * the local IAM proxy): a rogue agent's forgeries all end in AccessDeniedException and change
+ * nothing; 30 orders proposed at once fill exactly the per-agent limit, every cycle; cash never
+ * goes below minCash; the report's trading figures add up.
+ */
+import { listFills, readAccount, replayFills, reconcileLedger, listBooks } from '../../lambdas/shared/trading/ledger';
+import { FORGERIES } from '../fixtures/rogue-agent';
+import type { LocalRuntime } from '../../local/runtime';
+import { e2eConfig, start, E2E_TIMEOUT } from './support';
+
+jest.setTimeout(E2E_TIMEOUT);
+
+describe('order path on the local runtime', () => {
+  let rt: LocalRuntime;
+  afterAll(() => rt?.close());
+
+  it('rogue forgeries are refused by IAM; a burst of 30 fills exactly 10 per cycle; cash stays above minCash', async () => {
+    const config = e2eConfig((c) => {
+      c.agents = [
+        ...c.agents,
+        { name: 'rogue', entry: 'test/fixtures/rogue-agent.ts', faultDomain: 'strategy' },
+        { name: 'burst', entry: 'test/fixtures/promise-all-agent.ts', faultDomain: 'strategy' },
+      ];
+      c.risk = { ...c.risk, limits: { ...c.risk!.limits, minCashUsd: 100_000, maxOrdersPerCycle: 1000 } };
+    });
+    rt = await start({ config });
+    const cycles = await rt.runSlots(3);
+    const ledger = rt.tableEnv.LEDGER_TABLE;
+    for (const cycle of cycles) {
+      expect(cycle.status).toBe('SUCCEEDED');
+      const rogue = cycle.agents.find((a) => a.name === 'rogue')!;
+      expect(rogue.outcome).toBe('SUCCEEDED');
+      expect(rogue.summary).toMatch(new RegExp(`^${FORGERIES.map((f) => `${f}:AccessDeniedException`).join(' ')}; orders: 1 filled`));
+      const burst = cycle.agents.find((a) => a.name === 'burst')!;
+      expect(burst.metrics).toMatchObject({ ordersProposed: 30, ordersPlaced: 10, ordersRejected: 20 });
+      const t = cycle.trading!;
+      expect(t.byAgent.burst).toMatchObject({ ordersPlaced: 10, ordersRejected: 20 });
+      expect(t.ordersRejected.maxOrdersPerAgentPerCycle).toBeGreaterThanOrEqual(20);
+      expect(t.cashUsd).toBeGreaterThanOrEqual(100_000);
+      const sum = Object.values(t.byAgent).reduce((a, x) => a + Math.round(x.pnlUsd * 100), 0);
+      expect(sum).toBe(Math.round(t.pnlUsd * 100)); // per-agent P&L adds up to the fleet's, to the cent
+      expect(t.pnlUsd).toBeCloseTo(t.equityUsd - config.portfolio.startingCashUsd, 2);
+    }
+    const denied = rt.accessDenied();
+    expect(new Set(denied.map((d) => d.action))).toEqual(new Set(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+    expect(denied.every((d) => d.principal.endsWith('-rogue'))).toBe(true);
+    const account = await readAccount(rt.doc, ledger, config.portfolio.startingCashUsd);
+    expect(account.cash).toBeGreaterThanOrEqual(100_000);
+    const fills = await listFills(rt.doc, ledger);
+    expect(fills.filter((f) => f.agent === 'copybot' && f.symbol === 'KO' && f.qty === 1)).toEqual([]);
+    expect(fills.filter((f) => f.agent === 'rogue')).toHaveLength(3); // its one front-door order per cycle, under its own name
+    expect(reconcileLedger(account, await listBooks(rt.doc, ledger), replayFills(fills, config.portfolio.startingCashUsd))).toEqual([]);
+  });
+});
