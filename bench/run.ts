@@ -21,6 +21,7 @@ import { validateConfig } from '../lib/config/schema';
 import defaults from '../config/orchestrator.config';
 import { startLocalRuntime } from '../local/runtime';
 import { bundleAll, measureColdStarts, removeAssembly } from './cold-start';
+import { measureGateway } from './gateway';
 import { executionFigures, HISTORY_EVENT_LIMIT, monthlyTransitionCostUsd, PAYLOAD_LIMIT_BYTES } from './history';
 import { seedExampleConfig, SEED_EXAMPLE, syntheticFleetConfig } from './scenarios';
 import { fmt, lptMakespan, summarize, type Summary } from './stats';
@@ -45,7 +46,13 @@ async function runCycles(config: ReturnType<typeof validateConfig>, cycles: numb
   const runtime = await startLocalRuntime({ config, timeScale: 1, quiet: true, fresh: true, save: false });
   try {
     const reports = await runtime.runSlots(cycles);
-    const figures = reports.map((r) => ({ report: r, ...executionFigures(runtime.executionEvents(r.cycleId)) }));
+    const figures = reports.map((r) => ({
+      report: r,
+      ...executionFigures(runtime.executionEvents(r.cycleId)),
+      invocations: runtime.invocations().filter((i) => i.execution === r.cycleId).length,
+      gatewayInvocations: runtime.invocations().filter((i) => i.execution === r.cycleId && i.target === 'gateway').length,
+      events: runtime.executionEvents(r.cycleId),
+    }));
     return { figures, rssMb: process.memoryUsage().rss / 2 ** 20 };
   } finally {
     await runtime.close();
@@ -101,6 +108,24 @@ async function main(): Promise<void> {
   results.overhead = overhead;
   process.env.BENCH_RISK_DURATION_MS = '0';
 
+  // --- the order gateway: fills per second through the real path ----------------------------
+  log('Order gateway: fills per second on DynamoDB Local (one result with many orders; 50 gateway calls at once)...');
+  results.gateway = await measureGateway(defaultConfig, REPO_ROOT);
+
+  // --- how many reference-sized agents one execution holds -----------------------------------
+  log('Reference agents: bytes per agent result in the state, and the agents one execution holds (256 KiB quota)...');
+  {
+    const { figures } = await runCycles(defaultConfig, 1);
+    const ev = figures[0].events as { type: string; state?: { name?: string; input?: unknown; output?: unknown } }[];
+    const bytes = (x: unknown) => Buffer.byteLength(JSON.stringify(x ?? null), 'utf8');
+    const phasesOut = ev.find((e) => e.type === 'StateExited' && e.state?.name === 'Run phases')?.state?.output;
+    const recordIn = ev.find((e) => e.type === 'StateEntered' && e.state?.name === 'Record outcomes')?.state?.input;
+    const k = defaultConfig.agents.filter((a) => a.enabled).length;
+    const perAgent = bytes((phasesOut as { plan?: { phases?: unknown } } | undefined)?.plan?.phases) / k;
+    const fixed = bytes(recordIn) - perAgent * k;
+    results.referenceScale = { agents: k, bytesPerAgent: Math.round(perAgent), fixedBytes: Math.round(fixed), maxAgentsPerExecution: Math.floor((PAYLOAD_LIMIT_BYTES - fixed) / perAgent), transitions: figures[0].transitions, invocations: figures[0].invocations };
+  }
+
   // --- transitions, cost and scale against K -------------------------------------------------
   const scale: Record<string, unknown>[] = [];
   for (const k of opts.sizes) {
@@ -116,6 +141,8 @@ async function main(): Promise<void> {
       transitions,
       targetMax: 8 + 2 * k,
       aim: 16 + k,
+      invocations: figures[0].invocations,
+      gatewayInvocations: figures[0].gatewayInvocations,
       historyEvents: figures[0].historyEvents,
       historyLimit: HISTORY_EVENT_LIMIT,
       maxPayloadBytes: Math.max(...figures.map((f) => f.maxPayloadBytes)),
@@ -152,8 +179,17 @@ function print(r: Record<string, any>): void {
   const o = new Table({ head: ["Seed's example (ms)", 'maxWorkers', 'ideal', 'cycle wall', 'wall / ideal', 'transitions'] });
   for (const [name, v] of Object.entries<any>(r.overhead)) o.push([name, v.maxWorkers, v.idealMs, fmt(v.wallMs, 0), fmt(v.ratio, 2), v.transitions]);
   out.push(o.toString());
-  const s = new Table({ head: ['K', 'transitions', '8+2K', '16+K', 'history events (of 25,000)', 'largest payload KB (of 256)', 'USD/month @15 min', 'cycle wall ms', 'ideal ms', 'RSS MB'] });
-  for (const v of r.scale) s.push([v.k, v.transitions, v.targetMax, v.aim, v.historyEvents, (v.maxPayloadBytes / 1024).toFixed(1), v.monthlyUsdAt15Min.toFixed(2), fmt(v.wallMs, 0), v.idealMs, v.rssMb]);
+  if (r.gateway) {
+    const g = new Table({ head: ['Order gateway (DynamoDB Local)', 'orders', 'filled', 'wall ms', 'fills / s'] });
+    for (const v of r.gateway) g.push([v.mode === 'sequential' ? 'one result, orders in sequence' : `${v.orders} gateway calls at once (one account)`, v.orders, v.filled, v.wallMs.toFixed(0), v.fillsPerSecond.toFixed(0)]);
+    out.push(g.toString());
+  }
+  if (r.referenceScale) {
+    const x = r.referenceScale;
+    out.push(`Reference agents: ${x.bytesPerAgent} bytes per agent result in the state (+ ${x.fixedBytes} fixed): one execution holds about ${x.maxAgentsPerExecution} such agents within the 256 KiB quota; ${x.transitions} transitions and ${x.invocations} Lambda invocations for the default fleet of ${x.agents}.`);
+  }
+  const s = new Table({ head: ['K', 'transitions', 'before the gateway (-K)', '8+2K', '16+K', 'Lambda invocations (gateway)', 'history events (of 25,000)', 'largest payload KB (of 256)', 'USD/month @15 min', 'cycle wall ms', 'ideal ms', 'RSS MB'] });
+  for (const v of r.scale) s.push([v.k, v.transitions, v.transitions - v.gatewayInvocations, v.targetMax, v.aim, `${v.invocations} (${v.gatewayInvocations})`, v.historyEvents, (v.maxPayloadBytes / 1024).toFixed(1), v.monthlyUsdAt15Min.toFixed(2), fmt(v.wallMs, 0), v.idealMs, v.rssMb]);
   out.push(s.toString());
   for (const v of r.scale) for (const w of v.payloadWarnings ?? []) out.push(`K = ${v.k}: ${w}`);
   process.stdout.write(`${out.join('\n')}\n`);
