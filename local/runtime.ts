@@ -335,11 +335,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
           notifications.push({ channel: 'master', at: clock.iso(), subject: `Master (${by}): ${String((result as { action?: string })?.action ?? '')}`, message: JSON.stringify(result) });
           return result;
         };
-      } else if (f.role === 'gateway' && typeof mod.createGatewayHandler === 'function') {
+      } else if (f.role === 'gateway' && typeof mod.createGatewayActions === 'function') {
         // The gateway built from the runtime's ports: its DynamoDB client and the simulated clock.
         const env = tradingEnv();
         const settings = tradingSettings();
-        handler = (mod.createGatewayHandler as (deps: unknown) => LambdaHandler)({
+        handler = (mod.createGatewayActions as (deps: unknown) => LambdaHandler)({
           doc,
           tables: { ledger: env.ledgerTable, control: env.controlTable, cycles: env.cyclesTable },
           settings,

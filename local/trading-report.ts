@@ -9,7 +9,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TradingSettings } from '../lambdas/shared/settings';
-import { listBooks, listCycleOrders, readAccount } from '../lambdas/shared/trading/ledger';
+import { latestEquitySnapshot, listBooks, listCycleOrders, listWorkingOrders, readAccount } from '../lambdas/shared/trading/ledger';
 import { feedForCycle, isValidPrice, type MarketDataProvider } from '../lambdas/shared/trading/market-data';
 import { valuePortfolio, type Position } from '../lambdas/shared/trading/portfolio';
 
@@ -19,6 +19,8 @@ export interface AgentTrading {
   ordersPlaced: number;
   /** Orders of this agent the gateway rejected this cycle. */
   ordersRejected: number;
+  /** The agent's working (resting) orders after the cycle. */
+  workingOrders: number;
   /** Realised + unrealised P&L of the agent's own book since the start, USD, marked at this cycle's bar (cents). */
   pnlUsd: number;
   /** Gross exposure of the agent's own positions, USD (cents). */
@@ -39,6 +41,12 @@ export interface CycleTrading {
   grossExposureUsd: number;
   /** Equity - starting cash, USD, cents. */
   pnlUsd: number;
+  /** Working (resting limit) orders after the cycle, all agents. */
+  workingOrders: number;
+  /** Cash reserved by working BUY orders, USD, cents. */
+  reservedCashUsd: number;
+  /** Drawdown of equity from its running peak over the run so far, fraction (0 when at the peak); from the risk gate's equity snapshots. */
+  drawdownFraction?: number;
   /** Agent -> its figures (agents with a book or an order this cycle). */
   byAgent: Record<string, AgentTrading>;
 }
@@ -72,20 +80,23 @@ export function apportionCents(shares: ReadonlyArray<readonly [string, number]>,
  * @throws {Error} from DynamoDB or from reading the market data file.
  */
 export async function cycleTrading(ctx: { doc: DynamoDBDocumentClient; ledgerTable: string; settings: TradingSettings; marketDataFile: string; cycleId: string; cycleSeq: number }): Promise<CycleTrading> {
-  const [account, books, orders] = await Promise.all([
+  const [account, books, orders, working] = await Promise.all([
     readAccount(ctx.doc, ctx.ledgerTable, ctx.settings.startingCashUsd),
     listBooks(ctx.doc, ctx.ledgerTable),
     listCycleOrders(ctx.doc, ctx.ledgerTable, ctx.cycleId),
+    listWorkingOrders(ctx.doc, ctx.ledgerTable),
   ]);
   const feed = feedForCycle(ctx.marketDataFile, ctx.settings.startBar, ctx.cycleSeq);
+  const snapshot = await latestEquitySnapshot(ctx.doc, ctx.ledgerTable, feed.barIndex);
   const v = valuePortfolio(account, pricesFor(feed, account.positions));
   const ordersRejected: Record<string, number> = {};
   const byAgent: Record<string, AgentTrading> = {};
-  const entry = (agent: string) => (byAgent[agent] ??= { ordersPlaced: 0, ordersRejected: 0, pnlUsd: 0, grossExposureUsd: 0 });
+  const entry = (agent: string) => (byAgent[agent] ??= { ordersPlaced: 0, ordersRejected: 0, workingOrders: 0, pnlUsd: 0, grossExposureUsd: 0 });
+  for (const w of working) entry(w.agent).workingOrders++;
   for (const o of orders) {
     const a = entry(o.agent);
     if (o.status === 'FILLED') a.ordersPlaced++;
-    else {
+    else if (o.status === 'REJECTED') {
       a.ordersRejected++;
       const by = o.rejectedBy ?? 'unknown';
       ordersRejected[by] = (ordersRejected[by] ?? 0) + 1;
@@ -106,6 +117,9 @@ export async function cycleTrading(ctx: { doc: DynamoDBDocumentClient; ledgerTab
     equityUsd: cents(v.equityUsd),
     grossExposureUsd: cents(v.grossExposureUsd),
     pnlUsd,
+    workingOrders: working.length,
+    reservedCashUsd: cents(account.reservedCashUsd),
+    ...(snapshot ? { drawdownFraction: snapshot.drawdownFraction } : {}),
     byAgent,
   };
 }

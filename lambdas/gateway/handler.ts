@@ -45,6 +45,23 @@ export const executeInputSchema = z.object({
 });
 export type ExecuteInput = z.infer<typeof executeInputSchema>;
 
+/** Input of "Match working orders" (once per cycle, before the agents run). */
+export const matchInputSchema = z.object({ action: z.literal('match'), cycleId: z.string().min(1), cycleSeq: z.number().int().min(1), mode: z.enum(MODES) });
+
+/** Input of a cancel-all (operators: `ops cancel-all`; the kill switch cancels through the same gateway code). */
+export const cancelAllInputSchema = z.object({ action: z.literal('cancelAll'), reason: z.string().min(1).max(500), agent: z.string().optional() });
+
+/** Every input the gateway Lambda accepts. */
+export const gatewayInputSchema = z.discriminatedUnion('action', [executeInputSchema, matchInputSchema, cancelAllInputSchema]);
+
+/** What "Match working orders" returns (small: it stays in the state). */
+export interface MatchResult {
+  readonly filled: number;
+  readonly expired: number;
+  readonly cancelled: number;
+  readonly working: number;
+}
+
 /** The gateway's ports. */
 export interface GatewayHandlerDeps {
   readonly doc: DynamoDBDocumentClient;
@@ -62,7 +79,7 @@ export interface GatewayHandlerDeps {
 function describe(e: OrderExecution): string {
   if (e.proposed === 0) return 'no orders';
   const by = Object.entries(e.rejectedBy).map(([k, v]) => (v > 1 ? `${k} x${v}` : k));
-  return `${e.filled} filled, ${e.rejected} rejected${by.length ? ` (${by.join(', ')})` : ''}${e.replayed ? `, ${e.replayed} replayed` : ''}`;
+  return `${e.filled} filled, ${e.working ? `${e.working} working, ` : ''}${e.rejected} rejected${by.length ? ` (${by.join(', ')})` : ''}${e.replayed ? `, ${e.replayed} replayed` : ''}`;
 }
 
 /**
@@ -71,14 +88,37 @@ function describe(e: OrderExecution): string {
  *   `AgentOutputInvalid` / `AgentResultTooLarge` for a bad agent result; `OrderGatewayContention`.
  */
 export function createGatewayHandler(deps: GatewayHandlerDeps): (event: unknown) => Promise<AgentResult> {
+  const handler = createGatewayActions(deps);
+  return (event) => handler(event) as Promise<AgentResult>;
+}
+
+/**
+ * Builds the handler of every gateway action: `execute` (an agent's result, returns the trimmed
+ * result), `match` (working orders against this cycle's bar, returns {@link MatchResult}),
+ * `cancelAll` (returns `{ cancelled }`).
+ * @throws {Error} named `GatewayInputInvalid` on a malformed payload.
+ */
+export function createGatewayActions(deps: GatewayHandlerDeps): (event: unknown) => Promise<AgentResult | MatchResult | { cancelled: number }> {
   const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const gatewayFor = (feed?: MarketDataProvider) =>
+    createOrderGateway({ doc: deps.doc, ledgerTable: deps.tables.ledger, controlTable: deps.tables.control, settings: deps.settings, feed, now: deps.now, sleep: deps.sleep });
   return async (event) => {
-    const parsed = executeInputSchema.safeParse(event);
+    const parsed = gatewayInputSchema.safeParse(event);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const err = new Error(`Gateway input is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
       err.name = 'GatewayInputInvalid';
       throw err;
+    }
+    if (parsed.data.action === 'match') {
+      const m = await gatewayFor(deps.feedFor(parsed.data.cycleSeq)).matchWorking(parsed.data.mode);
+      logger.info('Working orders matched', { cycleId: parsed.data.cycleId, ...m });
+      return m;
+    }
+    if (parsed.data.action === 'cancelAll') {
+      const cancelled = await gatewayFor().cancelAll(parsed.data.reason, parsed.data.agent);
+      logger.info('Working orders cancelled', { cancelled, reason: parsed.data.reason });
+      return { cancelled };
     }
     const input = parsed.data;
     const checked = agentResultSchema.safeParse(input.result);
@@ -92,7 +132,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps): (event: unknown)
     assertResultWithinLimits(input.agent, result);
 
     const { orders = [], output, ...rest } = result;
-    const execution: OrderExecution = { proposed: orders.length, filled: 0, rejected: 0, replayed: 0, rejectedBy: {} };
+    const execution: OrderExecution = { proposed: orders.length, filled: 0, working: 0, cancelled: 0, rejected: 0, replayed: 0, rejectedBy: {} };
     if (result.status === 'SKIPPED') {
       return { ...rest, execution };
     }
@@ -113,19 +153,13 @@ export function createGatewayHandler(deps: GatewayHandlerDeps): (event: unknown)
       }),
     );
     if (orders.length) {
-      const gateway = createOrderGateway({
-        doc: deps.doc,
-        ledgerTable: deps.tables.ledger,
-        controlTable: deps.tables.control,
-        settings: deps.settings,
-        feed: deps.feedFor(input.cycleSeq),
-        now,
-        sleep: deps.sleep,
-      });
+      const gateway = gatewayFor(deps.feedFor(input.cycleSeq));
       for (const o of orders) {
         const decision = await gateway.submit({ ...o, cycleId: input.cycleId, agent: input.agent, mode: input.mode, riskVerdict: input.riskVerdict });
         if (decision.replayed) execution.replayed++;
         if (decision.order.status === 'FILLED') execution.filled++;
+        else if (decision.order.status === 'WORKING') execution.working++;
+        else if (decision.order.status === 'CANCELLED') execution.cancelled++; // IOC not marketable
         else {
           execution.rejected++;
           const by = decision.rejectedBy ?? decision.order.rejectedBy ?? 'unknown';
@@ -138,20 +172,20 @@ export function createGatewayHandler(deps: GatewayHandlerDeps): (event: unknown)
     return {
       ...rest,
       summary: summary.length > AGENT_RESULT_LIMITS.summaryChars ? `${summary.slice(0, AGENT_RESULT_LIMITS.summaryChars - 1)}…` : summary,
-      metrics: { ...rest.metrics, ordersProposed: execution.proposed, ordersPlaced: execution.filled, ordersRejected: execution.rejected, ordersReplayed: execution.replayed },
+      metrics: { ...rest.metrics, ordersProposed: execution.proposed, ordersPlaced: execution.filled, ordersWorking: execution.working, ordersRejected: execution.rejected, ordersReplayed: execution.replayed },
       execution,
     };
   };
 }
 
-let cached: ((event: unknown) => Promise<AgentResult>) | undefined;
+let cached: ((event: unknown) => Promise<AgentResult | MatchResult | { cancelled: number }>) | undefined;
 
 /** The Lambda entry point: the handler built once per sandbox from the environment. */
-export const handler = async (event: unknown): Promise<AgentResult> => {
+export const handler = async (event: unknown): Promise<AgentResult | MatchResult | { cancelled: number }> => {
   if (!cached) {
     const env = tradingEnv();
     const settings = tradingSettings();
-    cached = createGatewayHandler({
+    cached = createGatewayActions({
       doc: documentClient(),
       tables: { ledger: env.ledgerTable, control: env.controlTable, cycles: env.cyclesTable },
       settings,

@@ -172,8 +172,10 @@ export const proposedOrderSchema = z
     side: z.enum(['BUY', 'SELL']),
     /** Whole shares, > 0. */
     qty: z.number().int().positive().max(1e9),
-    /** Limit price, USD per share. */
+    /** Limit price, USD per share. A limit order that does not cross the close rests as a working order. */
     limitPrice: z.number().positive().finite().optional(),
+    /** Time in force of a limit order (`DAY` default, `GTC`, `IOC`; see `TimeInForce` in `lambdas/shared/trading/ledger.ts`). */
+    timeInForce: z.enum(['DAY', 'GTC', 'IOC']).optional(),
   })
   .strict();
 export type ProposedOrder = z.infer<typeof proposedOrderSchema>;
@@ -182,6 +184,10 @@ export type ProposedOrder = z.infer<typeof proposedOrderSchema>;
 export const orderExecutionSchema = z.object({
   proposed: z.number().int().min(0),
   filled: z.number().int().min(0),
+  /** Limit orders left resting (WORKING). */
+  working: z.number().int().min(0).default(0),
+  /** IOC limit orders cancelled because they were not marketable. */
+  cancelled: z.number().int().min(0).default(0),
   rejected: z.number().int().min(0),
   replayed: z.number().int().min(0),
   /** Check name -> orders it rejected. */

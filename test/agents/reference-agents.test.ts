@@ -95,17 +95,17 @@ describe('reference agents on real data', () => {
     expect(result).toMatchObject({ status: 'SKIPPED', reason: 'dependency strategy produced no output this cycle' });
   });
 
-  it('copybot: rebalances to the target weights within limits, and not again once on target', async () => {
+  it('copybot: rebalances to the target weights with resting DAY limit orders (0.5 % through the close), and not again while they work', async () => {
     await clearLedger(db);
     const params = { targetWeights: ['MSFT:0.02', 'IBM:0.01', 'KO:0.01'], rebalanceThreshold: 0.005 };
     const first = await copybot(agentInput('copybot', { cycleId: 'c-copy-1', params }));
-    expect(first.metrics.ordersPlaced).toBe(3);
-    const acc = await readAccount(db.doc, db.tables.Ledger, 1_000_000);
+    expect(first.metrics).toMatchObject({ ordersProposed: 3, ordersWorking: 3, ordersPlaced: 0 });
     const msft = table.prices.MSFT[260]!;
-    // target 0.02 x 1,000,000 = 20,000 USD => trunc(20,000 / close) shares
-    expect(acc.positions.MSFT.qty).toBe(Math.trunc(20_000 / msft));
+    const working = (await listCycleOrders(db.doc, db.tables.Ledger, 'c-copy-1')).find((o) => o.symbol === 'MSFT')!;
+    // target 0.02 x 1,000,000 = 20,000 USD => trunc(20,000 / close) shares, limit 0.5 % under the close
+    expect(working).toMatchObject({ status: 'WORKING', side: 'BUY', qty: Math.trunc(20_000 / msft), timeInForce: 'DAY', limitPrice: Math.round(msft * 0.995 * 100) / 100 });
     const second = await copybot(agentInput('copybot', { cycleId: 'c-copy-2', cycleSeq: 2, params }));
-    expect(second.metrics.ordersPlaced).toBe(0);
+    expect(second.metrics.ordersProposed).toBe(0);
     expect(second.summary).toMatch(/^0 of 3 weights drifted/);
   });
 
@@ -114,8 +114,8 @@ describe('reference agents on real data', () => {
     useEnv(db, testSettings({}, { maxPositionUsd: 15_000 }));
     try {
       const result = await copybot(agentInput('copybot', { cycleId: 'c-copy-lim', params: { targetWeights: ['MSFT:0.02', 'KO:0.01'], rebalanceThreshold: 0.005 } }));
-      expect(result.metrics).toMatchObject({ ordersPlaced: 1, ordersRejected: 1 });
-      expect(result.summary).toMatch(/orders: 1 filled, 1 rejected \(maxPosition\)/);
+      expect(result.metrics).toMatchObject({ ordersWorking: 1, ordersRejected: 1 });
+      expect(result.summary).toMatch(/orders: 0 filled, 1 working, 1 rejected \(maxPosition\)/);
     } finally {
       useEnv(db);
     }

@@ -35,6 +35,8 @@ export const handler = defineAgent({
   async run(ctx) {
     const weights = parseTargetWeights(ctx.params);
     const threshold = numberParam(ctx.params, 'rebalanceThreshold', 0.01);
+    // Resting limit orders, good for the next session: buy a little under the close, sell a little over it.
+    const offset = numberParam(ctx.params, 'limitOffsetFraction', 0.005);
     // Weights are of the fleet's equity; the positions compared with them are copybot's own book,
     // so another agent holding the same symbol neither hides nor doubles copybot's target.
     const [account, book] = await Promise.all([ctx.portfolio(), ctx.book()]);
@@ -44,17 +46,24 @@ export const handler = defineAgent({
       if (isValidPrice(p)) prices[symbol] = p;
     }
     const equity = valuePortfolio(account, prices).equityUsd;
+    // What copybot holds plus what its working orders will add: never order the same drift twice.
+    const heldWithWorking: Record<string, { qty: number; avgPrice: number }> = { ...book.positions };
+    for (const [symbol, q] of Object.entries(book.workingQty)) heldWithWorking[symbol] = { qty: (heldWithWorking[symbol]?.qty ?? 0) + q, avgPrice: heldWithWorking[symbol]?.avgPrice ?? 0 };
     const targets: Record<string, number> = {};
     let maxDrift = 0;
     for (const [symbol, w] of Object.entries(weights)) {
       const price = prices[symbol];
       if (!price) continue;
-      const drift = Math.abs(((book.positions[symbol]?.qty ?? 0) * price) / equity - w);
+      const drift = Math.abs(((heldWithWorking[symbol]?.qty ?? 0) * price) / equity - w);
       maxDrift = Math.max(maxDrift, drift);
       if (drift > threshold) targets[symbol] = w * equity;
     }
-    const orders = ordersForTargets(targets, book.positions, prices, { mode: ctx.mode, maxOrderNotionalUsd: ctx.settings.limits.maxOrderNotionalUsd });
-    for (const order of orders) await ctx.placeOrder(order);
+    const orders = ordersForTargets(targets, heldWithWorking, prices, { mode: ctx.mode, maxOrderNotionalUsd: ctx.settings.limits.maxOrderNotionalUsd });
+    for (const order of orders) {
+      const close = prices[order.symbol];
+      const limitPrice = Math.round(close * (order.side === 'BUY' ? 1 - offset : 1 + offset) * 100) / 100;
+      await ctx.placeOrder({ ...order, limitPrice, timeInForce: 'DAY' });
+    }
     return {
       summary: `${Object.keys(targets).length} of ${Object.keys(weights).length} weights drifted > ${(threshold * 100).toFixed(1)}%; ${describeProposals(ctx)}`,
       metrics: { ordersIntended: orders.length, maxDriftFraction: maxDrift, equityUsd: equity },

@@ -58,8 +58,10 @@ export interface ProposalReceipt {
 
 /** The agent's own book: what its own fills did (read-only). */
 export interface AgentBookView {
-  /** Symbol -> the agent's own position. Long-only agents may sell at most these quantities. */
+  /** Symbol -> the agent's own position. Long-only agents may sell at most these quantities (less shares reserved by working SELLs). */
   readonly positions: Readonly<Record<string, Position>>;
+  /** Symbol -> signed shares of the agent's working orders (BUY +, SELL -): size new orders net of them. */
+  readonly workingQty: Readonly<Record<string, number>>;
   /** Net cash the agent's fills moved, USD (sells add, buys subtract). */
   readonly cashFlowUsd: number;
 }
@@ -139,8 +141,10 @@ const proposalSchema = z
     side: z.enum(['BUY', 'SELL']),
     qty: z.number().int('must be a whole number of shares').positive().max(1e9),
     limitPrice: z.number().positive().finite().optional(),
+    timeInForce: z.enum(['DAY', 'GTC', 'IOC']).optional(),
   })
-  .strict();
+  .strict()
+  .refine((o) => o.timeInForce === undefined || o.limitPrice !== undefined, { message: 'timeInForce needs a limitPrice (a market order fills at the close)', path: ['timeInForce'] });
 
 function issuePath(issue: z.core.$ZodIssue): string {
   return issue.path.map(String).join('.') || '(root)';
@@ -235,7 +239,7 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
         portfolio: () => readAccount(doc, env.ledgerTable, settings.startingCashUsd),
         book: async () => {
           const b = await readBook(doc, env.ledgerTable, input.agent);
-          return { positions: b.positions, cashFlowUsd: b.cashFlowUsd };
+          return { positions: b.positions, workingQty: b.workingQty, cashFlowUsd: b.cashFlowUsd };
         },
         assertNotHalted,
         async placeOrder(order) {

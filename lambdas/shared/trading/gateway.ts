@@ -38,8 +38,14 @@ import {
   orderKey,
   readAccount,
   readBook,
+  listWorkingOrders,
+  WORKING_PK,
+  type AccountItem,
+  type AgentBook,
   type FillItem,
   type OrderItem,
+  type TimeInForce,
+  type WorkingOrder,
 } from './ledger';
 import { isValidPrice, type MarketDataProvider } from './market-data';
 import { applyFill, type Side } from './portfolio';
@@ -56,8 +62,10 @@ export interface GatewayOrder {
   readonly side: Side;
   /** Whole shares, > 0. */
   readonly qty: number;
-  /** Optional limit price, USD per share (price collar). */
+  /** Optional limit price, USD per share (price collar). A limit order that does not cross the close rests (see `timeInForce`). */
   readonly limitPrice?: number;
+  /** Time in force of a limit order. @default 'DAY' */
+  readonly timeInForce?: TimeInForce;
   /** Cycle mode from the plan (`safe` admits only orders that reduce a position). */
   readonly mode: Mode;
   /** This cycle's risk verdict: nothing is admitted under HALT, whatever the agent was told. */
@@ -79,8 +87,8 @@ export interface GatewayDeps {
   readonly ledgerTable: string;
   readonly controlTable: string;
   readonly settings: TradingSettings;
-  /** This cycle's market data: fills at `feed.priceAt(symbol)`, the current bar's close. */
-  readonly feed: MarketDataProvider;
+  /** This cycle's market data: fills at `feed.priceAt(symbol)`, the current bar's close. Needed by `submit` and `matchWorking`, not by `cancelAll`. */
+  readonly feed?: MarketDataProvider;
   /** Epoch ms (the per-second rate window and `createdAt`). @default Date.now */
   readonly now?: () => number;
   /** Waits `ms` (backoff, rate pacing). @default setTimeout */
@@ -98,8 +106,10 @@ export const RATE_WAIT_MAX_MS = 3_000;
 /** Seconds the rate counters are kept (DynamoDB TTL `expiresAt`). */
 const RATE_TTL_S = 3 * 86_400;
 
-type Reason = 'control' | 'account' | 'book' | 'rateAgent' | 'rateCycle' | 'rateSecond' | 'order' | 'fill';
+type Reason = 'control' | 'account' | 'book' | 'rateAgent' | 'rateCycle' | 'rateSecond' | 'order' | 'fill' | 'working';
 const TX_ITEMS: readonly Reason[] = ['control', 'account', 'book', 'rateAgent', 'rateCycle', 'rateSecond', 'order', 'fill'];
+/** Items of a transaction that moves a resting order (fill, cancel, expiry). */
+const TX_WORKING: readonly Reason[] = ['control', 'account', 'book', 'order', 'working', 'fill'];
 
 interface Counters {
   agent: number;
@@ -114,11 +124,30 @@ export interface OrderGateway {
    * @throws {OrderGatewayContention} after `maxAttempts` conflicting attempts in a row.
    */
   submit(order: GatewayOrder): Promise<GatewayDecision>;
+  /**
+   * Matches every working order against this feed's bar: a BUY whose limit is at or above the close
+   * (a SELL at or below) fills at its limit; a DAY order past its session expires; in safe mode an
+   * order that would add risk is cancelled. Each move is one transaction conditioned on the order
+   * still being WORKING, so a fill and a cancel can never both win.
+   */
+  matchWorking(mode: Mode): Promise<{ filled: number; expired: number; cancelled: number; working: number }>;
+  /**
+   * Cancels every working order (of one agent, or all), each in one transaction conditioned on it
+   * still being WORKING. Used by the kill switch and by operators (`ops cancel-all`).
+   * @returns how many this call cancelled.
+   */
+  cancelAll(reason: string, agent?: string): Promise<number>;
 }
 
 /** Creates a gateway bound to one cycle's feed. */
 export function createOrderGateway(deps: GatewayDeps): OrderGateway {
-  const { doc, ledgerTable, controlTable, settings, feed } = deps;
+  const { doc, ledgerTable, controlTable, settings } = deps;
+  const noFeed = new Proxy({} as MarketDataProvider, {
+    get() {
+      throw new Error('This order gateway has no market data (it was created to cancel orders only)');
+    },
+  });
+  const feed: MarketDataProvider = deps.feed ?? noFeed;
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = deps.random ?? Math.random;
@@ -213,14 +242,24 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
       ]);
       const mode: Mode = req.mode === 'safe' || control.mode === 'safe' ? 'safe' : 'normal';
       const intent = { symbol: req.symbol, side: req.side, qty: req.qty, limitPrice: req.limitPrice };
+      const lp = req.limitPrice;
+      const crosses = lp === undefined || !isValidPrice(price) || (req.side === 'BUY' ? price <= lp : price >= lp);
+      const tif: TimeInForce = req.timeInForce ?? 'DAY';
+      if (!crosses && tif === 'IOC') return recordTerminal(req, price, 'CANCELLED', `IOC: not marketable (close ${price}, limit ${lp})`);
+      const rests = !crosses;
+      // Reserved buying power: working BUYs hold cash, working SELLs hold the agent's shares.
+      const held = book.positions[req.symbol]?.qty ?? 0;
+      const sellable = { ...book.positions, [req.symbol]: { qty: held - (book.reservedQty[req.symbol] ?? 0), avgPrice: book.positions[req.symbol]?.avgPrice ?? 0 } };
       const outcome = runPreTradeChecks({
         order: intent,
-        price,
+        // A resting order is judged at the price it would fill at: its limit.
+        price: rests ? lp : price,
         referencePrice: feed.priceAt(req.symbol, 1) ?? undefined,
         prices: pricesFor(account, book),
-        portfolio: account,
-        agentPortfolio: { cash: book.cashFlowUsd, positions: book.positions },
+        portfolio: { cash: account.cash - account.reservedCashUsd, positions: account.positions },
+        agentPortfolio: { cash: book.cashFlowUsd, positions: sellable },
         allowShort: settings.allowShort.includes(req.agent),
+        workingBuyUsd: account.reservedCashUsd,
         limits,
         halted: control.halted,
         mode,
@@ -231,10 +270,19 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
         conflictingOrder: false,
       });
       if (!outcome.passed) return recordRejection(req, price, outcome.rejectedBy!);
+      if (rests) {
+        const placed = await rest(req, lp!, tif as 'DAY' | 'GTC', account, book, price);
+        if (placed === 'conflict') {
+          await backoff(attempt);
+          continue;
+        }
+        if (placed === 'replay') continue;
+        return placed;
+      }
 
       const fillPrice = price as number; // staleData passed, so the price is valid
       const fill = { symbol: req.symbol, side: req.side, qty: req.qty, price: fillPrice };
-      const nextAccount = applyFill(account, fill);
+      const nextAccount = { ...applyFill(account, fill), reservedCashUsd: account.reservedCashUsd };
       const nextBook = applyFill({ cash: book.cashFlowUsd, positions: book.positions }, fill);
       const fillSeq = account.fillSeq + 1;
       const order: OrderItem = { ...baseOrder(req, price), status: 'FILLED', fillSeq };
@@ -269,8 +317,8 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
                   ExpressionAttributeValues: reduces ? { ':f': false } : { ':f': false, ':safe': 'safe' },
                 },
               },
-              versionedPut(ledgerTable, { ...ACCOUNT_KEY, cash: nextAccount.cash, positions: nextAccount.positions, version: account.version + 1, fillSeq, createdAt: order.createdAt }, account),
-              versionedPut(ledgerTable, { pk: BOOK_PK, sk: req.agent, agent: req.agent, positions: nextBook.positions, cashFlowUsd: nextBook.cash, fills: book.fills + 1, version: book.version + 1 }, book),
+              versionedPut(ledgerTable, accountItem(nextAccount, account, { fillSeq, createdAt: order.createdAt }), account),
+              versionedPut(ledgerTable, bookItem(req.agent, { ...nextBook, reservedQty: book.reservedQty, workingQty: book.workingQty }, book, { fills: book.fills + 1 }), book),
               counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: `AGENT#${req.agent}` }, limits.maxOrdersPerAgentPerCycle, expiresAt),
               counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: 'ALL' }, limits.maxOrdersPerCycle, expiresAt),
               counterUpdate(ledgerTable, { pk: 'RATE#SECOND', sk: String(second) }, limits.maxOrdersPerSecond, expiresAt),
@@ -307,7 +355,193 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
     throw new OrderGatewayContention(`Order ${makeOrderId(req.cycleId, req.agent, req.clientOrderId)} conflicted ${maxAttempts} times in a row on the account item`);
   }
 
-  return { submit };
+  /** Records an order that ended without a fill and without a rejection (IOC not marketable). */
+  async function recordTerminal(req: GatewayOrder, price: number | undefined, status: 'CANCELLED', reason: string): Promise<GatewayDecision> {
+    const order: OrderItem = { ...baseOrder(req, price), ...(req.timeInForce ? { timeInForce: req.timeInForce } : {}), status, reason };
+    try {
+      await doc.send(new PutCommand({ TableName: ledgerTable, Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      const existing = await getOrder(doc, ledgerTable, req.cycleId, req.agent, req.clientOrderId);
+      if (existing) return replay(existing, req);
+      throw err;
+    }
+    return { order, replayed: false };
+  }
+
+  /** Puts a limit order to rest: the order WORKING, its registry item, the reservation and the rate counters, in one transaction. */
+  async function rest(req: GatewayOrder, limitPrice: number, tif: 'DAY' | 'GTC', account: AccountItem, book: AgentBook, price: number | undefined): Promise<GatewayDecision | 'conflict' | 'replay'> {
+    const base = baseOrder(req, price);
+    const order: OrderItem = { ...base, price: limitPrice, notionalUsd: limitPrice * req.qty, timeInForce: tif, status: 'WORKING' };
+    const working: WorkingOrder = {
+      orderId: order.orderId,
+      cycleId: req.cycleId,
+      agent: req.agent,
+      clientOrderId: req.clientOrderId,
+      symbol: req.symbol,
+      side: req.side,
+      qty: req.qty,
+      limitPrice,
+      timeInForce: tif,
+      placedBar: feed.barIndex,
+      ...(tif === 'DAY' ? { lastBar: feed.barIndex + 1 } : {}),
+      createdAt: order.createdAt,
+    };
+    const signed = req.side === 'BUY' ? req.qty : -req.qty;
+    const nextAccount = { ...account, reservedCashUsd: account.reservedCashUsd + (req.side === 'BUY' ? req.qty * limitPrice : 0) };
+    const nextBook = {
+      ...book,
+      reservedQty: req.side === 'SELL' ? { ...book.reservedQty, [req.symbol]: (book.reservedQty[req.symbol] ?? 0) + req.qty } : book.reservedQty,
+      workingQty: { ...book.workingQty, [req.symbol]: (book.workingQty[req.symbol] ?? 0) + signed },
+    };
+    const second = Math.floor(now() / 1000);
+    const expiresAt = second + RATE_TTL_S;
+    try {
+      await doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            controlCheck(controlTable, false),
+            versionedPut(ledgerTable, accountItem(nextAccount, account, { createdAt: order.createdAt }), account),
+            versionedPut(ledgerTable, bookItem(req.agent, nextBook, book, {}), book),
+            counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: `AGENT#${req.agent}` }, limits.maxOrdersPerAgentPerCycle, expiresAt),
+            counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: 'ALL' }, limits.maxOrdersPerCycle, expiresAt),
+            counterUpdate(ledgerTable, { pk: 'RATE#SECOND', sk: String(second) }, limits.maxOrdersPerSecond, expiresAt),
+            { Put: { TableName: ledgerTable, Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            { Put: { TableName: ledgerTable, Item: { pk: WORKING_PK, sk: order.orderId, ...working }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+      return { order, replayed: false };
+    } catch (err) {
+      const failed = cancellationReasons(err);
+      if (!failed) throw err;
+      if (failed.has('control')) {
+        return recordRejection(req, price, { check: 'haltFlag', detail: 'halt flag is set: the kill switch is engaged' });
+      }
+      if (failed.has('order')) return 'replay';
+      return 'conflict';
+    }
+  }
+
+  /**
+   * Moves one working order out of WORKING: filled at its limit, cancelled or expired. One
+   * transaction conditioned on the order still WORKING (and, for a fill, on the halt flag).
+   * @returns true when this call moved it; false when someone else did first.
+   */
+  async function settle(w: WorkingOrder, to: 'FILLED' | 'CANCELLED' | 'EXPIRED', reason: string): Promise<boolean> {
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const [account, book] = await Promise.all([readAccount(doc, ledgerTable, settings.startingCashUsd), readBook(doc, ledgerTable, w.agent)]);
+      const signed = w.side === 'BUY' ? w.qty : -w.qty;
+      const released = { ...account, reservedCashUsd: Math.max(0, account.reservedCashUsd - (w.side === 'BUY' ? w.qty * w.limitPrice : 0)) };
+      const reservedQty = { ...book.reservedQty };
+      if (w.side === 'SELL') reservedQty[w.symbol] = Math.max(0, (reservedQty[w.symbol] ?? 0) - w.qty);
+      const workingQty = { ...book.workingQty, [w.symbol]: (book.workingQty[w.symbol] ?? 0) - signed };
+      const fill = { symbol: w.symbol, side: w.side, qty: w.qty, price: w.limitPrice };
+      const fills = to === 'FILLED';
+      const fillSeq = account.fillSeq + 1;
+      const nextAccount = fills ? { ...applyFill(released, fill), reservedCashUsd: released.reservedCashUsd } : released;
+      const nextBookPortfolio = fills ? applyFill({ cash: book.cashFlowUsd, positions: book.positions }, fill) : { cash: book.cashFlowUsd, positions: book.positions };
+      const at = new Date(now()).toISOString();
+      // Only a fill is conditioned on the halt flag: a cancel or an expiry must go through while halted.
+      const items: unknown[] = [
+        ...(fills ? [controlCheck(controlTable, reducesPosition(account, w))] : []),
+        versionedPut(ledgerTable, accountItem(nextAccount, account, fills ? { fillSeq } : {}), account),
+        versionedPut(ledgerTable, bookItem(w.agent, { ...book, positions: nextBookPortfolio.positions, cashFlowUsd: nextBookPortfolio.cash, reservedQty, workingQty }, book, fills ? { fills: book.fills + 1 } : {}), book),
+        {
+          Update: {
+            TableName: ledgerTable,
+            Key: orderKey(w.cycleId, w.agent, w.clientOrderId),
+            UpdateExpression: `SET #s = :to, settledAt = :at, reason = :why${fills ? ', fillSeq = :seq, fillBar = :bar, fillAsOf = :asOf' : ''}`,
+            ConditionExpression: '#s = :working',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':to': to, ':at': at, ':why': reason, ':working': 'WORKING', ...(fills ? { ':seq': fillSeq, ':bar': feed.barIndex, ':asOf': feed.asOf } : {}) },
+          },
+        },
+        { Delete: { TableName: ledgerTable, Key: { pk: WORKING_PK, sk: w.orderId }, ConditionExpression: 'attribute_exists(pk)' } },
+      ];
+      if (fills) {
+        const item: FillItem = { fillSeq, orderId: w.orderId, cycleId: w.cycleId, agent: w.agent, symbol: w.symbol, side: w.side, qty: w.qty, price: w.limitPrice, notionalUsd: w.qty * w.limitPrice, barIndex: feed.barIndex, asOf: feed.asOf };
+        items.push({ Put: { TableName: ledgerTable, Item: { pk: FILL_PK, sk: fillSk(fillSeq), ...item }, ConditionExpression: 'attribute_not_exists(pk)' } });
+      }
+      try {
+        await doc.send(new TransactWriteCommand({ TransactItems: items as never }));
+        return true;
+      } catch (err) {
+        const failed = cancellationReasons(err, fills ? TX_WORKING : TX_WORKING.slice(1));
+        if (!failed) throw err;
+        if (failed.has('order') || failed.has('working')) return false; // already moved by someone else
+        if (failed.has('control')) return false; // halted: the kill switch cancels it
+        await backoff(attempt);
+      }
+    }
+    throw new OrderGatewayContention(`Working order ${w.orderId} conflicted ${maxAttempts} times in a row`);
+  }
+
+  async function matchWorking(mode: Mode): Promise<{ filled: number; expired: number; cancelled: number; working: number }> {
+    const out = { filled: 0, expired: 0, cancelled: 0, working: 0 };
+    const control = await readControlItem(doc, controlTable, true);
+    const safe = mode === 'safe' || control.mode === 'safe';
+    for (const w of await listWorkingOrders(doc, ledgerTable)) {
+      if (w.placedBar >= feed.barIndex) {
+        out.working++; // placed on this bar: its session is the next one
+        continue;
+      }
+      if (w.lastBar !== undefined && feed.barIndex > w.lastBar) {
+        if (await settle(w, 'EXPIRED', `DAY order not filled in its session (bar ${w.lastBar})`)) out.expired++;
+        continue;
+      }
+      const close = feed.priceAt(w.symbol);
+      const crosses = isValidPrice(close) && (w.side === 'BUY' ? close <= w.limitPrice : close >= w.limitPrice);
+      if (!crosses) {
+        out.working++;
+        continue;
+      }
+      if (safe) {
+        const account = await readAccount(doc, ledgerTable, settings.startingCashUsd);
+        if (!reducesPosition(account, w)) {
+          if (await settle(w, 'CANCELLED', 'reduce-only: safe mode cancels a working order that would add risk')) out.cancelled++;
+          continue;
+        }
+      }
+      if (await settle(w, 'FILLED', `crossed at close ${close}, filled at the limit ${w.limitPrice}`)) out.filled++;
+    }
+    return out;
+  }
+
+  async function cancelAll(reason: string, agent?: string): Promise<number> {
+    let n = 0;
+    for (const w of await listWorkingOrders(doc, ledgerTable)) {
+      if (agent && w.agent !== agent) continue;
+      if (await settle(w, 'CANCELLED', reason)) n++;
+    }
+    return n;
+  }
+
+  return { submit, matchWorking, cancelAll };
+}
+
+/** The account item to write: next figures at the read version + 1. */
+function accountItem(next: { cash: number; positions: AccountItem['positions']; reservedCashUsd: number }, read: AccountItem, extra: { fillSeq?: number; createdAt?: string }) {
+  return { ...ACCOUNT_KEY, cash: next.cash, positions: next.positions, reservedCashUsd: next.reservedCashUsd, version: read.version + 1, fillSeq: extra.fillSeq ?? read.fillSeq, ...(extra.createdAt ? { createdAt: extra.createdAt } : {}) };
+}
+
+/** The agent book item to write: next figures at the read version + 1. */
+function bookItem(agent: string, next: { positions: AgentBook['positions']; cash?: number; cashFlowUsd?: number; reservedQty: AgentBook['reservedQty']; workingQty: AgentBook['workingQty'] }, read: AgentBook, extra: { fills?: number }) {
+  const workingQty = Object.fromEntries(Object.entries(next.workingQty).filter(([, q]) => q !== 0));
+  const reservedQty = Object.fromEntries(Object.entries(next.reservedQty).filter(([, q]) => q !== 0));
+  return { pk: BOOK_PK, sk: agent, agent, positions: next.positions, cashFlowUsd: next.cashFlowUsd ?? next.cash ?? read.cashFlowUsd, fills: extra.fills ?? read.fills, reservedQty, workingQty, version: read.version + 1 };
+}
+
+/** The condition on the control item: not halted and, unless `allowSafe`, not in safe mode. */
+function controlCheck(table: string, allowSafe: boolean) {
+  return {
+    ConditionCheck: {
+      TableName: table,
+      Key: CONTROL_KEY,
+      ConditionExpression: allowSafe ? 'attribute_not_exists(halted) OR halted = :f' : '(attribute_not_exists(halted) OR halted = :f) AND (attribute_not_exists(#mode) OR #mode <> :safe)',
+      ...(allowSafe ? { ExpressionAttributeValues: { ':f': false } } : { ExpressionAttributeNames: { '#mode': 'mode' }, ExpressionAttributeValues: { ':f': false, ':safe': 'safe' } }),
+    },
+  };
 }
 
 /** A Put of a versioned item: created if absent (read as version 0), else replaced only at the version read. */
@@ -341,12 +575,12 @@ function counterUpdate(table: string, key: { pk: string; sk: string }, limit: nu
  * `TransactionConflict`.
  * @returns undefined when `err` is not a cancelled transaction.
  */
-function cancellationReasons(err: unknown): Set<Reason> | undefined {
+function cancellationReasons(err: unknown, items: readonly Reason[] = TX_ITEMS): Set<Reason> | undefined {
   const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
   if (e?.name !== 'TransactionCanceledException' && e?.name !== 'TransactionConflictException') return undefined;
   const out = new Set<Reason>();
   (e.CancellationReasons ?? []).forEach((r, i) => {
-    if (r.Code === 'ConditionalCheckFailed') out.add(TX_ITEMS[i]);
+    if (r.Code === 'ConditionalCheckFailed') out.add(items[i]);
   });
   return out;
 }

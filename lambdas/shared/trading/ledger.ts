@@ -11,6 +11,7 @@
  * | fill            | `FILL`             | `<10-digit fillSeq>`        | {@link FillItem}: one per fill, in the order the account saw them |
  * | rate counter    | `RATE#<cycleId>`   | `AGENT#<agent>` / `ALL`     | n (orders admitted), expiresAt (TTL) |
  * | rate window     | `RATE#SECOND`      | `<epoch second>`            | n (orders admitted in that second), expiresAt (TTL) |
+ * | working order   | `WORKING`          | `<orderId>`                 | {@link WorkingOrder}: a resting limit order (the account reserves its cash, the book its shares) |
  * | equity snapshot | `EQUITY`           | `BAR#<8-digit bar>`         | {@link EquitySnapshot} |
  *
  * Invariant (checked by the risk gate every cycle, `replayFills`): the account's cash and
@@ -37,6 +38,8 @@ export interface AccountItem extends Portfolio {
   readonly version: number;
   /** Fills applied so far; the next fill item's sort key is `fillSeq + 1`. */
   readonly fillSeq: number;
+  /** Cash reserved by working BUY orders (qty x limit), USD: not available to new orders. */
+  readonly reservedCashUsd: number;
   /** False until the item has been written (a fresh account read as the starting cash). */
   readonly exists: boolean;
 }
@@ -50,13 +53,51 @@ export interface AgentBook {
   readonly cashFlowUsd: number;
   /** Fills of this agent so far. */
   readonly fills: number;
+  /** Symbol -> shares reserved by the agent's working SELL orders (long-only: not sellable twice). */
+  readonly reservedQty: Readonly<Record<string, number>>;
+  /** Symbol -> signed shares of the agent's working orders (BUY +, SELL -), for agents sizing new orders. */
+  readonly workingQty: Readonly<Record<string, number>>;
   /** Incremented by every fill of the agent (the gateway's transaction is conditioned on it). */
   readonly version: number;
   readonly exists: boolean;
 }
 
-/** Order status: FILLED, or REJECTED by a named pre-trade check. */
-export type OrderStatus = 'FILLED' | 'REJECTED';
+/**
+ * Order status. FILLED; REJECTED by a named pre-trade check; WORKING: a limit order resting until the
+ * market crosses its price, its time in force ends, or it is cancelled; then CANCELLED (by the kill
+ * switch, an operator, IOC not marketable, or reduce-only) or EXPIRED (its DAY ended).
+ */
+export type OrderStatus = 'FILLED' | 'REJECTED' | 'WORKING' | 'CANCELLED' | 'EXPIRED';
+
+/**
+ * Time in force of a limit order. Bars map to sessions: one bar is one session (a daily bar is a
+ * trading day). `DAY` rests for the next session only (the bar after the one it was placed on: the
+ * agent decided on a close, so its day is the next one) and expires unfilled after it; `GTC` rests
+ * until filled or cancelled; `IOC` fills now at the close if marketable, else is cancelled at once.
+ */
+export type TimeInForce = 'DAY' | 'GTC' | 'IOC';
+
+/** Partition of the working-order registry (one item per resting order, sk = orderId). */
+export const WORKING_PK = 'WORKING';
+
+/** A resting order in the registry: what the matcher and the kill switch work from. */
+export interface WorkingOrder {
+  readonly orderId: string;
+  readonly cycleId: string;
+  readonly agent: string;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly qty: number;
+  /** USD per share. */
+  readonly limitPrice: number;
+  readonly timeInForce: 'DAY' | 'GTC';
+  /** Bar it was placed on. */
+  readonly placedBar: number;
+  /** Last bar it may fill on (DAY: placedBar + 1); absent for GTC. */
+  readonly lastBar?: number;
+  readonly createdAt: string;
+}
 
 /** An order item, stored under its idempotency key (cycle, agent, client order id). */
 export interface OrderItem {
@@ -73,6 +114,8 @@ export interface OrderItem {
   readonly qty: number;
   /** Limit price, USD per share, when the agent gave one. */
   readonly limitPrice?: number;
+  /** Time in force of a limit order. */
+  readonly timeInForce?: TimeInForce;
   readonly status: OrderStatus;
   /** Name of the pre-trade check that rejected it. */
   readonly rejectedBy?: string;
@@ -146,12 +189,13 @@ export function equitySk(barIndex: number): string {
  */
 export async function readAccount(doc: DynamoDBDocumentClient, table: string, startingCashUsd: number): Promise<AccountItem> {
   const got = await doc.send(new GetCommand({ TableName: table, Key: ACCOUNT_KEY, ConsistentRead: true }));
-  if (!got.Item) return { cash: startingCashUsd, positions: {}, version: 0, fillSeq: 0, exists: false };
+  if (!got.Item) return { cash: startingCashUsd, positions: {}, version: 0, fillSeq: 0, reservedCashUsd: 0, exists: false };
   return {
     cash: Number(got.Item.cash),
     positions: (got.Item.positions ?? {}) as Record<string, Position>,
     version: Number(got.Item.version ?? 0),
     fillSeq: Number(got.Item.fillSeq ?? 0),
+    reservedCashUsd: Number(got.Item.reservedCashUsd ?? 0),
     exists: true,
   };
 }
@@ -159,7 +203,7 @@ export async function readAccount(doc: DynamoDBDocumentClient, table: string, st
 /** Reads one agent's book (strongly consistent); a missing book reads as empty with `exists: false`. */
 export async function readBook(doc: DynamoDBDocumentClient, table: string, agent: string): Promise<AgentBook> {
   const got = await doc.send(new GetCommand({ TableName: table, Key: { pk: BOOK_PK, sk: agent }, ConsistentRead: true }));
-  if (!got.Item) return { agent, positions: {}, cashFlowUsd: 0, fills: 0, version: 0, exists: false };
+  if (!got.Item) return { agent, positions: {}, cashFlowUsd: 0, fills: 0, reservedQty: {}, workingQty: {}, version: 0, exists: false };
   return toBook(got.Item);
 }
 
@@ -169,9 +213,16 @@ function toBook(item: Record<string, unknown>): AgentBook {
     positions: (item.positions ?? {}) as Record<string, Position>,
     cashFlowUsd: Number(item.cashFlowUsd ?? 0),
     fills: Number(item.fills ?? 0),
+    reservedQty: (item.reservedQty ?? {}) as Record<string, number>,
+    workingQty: (item.workingQty ?? {}) as Record<string, number>,
     version: Number(item.version ?? 0),
     exists: true,
   };
+}
+
+/** Every working order (strongly consistent query; paginated). */
+export async function listWorkingOrders(doc: DynamoDBDocumentClient, table: string): Promise<WorkingOrder[]> {
+  return queryAll<WorkingOrder>(doc, table, WORKING_PK);
 }
 
 async function queryAll<T>(doc: DynamoDBDocumentClient, table: string, pk: string): Promise<T[]> {
@@ -244,10 +295,13 @@ export const LEDGER_TOLERANCE = 1e-6;
 
 /**
  * Compares the account and the books with the replay of the fills.
+ * Also checks that the account's reserved cash equals the working BUY orders' qty x limit.
  * @returns every mismatch (empty when the identity holds).
  */
-export function reconcileLedger(account: AccountItem, books: readonly AgentBook[], replay: Replay): LedgerMismatch[] {
+export function reconcileLedger(account: AccountItem, books: readonly AgentBook[], replay: Replay, working: readonly WorkingOrder[] = []): LedgerMismatch[] {
   const out: LedgerMismatch[] = [];
+  const reserved = working.filter((w) => w.side === 'BUY').reduce((a, w) => a + w.qty * w.limitPrice, 0);
+  if (Math.abs(account.reservedCashUsd - reserved) > LEDGER_TOLERANCE * Math.max(1, reserved)) out.push({ what: 'reserved cash', stored: account.reservedCashUsd, replayed: reserved });
   const near = (a: number, b: number) => Math.abs(a - b) <= LEDGER_TOLERANCE * Math.max(1, Math.abs(a), Math.abs(b));
   if (!near(account.cash, replay.account.cash)) out.push({ what: 'cash', stored: account.cash, replayed: replay.account.cash });
   if (account.fillSeq !== replay.fills) out.push({ what: 'fill count', stored: account.fillSeq, replayed: replay.fills });

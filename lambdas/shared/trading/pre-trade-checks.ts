@@ -64,6 +64,8 @@ export interface OrderIntent {
 export interface OrderProposal extends OrderIntent {
   /** The agent's id for the order, unique within its run; `defineAgent` numbers orders `1`, `2`, ... when absent. 1-64 of [A-Za-z0-9._:-]. */
   readonly clientOrderId?: string;
+  /** Time in force of a limit order. @default 'DAY' */
+  readonly timeInForce?: 'DAY' | 'GTC' | 'IOC';
 }
 
 /** Everything the checks look at, gathered by the broker. */
@@ -80,6 +82,8 @@ export interface PreTradeContext {
   readonly agentPortfolio?: Portfolio;
   /** The agent may sell beyond its own position (config `agents[].allowShort`). @default false */
   readonly allowShort?: boolean;
+  /** Notional of the account's working BUY orders, USD: reserved buying power that counts toward gross exposure. @default 0 */
+  readonly workingBuyUsd?: number;
   readonly limits: RiskLimits;
   /** Halt flag from a consistent read of the control item. */
   readonly halted: boolean;
@@ -187,8 +191,8 @@ function portfolioAfter(c: Pick<PreTradeContext, 'order' | 'price' | 'portfolio'
  * book filled to the cap is not pushed into a HALT by the next bar's ordinary price moves
  * (measured: filling to the HALT limit itself halted the default config at cycle 2).
  */
-export function checkMaxGrossExposure(c: Pick<PreTradeContext, 'order' | 'price' | 'portfolio' | 'prices' | 'limits'>): CheckResult {
-  const { gross } = portfolioAfter(c);
+export function checkMaxGrossExposure(c: Pick<PreTradeContext, 'order' | 'price' | 'portfolio' | 'prices' | 'limits' | 'workingBuyUsd'>): CheckResult {
+  const gross = portfolioAfter(c).gross + (c.workingBuyUsd ?? 0);
   const limit = c.limits.maxGrossExposureUsd * c.limits.reduceAtFraction;
   return gross > limit && !reducesPosition(c.portfolio, c.order)
     ? reject('maxGrossExposure', gross, limit, 'USD', `gross exposure after the order USD ${gross.toFixed(2)} exceeds USD ${limit} (${c.limits.reduceAtFraction} x maxGrossExposureUsd)`)

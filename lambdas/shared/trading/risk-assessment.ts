@@ -12,7 +12,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LimitCheck, RiskAssessment } from '../contracts';
 import type { TradingSettings } from '../settings';
-import { latestEquitySnapshot, listBooks, listFills, putEquitySnapshotOnce, readAccount, reconcileLedger, replayFills } from './ledger';
+import { latestEquitySnapshot, listBooks, listFills, listWorkingOrders, putEquitySnapshotOnce, readAccount, reconcileLedger, replayFills } from './ledger';
 import { barIndexForCycle, feedForCycle, isValidPrice, loadMarketData, resolveStartBar, resolveUniverse, type MarketDataProvider } from './market-data';
 import { portfolioProblems } from './portfolio';
 import { computeRiskFigures, decideVerdict, type RiskFigures } from './risk-engine';
@@ -64,15 +64,17 @@ export async function assessRisk(deps: RiskDeps, input: RiskInput): Promise<Risk
     return halt(input.cycleId, asOf, [`Market data unavailable: ${e.name}: ${e.message}`], [dataCheck(1)]);
   }
 
-  const [account, books, fills] = await Promise.all([
+  const [account, books, fills, working] = await Promise.all([
     readAccount(deps.doc, deps.ledgerTable, settings.startingCashUsd),
     listBooks(deps.doc, deps.ledgerTable),
     listFills(deps.doc, deps.ledgerTable),
+    listWorkingOrders(deps.doc, deps.ledgerTable),
   ]);
   const ledgerProblems = portfolioProblems(account);
   if (ledgerProblems.length) return halt(input.cycleId, feed.asOf, ledgerProblems.map((p) => `Ledger inconsistent: ${p}`), [dataCheck(ledgerProblems.length)]);
-  // The ledger identity: the account and every agent book equal the replay of the fill records.
-  const mismatches = reconcileLedger(account, books, replayFills(fills, settings.startingCashUsd));
+  // The ledger identity: the account and every agent book equal the replay of the fill records, and the
+  // cash reserved equals the working BUY orders.
+  const mismatches = reconcileLedger(account, books, replayFills(fills, settings.startingCashUsd), working);
   if (mismatches.length) {
     const reasons = mismatches.slice(0, 10).map((m) => `Ledger does not match its fills: ${m.what} is ${m.stored} stored vs ${m.replayed} replayed from ${fills.length} fills`);
     return halt(input.cycleId, feed.asOf, reasons, [{ name: 'ledgerIdentity', value: mismatches.length, limit: 0, headroom: -mismatches.length, unit: 'count', status: 'BREACH' }]);
