@@ -66,6 +66,8 @@ export const tradingSettingsSchema = z.object({
   universe: z.array(z.string()),
   /** Agents allowed to sell beyond their own position (config `agents[].allowShort`); every other agent is long-only. @default [] */
   allowShort: z.array(z.string()).default([]),
+  /** Agent -> its own risk budget (config `agents[].budget`): gross exposure and position per symbol of its book, USD. @default {} */
+  budgets: z.record(z.string(), z.object({ maxGrossExposureUsd: z.number().positive().optional(), maxPositionUsd: z.number().positive().optional() })).default({}),
   limits: z.object({
     maxOrderNotionalUsd: z.number().positive(),
     maxPositionUsd: z.number().positive(),

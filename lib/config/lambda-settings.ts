@@ -52,6 +52,7 @@ export function tradingSettingsFromConfig(config: OrchestratorConfig): TradingSe
     startingCashUsd: config.portfolio.startingCashUsd,
     universe: config.portfolio.universe,
     allowShort: config.agents.filter((a) => a.allowShort).map((a) => a.name),
+    budgets: Object.fromEntries(config.agents.filter((a) => a.budget).map((a) => [a.name, { ...a.budget }])),
     limits: { ...config.risk.limits },
     varWindow: config.risk.varWindow,
     varConfidence: config.risk.varConfidence,

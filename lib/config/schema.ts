@@ -73,6 +73,17 @@ export const agentSchema = z
     params: z.record(z.string(), paramValue).default({}),
     /** May this agent sell beyond its own position (open a short)? Every agent is long-only unless this is true (pre-trade check `noShort`). Default false. */
     allowShort: z.boolean().default(false),
+    /**
+     * The agent's own risk budget inside the fleet's limits, checked on its own book by the order gateway in the same
+     * transaction as the fleet's limits: gross exposure of its positions (USD) and position per symbol (USD). Default none.
+     */
+    budget: z
+      .object({
+        maxGrossExposureUsd: z.number().positive().optional(),
+        maxPositionUsd: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

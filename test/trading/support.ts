@@ -20,6 +20,7 @@ export function testSettings(overrides: Partial<TradingSettings> = {}, limits: P
     maxStaleBars: 0,
     suspectMoveFraction: 0.5,
     allowShort: [],
+    budgets: {},
     ...overrides,
     limits: {
       maxOrderNotionalUsd: 25_000,

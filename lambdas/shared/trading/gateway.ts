@@ -248,8 +248,6 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
       if (!crosses && tif === 'IOC') return recordTerminal(req, price, 'CANCELLED', `IOC: not marketable (close ${price}, limit ${lp})`);
       const rests = !crosses;
       // Reserved buying power: working BUYs hold cash, working SELLs hold the agent's shares.
-      const held = book.positions[req.symbol]?.qty ?? 0;
-      const sellable = { ...book.positions, [req.symbol]: { qty: held - (book.reservedQty[req.symbol] ?? 0), avgPrice: book.positions[req.symbol]?.avgPrice ?? 0 } };
       const outcome = runPreTradeChecks({
         order: intent,
         // A resting order is judged at the price it would fill at: its limit.
@@ -257,9 +255,11 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
         referencePrice: feed.priceAt(req.symbol, 1) ?? undefined,
         prices: pricesFor(account, book),
         portfolio: { cash: account.cash - account.reservedCashUsd, positions: account.positions },
-        agentPortfolio: { cash: book.cashFlowUsd, positions: sellable },
+        agentPortfolio: { cash: book.cashFlowUsd, positions: book.positions },
+        agentReservedQty: book.reservedQty,
         allowShort: settings.allowShort.includes(req.agent),
         workingBuyUsd: account.reservedCashUsd,
+        agentBudget: settings.budgets[req.agent],
         limits,
         halted: control.halted,
         mode,

@@ -35,6 +35,8 @@ export const PRE_TRADE_CHECKS = [
   'maxOrdersPerCycle',
   'maxOrdersPerSecond',
   'noShort',
+  'agentMaxPosition',
+  'agentMaxGrossExposure',
 ] as const;
 /** One of {@link PRE_TRADE_CHECKS}. */
 export type PreTradeCheckName = (typeof PRE_TRADE_CHECKS)[number];
@@ -80,10 +82,14 @@ export interface PreTradeContext {
   readonly portfolio: Portfolio;
   /** The ordering agent's own book (cash = its net cash flow, USD): long-only is judged on it. Absent = the account's. */
   readonly agentPortfolio?: Portfolio;
+  /** Symbol -> shares of the agent's book already reserved by its working SELL orders (not sellable twice). @default {} */
+  readonly agentReservedQty?: Readonly<Record<string, number>>;
   /** The agent may sell beyond its own position (config `agents[].allowShort`). @default false */
   readonly allowShort?: boolean;
   /** Notional of the account's working BUY orders, USD: reserved buying power that counts toward gross exposure. @default 0 */
   readonly workingBuyUsd?: number;
+  /** The ordering agent's own budget (config `agents[].budget`), judged on `agentPortfolio`. @default none */
+  readonly agentBudget?: { readonly maxGrossExposureUsd?: number; readonly maxPositionUsd?: number };
   readonly limits: RiskLimits;
   /** Halt flag from a consistent read of the control item. */
   readonly halted: boolean;
@@ -248,12 +254,35 @@ export function checkSecondRate(c: Pick<PreTradeContext, 'limits'>): CheckResult
 }
 
 /** Long-only by default: a SELL beyond the agent's own position is rejected unless the agent may short (`allowShort`). */
-export function checkNoShort(c: Pick<PreTradeContext, 'order' | 'portfolio' | 'agentPortfolio' | 'allowShort'>): CheckResult {
+export function checkNoShort(c: Pick<PreTradeContext, 'order' | 'portfolio' | 'agentPortfolio' | 'allowShort' | 'agentReservedQty'>): CheckResult {
   if (c.order.side !== 'SELL' || c.allowShort) return pass('noShort', 0, 0, 'count');
-  const held = (c.agentPortfolio ?? c.portfolio).positions[c.order.symbol]?.qty ?? 0;
+  const held = ((c.agentPortfolio ?? c.portfolio).positions[c.order.symbol]?.qty ?? 0) - (c.agentReservedQty?.[c.order.symbol] ?? 0);
   return c.order.qty > held
     ? reject('noShort', c.order.qty, Math.max(0, held), 'count', `SELL ${c.order.qty} ${c.order.symbol} exceeds this agent's position of ${held} shares (long-only; allowShort is off)`)
     : pass('noShort', c.order.qty, held, 'count');
+}
+
+/** The agent's own position budget: |its position after| x price <= `agentBudget.maxPositionUsd`, unless the order reduces it. */
+export function checkAgentMaxPosition(c: Pick<PreTradeContext, 'order' | 'price' | 'portfolio' | 'agentPortfolio' | 'agentBudget'>): CheckResult {
+  const limit = c.agentBudget?.maxPositionUsd;
+  if (limit === undefined) return pass('agentMaxPosition', 0, Infinity, 'USD');
+  const book = c.agentPortfolio ?? c.portfolio;
+  const held = book.positions[c.order.symbol]?.qty ?? 0;
+  const after = Math.abs(held + signedQty(c.order.side, c.order.qty)) * (c.price ?? 0);
+  return after > limit && !reducesPosition(book, c.order)
+    ? reject('agentMaxPosition', after, limit, 'USD', `this agent's position in ${c.order.symbol} after the order USD ${after.toFixed(2)} exceeds its budget USD ${limit}`)
+    : pass('agentMaxPosition', after, limit, 'USD');
+}
+
+/** The agent's own gross-exposure budget: gross exposure of its book after the order <= `agentBudget.maxGrossExposureUsd`, unless the order reduces. */
+export function checkAgentMaxGrossExposure(c: Pick<PreTradeContext, 'order' | 'price' | 'portfolio' | 'agentPortfolio' | 'prices' | 'agentBudget'>): CheckResult {
+  const limit = c.agentBudget?.maxGrossExposureUsd;
+  if (limit === undefined) return pass('agentMaxGrossExposure', 0, Infinity, 'USD');
+  const book = c.agentPortfolio ?? c.portfolio;
+  const { gross } = portfolioAfter({ order: c.order, price: c.price, portfolio: book, prices: c.prices });
+  return gross > limit && !reducesPosition(book, c.order)
+    ? reject('agentMaxGrossExposure', gross, limit, 'USD', `this agent's gross exposure after the order USD ${gross.toFixed(2)} exceeds its budget USD ${limit}`)
+    : pass('agentMaxGrossExposure', gross, limit, 'USD');
 }
 
 /** Outcome of {@link runPreTradeChecks}. */
@@ -287,6 +316,8 @@ export function runPreTradeChecks(c: PreTradeContext): PreTradeOutcome {
     checkCycleOrderRate(c),
     checkSecondRate(c),
     checkNoShort(c),
+    checkAgentMaxPosition(c),
+    checkAgentMaxGrossExposure(c),
   ];
   const rejectedBy = results.find((r) => r.status === 'REJECT');
   return { passed: !rejectedBy, results, rejectedBy };
