@@ -4,7 +4,7 @@
  * nothing; 30 orders proposed at once fill exactly the per-agent limit, every cycle; cash never
  * goes below minCash; the report's trading figures add up.
  */
-import { listFills, readAccount, replayFills, reconcileLedger, listBooks } from '../../lambdas/shared/trading/ledger';
+import { listBooks, listFills, listWorkingOrders, readAccount, reconcileLedger, replayFills } from '../../lambdas/shared/trading/ledger';
 import { FORGERIES } from '../fixtures/rogue-agent';
 import type { LocalRuntime } from '../../local/runtime';
 import { e2eConfig, start, E2E_TIMEOUT } from './support';
@@ -50,6 +50,6 @@ describe('order path on the local runtime', () => {
     const fills = await listFills(rt.doc, ledger);
     expect(fills.filter((f) => f.agent === 'copybot' && f.symbol === 'KO' && f.qty === 1)).toEqual([]);
     expect(fills.filter((f) => f.agent === 'rogue')).toHaveLength(3); // its one front-door order per cycle, under its own name
-    expect(reconcileLedger(account, await listBooks(rt.doc, ledger), replayFills(fills, config.portfolio.startingCashUsd))).toEqual([]);
+    expect(reconcileLedger(account, await listBooks(rt.doc, ledger), replayFills(fills, config.portfolio.startingCashUsd), await listWorkingOrders(rt.doc, ledger))).toEqual([]);
   });
 });
