@@ -74,6 +74,12 @@ test('a DAY order not filled in its session expires; IOC that is not marketable 
   await identity();
 });
 
+test('a limit order far from the market is refused by the collar, resting or not', async () => {
+  const d = await gw(300).submit(req({ cycleId: 'far', symbol: 'KO', limitPrice: Math.round(close('KO', 300) * 0.5 * 100) / 100 }));
+  expect(d.rejectedBy).toBe('priceCollar');
+  expect(await listWorkingOrders(db.doc, db.tables.Ledger)).toEqual([]);
+});
+
 test('reserved buying power counts: working BUYs hold the cash that minCash protects', async () => {
   const s = testSettings({ startingCashUsd: 50_000 }, { minCashUsd: 10_000, maxPositionUsd: 1e9, maxOrderNotionalUsd: 1e9 });
   const b = 300;

@@ -49,7 +49,7 @@ import {
 } from './ledger';
 import { isValidPrice, type MarketDataProvider } from './market-data';
 import { applyFill, type Side } from './portfolio';
-import { reducesPosition, runPreTradeChecks, type CheckResult, type PreTradeCheckName } from './pre-trade-checks';
+import { checkPriceCollar, reducesPosition, runPreTradeChecks, type CheckResult, type PreTradeCheckName } from './pre-trade-checks';
 
 /** An order as the gateway receives it: the agent's proposal labelled by the orchestrator. */
 export interface GatewayOrder {
@@ -199,7 +199,8 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
 
   /** The recorded decision for an existing order, or a duplicate rejection when the content differs. */
   function replay(existing: OrderItem, req: GatewayOrder): GatewayDecision {
-    const same = existing.symbol === req.symbol && existing.side === req.side && existing.qty === req.qty && existing.limitPrice === req.limitPrice;
+    const same =
+      existing.symbol === req.symbol && existing.side === req.side && existing.qty === req.qty && existing.limitPrice === req.limitPrice && (existing.limitPrice === undefined || (existing.timeInForce ?? 'DAY') === (req.timeInForce ?? 'DAY'));
     if (same) return { order: existing, replayed: true, rejectedBy: existing.rejectedBy as PreTradeCheckName | undefined };
     const reason = `client order id ${req.clientOrderId} was already used by ${req.agent} this cycle for ${existing.side} ${existing.qty} ${existing.symbol}`;
     return { order: { ...existing, symbol: req.symbol, side: req.side, qty: req.qty, status: 'REJECTED', rejectedBy: 'duplicateOrder', reason }, replayed: false, rejectedBy: 'duplicateOrder' };
@@ -247,12 +248,16 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
       const tif: TimeInForce = req.timeInForce ?? 'DAY';
       if (!crosses && tif === 'IOC') return recordTerminal(req, price, 'CANCELLED', `IOC: not marketable (close ${price}, limit ${lp})`);
       const rests = !crosses;
+      const referencePrice = feed.priceAt(req.symbol, 1) ?? undefined;
+      // The collar always compares with the market (the close), also for an order that will rest.
+      const collar = checkPriceCollar({ order: intent, price, limits, referencePrice });
+      if (collar.status === 'REJECT') return recordRejection(req, price, collar);
       // Reserved buying power: working BUYs hold cash, working SELLs hold the agent's shares.
       const outcome = runPreTradeChecks({
         order: intent,
         // A resting order is judged at the price it would fill at: its limit.
         price: rests ? lp : price,
-        referencePrice: feed.priceAt(req.symbol, 1) ?? undefined,
+        referencePrice,
         prices: pricesFor(account, book),
         portfolio: { cash: account.cash - account.reservedCashUsd, positions: account.positions },
         agentPortfolio: { cash: book.cashFlowUsd, positions: book.positions },
@@ -317,7 +322,7 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
                   ExpressionAttributeValues: reduces ? { ':f': false } : { ':f': false, ':safe': 'safe' },
                 },
               },
-              versionedPut(ledgerTable, accountItem(nextAccount, account, { fillSeq, createdAt: order.createdAt }), account),
+              versionedPut(ledgerTable, accountItem(nextAccount, account, { fillSeq, updatedAt: order.createdAt }), account),
               versionedPut(ledgerTable, bookItem(req.agent, { ...nextBook, reservedQty: book.reservedQty, workingQty: book.workingQty }, book, { fills: book.fills + 1 }), book),
               counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: `AGENT#${req.agent}` }, limits.maxOrdersPerAgentPerCycle, expiresAt),
               counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: 'ALL' }, limits.maxOrdersPerCycle, expiresAt),
@@ -401,7 +406,7 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
         new TransactWriteCommand({
           TransactItems: [
             controlCheck(controlTable, false),
-            versionedPut(ledgerTable, accountItem(nextAccount, account, { createdAt: order.createdAt }), account),
+            versionedPut(ledgerTable, accountItem(nextAccount, account, { updatedAt: order.createdAt }), account),
             versionedPut(ledgerTable, bookItem(req.agent, nextBook, book, {}), book),
             counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: `AGENT#${req.agent}` }, limits.maxOrdersPerAgentPerCycle, expiresAt),
             counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: 'ALL' }, limits.maxOrdersPerCycle, expiresAt),
@@ -521,8 +526,8 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
 }
 
 /** The account item to write: next figures at the read version + 1. */
-function accountItem(next: { cash: number; positions: AccountItem['positions']; reservedCashUsd: number }, read: AccountItem, extra: { fillSeq?: number; createdAt?: string }) {
-  return { ...ACCOUNT_KEY, cash: next.cash, positions: next.positions, reservedCashUsd: next.reservedCashUsd, version: read.version + 1, fillSeq: extra.fillSeq ?? read.fillSeq, ...(extra.createdAt ? { createdAt: extra.createdAt } : {}) };
+function accountItem(next: { cash: number; positions: AccountItem['positions']; reservedCashUsd: number }, read: AccountItem, extra: { fillSeq?: number; updatedAt?: string }) {
+  return { ...ACCOUNT_KEY, cash: next.cash, positions: next.positions, reservedCashUsd: next.reservedCashUsd, version: read.version + 1, fillSeq: extra.fillSeq ?? read.fillSeq, ...(extra.updatedAt ? { updatedAt: extra.updatedAt } : {}) };
 }
 
 /** The agent book item to write: next figures at the read version + 1. */
