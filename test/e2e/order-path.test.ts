@@ -2,7 +2,8 @@
  * The order path end to end on the local runtime (real ASL, real handlers, DynamoDB Local behind
  * the local IAM proxy): a rogue agent's forgeries all end in AccessDeniedException and change
  * nothing; 30 orders proposed at once fill exactly the per-agent limit, every cycle; cash never
- * goes below minCash; the report's trading figures add up.
+ * goes below minCash; the report's trading figures add up; a result over its hard limits (20,000
+ * metrics) and one with a NaN metric are FAILED once each, never retried, and nothing halts.
  */
 import { listBooks, listFills, listWorkingOrders, readAccount, reconcileLedger, replayFills } from '../../lambdas/shared/trading/ledger';
 import { FORGERIES } from '../fixtures/rogue-agent';
@@ -21,6 +22,8 @@ describe('order path on the local runtime', () => {
         ...c.agents,
         { name: 'rogue', entry: 'test/fixtures/rogue-agent.ts', faultDomain: 'strategy' },
         { name: 'burst', entry: 'test/fixtures/promise-all-agent.ts', faultDomain: 'strategy' },
+        { name: 'bloated', entry: 'test/fixtures/bloated-agent.ts', faultDomain: 'data' },
+        { name: 'nan', entry: 'test/fixtures/nan-agent.ts', faultDomain: 'strategy' },
       ];
       c.risk = { ...c.risk, limits: { ...c.risk!.limits, minCashUsd: 100_000, maxOrdersPerCycle: 1000 } };
     });
@@ -32,6 +35,16 @@ describe('order path on the local runtime', () => {
       const rogue = cycle.agents.find((a) => a.name === 'rogue')!;
       expect(rogue.outcome).toBe('SUCCEEDED');
       expect(rogue.summary).toMatch(new RegExp(`^${FORGERIES.map((f) => `${f}:AccessDeniedException`).join(' ')}; orders: 1 filled`));
+      // Results over the hard limits or invalid: FAILED with the reason, one attempt (never retried), nothing halts.
+      const calls = (agent: string) => rt.invocations().filter((i) => i.execution === cycle.cycleId && i.target === agent).length;
+      const bloated = cycle.agents.find((a) => a.name === 'bloated')!;
+      expect(bloated.outcome).toBe('FAILED');
+      expect(bloated.reason).toMatch(/AgentResultTooLarge.*20000 metrics exceed the limit of 100/);
+      expect(calls('bloated')).toBe(1); // a data agent, whose domain retries 10 times: deterministic errors never are
+      const nan = cycle.agents.find((a) => a.name === 'nan')!;
+      expect(nan.outcome).toBe('FAILED');
+      expect(nan.reason).toMatch(/AgentOutputInvalid/);
+      expect(calls('nan')).toBe(1);
       const burst = cycle.agents.find((a) => a.name === 'burst')!;
       expect(burst.metrics).toMatchObject({ ordersProposed: 30, ordersPlaced: 10, ordersRejected: 20 });
       const t = cycle.trading!;
@@ -42,6 +55,7 @@ describe('order path on the local runtime', () => {
       expect(sum).toBe(Math.round(t.pnlUsd * 100)); // per-agent P&L adds up to the fleet's, to the cent
       expect(t.pnlUsd).toBeCloseTo(t.equityUsd - config.portfolio.startingCashUsd, 2);
     }
+    expect((await rt.report()).system.halted).toBe(false);
     const denied = rt.accessDenied();
     expect(new Set(denied.map((d) => d.action))).toEqual(new Set(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
     expect(denied.every((d) => d.principal.endsWith('-rogue'))).toBe(true);
