@@ -101,6 +101,19 @@ export const paramChangeSchema = z.object({
 });
 export type ParamChange = z.infer<typeof paramChangeSchema>;
 
+/**
+ * Overlap policies of a group (Temporal Schedules' names): what a slot does while the group still
+ * has a cycle running. `SKIP` (default): the slot is skipped and reported; `BUFFER_ONE`: the slot
+ * waits for the running cycle to end (at most one waits; a second one is skipped); `CANCEL_OTHER`:
+ * the running cycle is stopped, then this one runs; `ALLOW_ALL`: cycles of the group may overlap.
+ */
+export const OVERLAP_POLICIES = ['SKIP', 'BUFFER_ONE', 'CANCEL_OTHER', 'ALLOW_ALL'] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+/** Why a delivered slot ran no cycle (the report's `skip`; the reason text starts with it). */
+export const SLOT_SKIP_REASONS = ['duplicate', 'overlap', 'late', 'halted', 'paused'] as const;
+export type SlotSkipReason = (typeof SLOT_SKIP_REASONS)[number];
+
 /** Output of "Plan cycle" (supervisor, action `plan`). */
 export const cyclePlanSchema = z.object({
   /** Equals the execution name, so one schedule slot maps to one cycle id. */
@@ -112,6 +125,19 @@ export const cyclePlanSchema = z.object({
   halted: z.boolean(),
   /** Why the system is halted (from the control item), when `halted`. */
   haltReason: z.string().optional(),
+  /** Agent group this cycle runs (`trigger.group`, or the fleet's only group). */
+  group: z.string().optional(),
+  /** The slot claimed: `<group>@<scheduled time ISO>` for a schedule, `<group>@run:<execution name>` for an operator run. */
+  slot: z.string().optional(),
+  /**
+   * Present when this slot runs no cycle: the execution ends at "Skip cycle (slot not run)".
+   * `reason` is one of {@link SLOT_SKIP_REASONS}; `detail` says what was found (the holder of the claim, the running cycle, the lateness).
+   */
+  skip: z.object({ reason: z.enum(SLOT_SKIP_REASONS), detail: z.string() }).optional(),
+  /** BUFFER_ONE: the slot waits this many seconds for the group's running cycle, then "Plan cycle" runs again (same claim). */
+  waitSeconds: z.number().int().positive().optional(),
+  /** CANCEL_OTHER: ARN of the group's running execution this cycle stopped before running. */
+  cancelled: z.string().optional(),
   mode: z.enum(MODES),
   /** Timeout of one "Assess risk" attempt in seconds (`TimeoutSecondsPath`). */
   riskTimeoutSeconds: z.number().int().positive(),
@@ -321,6 +347,8 @@ export const agentStateItemSchema = z.object({
   probeClaimedAt: z.string().optional(),
   /** Cycle ids whose outcome is already applied, newest last (bounded), so a retried "Record outcomes" never double counts even when cycles overlap. */
   recentCycleIds: z.array(z.string()).optional(),
+  /** The last breaker transition and the cycle that caused it, so a retried "Record outcomes" still reports it (`CLOSED->OPEN`). */
+  lastTransition: z.object({ cycleId: z.string(), transition: z.string() }).optional(),
   version: z.number().int().min(0),
 });
 export type AgentStateItem = z.infer<typeof agentStateItemSchema>;

@@ -61,6 +61,14 @@ export const CYCLE_METRICS = {
   maxConsecutiveFailures: 'MaxAgentConsecutiveFailures',
 } as const;
 
+/** Slot metrics, emitted by "Plan cycle" once per delivered slot (dimension: service). */
+export const SLOT_METRICS = {
+  /** 1 when the slot was refused as late (delivered over `cycle.maxLatenessSeconds` after its scheduled time), else 0. Unit Count. */
+  late: 'LateSlots',
+  /** 1 when the slot ran no cycle (duplicate, overlap, late, halted), else 0. Unit Count. */
+  skipped: 'SkippedSlots',
+} as const;
+
 /** Risk metrics, emitted by "Assess risk" once per attempt that produces a verdict (dimension: service). */
 export const RISK_METRICS = {
   /** 1 when the verdict is HALT, else 0. Unit Count. */

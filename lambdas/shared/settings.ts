@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
-import { FAULT_DOMAIN_NAMES, paramsSchema } from './contracts';
+import { FAULT_DOMAIN_NAMES, OVERLAP_POLICIES, paramsSchema } from './contracts';
 
 /** One agent as the supervisor sees it. */
 export const registeredAgentSchema = z.object({
@@ -56,6 +56,12 @@ export const supervisorSettingsSchema = z.object({
   /** Emit per-agent metrics (dimension `agent`); fleet aggregates are always emitted. Default true. */
   perAgentMetrics: z.boolean().default(true),
   maxParamAdjustFraction: z.number().min(0).max(0.2),
+  /** Overlap policy per agent group (`cycle.groups.<group>.overlapPolicy`); a group not listed uses `SKIP`. Default `{}`. */
+  overlapPolicies: z.record(z.string(), z.enum(OVERLAP_POLICIES)).default({}),
+  /** A slot delivered more than this many seconds after its scheduled time is skipped as late (`cycle.maxLatenessSeconds`). Default one cadence. */
+  maxLatenessSeconds: z.number().int().positive().optional(),
+  /** The state machine's execution timeout, seconds: a "cycle running" marker older than this is stale. Default max(3600, 2 cadences), as `lib/state-machine/definition.ts`. */
+  cycleTimeoutSeconds: z.number().int().positive().optional(),
 });
 export type SupervisorSettings = z.infer<typeof supervisorSettingsSchema>;
 

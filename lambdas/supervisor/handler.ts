@@ -1,6 +1,7 @@
 /**
- * The supervisor Lambda (the seeds' Deputy), behind two states of the cycle:
- * - `{ action: 'plan', executionName, executionStartTime, trigger }` -> CyclePlan ("Plan cycle");
+ * The supervisor Lambda, behind two states of the cycle:
+ * - `{ action: 'plan', executionName, executionStartTime, trigger }` -> CyclePlan ("Plan cycle": claims the
+ *   slot, numbers the cycle per group; a duplicate, overlapping or late slot returns a plan with `skip`);
  * - `{ action: 'record', cycleId, mode, risk, phaseResults }` -> RecordResult ("Record outcomes"); the
  *   work items come from the plan "Plan cycle" stored in the Cycles table (`plan-store.ts`).
  *
@@ -11,10 +12,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CyclePlan, RecordResult } from '../shared/contracts';
 import { ENV, METRICS_NAMESPACE, requireEnv } from '../shared/env';
-import { SERVICE_NAME } from '../shared/metrics-catalog';
+import { SERVICE_NAME, SLOT_METRICS } from '../shared/metrics-catalog';
 import { readSettings, supervisorSettingsSchema, type SupervisorSettings } from '../shared/settings';
 import { AgentStateStore } from '../shared/supervision/agent-state-store';
 import { planCycle, planPayloadSchema } from './plan';
@@ -34,12 +35,13 @@ export class InvalidSupervisorPayloadError extends Error {
   }
 }
 
-let deps: { settings: SupervisorSettings; store: AgentStateStore; cyclesTable: string } | undefined;
+let deps: { settings: SupervisorSettings; store: AgentStateStore; cyclesTable: string; controlTable: string } | undefined;
 function load() {
   deps ??= {
     settings: readSettings(ENV.supervisorSettings, supervisorSettingsSchema),
     store: new AgentStateStore(doc, { agentState: requireEnv(ENV.agentStateTable), control: requireEnv(ENV.controlTable) }),
     cyclesTable: requireEnv(ENV.cyclesTable),
+    controlTable: requireEnv(ENV.controlTable),
   };
   return deps;
 }
@@ -64,10 +66,20 @@ export const handler = async (event: unknown): Promise<CyclePlan | RecordResult>
     const payload = parse(planPayloadSchema, event, 'plan');
     logger.appendKeys({ cycleId: payload.executionName });
     const d = load();
-    const plan = await planCycle(payload, d);
-    if (!plan.halted) await savePlan(doc, d.cyclesTable, plan, d.settings.reportRetentionDays, clock.now());
+    const plan = await planCycle(payload, { ...d, doc });
+    const runs = !plan.halted && !plan.skip && plan.waitSeconds === undefined;
+    if (runs) await savePlan(doc, d.cyclesTable, plan, d.settings.reportRetentionDays, clock.now());
+    if (plan.waitSeconds === undefined) {
+      // One datapoint per delivered slot: the late-slot alarm notifies people (a missed slot is something operators ask to see).
+      metrics.addMetric(SLOT_METRICS.late, MetricUnit.Count, plan.skip?.reason === 'late' ? 1 : 0);
+      metrics.addMetric(SLOT_METRICS.skipped, MetricUnit.Count, plan.skip || plan.halted ? 1 : 0);
+      metrics.publishStoredMetrics();
+    }
     logger.info('Cycle planned', {
       cycleSeq: plan.cycleSeq,
+      slot: plan.slot,
+      skip: plan.skip,
+      waitSeconds: plan.waitSeconds,
       halted: plan.halted,
       phases: plan.phases.length,
       skipped: plan.skipped,
@@ -81,7 +93,7 @@ export const handler = async (event: unknown): Promise<CyclePlan | RecordResult>
     const d = load();
     const stored = await loadPlan(doc, d.cyclesTable, payload.cycleId);
     const plan = { ...stored, mode: payload.mode };
-    const result = await recordOutcomes({ plan, risk: payload.risk, phaseResults: payload.phaseResults }, { ...d, doc, metrics });
+    const result = await recordOutcomes({ plan, risk: payload.risk, phaseResults: payload.phaseResults }, { ...d, doc, metrics, controlTable: d.controlTable });
     logger.info('Cycle recorded', { escalate: result.escalate, escalationReason: result.escalationReason, outcomes: result.outcomes.length });
     return result;
   }

@@ -1,18 +1,29 @@
 /**
- * "Plan cycle": reads the halt flag and every agent's breaker in one consistent batch, numbers
- * the cycle, claims HALF_OPEN probes, and lays the enabled agents out in phases.
+ * "Plan cycle": claims the slot (group + scheduled time) with one conditional write before
+ * anything else, refuses a late slot, reads the halt flag and every agent's breaker in one
+ * consistent batch, applies the group's overlap policy while numbering the cycle (the claim fixes
+ * the number, per group: see `slots.ts`), claims HALF_OPEN probes, and lays the enabled agents of
+ * the group out in phases.
  *
- * "Now" for every decision (breaker open-until, trading hours, plannedAt) is the execution start
- * time from the payload, never the wall clock (the local runtime simulates time).
+ * A slot that runs no cycle returns a plan with `skip: { reason, detail }` (duplicate, overlap,
+ * late) or `halted: true` (halted); the state machine ends it at a skip state.
+ *
+ * "Now" for every decision (breaker open-until, trading hours, plannedAt, lateness) is the
+ * execution start time from the payload, never the wall clock (the local runtime simulates time);
+ * only a slot waiting under `BUFFER_ONE` reads the clock seam (`lambdas/shared/clock.ts`), since
+ * its execution started before the wait.
  */
 import * as z from 'zod';
-import { cyclePlanSchema, cycleTriggerSchema, type AgentStateItem, type CyclePlan, type ParamChange, type SkippedAgent, type WorkItem } from '../shared/contracts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { clock } from '../shared/clock';
+import { cyclePlanSchema, cycleTriggerSchema, type AgentStateItem, type CyclePlan, type ParamChange, type SkippedAgent, type SlotSkipReason, type WorkItem } from '../shared/contracts';
 import type { RegisteredAgent, SupervisorSettings } from '../shared/settings';
 import type { AgentStateStore } from '../shared/supervision/agent-state-store';
 import { claimProbe, planBreakerDecision, probeLeaseSeconds, type PlanBreakerDecision } from '../shared/supervision/breaker';
 import { healthAdjustments } from '../shared/supervision/param-bounds';
 import { buildPhase, topologicalLevels } from '../shared/supervision/phases';
 import { outsideTradingHoursReason, withinTradingHours } from '../shared/supervision/trading-hours';
+import { claimSlot, lastHaltMs, markSkipped, startCycle } from './slots';
 
 /** Payload of "Plan cycle" (see `statemachines/cycle.asl.json`). */
 export const planPayloadSchema = z.object({
@@ -30,6 +41,42 @@ export type PlanPayload = z.infer<typeof planPayloadSchema>;
 export interface PlanDeps {
   readonly store: AgentStateStore;
   readonly settings: SupervisorSettings;
+  /** Document client and Control table name: the group items (slot claims, counter, running marker) live there. */
+  readonly doc: DynamoDBDocumentClient;
+  readonly controlTable: string;
+}
+
+/** Seconds a `BUFFER_ONE` slot waits between two looks at the running cycle: a tenth of a cadence, 10..60 s. */
+export function bufferWaitSeconds(cadenceMinutes: number): number {
+  return Math.min(60, Math.max(10, Math.round((cadenceMinutes * 60) / 10)));
+}
+
+/** Thrown when the trigger names no group and the fleet has several: the cycle would not know whose bars to replay. */
+export class GroupRequiredError extends Error {
+  constructor(groups: readonly string[]) {
+    super(`The cycle's input names no group and the fleet has ${groups.length} (${groups.join(', ')}): start it with {"group": "<name>"} (ops run-now --group NAME)`);
+    this.name = 'GroupRequired';
+  }
+}
+
+/**
+ * The group a trigger runs: `trigger.group`, else the fleet's only group of enabled agents.
+ * @throws {GroupRequiredError} when absent and there are several groups.
+ */
+export function groupOf(trigger: PlanPayload['trigger'], settings: SupervisorSettings): string {
+  if (trigger.group) return trigger.group;
+  const groups = [...new Set(settings.agents.filter((a) => a.enabled).map((a) => a.group))];
+  if (groups.length === 1) return groups[0];
+  throw new GroupRequiredError(groups);
+}
+
+/**
+ * The slot key of a trigger: the scheduled time (ISO, normalized) for a schedule, else
+ * `run:<execution name>` (each operator run or event is its own slot).
+ */
+export function slotKeyOf(trigger: PlanPayload['trigger'], executionName: string): string {
+  const t = trigger.scheduledTime === undefined ? NaN : Date.parse(trigger.scheduledTime);
+  return Number.isFinite(t) ? new Date(t).toISOString() : `run:${executionName}`;
 }
 
 /** Per agent, what the planner decided. */
@@ -37,39 +84,75 @@ type Decision = { run: true; probe: boolean; state: AgentStateItem } | { run: fa
 
 /**
  * Plans one cycle. See the module comment and docs/supervision.md for the rules.
- * @returns the {@link CyclePlan}; halted plans have empty phases and do not increment cycleSeq
- *   (their cycleSeq is the current counter, at least 1, as the schema requires).
+ * @returns the {@link CyclePlan}; halted, skipped and waiting plans have empty phases and take no
+ *   number (their cycleSeq is the group's current counter, at least 1, as the schema requires).
+ * @throws {GroupRequiredError} when the trigger names no group and the fleet has several.
  * @throws {Error} when the control item or an agent item is malformed, or DynamoDB fails
- *   ("Plan cycle" is retried by the state machine).
+ *   ("Plan cycle" is retried by the state machine; a retry keeps the claim and the number).
  */
 export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<CyclePlan> {
   const { settings, store } = deps;
   const cycleId = payload.executionName;
   const nowMs = Date.parse(payload.executionStartTime);
   const plannedAt = new Date(nowMs).toISOString();
-  const group = payload.trigger.group;
-  const agents = settings.agents.filter((a) => a.enabled && (group === undefined || a.group === group));
+  const group = groupOf(payload.trigger, settings);
+  const slotKey = slotKeyOf(payload.trigger, cycleId);
+  const slot = `${group}@${slotKey}`;
+  const agents = settings.agents.filter((a) => a.enabled && a.group === group);
+  const cadenceSeconds = settings.cadenceMinutes * 60;
+  const maxLatenessSeconds = settings.maxLatenessSeconds ?? cadenceSeconds;
+
+  // 1. The claim, before anything else.
+  const claim = await claimSlot(deps.doc, deps.controlTable, { group, slotKey, cycleId, nowIso: plannedAt });
+  const base = { cycleId, plannedAt, group, slot, riskTimeoutSeconds: settings.riskTimeoutSeconds, phases: [], skipped: [], adjustments: [] };
+  const skippedPlan = (reason: SlotSkipReason, detail: string, mode: CyclePlan['mode'] = 'normal'): CyclePlan =>
+    ({ ...base, cycleSeq: Math.max(1, claim.item.cycleSeq), halted: false, mode, skip: { reason, detail } });
+  if (!claim.mine) return skippedPlan('duplicate', `slot ${slot} is already claimed by ${claim.holder.cycleId} (at ${claim.holder.claimedAt})`);
 
   const { control, states } = await store.readControlAndAgents(agents.map((a) => a.name));
-  const haltedPlan = (seq: number, reason: string | undefined): CyclePlan => ({
-    cycleId,
-    cycleSeq: Math.max(1, seq),
-    plannedAt,
-    halted: true,
-    haltReason: reason ?? 'system halted',
-    mode: control.mode,
-    riskTimeoutSeconds: settings.riskTimeoutSeconds,
-    phases: [],
-    skipped: [],
-    adjustments: [],
-  });
-  if (control.halted) return haltedPlan(control.cycleSeq, control.reason);
+  const haltedPlan = (reason: string | undefined): CyclePlan => ({ ...base, cycleSeq: Math.max(1, claim.item.cycleSeq), halted: true, haltReason: reason ?? 'system halted', mode: control.mode });
+  if (claim.claim.skip === 'halted') return haltedPlan(control.reason);
+  if (claim.claim.skip) return skippedPlan(claim.claim.skip, `decided by an earlier attempt of this plan for slot ${slot}`, control.mode);
 
-  const cycleSeq = await store.incrementCycleSeq();
+  let cycleSeq = claim.claim.cycleSeq;
   if (cycleSeq === undefined) {
-    // Halted between our read and the increment: re-read for the reason.
-    const fresh = await store.readControlAndAgents([]);
-    return haltedPlan(fresh.control.cycleSeq, fresh.control.reason);
+    // 2. Late: Scheduler retries a failed start for up to 24 h; a late cycle would trade on an old bar.
+    if (payload.trigger.scheduledTime !== undefined && !slotKey.startsWith('run:')) {
+      const waitingNow = claim.item.waiting?.cycleId === cycleId ? Math.max(nowMs, clock.now()) : nowMs;
+      const lateSeconds = (waitingNow - Date.parse(slotKey)) / 1000;
+      if (lateSeconds > maxLatenessSeconds) {
+        await markSkipped(deps.doc, deps.controlTable, { group, slotKey, cycleId, skip: 'late' });
+        return skippedPlan('late', `slot ${slot} started ${Math.round(lateSeconds)} s after its scheduled time, over cycle.maxLatenessSeconds (${maxLatenessSeconds} s)`, control.mode);
+      }
+    }
+    // 3. Halted: no cycle runs, not even one started by hand.
+    if (control.halted) {
+      await markSkipped(deps.doc, deps.controlTable, { group, slotKey, cycleId, skip: 'halted' });
+      return haltedPlan(control.reason);
+    }
+    // 4. Overlap policy and the number, in one conditional write.
+    const policy = settings.overlapPolicies[group] ?? 'SKIP';
+    const started = await startCycle(
+      deps.doc,
+      deps.controlTable,
+      {
+        group,
+        slotKey,
+        cycleId,
+        since: plannedAt,
+        policy,
+        nowMs: Math.max(nowMs, claim.item.waiting?.cycleId === cycleId ? clock.now() : nowMs),
+        cycleTimeoutSeconds: settings.cycleTimeoutSeconds ?? Math.max(3600, 2 * cadenceSeconds),
+        lastHaltMs: lastHaltMs(control),
+        pruneBeforeMs: nowMs - 2 * (maxLatenessSeconds + cadenceSeconds) * 1000,
+      },
+      claim.item,
+    );
+    if (!started.started) {
+      if ('wait' in started) return { ...skippedPlan('overlap', started.detail, control.mode), skip: undefined, waitSeconds: bufferWaitSeconds(settings.cadenceMinutes) };
+      return skippedPlan('overlap', started.detail, control.mode);
+    }
+    cycleSeq = started.cycleSeq;
   }
 
   const byName = new Map(agents.map((a) => [a.name, a]));
@@ -90,7 +173,7 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
   async function decide(agent: RegisteredAgent, state: AgentStateItem): Promise<Decision> {
     for (const dep of agent.dependsOn) {
       const d = decisions.get(dep);
-      if (!d) return { run: false, reason: `dependency ${dep} skipped: not planned in this cycle${group ? ` (group ${group})` : ''}`, state };
+      if (!d) return { run: false, reason: `dependency ${dep} skipped: not planned in this cycle (group ${group})`, state };
       if (!d.run) return { run: false, reason: `dependency ${dep} skipped: ${d.reason}`, state };
     }
     if (agent.tradingHours && !withinTradingHours(agent.tradingHours, nowMs)) {
@@ -151,6 +234,8 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
   return cyclePlanSchema.parse({
     cycleId,
     cycleSeq,
+    group,
+    slot,
     plannedAt,
     halted: false,
     mode: control.mode,

@@ -4,7 +4,8 @@
  * emits metrics and decides whether to escalate to the Master.
  *
  * Idempotent: an agent item that already holds this cycle id is not updated again, so a retried
- * "Record outcomes" never double counts.
+ * "Record outcomes" never double counts; the transition the first attempt made is still reported
+ * (the item keeps `lastTransition`). Last, it removes the group's "cycle running" marker.
  */
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
@@ -18,6 +19,7 @@ import { recordCycleDuration } from './cycle-stats';
 import { decideEscalation } from './escalation';
 import { agentMetricValues, cycleMetricValues, fleetAggregates, type MetricValue } from './metrics';
 import { interpretCycle } from './outcomes';
+import { endCycle } from './slots';
 
 /**
  * Payload of "Record outcomes" (see `statemachines/cycle.asl.json`): the cycle id, the mode
@@ -55,6 +57,8 @@ export interface RecordDeps {
   readonly cyclesTable: string;
   /** Powertools Metrics; omitted in pure tests. */
   readonly metrics?: Metrics;
+  /** Control table name: the group item's running marker is removed once the report is written (`slots.ts`). Omitted: left alone. */
+  readonly controlTable?: string;
 }
 
 /**
@@ -131,6 +135,9 @@ export async function recordOutcomes(payload: RecordInput, deps: RecordDeps): Pr
       },
     }),
   );
+
+  // The group runs no cycle any more (the overlap policy's marker), only once the report is written.
+  if (deps.controlTable && plan.group) await endCycle(deps.doc, deps.controlTable, plan.group, plan.cycleId);
 
   if (deps.metrics) {
     const m = deps.metrics;

@@ -5,7 +5,7 @@
  *
  * May be imported by: `lib/`, `local/`, `bench/`, `test/`.
  */
-import type { OrchestratorConfig } from './schema';
+import { cycleTimeoutSeconds, overlapPolicyOf, type OrchestratorConfig } from './schema';
 import type { SupervisorSettings, TradingSettings } from '../../lambdas/shared/settings';
 
 /**
@@ -43,6 +43,9 @@ export function supervisorSettingsFromConfig(config: OrchestratorConfig, functio
     maxOpenBreakerFraction: config.supervisor.maxOpenBreakerFraction,
     perAgentMetrics: config.monitoring.perAgentMetrics,
     maxParamAdjustFraction: config.supervisor.maxParamAdjustFraction,
+    overlapPolicies: Object.fromEntries([...new Set(config.agents.map((a) => a.group))].map((g) => [g, overlapPolicyOf(config, g)])),
+    maxLatenessSeconds: config.cycle.maxLatenessSeconds,
+    cycleTimeoutSeconds: cycleTimeoutSeconds(config),
   };
 }
 

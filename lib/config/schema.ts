@@ -28,6 +28,9 @@ export const FAULT_DOMAINS = ['data', 'strategy', 'critical'] as const;
 /** One of {@link FAULT_DOMAINS}. */
 export type FaultDomain = (typeof FAULT_DOMAINS)[number];
 
+/** Overlap policies (mirrors `lambdas/shared/contracts.ts` OVERLAP_POLICIES; see docs/supervision.md "Exactly one cycle per slot"). */
+export const OVERLAP_POLICIES = ['SKIP', 'BUFFER_ONE', 'CANCEL_OTHER', 'ALLOW_ALL'] as const;
+
 /** Numeric agent parameters only: the supervisor may scale them within ±20 % (seed autonomy boundary). Strings and booleans are passed through unchanged. */
 const paramValue = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]);
 
@@ -114,6 +117,22 @@ export const orchestratorConfigSchema = z
         maxWorkers: z.number().int().min(1).max(40).default(4),
         /** Days a cycle report is kept before DynamoDB TTL removes it. Default 30. */
         reportRetentionDays: z.number().int().min(1).max(3650).default(30),
+        /**
+         * What a slot does while its group still has a cycle running (Temporal Schedules' overlap
+         * policies): `SKIP` skips and reports it, `BUFFER_ONE` lets it wait for the running cycle (at
+         * most one waits), `ALLOW_ALL` lets cycles overlap. Default `SKIP`. `CANCEL_OTHER` is refused:
+         * stopping another execution from the cycle is not built yet.
+         */
+        overlapPolicy: z.enum(OVERLAP_POLICIES).default('SKIP'),
+        /** Per agent group: `{ overlapPolicy }` overriding `cycle.overlapPolicy`. Keys must be groups of enabled agents. Default `{}`. */
+        groups: z.record(z.string(), z.object({ overlapPolicy: z.enum(OVERLAP_POLICIES) }).strict()).default({}),
+        /**
+         * A slot delivered more than this many seconds after its scheduled time is skipped as late
+         * (EventBridge Scheduler retries a failed start for up to 24 h, and a late cycle would trade
+         * on an old bar). Default one cadence. At most 6 h: the slot claims of that long are kept in
+         * one DynamoDB item per group (400 KB item limit).
+         */
+        maxLatenessSeconds: z.number().int().min(1).max(21_600).optional(),
       })
       .strict()
       .prefault({}),
@@ -311,6 +330,22 @@ export const orchestratorConfigSchema = z
     if (cfg.monitoring.perAgentAlarms && !cfg.monitoring.perAgentMetrics) {
       ctx.addIssue({ code: 'custom', path: ['monitoring', 'perAgentAlarms'], message: 'per-agent alarms need monitoring.perAgentMetrics' });
     }
+    const groups = new Set(cfg.agents.filter((a) => a.enabled).map((a) => a.group));
+    for (const g of Object.keys(cfg.cycle.groups)) {
+      if (!groups.has(g)) ctx.addIssue({ code: 'custom', path: ['cycle', 'groups', g], message: `no enabled agent is in group "${g}" (groups: ${[...groups].join(', ')})` });
+    }
+    const policies: Array<[ReadonlyArray<PropertyKey>, string]> = [[['cycle', 'overlapPolicy'], cfg.cycle.overlapPolicy], ...Object.entries(cfg.cycle.groups).map(([g, v]): [PropertyKey[], string] => [['cycle', 'groups', g, 'overlapPolicy'], v.overlapPolicy])];
+    for (const [path, policy] of policies) {
+      if (policy === 'CANCEL_OTHER') ctx.addIssue({ code: 'custom', path: [...path], message: 'CANCEL_OTHER is not supported yet (the cycle cannot stop another execution); use SKIP or BUFFER_ONE' });
+    }
+    if (cfg.breaker.minimumRuns > cfg.breaker.windowSize) {
+      ctx.addIssue({ code: 'custom', path: ['breaker', 'minimumRuns'], message: `must be at most breaker.windowSize (${cfg.breaker.windowSize}): the window never holds ${cfg.breaker.minimumRuns} runs, so the failure-rate rule would never apply` });
+    }
+    cfg.agents.forEach((agent, i) => {
+      if (agent.tradingHours && agent.tradingHours.start === agent.tradingHours.end) {
+        ctx.addIssue({ code: 'custom', path: ['agents', i, 'tradingHours', 'end'], message: `equals start (${agent.tradingHours.start}): the window is empty; omit tradingHours to run at any time` });
+      }
+    });
     if (!cfg.agents.some((a) => a.enabled)) {
       ctx.addIssue({ code: 'custom', path: ['agents'], message: 'at least one agent must be enabled' });
     }
@@ -318,8 +353,23 @@ export const orchestratorConfigSchema = z
   // Defaults that depend on other fields.
   .transform((cfg) => {
     const openSeconds = cfg.breaker.openSeconds ?? 2 * cfg.cycle.cadenceMinutes * 60;
-    return { ...cfg, breaker: { ...cfg.breaker, openSeconds, maxOpenSeconds: cfg.breaker.maxOpenSeconds ?? Math.max(14_400, 8 * openSeconds) } };
+    const maxLatenessSeconds = cfg.cycle.maxLatenessSeconds ?? cfg.cycle.cadenceMinutes * 60;
+    return { ...cfg, cycle: { ...cfg.cycle, maxLatenessSeconds }, breaker: { ...cfg.breaker, openSeconds, maxOpenSeconds: cfg.breaker.maxOpenSeconds ?? Math.max(14_400, 8 * openSeconds) } };
   });
+
+/**
+ * The state machine's execution timeout, seconds: two cadences, at least an hour (a stuck cycle
+ * ends as TIMED_OUT; Standard workflows otherwise run for up to a year). "Plan cycle" treats a
+ * group's "cycle running" marker older than this as stale.
+ */
+export function cycleTimeoutSeconds(config: Pick<OrchestratorConfig, 'cycle'>): number {
+  return Math.max(3600, 2 * config.cycle.cadenceMinutes * 60);
+}
+
+/** The overlap policy of an agent group: `cycle.groups.<group>.overlapPolicy`, else `cycle.overlapPolicy`. */
+export function overlapPolicyOf(config: Pick<OrchestratorConfig, 'cycle'>, group: string): (typeof OVERLAP_POLICIES)[number] {
+  return config.cycle.groups[group]?.overlapPolicy ?? config.cycle.overlapPolicy;
+}
 
 /** The configuration as written by a user (defaults optional). */
 export type OrchestratorConfigInput = z.input<typeof orchestratorConfigSchema>;

@@ -16,7 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OrchestratorConfig } from '../config/schema';
+import { cycleTimeoutSeconds, type OrchestratorConfig } from '../config/schema';
 
 /** Absolute path of the cycle definition file. */
 export const CYCLE_DEFINITION_FILE = join(__dirname, '..', '..', 'statemachines', 'cycle.asl.json');
@@ -35,9 +35,8 @@ export type AslDefinition = { StartAt: string; States: Record<string, Record<str
 export function numericSubstitutions(config: OrchestratorConfig): Record<string, number> {
   const fd = config.faultDomains;
   return {
-    // Execution timeout: two cadences, at least an hour (a stuck cycle ends as TIMED_OUT and the
-    // CycleTimedOut alarm fires; Standard workflows otherwise run for up to a year).
-    CycleTimeoutSeconds: Math.max(3600, 2 * config.cycle.cadenceMinutes * 60),
+    // Execution timeout (the CycleTimedOut alarm fires on it): see cycleTimeoutSeconds.
+    CycleTimeoutSeconds: cycleTimeoutSeconds(config),
     RiskMaxAttempts: config.risk.maxRetries,
     RiskIntervalSeconds: config.risk.intervalSeconds,
     RiskBackoffRate: config.risk.backoffRate,

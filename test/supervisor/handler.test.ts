@@ -40,6 +40,8 @@ const SETTINGS: SupervisorSettings = {
   maxOpenBreakerFraction: 0.5,
   maxParamAdjustFraction: 0.2,
   perAgentMetrics: true,
+  // These tests plan cycles without recording them in between: let them overlap (the SKIP policy is tested in slots.test.ts).
+  overlapPolicies: { default: 'ALLOW_ALL', night: 'ALLOW_ALL' },
 };
 
 let db: TestDynamo;
@@ -65,7 +67,7 @@ beforeEach(async () => {
 });
 
 const plan = (executionName: string, trigger: Record<string, unknown> = {}, executionStartTime = NOW) =>
-  handler({ action: 'plan', executionName, executionStartTime, trigger: { source: 'schedule', ...trigger } }) as Promise<CyclePlan>;
+  handler({ action: 'plan', executionName, executionStartTime, trigger: { source: 'schedule', group: 'default', ...trigger } }) as Promise<CyclePlan>;
 /** Records like the state machine does: the plan is the one "Plan cycle" stored (stored here for hand-made plans), the payload carries the results. */
 const record = async (p: CyclePlan, phaseResults: unknown[], verdict = 'OK') => {
   await savePlan(db.doc, db.tables.Cycles, p, 30, Date.parse(NOW));
@@ -73,6 +75,7 @@ const record = async (p: CyclePlan, phaseResults: unknown[], verdict = 'OK') => 
 };
 const putState = (s: Partial<AgentStateItem> & { agent: string }) => db.doc.send(new PutCommand({ TableName: db.tables.AgentState, Item: { ...freshAgentState(s.agent), ...s } }));
 const getState = async (name: string) => (await db.doc.send(new GetCommand({ TableName: db.tables.AgentState, Key: { agent: name }, ConsistentRead: true }))).Item as AgentStateItem;
+const getGroup = async (group: string) => (await db.doc.send(new GetCommand({ TableName: db.tables.Control, Key: { pk: `group#${group}` }, ConsistentRead: true }))).Item as { cycleSeq: number; slots: Record<string, unknown> };
 const getControl = async () => (await db.doc.send(new GetCommand({ TableName: db.tables.Control, Key: { pk: 'control' }, ConsistentRead: true }))).Item;
 const ok = (p: CyclePlan, name: string, extra: Record<string, unknown> = {}) => ({
   ok: true,
@@ -83,19 +86,26 @@ const results = (p: CyclePlan, overrides: Record<string, unknown> = {}) =>
   p.phases.map((ph) => (['data', 'strategy', 'critical'] as const).map((d) => ph[d].map((i: WorkItem) => overrides[i.agent] ?? ok(p, i.agent))));
 
 describe('Plan cycle', () => {
-  it('numbers cycles and lays enabled agents of every group out in dependency phases split by fault domain', async () => {
+  it('numbers cycles per group and lays the enabled agents of the group out in dependency phases split by fault domain', async () => {
     const p = await plan('slot-1');
-    expect(p).toMatchObject({ cycleId: 'slot-1', cycleSeq: 1, plannedAt: NOW, halted: false, mode: 'normal', riskTimeoutSeconds: 60 });
+    expect(p).toMatchObject({ cycleId: 'slot-1', cycleSeq: 1, plannedAt: NOW, halted: false, mode: 'normal', riskTimeoutSeconds: 60, group: 'default', slot: 'default@run:slot-1' });
     expect(p.phases.map((ph) => ({ data: ph.data.map((i) => i.agent), strategy: ph.strategy.map((i) => i.agent), critical: ph.critical.map((i) => i.agent) }))).toEqual([
       { data: ['sentiment'], strategy: ['strategy'], critical: ['guard'] },
       { data: [], strategy: ['trading'], critical: [] },
     ]);
     expect(p.phases[0].concurrency).toEqual({ data: 1, strategy: 1, critical: 1 });
     expect(p.phases[1].index).toBe(1);
-    expect(p.skipped).toEqual([{ agent: 'nightly', reason: 'outside trading hours (America/New_York 18:00-20:00)', breaker: 'CLOSED' }]);
+    expect(p.skipped).toEqual([]);
     expect(p.phases.flatMap((ph) => [...ph.data, ...ph.strategy, ...ph.critical]).map((i) => i.agent)).not.toContain('retired');
     expect((await plan('slot-2')).cycleSeq).toBe(2);
-    expect(await getControl()).toMatchObject({ cycleSeq: 2, halted: false, mode: 'normal', version: 0, audit: [] });
+    // The counter is the group's: the night group starts at 1; the control item (the Master's) is not written.
+    expect((await plan('night-a', { group: 'night' }, '2024-03-11T22:30:00.000Z')).cycleSeq).toBe(1);
+    expect(await getGroup('default')).toMatchObject({ cycleSeq: 2 });
+    expect(await getControl()).toBeUndefined();
+  });
+
+  it('a trigger with no group is refused when the fleet has several groups', async () => {
+    await expect(handler({ action: 'plan', executionName: 'x', executionStartTime: NOW, trigger: { source: 'operator' } })).rejects.toMatchObject({ name: 'GroupRequired', message: expect.stringMatching(/default, night/) });
   });
 
   it('plans only the trigger group, and evaluates trading hours in the agent timezone', async () => {
@@ -107,8 +117,9 @@ describe('Plan cycle', () => {
   it('while halted: returns halted with the reason, no phases, and does not increment cycleSeq', async () => {
     await db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { pk: 'control', halted: true, mode: 'normal', reason: 'operator drill', cycleSeq: 7, version: 3, audit: [] } }));
     const p = await plan('slot-halted');
-    expect(p).toMatchObject({ halted: true, haltReason: 'operator drill', phases: [], cycleSeq: 7 });
-    expect((await getControl())?.cycleSeq).toBe(7);
+    expect(p).toMatchObject({ halted: true, haltReason: 'operator drill', phases: [], cycleSeq: 1 });
+    expect((await getGroup('default')).cycleSeq).toBe(0);
+    expect((await getGroup('default')).slots['run:slot-halted']).toMatchObject({ cycleId: 'slot-halted', skip: 'halted' });
   });
 
   it('skips an OPEN agent (with openUntil) and, transitively, its dependants; DEGRADED agents get bounded size cuts', async () => {
@@ -167,7 +178,7 @@ describe('Record outcomes', () => {
     expect(by.strategy.reason).toMatch(/^malformed result: durationMs: /);
     expect(by.trading).toMatchObject({ outcome: 'FAILED', reason: 'MarketDataError: bar 300 missing', attempts: 6, phase: 1 });
     expect(by.guard).toMatchObject({ outcome: 'FAILED', reason: 'LimitBreach: plain text cause', attempts: 1 });
-    expect(by.nightly).toMatchObject({ outcome: 'SKIPPED', reason: 'outside trading hours (America/New_York 18:00-20:00)', attempts: 0 });
+    expect(by.nightly).toBeUndefined(); // another group's agent: not part of this cycle
     expect(r.escalate).toBe(true);
     expect(r.escalationReason).toBe('critical agent guard failed: LimitBreach: plain text cause');
     expect(await getState('trading')).toMatchObject({ executions: 1, failures: 1, retries: 5, consecutiveFailures: 1, health: 'DEGRADED' });

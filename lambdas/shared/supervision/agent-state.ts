@@ -78,7 +78,11 @@ export function applyOutcome(
   o: OutcomeForState,
   ctx: { readonly cycleId: string; readonly nowMs: number; readonly breaker: BreakerSettings },
 ): AppliedState {
-  if (alreadyApplied(state, ctx.cycleId)) return { state, applied: false };
+  if (alreadyApplied(state, ctx.cycleId)) {
+    // A retried "Record outcomes": report the transition the first attempt made, never lose it.
+    const last = state.lastTransition?.cycleId === ctx.cycleId ? state.lastTransition.transition : undefined;
+    return { state, applied: false, ...(last ? { transition: last } : {}) };
+  }
   const retries = state.retries + Math.max(0, o.attempts - 1);
   let next: AgentStateItem = { ...state, retries, lastOutcome: o.outcome, lastCycleId: ctx.cycleId };
   if (o.outcome === 'SKIPPED') {
@@ -107,6 +111,7 @@ export function applyOutcome(
     health,
     unhealthyCycles: health === 'UNHEALTHY' ? state.unhealthyCycles + 1 : 0,
     recentCycleIds: recent,
+    ...(step.transition ? { lastTransition: { cycleId: ctx.cycleId, transition: step.transition } } : {}),
     version: state.version + 1,
   };
   return { state: next, applied: true, transition: step.transition, transitionReason: step.reason };
