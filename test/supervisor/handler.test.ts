@@ -184,7 +184,7 @@ describe('Record outcomes', () => {
     expect(await getState('trading')).toMatchObject({ executions: 1, failures: 1, retries: 5, consecutiveFailures: 1, health: 'DEGRADED' });
     const report = (await db.doc.send(new GetCommand({ TableName: db.tables.Cycles, Key: { cycleId: 'rec-1', sk: 'REPORT' } }))).Item!;
     expect(report).toMatchObject({ startedAt: NOW, riskVerdict: 'OK', mode: 'normal', escalate: true });
-    expect(report.outcomes).toHaveLength(5);
+    expect(report.outcomes).toHaveLength(4);
     expect(report.expiresAt).toBeGreaterThan(Math.floor(Date.now() / 1000) + 29 * 86_400);
   });
 
