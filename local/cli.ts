@@ -31,7 +31,7 @@ program
   .command('run')
   .description('Simulate schedule slots and run a cycle in each (fresh state unless --resume-state)')
   .option('--cycles <n>', 'schedule slots to simulate', positiveInt('--cycles'), 5)
-  .option('--fail <spec>', 'inject a fault: AGENT=MODE[@FIRST-LAST], MODE throw|timeout|garbage, AGENT an agent name or risk; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--fail <spec>', 'inject a fault: TARGET=MODE[@FIRST-LAST]: an agent or risk with throw|timeout|garbage, plan or record with throw (fails once after running), schedule with duplicate|late|overlap; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option('--market-data <file>', 'wide CSV market data (default: config marketData.file)')
   .option('--config <file>', 'config file (.ts module or .json; default config/orchestrator.config.ts)')
   .option('--report <file>', 'write the run report as JSON')
@@ -66,8 +66,9 @@ program
     try {
       let since: string | undefined;
       for (let i = 0; i < o.cycles; i++) {
-        const [rep] = await rt.runSlots(1);
-        if (!o.quiet && rep) {
+        // One slot may report several executions (a duplicate delivery, an overlapping one).
+        for (const rep of await rt.runSlots(1)) {
+          if (o.quiet) continue;
           const run = await rt.report();
           process.stdout.write(renderDashboard(rep, run, since) + '\n\n');
           since = rep.slot;

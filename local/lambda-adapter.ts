@@ -14,7 +14,7 @@
 import { runAsPrincipal } from './iam';
 import { randomUUID } from 'node:crypto';
 import { TIMEOUT_PARAM, matchRetryRule, retryDelaySeconds, type BridgeNotes } from './bridges';
-import { faultFor, type Fault } from './faults';
+import { faultFor, isSupervisorStepFault, type Fault } from './faults';
 import type { SimClock } from './sim-clock';
 
 /** A handler as Lambda's Node.js runtime calls it. */
@@ -149,8 +149,10 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       for (const k of opts.notes.retryCountKeys[state] ?? []) setPath(payload, k, attempt);
 
       const cycle = opts.cycleOf?.(execution);
-      const target = fn.target === AGENT_FROM_PAYLOAD ? String(payload.agent ?? fn.name) : fn.target;
-      const fault = faultFor(opts.faults ?? [], target, cycle);
+      // The supervisor's two steps are fault targets of their own (`plan`, `record`).
+      const target = fn.target === AGENT_FROM_PAYLOAD ? String(payload.agent ?? fn.name) : fn.target === 'supervisor' && (payload.action === 'plan' || payload.action === 'record') ? payload.action : fn.target;
+      const stepFault = isSupervisorStepFault(target);
+      const fault = stepFault && attempt > 0 ? undefined : faultFor(opts.faults ?? [], target, cycle);
       const startMs = opts.clock.now();
       const deadline = startMs + timeoutSeconds * 1000;
       const wallStart = performance.now();
@@ -170,7 +172,13 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
 
       let run: Promise<unknown>;
       let done: () => void = () => undefined;
-      if (fault?.mode === 'timeout') run = new Promise(() => undefined);
+      if (fault?.mode === 'throw' && stepFault) {
+        // The step runs (its writes happen), then its response is lost: what a retry must survive.
+        done = opts.clock.beginActive();
+        run = Promise.resolve()
+          .then(() => fn.handler(JSON.parse(JSON.stringify(payload)), context))
+          .then(() => Promise.reject(aslError('InjectedFault', `Injected fault: "${target}" ran, then its response was lost (cycle ${cycle ?? '?'})`)));
+      } else if (fault?.mode === 'timeout') run = new Promise(() => undefined);
       else if (fault?.mode === 'throw') run = Promise.reject(aslError('InjectedFault', `Injected fault: ${target} throws (cycle ${cycle ?? '?'})`));
       else if (fault?.mode === 'garbage') run = Promise.resolve({ nonsense: true });
       else {

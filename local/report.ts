@@ -14,7 +14,11 @@ import type { LocalExecution } from './executions';
 import type { InvocationRecord } from './lambda-adapter';
 
 /** Cycle status in the report. */
-export type CycleStatus = 'SUCCEEDED' | 'FAILED' | 'HALTED' | 'SKIPPED_HALTED' | 'NOT_STARTED';
+/**
+ * Cycle status in the report. `SKIPPED`: the slot was delivered but ran no cycle (`skip` says why:
+ * duplicate, overlap, late, halted); `NOT_STARTED`: no execution started (schedule disabled).
+ */
+export type CycleStatus = 'SUCCEEDED' | 'FAILED' | 'HALTED' | 'SKIPPED' | 'NOT_STARTED';
 
 /** One agent in one cycle. */
 export interface AgentCycleEntry {
@@ -41,7 +45,12 @@ export interface CycleReport {
   slot: string;
   schedule?: string;
   status: CycleStatus;
+  /** Why; for a SKIPPED slot it starts with the `skip` keyword (`duplicate: slot ... already claimed by ...`). */
   reason?: string;
+  /** The cycle number the plan gave (per group; the bar is startBar + cycleSeq - 1); absent when the slot ran no cycle. */
+  cycleSeq?: number;
+  /** SKIPPED slots: duplicate, overlap, late or halted. */
+  skip?: string;
   /** Simulated ms from start to end of the execution. */
   durationMs: number;
   wallMs: number;
@@ -92,7 +101,7 @@ function lastOutput(exec: LocalExecution, states: string[]): Obj | undefined {
 
 /**
  * Builds the report entry of a finished execution.
- * Status: SUCCEEDED; SKIPPED_HALTED (the plan found the system halted); HALTED (failed in
+ * Status: SUCCEEDED; SKIPPED (the plan ran no cycle: duplicate, overlap, late or halted); HALTED (failed in
  * "Cycle halted by ..." or stopped by the Master); FAILED otherwise.
  */
 export async function buildCycleReport(
@@ -111,7 +120,7 @@ export async function buildCycleReport(
   const plan = planOut?.plan as Obj | undefined;
   const riskOut = lastOutput(exec, ['Assess risk', 'Fail closed', 'Enter safe mode']);
   const assessment = (riskOut?.risk as Obj | undefined)?.assessment as Obj | undefined;
-  const recordOut = lastOutput(exec, ['Record outcomes']);
+  const recordOut = lastOutput(exec, ['Record outcomes', 'Record failed: escalate']);
   // "Record outcomes" outputs only its decision ({ cycleId, escalate, escalationReason }).
   let record = recordOut as Obj | undefined;
   // The state keeps only the escalation decision; the outcomes are in the cycle report item.
@@ -125,9 +134,14 @@ export async function buildCycleReport(
   }
   let status: CycleStatus;
   let reason: string | undefined;
-  if (exec.status === 'SUCCEEDED') {
-    status = plan?.halted ? 'SKIPPED_HALTED' : 'SUCCEEDED';
-    if (plan?.halted) reason = `system halted: ${String(plan.haltReason ?? '')}`;
+  const planSkip = plan?.skip as { reason: string; detail: string } | undefined;
+  let skip: string | undefined;
+  if (exec.status === 'SUCCEEDED' && (planSkip || plan?.halted)) {
+    status = 'SKIPPED';
+    skip = planSkip ? planSkip.reason : 'halted';
+    reason = planSkip ? `${planSkip.reason}: ${planSkip.detail}` : `halted: system halted: ${String(plan?.haltReason ?? '')}`;
+  } else if (exec.status === 'SUCCEEDED') {
+    status = 'SUCCEEDED';
   } else if (exec.status === 'ABORTED') {
     status = 'HALTED';
     reason = `stopped: ${exec.cause ?? 'execution aborted'}`;
@@ -170,6 +184,7 @@ export async function buildCycleReport(
     ...(ctx.scheduleName ? { schedule: ctx.scheduleName } : {}),
     status,
     ...(reason ? { reason } : {}),
+    ...(skip ? { skip } : plan && typeof plan.cycleSeq === 'number' ? { cycleSeq: plan.cycleSeq } : {}),
     durationMs: (exec.endMs ?? exec.startMs) - exec.startMs,
     wallMs: Math.round(exec.wallMs ?? 0),
     risk: { verdict: assessment ? String(assessment.verdict) : null, reasons: ((assessment?.reasons as string[]) ?? []).map(String) },

@@ -19,7 +19,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createOrchestratorApp } from '../lib/app-factory';
-import { validateConfig, type OrchestratorConfig } from '../lib/config/schema';
+import { overlapPolicyOf, validateConfig, type OrchestratorConfig } from '../lib/config/schema';
 import { renderCycleDefinition, substituteArns, type AslDefinition } from '../lib/state-machine/definition';
 import defaultConfigInput from '../config/orchestrator.config';
 import { alarmSpecFromProps, LocalCloudWatch, parseEmf, type AlarmTransition, type AlarmStateValue } from './alarms';
@@ -29,7 +29,7 @@ import { functionPolicies, runAsPrincipal, startDynamoIamProxy } from './iam';
 import { feedForCycle } from '../lambdas/shared/trading/market-data';
 import { tradingEnv, tradingSettings } from '../lambdas/shared/trading/runtime';
 import { ExecutionAlreadyExists, LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
-import type { Fault } from './faults';
+import { faultFor, type Fault } from './faults';
 import { AGENT_FROM_PAYLOAD, createLambdaAdapter, type InvocationRecord, type LambdaHandler, type LocalFunction } from './lambda-adapter';
 import { buildCycleReport, buildRunReport, type CycleReport, type Notification, type RunReport } from './report';
 import { fillScheduleInput, nextFireTime, scheduleId, slotExecutionName, type LocalSchedule } from './schedules';
@@ -174,6 +174,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     throw new Error(`Market data file ${marketData} is unreadable: ${(err as Error).message}`);
   }
 
+  const buffered = [...new Set(config.agents.map((a) => a.group))].filter((g) => overlapPolicyOf(config, g) === 'BUFFER_ONE');
+  if (buffered.length) {
+    throw new Error(`The local runtime cannot run overlap policy BUFFER_ONE (groups ${buffered.join(', ')}): its "Wait for the running cycle" state would wait in wall time; use SKIP or ALLOW_ALL locally`);
+  }
   const model = opts.model ?? synthAppModel(config);
   const tpl = new LocalTemplate(model.template, model.stackName);
   const quiet = opts.quiet ?? false;
@@ -454,6 +458,14 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       return rep;
     };
 
+    /** Executions of earlier slots still running when the next slot is delivered (`schedule=overlap`). */
+    const carried: { exec: LocalExecution; slotIso: string; schedule: string }[] = [];
+    const untilPlanned = async (exec: LocalExecution) => {
+      while (exec.status === 'RUNNING' && !exec.events.some((e) => e.type === 'StateExited' && (e.state as { name?: string } | undefined)?.name === 'Plan cycle')) {
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+
     const runtime: LocalRuntime = {
       config,
       clock,
@@ -479,17 +491,33 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
               progress(`  #${slotNumber} skipped: schedule ${scheduleId(s)} disabled`);
               continue;
             }
+            const deliver = (executionId: string) => {
+              const filled = fillScheduleInput(s.input, { scheduledTime: slotIso, executionId, scheduleArn: `arn:aws:scheduler:local:000000000000:schedule/${s.group}/${s.name}` }) as Record<string, unknown>;
+              // Universal target sfn:startExecution: { StateMachineArn, Name, Input (JSON text) }; a templated target: the input itself.
+              const universal = s.targetArn.includes(':aws-sdk:sfn:startExecution');
+              const name = universal && typeof filled.Name === 'string' ? filled.Name : executionId;
+              const input = universal ? (typeof filled.Input === 'string' ? JSON.parse(filled.Input) : (filled.Input ?? {})) : filled;
+              return executions.start(name, input, slotNumber);
+            };
+            // Schedule faults (`--fail schedule=MODE@N`, local/faults.ts): how Scheduler delivers this slot.
+            const scheduleFault = (n: number) => faultFor(opts.faults ?? [], 'schedule', n)?.mode;
             const executionId = slotExecutionName(s, slotMs);
-            const filled = fillScheduleInput(s.input, { scheduledTime: slotIso, executionId, scheduleArn: `arn:aws:scheduler:local:000000000000:schedule/${s.group}/${s.name}` }) as Record<string, unknown>;
-            // Universal target sfn:startExecution: { StateMachineArn, Name, Input (JSON text) }; a templated target: the input itself.
-            const universal = s.targetArn.includes(':aws-sdk:sfn:startExecution');
-            const name = universal && typeof filled.Name === 'string' ? filled.Name : executionId;
-            const input = universal ? (typeof filled.Input === 'string' ? JSON.parse(filled.Input) : (filled.Input ?? {})) : filled;
-            const exec = executions.start(name, input, slotNumber);
-            const rep = await finishCycle(exec, slotIso, scheduleId(s));
-            out.push(rep);
+            if (scheduleFault(slotNumber) === 'late') clock.advanceTo(slotMs + (config.cycle.maxLatenessSeconds + 60) * 1000);
+            const execs = [deliver(executionId)];
+            if (scheduleFault(slotNumber) === 'duplicate') execs.push(deliver(`${executionId.slice(0, 70)}-redeliver`));
+            if (scheduleFault(slotNumber + 1) === 'overlap') {
+              // The next slot arrives while this cycle still runs: deliver it once this one is past "Plan cycle".
+              for (const exec of execs) carried.push({ exec, slotIso, schedule: scheduleId(s) });
+              await untilPlanned(execs[0]);
+              continue;
+            }
+            const earlier = carried.splice(0);
+            for (const c of earlier) out.push(await finishCycle(c.exec, c.slotIso, c.schedule));
+            for (const exec of execs) out.push(await finishCycle(exec, slotIso, scheduleId(s)));
           }
         }
+        // A cycle still running for the next slot's overlap (schedule=overlap) is reported with that slot.
+        if (carried.length) return out;
         // Let the alarms see the last slot's datapoints: evaluate up to the next slot time.
         const times = schedules.map((s) => nextFireTime(s.expression, s.timezone, slotCursor, epochMs));
         clock.advanceTo(Math.min(...times) - 1);

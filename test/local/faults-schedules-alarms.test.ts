@@ -15,8 +15,16 @@ describe('parseFault', () => {
     ['trading=explode', /unknown mode/],
     ['trading=throw@5-2', /empty/],
     ['trading=throw@0', /start at 1/],
-    ['trading', /expected AGENT=MODE/],
+    ['trading', /expected TARGET=MODE/],
+    ['schedule=throw@2', /mode "throw" does not apply to "schedule" \(use duplicate, late, overlap\)/],
+    ['plan=timeout', /does not apply to "plan" \(use throw\)/],
+    ['trading=duplicate', /does not apply to an agent/],
   ])('refuses %s', (spec, re) => expect(() => parseFault(spec, known)).toThrow(re));
+  it('parses schedule and supervisor-step faults whatever the agent names', () => {
+    expect(parseFault('schedule=duplicate@2', known)).toEqual({ target: 'schedule', mode: 'duplicate', first: 2, last: 2 });
+    expect(parseFault('plan=throw@2', known)).toEqual({ target: 'plan', mode: 'throw', first: 2, last: 2 });
+    expect(parseFault('record=throw', known)).toEqual({ target: 'record', mode: 'throw' });
+  });
   it('applies a fault only inside its range', () => {
     const f = [parseFault('trading=throw@2-3')];
     expect([1, 2, 3, 4].map((c) => Boolean(faultFor(f, 'trading', c)))).toEqual([false, true, true, false]);

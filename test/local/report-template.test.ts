@@ -42,7 +42,7 @@ describe('buildCycleReport', () => {
 
   it('maps statuses: halted plan, risk halt, abort, other failure', async () => {
     const halted = await buildCycleReport(exec({ events: [exited('Plan cycle', { plan: { halted: true, haltReason: 'ops' } })] as never }), noDoc);
-    expect(halted).toMatchObject({ status: 'SKIPPED_HALTED', reason: 'system halted: ops' });
+    expect(halted).toMatchObject({ status: 'SKIPPED', skip: 'halted', reason: 'halted: system halted: ops' });
     const risk = await buildCycleReport(exec({ status: 'FAILED', error: 'RiskHalt', events: [exited('Fail closed', { risk: { assessment: { verdict: 'HALT', reasons: ['Risk check failed'] } } })] as never }), noDoc);
     expect(risk).toMatchObject({ status: 'HALTED', reason: 'risk: Risk check failed', risk: { verdict: 'HALT' } });
     expect(await buildCycleReport(exec({ status: 'ABORTED', cause: 'halt by alarm' }), noDoc)).toMatchObject({ status: 'HALTED', reason: 'stopped: halt by alarm' });
