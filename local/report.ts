@@ -118,7 +118,7 @@ export async function buildCycleReport(
 ): Promise<CycleReport> {
   const planOut = lastOutput(exec, ['Plan cycle']);
   const plan = planOut?.plan as Obj | undefined;
-  const riskOut = lastOutput(exec, ['Assess risk', 'Fail closed', 'Enter safe mode']);
+  const riskOut = lastOutput(exec, ['Assess risk', 'Verify risk verdict', 'Fail closed', 'Enter safe mode']);
   const assessment = (riskOut?.risk as Obj | undefined)?.assessment as Obj | undefined;
   const recordOut = lastOutput(exec, ['Record outcomes', 'Record failed: escalate']);
   // "Record outcomes" outputs only its decision ({ cycleId, escalate, escalationReason }).

@@ -10,7 +10,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
-import { type RiskAssessment, MODES } from '../shared/contracts';
+import { riskAssessmentSchema, type RiskAssessment, MODES } from '../shared/contracts';
 import { METRICS_NAMESPACE } from '../shared/env';
 import { RISK_METRICS, SERVICE_NAME } from '../shared/metrics-catalog';
 import { assessRisk } from '../shared/trading/risk-assessment';
@@ -22,7 +22,8 @@ const metrics = new Metrics({ serviceName: SERVICE_NAME, namespace: METRICS_NAME
 const riskInputSchema = z.object({ cycleId: z.string().min(1), cycleSeq: z.number().int().min(1), mode: z.enum(MODES) });
 
 /**
- * @throws {Error} named `RiskInputInvalid` (with the field path) on a malformed payload.
+ * @throws {Error} named `RiskInputInvalid` (with the field path) on a malformed payload, `RiskOutputInvalid`
+ *   when the engine's own result is not a whole RiskAssessment (the cycle fails closed).
  */
 export const handler = async (event: unknown): Promise<RiskAssessment> => {
   const parsed = riskInputSchema.safeParse(event);
@@ -38,6 +39,14 @@ export const handler = async (event: unknown): Promise<RiskAssessment> => {
     { doc: documentClient(), ledgerTable: env.ledgerTable, settings: tradingSettings(), marketDataFile: env.marketDataFile },
     input,
   );
+  // The boundary: what leaves the gate is a whole RiskAssessment ("Verify risk verdict" checks it again, for any risk entry).
+  const valid = riskAssessmentSchema.safeParse(assessment);
+  if (!valid.success) {
+    const issue = valid.error.issues[0];
+    const err = new Error(`Risk output is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    err.name = 'RiskOutputInvalid';
+    throw err;
+  }
   logger.appendKeys({ cycleId: input.cycleId });
   logger.info('Risk assessed', { verdict: assessment.verdict, reasons: assessment.reasons, asOf: assessment.asOf });
   metrics.addMetric(RISK_METRICS.halt, MetricUnit.Count, assessment.verdict === 'HALT' ? 1 : 0);

@@ -2,6 +2,8 @@
  * The supervisor Lambda, behind two states of the cycle:
  * - `{ action: 'plan', executionName, executionStartTime, trigger }` -> CyclePlan ("Plan cycle": claims the
  *   slot, numbers the cycle per group; a duplicate, overlapping or late slot returns a plan with `skip`);
+ * - `{ action: 'verify-risk', cycleId, cycleSeq, group, plannedAt, assessment }` -> RiskAssessment ("Verify risk
+ *   verdict": the gate's result if it proves itself, else a HALT saying why; `verifyRiskVerdict`);
  * - `{ action: 'record', cycleId, mode, risk, phaseResults }` -> RecordResult ("Record outcomes"); the
  *   work items come from the plan "Plan cycle" stored in the Cycles table (`plan-store.ts`).
  *
@@ -13,7 +15,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { CyclePlan, RecordResult } from '../shared/contracts';
+import * as z from 'zod';
+import type { CyclePlan, RecordResult, RiskAssessment } from '../shared/contracts';
+import { verifyRiskVerdict } from '../shared/trading/risk-assessment';
+import { readGroup, recordRiskAsOf } from './slots';
 import { ENV, METRICS_NAMESPACE, requireEnv } from '../shared/env';
 import { SERVICE_NAME, SLOT_METRICS } from '../shared/metrics-catalog';
 import { readSettings, supervisorSettingsSchema, type SupervisorSettings } from '../shared/settings';
@@ -34,6 +39,16 @@ export class InvalidSupervisorPayloadError extends Error {
     this.name = 'InvalidSupervisorPayload';
   }
 }
+
+/** Payload of "Verify risk verdict" (see `statemachines/cycle.asl.json`): the plan's identity and what "Assess risk" returned, unvalidated. */
+export const verifyRiskPayloadSchema = z.object({
+  action: z.literal('verify-risk'),
+  cycleId: z.string().min(1),
+  cycleSeq: z.number().int().min(1),
+  group: z.string().min(1),
+  plannedAt: z.string(),
+  assessment: z.unknown(),
+});
 
 let deps: { settings: SupervisorSettings; store: AgentStateStore; cyclesTable: string; controlTable: string } | undefined;
 function load() {
@@ -60,7 +75,7 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
  * @throws {InvalidSupervisorPayloadError} (`name` InvalidSupervisorPayload) for an unknown action or invalid payload.
  * @throws {Error} when settings or environment are missing/invalid, or DynamoDB fails.
  */
-export const handler = async (event: unknown): Promise<CyclePlan | RecordResult> => {
+export const handler = async (event: unknown): Promise<CyclePlan | RecordResult | RiskAssessment> => {
   const action = (event as { action?: unknown } | null)?.action;
   if (action === 'plan') {
     const payload = parse(planPayloadSchema, event, 'plan');
@@ -97,5 +112,17 @@ export const handler = async (event: unknown): Promise<CyclePlan | RecordResult>
     logger.info('Cycle recorded', { escalate: result.escalate, escalationReason: result.escalationReason, outcomes: result.outcomes.length });
     return result;
   }
-  throw new InvalidSupervisorPayloadError(`Unknown supervisor action ${JSON.stringify(action)}: expected "plan" or "record"`);
+  if (action === 'verify-risk') {
+    const payload = parse(verifyRiskPayloadSchema, event, 'verify-risk');
+    logger.appendKeys({ cycleId: payload.cycleId });
+    const d = load();
+    const group = await readGroup(doc, d.controlTable, payload.group);
+    const verified = verifyRiskVerdict(payload.assessment, { cycleId: payload.cycleId, cycleSeq: payload.cycleSeq, plannedAt: payload.plannedAt, previous: group.riskAsOf });
+    if (verified.accepted && verified.assessment.verdict !== 'HALT' && verified.asOfMs !== undefined) {
+      await recordRiskAsOf(doc, d.controlTable, payload.group, payload.cycleSeq, verified.asOfMs);
+    }
+    if (!verified.accepted) logger.warn('Risk verdict refused', { reasons: verified.assessment.reasons });
+    return verified.assessment;
+  }
+  throw new InvalidSupervisorPayloadError(`Unknown supervisor action ${JSON.stringify(action)}: expected "plan", "verify-risk" or "record"`);
 };

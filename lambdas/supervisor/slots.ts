@@ -59,6 +59,8 @@ export interface GroupItem {
   readonly slots: Readonly<Record<string, SlotClaim>>;
   readonly running?: CycleMarker;
   readonly waiting?: CycleMarker;
+  /** The accepted risk verdict of the group's highest-numbered cycle: its number and `asOf`, epoch ms (see {@link recordRiskAsOf}). */
+  readonly riskAsOf?: { readonly cycleSeq: number; readonly asOfMs: number };
 }
 
 /** Result of {@link claimSlot}. */
@@ -85,6 +87,7 @@ function parseGroupItem(raw: Record<string, unknown> | undefined, group: string)
     slots: (raw?.slots as Record<string, SlotClaim> | undefined) ?? {},
     ...(raw?.running ? { running: raw.running as CycleMarker } : {}),
     ...(raw?.waiting ? { waiting: raw.waiting as CycleMarker } : {}),
+    ...(raw?.riskAsOf ? { riskAsOf: raw.riskAsOf as GroupItem['riskAsOf'] } : {}),
   };
 }
 
@@ -291,6 +294,22 @@ export async function markSkipped(doc: DynamoDBDocumentClient, table: string, ar
       ExpressionAttributeNames: { '#slots': 'slots', '#slot': args.slotKey, '#skip': 'skip', '#cid': 'cycleId', '#seq': 'cycleSeq' },
       ExpressionAttributeValues: { ':me': args.cycleId, ':skip': args.skip },
     });
+  });
+}
+
+/**
+ * "Verify risk verdict": remembers an accepted verdict's `asOf` for the group, unless a cycle with a
+ * higher number already did (one conditional write), so the next cycle's verdict can be checked
+ * for staleness.
+ */
+export async function recordRiskAsOf(doc: DynamoDBDocumentClient, table: string, group: string, cycleSeq: number, asOfMs: number): Promise<void> {
+  await conditional(doc, {
+    TableName: table,
+    Key: { pk: groupKey(group) },
+    UpdateExpression: 'SET #risk = :risk',
+    ConditionExpression: 'attribute_not_exists(#risk) OR #risk.#seq < :seq',
+    ExpressionAttributeNames: { '#risk': 'riskAsOf', '#seq': 'cycleSeq' },
+    ExpressionAttributeValues: { ':risk': { cycleSeq, asOfMs }, ':seq': cycleSeq },
   });
 }
 

@@ -51,7 +51,7 @@ export const tradingHoursSchema = z
 /** One registered agent. */
 export const agentSchema = z
   .object({
-    /** Unique agent name (`^[a-z][a-z0-9-]{0,39}$`); `risk` is reserved for the risk gate. */
+    /** Unique agent name (`^[a-z][a-z0-9-]{0,39}$`); `risk` is reserved for the risk gate, `plan`, `record` and `schedule` for fault injection. */
     name: z.string().regex(NAME, 'must match ^[a-z][a-z0-9-]{0,39}$'),
     /** Disabled agents are not deployed as part of the fan-out and never run. Default true. */
     enabled: z.boolean().default(true),
@@ -290,6 +290,9 @@ export const orchestratorConfigSchema = z
     cfg.agents.forEach((agent, i) => {
       if (agent.name === 'risk') {
         ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: '"risk" is reserved for the risk gate' });
+      }
+      if (['plan', 'record', 'schedule'].includes(agent.name)) {
+        ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: `"${agent.name}" is reserved (a fault target of the local runtime: --fail ${agent.name}=...)` });
       }
       const first = seen.get(agent.name);
       if (first !== undefined) {

@@ -56,3 +56,18 @@ describe('exactly one cycle per slot, supervisor faults handled (local runtime)'
     expect(run.system.halted).toBe(false);
   });
 });
+
+describe('a risk verdict must prove itself (local runtime)', () => {
+  let rt: LocalRuntime;
+  afterAll(() => rt?.close());
+
+  it('a risk entry returning { verdict: "OK" } alone halts the system in its first cycle; no agent runs', async () => {
+    rt = await start({ config: e2eConfig((c) => (c.risk = { ...c.risk, entry: 'test/supervisor/fixtures/bare-ok-risk.ts' })) });
+    const [first, second] = await rt.runSlots(2);
+    expect(first).toMatchObject({ status: 'HALTED', cycleSeq: 1, risk: { verdict: 'HALT' } });
+    expect(first.risk.reasons[0]).toMatch(/^Risk verdict refused: the result is not a RiskAssessment: cycleId: /);
+    expect(rt.invocations().filter((i) => i.execution === first.cycleId && /agent/.test(i.state))).toEqual([]);
+    expect(second.status).toBe('NOT_STARTED'); // the kill switch disabled the schedule
+    expect((await rt.report()).system).toMatchObject({ halted: true });
+  });
+});

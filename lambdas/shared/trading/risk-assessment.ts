@@ -10,7 +10,7 @@
  * May be imported by: the risk Lambda, `local/`, `test/`.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { LimitCheck, RiskAssessment } from '../contracts';
+import { riskAssessmentSchema, type LimitCheck, type RiskAssessment } from '../contracts';
 import type { TradingSettings } from '../settings';
 import { latestEquitySnapshot, listBooks, listFills, listWorkingOrders, putEquitySnapshotOnce, readAccount, reconcileLedger, replayFills } from './ledger';
 import { barIndexForCycle, feedForCycle, isValidPrice, loadMarketData, resolveStartBar, resolveUniverse, type MarketDataProvider } from './market-data';
@@ -150,4 +150,70 @@ export async function assessRisk(deps: RiskDeps, input: RiskInput): Promise<Risk
     cycleId: input.cycleId,
   });
   return { cycleId: input.cycleId, verdict, reasons, checks: [dataCheck(0), staleCheck, ...checks], metrics, asOf: feed.asOf };
+}
+
+/** What a verdict must match to count: this cycle, and the group's verdict history. */
+export interface VerdictExpectation {
+  /** This cycle's id (the execution name). */
+  readonly cycleId: string;
+  /** This cycle's number in its group. */
+  readonly cycleSeq: number;
+  /** ISO time the cycle was planned: a bar from after it is refused. */
+  readonly plannedAt: string;
+  /** The accepted verdict of the group's highest-numbered cycle so far: its number and `asOf` (epoch ms). */
+  readonly previous?: { readonly cycleSeq: number; readonly asOfMs: number };
+}
+
+/** Result of {@link verifyRiskVerdict}: the assessment that counts (the risk gate's own, or a HALT saying why not). */
+export interface VerifiedVerdict {
+  readonly assessment: RiskAssessment;
+  /** False when the risk gate's result was replaced by a HALT. */
+  readonly accepted: boolean;
+  /** `asOf` of the accepted assessment, epoch ms (absent when not accepted). */
+  readonly asOfMs?: number;
+}
+
+/**
+ * A risk verdict must prove itself (docs/risk.md, "A verdict must prove itself"): OK or REDUCE
+ * counts only when the whole result is a valid {@link RiskAssessment}, carries this cycle's id,
+ * an `asOf` that is a time, not after the plan and not older than the group's previous accepted
+ * verdict (a stale or replayed verdict), and no check in BREACH. Anything else is HALT, with the
+ * reason first and the gate's own reasons after it. A HALT from the gate passes through as it is
+ * (made valid when it is not: a HALT never needs proof).
+ *
+ * Freshness against the market data itself is the gate's `staleData` check (a stale price is a
+ * BREACH, `marketData.maxStaleBars`), which this rule enforces.
+ */
+export function verifyRiskVerdict(raw: unknown, expect: VerdictExpectation): VerifiedVerdict {
+  const halt = (why: string, base?: Partial<RiskAssessment>): VerifiedVerdict => ({
+    accepted: false,
+    assessment: {
+      cycleId: expect.cycleId,
+      verdict: 'HALT',
+      reasons: [`Risk verdict refused: ${why}`, ...(Array.isArray(base?.reasons) ? base.reasons.map(String) : [])],
+      checks: Array.isArray(base?.checks) ? base.checks : [],
+      metrics: base?.metrics && typeof base.metrics === 'object' ? base.metrics : {},
+      asOf: typeof base?.asOf === 'string' ? base.asOf : 'unknown',
+    },
+  });
+  const parsed = riskAssessmentSchema.safeParse(raw);
+  const rawVerdict = (raw as { verdict?: unknown } | null)?.verdict;
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    if (rawVerdict === 'HALT') return halt(`the HALT result is malformed at ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`, raw as Partial<RiskAssessment>);
+    return halt(`the result is not a RiskAssessment: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+  }
+  const a = parsed.data;
+  if (a.verdict === 'HALT') return { accepted: true, assessment: a, ...(Number.isFinite(Date.parse(a.asOf)) ? { asOfMs: Date.parse(a.asOf) } : {}) };
+  if (a.cycleId !== expect.cycleId) return halt(`${a.verdict} is for cycle "${a.cycleId}", not this cycle "${expect.cycleId}"`, a);
+  const asOfMs = Date.parse(a.asOf);
+  if (!Number.isFinite(asOfMs)) return halt(`asOf "${a.asOf}" is not a time`, a);
+  if (asOfMs > Date.parse(expect.plannedAt)) return halt(`asOf ${a.asOf} is after the cycle was planned (${expect.plannedAt})`, a);
+  const prev = expect.previous;
+  if (prev && prev.cycleSeq < expect.cycleSeq && asOfMs < prev.asOfMs) {
+    return halt(`asOf ${a.asOf} is older than the verdict of cycle ${prev.cycleSeq} (${new Date(prev.asOfMs).toISOString()}): a stale or replayed verdict`, a);
+  }
+  const breached = a.checks.filter((c) => c.status === 'BREACH');
+  if (breached.length) return halt(`${a.verdict} contradicts ${breached.map((c) => `${c.name} in BREACH`).join(', ')}`, a);
+  return { accepted: true, assessment: a, asOfMs };
 }
