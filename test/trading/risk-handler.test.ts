@@ -6,6 +6,7 @@ import { ENV } from '../../lambdas/shared/env';
 import type { TradingSettings } from '../../lambdas/shared/settings';
 import { ACCOUNT_KEY, BOOK_PK, FILL_PK, fillSk } from '../../lambdas/shared/trading/ledger';
 import { loadMarketData } from '../../lambdas/shared/trading/market-data';
+import { verifyRiskVerdict } from '../../lambdas/shared/trading/risk-assessment';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { DOW_FILE, MSFT_FILE, testSettings, writeTempCsv } from './support';
 
@@ -133,5 +134,41 @@ describe('risk handler', () => {
 
   it('rejects a malformed input with RiskInputInvalid (Step Functions retries, then fails closed)', async () => {
     await expect(handler({ cycleId: 'x', cycleSeq: 0, mode: 'normal' })).rejects.toMatchObject({ name: 'RiskInputInvalid' });
+  });
+});
+
+describe('a verdict must prove itself (verifyRiskVerdict)', () => {
+  const expectFor = { cycleId: 'c-5', cycleSeq: 5, plannedAt: '2026-01-05T15:30:00.000Z', previous: { cycleSeq: 4, asOfMs: Date.parse('1992-01-14') } };
+  const okFrom = async () => {
+    await reset(testSettings());
+    return assess(5, 'c-5');
+  };
+  it('accepts the reference gate\'s own OK for this cycle and reports its asOf', async () => {
+    const a = await okFrom();
+    const v = verifyRiskVerdict(a, { ...expectFor, previous: undefined });
+    expect(v).toEqual({ accepted: true, assessment: a, asOfMs: Date.parse(a.asOf) });
+  });
+  it.each([
+    ['a bare { verdict: "OK" }', { verdict: 'OK' }, /^Risk verdict refused: the result is not a RiskAssessment: cycleId: /],
+    ['another cycle\'s id', { cycleId: 'c-4' }, /^Risk verdict refused: OK is for cycle "c-4", not this cycle "c-5"/],
+    ['an asOf that is no time', { asOf: 'yesterday' }, /asOf "yesterday" is not a time/],
+    ['an asOf older than the previous verdict', { asOf: '1991-01-02' }, /asOf 1991-01-02 is older than the verdict of cycle 4 .*stale or replayed/],
+    ['an asOf after the plan', { asOf: '2027-01-01' }, /is after the cycle was planned/],
+    ['a BREACH check under OK', { checks: [{ name: 'dailyLoss', value: 0.05, limit: 0.03, headroom: -0.02, unit: 'fraction', status: 'BREACH' }] }, /OK contradicts dailyLoss in BREACH/],
+    ['a REDUCE with a BREACH check', { verdict: 'REDUCE', checks: [{ name: 'var', value: 1, limit: 0.5, headroom: -0.5, unit: 'fraction', status: 'BREACH' }] }, /REDUCE contradicts var in BREACH/],
+  ])('refuses %s: HALT with the reason first', async (_what, patch, re) => {
+    const a = await okFrom();
+    const raw = 'verdict' in patch && Object.keys(patch).length === 1 && patch.verdict === 'OK' ? patch : { ...a, asOf: '1992-01-15', ...patch };
+    const v = verifyRiskVerdict(raw, expectFor);
+    expect(v.accepted).toBe(false);
+    expect(v.assessment.verdict).toBe('HALT');
+    expect(v.assessment.cycleId).toBe('c-5');
+    expect(v.assessment.reasons[0]).toMatch(re);
+    expect(riskAssessmentSchema.safeParse(v.assessment).success).toBe(true);
+  });
+  it('a HALT needs no proof: passed through, even malformed (made valid)', () => {
+    const v = verifyRiskVerdict({ verdict: 'HALT', reasons: ['drawdown'] }, expectFor);
+    expect(v.assessment).toMatchObject({ verdict: 'HALT', cycleId: 'c-5' });
+    expect(v.assessment.reasons).toEqual([expect.stringMatching(/the HALT result is malformed/), 'drawdown']);
   });
 });
