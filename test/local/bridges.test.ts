@@ -60,7 +60,7 @@ describe('bridgeDefinition', () => {
     expect(text).not.toContain('$$.State.RetryCount');
     expect(notes.retryCountKeys).toEqual({ 'Run data agent': ['attempt'], 'Run strategy agent': ['attempt'], 'Run critical agent': ['attempt'] });
     expect(notes.timeoutPathStates.sort()).toEqual(['Assess risk', 'Run critical agent', 'Run data agent', 'Run strategy agent']);
-    expect(Object.keys(notes.tasks)).toHaveLength(12); // 8 + "Match working orders" + one "Execute ... agent orders" per fault domain
+    expect(Object.keys(notes.tasks)).toHaveLength(13); // 8 + "Match working orders" + one "Execute ... agent orders" per fault domain + "Verify risk verdict"
     expect(JSON.stringify(def)).toContain('TimeoutSecondsPath'); // input untouched
   });
 
