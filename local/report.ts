@@ -101,7 +101,8 @@ function lastOutput(exec: LocalExecution, states: string[]): Obj | undefined {
 
 /**
  * Builds the report entry of a finished execution.
- * Status: SUCCEEDED; SKIPPED (the plan ran no cycle: duplicate, overlap, late or halted); HALTED (failed in
+ * Status: SUCCEEDED; SKIPPED (the plan ran no cycle: duplicate, overlap, late or halted); HALTED (ended at
+ * "Cycle stopped (halted by ...)" after the in-band halt, failed in
  * "Cycle halted by ..." or stopped by the Master); FAILED otherwise.
  */
 export async function buildCycleReport(
@@ -134,12 +135,18 @@ export async function buildCycleReport(
   }
   let status: CycleStatus;
   let reason: string | undefined;
+  const stoppedState = exec.events.find((e) => e.type === 'StateEntered' && /^Cycle stopped \(halted by (risk|supervisor)\)$/.test(String((e.state as { name?: string } | undefined)?.name)));
+  const stoppedBy = stoppedState ? (/risk/.test(String((stoppedState.state as { name: string }).name)) ? 'risk' : 'supervisor') : undefined;
   const planSkip = plan?.skip as { reason: string; detail: string } | undefined;
   let skip: string | undefined;
   if (exec.status === 'SUCCEEDED' && (planSkip || plan?.halted)) {
     status = 'SKIPPED';
     skip = planSkip ? planSkip.reason : 'halted';
     reason = planSkip ? `${planSkip.reason}: ${planSkip.detail}` : `halted: system halted: ${String(plan?.haltReason ?? '')}`;
+  } else if (exec.status === 'SUCCEEDED' && stoppedBy) {
+    // In-band halt confirmed by the Master: the execution ends without failing (see the state's comment).
+    status = 'HALTED';
+    reason = stoppedBy === 'risk' ? `risk: ${((assessment?.reasons as string[]) ?? []).join('; ') || 'HALT'}` : `supervisor escalation: ${String(record?.escalationReason ?? '')}`;
   } else if (exec.status === 'SUCCEEDED') {
     status = 'SUCCEEDED';
   } else if (exec.status === 'ABORTED') {

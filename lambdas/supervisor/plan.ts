@@ -155,6 +155,8 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
     cycleSeq = started.cycleSeq;
   }
 
+  // Probes claimed before the last halt were stopped by the kill switch: free again (breaker.ts).
+  const haltMs = lastHaltMs(control);
   const byName = new Map(agents.map((a) => [a.name, a]));
   const levels = topologicalLevels(agents);
   const lease = probeLeaseSeconds(settings.breaker, settings.cadenceMinutes);
@@ -179,7 +181,7 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
     if (agent.tradingHours && !withinTradingHours(agent.tradingHours, nowMs)) {
       return { run: false, reason: outsideTradingHoursReason(agent.tradingHours), state };
     }
-    const decision = planBreakerDecision(state, cycleId, nowMs, lease);
+    const decision = planBreakerDecision(state, cycleId, nowMs, lease, haltMs);
     switch (decision.action) {
       case 'run':
         return { run: true, probe: false, state };
@@ -190,7 +192,7 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
       case 'claim': {
         const claim = await store.update<PlanBreakerDecision>(agent.name, (current) => {
           // Recompute on the fresh state: only claim if the probe is still free for us.
-          const again = planBreakerDecision(current, cycleId, nowMs, lease);
+          const again = planBreakerDecision(current, cycleId, nowMs, lease, haltMs);
           if (again.action !== 'claim') return { next: undefined, info: again };
           return { next: { ...claimProbe(current, cycleId, plannedAt), version: current.version + 1 }, info: again };
         }, state);

@@ -49,7 +49,9 @@ describe('cycle state machine definition', () => {
       expect(after.has('Run phases')).toBe(false);
       expect([...after].some((n) => invokesMaster(def.States[n]))).toBe(true);
       const ends = [...after].filter((n) => def.States[n].Type === 'Fail' || def.States[n].Type === 'Succeed');
-      expect(ends.every((n) => def.States[n].Type === 'Fail')).toBe(true);
+      // Every end is a halt: a Fail (the Master unreachable) or the Succeed after a confirmed in-band halt.
+      expect(ends.every((n) => def.States[n].Type === 'Fail' || n === 'Cycle stopped (halted by risk)')).toBe(true);
+      expect(ends).not.toContain('Cycle complete');
     }
   });
 

@@ -6,6 +6,7 @@ import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { CyclePlan, OverlapPolicy } from '../../lambdas/shared/contracts';
 import type { SupervisorSettings } from '../../lambdas/shared/settings';
 import { AgentStateStore } from '../../lambdas/shared/supervision/agent-state-store';
+import { freshAgentState } from '../../lambdas/shared/supervision/agent-state';
 import { planCycle, planPayloadSchema } from '../../lambdas/supervisor/plan';
 import { savePlan } from '../../lambdas/supervisor/plan-store';
 import { recordOutcomes } from '../../lambdas/supervisor/record';
@@ -174,5 +175,18 @@ describe('overlap policies', () => {
     clock.now = () => Date.parse(at(45 + 61));
     expect((await plan(s, 'slot-4', at(45))).skip?.reason).toBe('late');
     clock.now = realNow;
+  });
+});
+
+describe('recovery that sticks', () => {
+  it('a HALF_OPEN probe claimed by a cycle the kill switch stopped is free after the resume (not held for the 4 h lease)', async () => {
+    const s = settings('SKIP');
+    await db.doc.send(new PutCommand({ TableName: db.tables.AgentState, Item: { ...freshAgentState('alpha'), breaker: 'HALF_OPEN', tripCount: 1, probeCycleId: 'stopped-cycle', probeClaimedAt: at(0), version: 3 } }));
+    const before = await plan(s, 'slot-2', at(15));
+    expect(before.skipped).toEqual([{ agent: 'alpha', reason: 'breaker HALF_OPEN: probe already taken by stopped-cycle', breaker: 'HALF_OPEN' }]);
+    await record(s, before);
+    await db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { pk: 'control', halted: false, mode: 'normal', cycleSeq: 0, version: 2, audit: [{ at: at(5), action: 'HALT', actor: 'cycle', reason: 'risk', changed: true }, { at: at(20), action: 'RESUME', actor: 'ops', reason: 'fixed', changed: true }] } }));
+    const after = await plan(s, 'slot-3', at(30));
+    expect(after.phases[0].strategy).toEqual([expect.objectContaining({ agent: 'alpha', probe: true })]);
   });
 });

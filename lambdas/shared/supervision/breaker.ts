@@ -114,8 +114,11 @@ export type PlanBreakerDecision =
  * Decides, at plan time, what the breaker allows this cycle.
  * @param nowMs - the cycle's "now" (execution start time), epoch ms.
  * @param leaseSeconds - see {@link probeLeaseSeconds}.
+ * @param releasedBeforeMs - a probe claimed at or before this time (epoch ms) is free: the time of the
+ *   last halt, when the kill switch stopped every running cycle, so a stopped probe never blocks its
+ *   agent for a lease after the resume. Default: none.
  */
-export function planBreakerDecision(f: BreakerFields, cycleId: string, nowMs: number, leaseSeconds: number): PlanBreakerDecision {
+export function planBreakerDecision(f: BreakerFields, cycleId: string, nowMs: number, leaseSeconds: number, releasedBeforeMs = -Infinity): PlanBreakerDecision {
   switch (f.breaker) {
     case 'CLOSED':
       return { action: 'run' };
@@ -128,7 +131,7 @@ export function planBreakerDecision(f: BreakerFields, cycleId: string, nowMs: nu
       if (!f.probeCycleId) return { action: 'claim' };
       if (f.probeCycleId === cycleId) return { action: 'probe' };
       const claimedAt = f.probeClaimedAt ? Date.parse(f.probeClaimedAt) : NaN;
-      if (Number.isFinite(claimedAt) && nowMs >= claimedAt + leaseSeconds * 1000) return { action: 'claim' };
+      if (Number.isFinite(claimedAt) && (nowMs >= claimedAt + leaseSeconds * 1000 || claimedAt <= releasedBeforeMs)) return { action: 'claim' };
       return { action: 'skip', reason: `breaker HALF_OPEN: probe already taken by ${f.probeCycleId}` };
     }
   }
