@@ -12,7 +12,7 @@
  * (`supervisor.maxOpenBreakerFraction`).
  */
 import type { OrchestratorConfig } from '../config/schema';
-import { AGENT_METRICS, CYCLE_METRICS, RISK_METRICS, SERVICE_NAME } from '../../lambdas/shared/metrics-catalog';
+import { AGENT_METRICS, CYCLE_METRICS, RISK_METRICS, SERVICE_NAME, SLOT_METRICS } from '../../lambdas/shared/metrics-catalog';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/env';
 
 /** What the Master does when an alarm goes to ALARM: engage the kill switch, enter safe mode, or only notify people. */
@@ -141,6 +141,7 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
       policy: 'halt',
       description: 'Most agents (at least half) failed in each of the last 3 cycles. The Master halts the system.',
     }),
+    fleet({ kind: 'LateSlot', namespace: METRICS_NAMESPACE, metricName: SLOT_METRICS.late, dimensions: service, statistic: 'Maximum', threshold: 1, comparison: 'GreaterThanOrEqualToThreshold', policy: 'notify', description: `A schedule slot was delivered more than cycle.maxLatenessSeconds (${config.cycle.maxLatenessSeconds} s) after its scheduled time and skipped: that bar was not traded. People are notified.` }),
     fleet({ kind: 'CycleSlow', namespace: METRICS_NAMESPACE, metricName: CYCLE_METRICS.durationRatio, dimensions: service, statistic: 'Maximum', threshold: 2, comparison: 'GreaterThanThreshold', policy: 'notify', description: 'A cycle took more than twice its rolling average (seed alert). People are notified.' }),
   ];
   if (!config.monitoring.perAgentAlarms) {

@@ -52,8 +52,12 @@ describe('exactly one cycle per slot, supervisor faults handled (local runtime)'
     // The retried record still reports the breaker transition the first attempt made.
     expect(reps[4].agents.find((a) => a.name === 'trading')).toMatchObject({ outcome: 'FAILED', breaker: 'OPEN', breakerTransition: 'CLOSED->OPEN' });
     expect(run.agents.trading).toMatchObject({ executions: 5, failures: 1 }); // slots 1, 2, 3, 4 and the HALF_OPEN probe at 6
-    // Skipped slots neither halt nor fail anything.
+    // Skipped slots neither halt nor fail anything; the late one is counted and notifies people.
     expect(run.system.halted).toBe(false);
+    const late = run.alarmTransitions.find((t) => t.alarm === 'AgentFleet-LateSlot' && t.to === 'ALARM');
+    expect(late).toBeDefined();
+    expect(Date.parse(late!.at)).toBeGreaterThan(Date.parse(reps[5].slot));
+    expect(run.alarmTransitions.filter((t) => t.to === 'ALARM').map((t) => t.alarm)).not.toContain('AgentFleet-CycleFailed');
   });
 });
 
