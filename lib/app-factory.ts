@@ -6,6 +6,7 @@
 import { App } from 'aws-cdk-lib';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { checkConfig } from './config/checks';
 import { validateConfig, type OrchestratorConfig } from './config/schema';
 import { OrchestratorStack } from './orchestrator-stack';
 
@@ -27,14 +28,18 @@ export interface CreateOrchestratorAppOptions {
 }
 
 /**
- * Creates the app and the orchestrator stack.
+ * Creates the app and the orchestrator stack, after the config checks of `lib/config/checks.ts`
+ * (warnings are printed on stderr).
  * @returns the app (not yet synthesized) and the stack.
+ * @throws {ConfigError} when a check across fields or against the market data fails (the field path is named).
  */
 export function createOrchestratorApp(opts: CreateOrchestratorAppOptions): { app: App; stack: OrchestratorStack } {
   const context: Record<string, unknown> = { ...opts.context };
   if (opts.bundling === false) context['aws:cdk:bundling-stacks'] = [];
   const app = new App({ context, outdir: opts.outdir });
   const stackName = opts.stackName ?? opts.config.stackName;
+  // Checks across fields and against the market data: errors throw (ConfigError with the path), warnings go to stderr (cdk synth, npm start).
+  for (const w of checkConfig(opts.config, join(__dirname, '..'))) console.warn(`warning: config ${w.path}: ${w.message}`);
   const stack = new OrchestratorStack(app, stackName, { config: opts.config, stackName });
   return { app, stack };
 }

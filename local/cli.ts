@@ -60,7 +60,7 @@ program
       rt = await startLocalRuntime({ config, faults, marketDataFile: o.marketData, timeScale: o.timeScale, stateDir: o.stateDir, fresh: !o.resumeState, quiet: o.quiet, epoch: o.epoch });
     } catch (err) {
       const e = err as Error;
-      if (/unreadable|cannot run|differs from|metric math|need different values/.test(e.message)) throw new UsageError(e.message);
+      if (/unreadable|cannot run|differs from|metric math|need different values|Invalid orchestrator config/.test(e.message)) throw new UsageError(e.message.replace(/\n\s*/g, ' '));
       throw err;
     }
     try {
