@@ -48,10 +48,10 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
     halt: (reason, actor) => master({ action: 'halt', reason, actor, source: 'operator' }),
     resume: (reason, actor) => master({ action: 'resume', reason, actor, source: 'operator' }),
     safeMode: (on, reason, actor) => master({ action: 'safe-mode', on, reason, actor, source: 'operator' }),
-    async runNow(actor) {
+    async runNow(actor, group) {
       const executionName = `manual-${new Date(rt.clock.now()).toISOString().replace(/[-:.]/g, '')}`;
-      await rt.startExecution(executionName, { source: 'operator', requestedBy: actor });
-      return { executionName };
+      const rep = await rt.startExecution(executionName, { source: 'operator', requestedBy: actor, ...(group ? { group } : {}) });
+      return { executionName, status: rep.status, ...(rep.reason ? { reason: rep.reason } : {}) };
     },
     close: () => rt.close(),
   };

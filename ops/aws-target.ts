@@ -145,9 +145,9 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
     halt: (reason, actor) => invokeMaster(operatorPayloads.halt(reason, actor)),
     resume: (reason, actor) => invokeMaster(operatorPayloads.resume(reason, actor)),
     safeMode: (on, reason, actor) => invokeMaster(operatorPayloads.safeMode(on, reason, actor)),
-    async runNow(actor: string): Promise<{ executionName: string }> {
+    async runNow(actor: string, group?: string): Promise<{ executionName: string }> {
       const name = manualExecutionName(Date.now());
-      await sfn.send(new StartExecutionCommand({ stateMachineArn: out.StateMachineArn, name, input: JSON.stringify({ source: 'operator', requestedBy: actor }) }));
+      await sfn.send(new StartExecutionCommand({ stateMachineArn: out.StateMachineArn, name, input: JSON.stringify({ source: 'operator', requestedBy: actor, ...(group ? { group } : {}) }) }));
       return { executionName: name };
     },
     async close(): Promise<void> {

@@ -208,11 +208,12 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
 
   program
     .command('run-now')
-    .description('start one cycle now (execution manual-<timestamp>)')
-    .action(async (_o: unknown, cmd: Command) => {
+    .description('start one cycle now (execution manual-<timestamp>); the group\'s overlap policy applies (SKIP: skipped while the group runs a cycle)')
+    .option('--group <name>', 'agent group to run (required when the fleet has several)')
+    .action(async (o: { group?: string }, cmd: Command) => {
       await withTarget(cmd, async (t, actor) => {
-        const { executionName } = await t.runNow(actor);
-        io.out(`Started execution ${executionName} on ${t.describe()}`);
+        const { executionName, status, reason } = await t.runNow(actor, o.group);
+        io.out(`Started execution ${executionName} on ${t.describe()}${status ? `: ${status}${reason ? ` (${reason})` : ''}` : ''}`);
       });
     });
 

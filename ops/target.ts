@@ -47,8 +47,13 @@ export interface OpsTarget {
   resume(reason: string, actor: string): Promise<unknown>;
   /** Switches safe mode on or off. */
   safeMode(on: boolean, reason: string, actor: string): Promise<unknown>;
-  /** Starts one cycle now (execution `manual-<timestamp>`, input `{ source: 'operator', requestedBy }`). */
-  runNow(actor: string): Promise<{ executionName: string }>;
+  /**
+   * Starts one cycle now (execution `manual-<timestamp>`, input `{ source: 'operator', requestedBy, group? }`).
+   * "Plan cycle" claims it as its own slot and applies the group's overlap policy, so a run-now while
+   * the group runs a cycle is skipped under SKIP. `group` is required when the fleet has several groups.
+   * @returns the execution name; the local target, which waits for the cycle, also its report status and reason.
+   */
+  runNow(actor: string, group?: string): Promise<{ executionName: string; status?: string; reason?: string }>;
   /** Releases clients / local resources. */
   close(): Promise<void>;
 }

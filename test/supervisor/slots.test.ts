@@ -190,3 +190,16 @@ describe('recovery that sticks', () => {
     expect(after.phases[0].strategy).toEqual([expect.objectContaining({ agent: 'alpha', probe: true })]);
   });
 });
+
+describe('ops run-now', () => {
+  it('an operator run is its own slot and obeys the overlap policy: skipped while the group runs a cycle under SKIP', async () => {
+    const s = settings('SKIP');
+    const scheduled = await plan(s, 'slot-1', at(0));
+    const operator = (name: string) => planCycle(planPayloadSchema.parse({ action: 'plan', executionName: name, executionStartTime: at(5), trigger: { source: 'operator', requestedBy: 'ops' } }), deps(s));
+    const during = await operator('manual-1');
+    expect(during).toMatchObject({ slot: 'default@run:manual-1', skip: { reason: 'overlap' } });
+    await record(s, scheduled);
+    const after = await operator('manual-2');
+    expect([after.skip, after.cycleSeq]).toEqual([undefined, 2]);
+  });
+});
