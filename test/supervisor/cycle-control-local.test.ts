@@ -24,7 +24,9 @@ describe('exactly one cycle per slot, supervisor faults handled (local runtime)'
       config,
       faults: ['schedule=duplicate@2', 'plan=throw@3', 'record=throw@4', 'trading=throw@4', 'schedule=late@5', 'schedule=overlap@7'].map((f) => parseFault(f)),
     });
-    const reps = await rt.runSlots(7);
+    const delivered = await rt.runSlots(7);
+    // Slot 2's two deliveries race for the claim: either may win; order them winner first.
+    const reps = [...delivered].sort((a, b) => a.cycle - b.cycle || (a.status === 'SKIPPED' ? 1 : 0) - (b.status === 'SKIPPED' ? 1 : 0));
     const run = await rt.report();
     const view = reps.map((r) => ({ cycle: r.cycle, status: r.status, cycleSeq: r.cycleSeq, skip: r.skip }));
     expect(view).toEqual([
@@ -42,7 +44,7 @@ describe('exactly one cycle per slot, supervisor faults handled (local runtime)'
     expect(reps[7].reason).toMatch(new RegExp(`^overlap: group default still runs ${reps[6].cycleId}`));
 
     // Slot 2 ran every agent once; the duplicate ran none.
-    const agentCalls = (execution: string) => rt.invocations().filter((i) => i.execution === execution && /agent/.test(i.state));
+    const agentCalls = (execution: string) => rt.invocations().filter((i) => i.execution === execution && /agent/.test(i.state) && i.target !== 'gateway');
     expect(agentCalls(reps[1].cycleId).map((i) => i.target).sort()).toEqual(['copybot', 'sentiment', 'strategy', 'trading']);
     expect(agentCalls(reps[2].cycleId)).toEqual([]);
     // The faults did fire: the plan of slot 3 and the record of slot 4 ran twice, the first response lost.
