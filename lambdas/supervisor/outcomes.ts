@@ -6,6 +6,8 @@
  * - success: `result.attempt + 1` (the agent echoes `$$.State.RetryCount`);
  * - `States.Timeout`: 1 (the definition never retries a timeout: it is the agent's time budget);
  * - `States.Runtime` / `States.DataLimitExceeded`: 1 (not retriable in ASL);
+ * - the deterministic agent errors (`AgentInputInvalid`, `AgentOutputInvalid`, `AgentResultTooLarge`)
+ *   and `SystemHalted`: 1 (`DETERMINISTIC_AGENT_ERRORS`, never retried by the definition);
  * - Lambda service errors (`Lambda.ServiceException`, `Lambda.AWSLambdaException`,
  *   `Lambda.SdkClientException`, `Lambda.TooManyRequestsException`): 1 + 3 (their own retrier in
  *   the definition; ASL counts each retrier separately and uses the first that matches);
@@ -14,13 +16,15 @@
  * The Catch does not report the retry count, so failures use this derivation.
  */
 import { agentResultSchema, rawOutcomeSchema, type CyclePlan, type FaultDomainName, type WorkItem } from '../shared/contracts';
+import { DETERMINISTIC_AGENT_ERRORS } from '../shared/errors';
 import type { SupervisorSettings } from '../shared/settings';
 
 /** Retries of the definition's Lambda-service-error retrier (`MaxAttempts` 3 in cycle.asl.json). */
 export const LAMBDA_SERVICE_RETRIES = 3;
-const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException'];
 // AgentTimeout: defineAgent's own deadline, raised just before Step Functions' timeout; the state machine does not retry it either.
-const NOT_RETRIED = ['States.Timeout', 'AgentTimeout', 'States.Runtime', 'States.DataLimitExceeded'];
+// The deterministic agent errors (and SystemHalted) have a MaxAttempts 0 retrier of their own in every agent task.
+const NOT_RETRIED: readonly string[] = ['States.Timeout', 'AgentTimeout', 'States.Runtime', 'States.DataLimitExceeded', ...DETERMINISTIC_AGENT_ERRORS];
 
 /** One agent's interpreted outcome this cycle. */
 export interface InterpretedOutcome {
@@ -69,7 +73,8 @@ export function failureReason(error: string, cause: string | undefined, timeoutS
 /**
  * Interprets one work item's raw outcome. An `ok` result that fails `agentResultSchema`, or names
  * another agent or cycle, is FAILED with `malformed result: <path>: <message>`; a SKIPPED result
- * is SKIPPED (not a failure).
+ * is SKIPPED (not a failure); a caught `SystemHalted` (the halt raced the running agent) is SKIPPED
+ * too, so it never counts against the agent's health or breaker.
  */
 export function interpretOutcome(item: WorkItem, raw: unknown, cycleId: string, phase: number, settings: Pick<SupervisorSettings, 'maxRetries'>): InterpretedOutcome {
   const base = { name: item.agent, faultDomain: item.faultDomain, phase, probe: item.probe };
@@ -81,6 +86,8 @@ export function interpretOutcome(item: WorkItem, raw: unknown, cycleId: string, 
   }
   const o = envelope.data;
   if (!o.ok) {
+    // A halt raced the running agent: not the agent's failure; it never counts against its health or breaker.
+    if (o.error === 'SystemHalted') return { ...base, outcome: 'SKIPPED', reason: `system halted while it ran: ${failureReason(o.error, o.cause, item.timeoutSeconds)}`, attempts: 1, durationMs: 0 };
     const durationMs = o.error === 'States.Timeout' ? item.timeoutSeconds * 1000 : 0;
     return failed(failureReason(o.error, o.cause, item.timeoutSeconds), attemptsForError(o.error, item.faultDomain, settings.maxRetries), durationMs);
   }

@@ -219,6 +219,21 @@ describe('Record outcomes', () => {
     expect(r3).toMatchObject({ escalate: true, escalationReason: '3 of 5 enabled agents have an OPEN breaker (>= 50 %)' });
   });
 
+  it('deterministic agent errors count one attempt; a SystemHalted raced by a halt is SKIPPED and never counts against the agent', async () => {
+    const p = await plan('rec-det');
+    const cause = (type: string, msg: string) => JSON.stringify({ errorType: type, errorMessage: msg });
+    const r = await record(p, results(p, {
+      strategy: { ok: false, error: 'AgentOutputInvalid', cause: cause('AgentOutputInvalid', 'metrics.x: expected number, received NaN') },
+      sentiment: { ok: false, error: 'AgentResultTooLarge', cause: cause('AgentResultTooLarge', 'result is 300 KiB, over the 64 KiB limit') },
+      trading: { ok: false, error: 'SystemHalted', cause: cause('SystemHalted', 'system halted by operator') },
+    }));
+    const by = Object.fromEntries(r.outcomes.map((o) => [o.name, o]));
+    expect(by.strategy).toMatchObject({ outcome: 'FAILED', attempts: 1, reason: 'AgentOutputInvalid: metrics.x: expected number, received NaN' });
+    expect(by.sentiment).toMatchObject({ outcome: 'FAILED', attempts: 1, reason: 'AgentResultTooLarge: result is 300 KiB, over the 64 KiB limit' });
+    expect(by.trading).toMatchObject({ outcome: 'SKIPPED', attempts: 1, reason: 'system halted while it ran: SystemHalted: system halted by operator', health: 'HEALTHY' });
+    expect(await getState('trading')).toMatchObject({ executions: 0, failures: 0, consecutiveFailures: 0, skips: 1, breaker: 'CLOSED' });
+  });
+
   it('is idempotent for a repeated cycle id (a retried "Record outcomes" does not double count)', async () => {
     const p = await plan('rec-idem');
     const first = await record(p, results(p));
