@@ -31,7 +31,7 @@ program
   .command('run')
   .description('Simulate schedule slots and run a cycle in each (fresh state unless --resume-state)')
   .option('--cycles <n>', 'schedule slots to simulate', positiveInt('--cycles'), 5)
-  .option('--fail <spec>', 'inject a fault: TARGET=MODE[@FIRST-LAST]: an agent or risk with throw|timeout|garbage, plan or record with throw (fails once after running), schedule with duplicate|late|overlap; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--fail <spec>', 'inject a fault: TARGET=MODE[@FIRST-LAST]: an agent or risk with throw|timeout|garbage, plan or record with throw (fails once after running) or down (every attempt), schedule with duplicate|late|overlap; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option('--market-data <file>', 'wide CSV market data (default: config marketData.file)')
   .option('--config <file>', 'config file (.ts module or .json; default config/orchestrator.config.ts)')
   .option('--report <file>', 'write the run report as JSON')
@@ -79,7 +79,7 @@ program
       const counts: Record<string, number> = {};
       for (const c of run.cycles) counts[c.status] = (counts[c.status] ?? 0) + 1;
       process.stdout.write(
-        `${run.cycles.length} slots: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}; system ${run.system.halted ? `HALTED (${run.system.actor}: ${run.system.reason})` : 'running'}; simulated ${(run.simulatedMs / 1000).toFixed(0)} s in ${run.wallMs} ms wall${o.report ? `; report ${o.report}` : ''}\n`,
+        `${new Set(run.cycles.map((c) => c.cycle)).size} slots${new Set(run.cycles.map((c) => c.cycle)).size !== run.cycles.length ? ` (${run.cycles.length} deliveries)` : ''}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}; system ${run.system.halted ? `HALTED (${run.system.actor}: ${run.system.reason})` : 'running'}; simulated ${(run.simulatedMs / 1000).toFixed(0)} s in ${run.wallMs} ms wall${o.report ? `; report ${o.report}` : ''}\n`,
       );
     } finally {
       await rt.close();

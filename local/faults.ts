@@ -15,18 +15,19 @@
  *   (the worst case for a retry: its writes happened), on the first attempt only: the retry succeeds.
  * - `timeout`: the function never resolves; the task's timeout (on the simulated clock) cuts it with `States.Timeout`.
  * - `garbage`: the function returns `{ nonsense: true }` instead of a valid result.
+ * - `down` (`plan`, `record` only): like their `throw`, on every attempt: the step never succeeds, so its Catch runs.
  * - `duplicate` (`schedule` only): the slot is delivered twice, with two different execution ids, at once.
  * - `late` (`schedule` only): the slot is delivered `cycle.maxLatenessSeconds` + 60 s after its scheduled time.
  * - `overlap` (`schedule` only): the slot is delivered while the previous slot's cycle is still running.
  */
-export const FAULT_MODES = ['throw', 'timeout', 'garbage', 'duplicate', 'late', 'overlap'] as const;
+export const FAULT_MODES = ['throw', 'timeout', 'garbage', 'down', 'duplicate', 'late', 'overlap'] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
 
 /** Fault targets that are not agents, with the modes each accepts. */
 export const SPECIAL_FAULT_TARGETS: Readonly<Record<string, readonly FaultMode[]>> = {
   risk: ['throw', 'timeout', 'garbage'],
-  plan: ['throw'],
-  record: ['throw'],
+  plan: ['throw', 'down'],
+  record: ['throw', 'down'],
   schedule: ['duplicate', 'late', 'overlap'],
 };
 const AGENT_MODES: readonly FaultMode[] = ['throw', 'timeout', 'garbage'];

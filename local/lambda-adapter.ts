@@ -152,7 +152,8 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       // The supervisor's two steps are fault targets of their own (`plan`, `record`).
       const target = fn.target === AGENT_FROM_PAYLOAD ? String(payload.agent ?? fn.name) : fn.target === 'supervisor' && (payload.action === 'plan' || payload.action === 'record') ? payload.action : fn.target;
       const stepFault = isSupervisorStepFault(target);
-      const fault = stepFault && attempt > 0 ? undefined : faultFor(opts.faults ?? [], target, cycle);
+      const found = faultFor(opts.faults ?? [], target, cycle);
+      const fault = stepFault && attempt > 0 && found?.mode !== 'down' ? undefined : found;
       const startMs = opts.clock.now();
       const deadline = startMs + timeoutSeconds * 1000;
       const wallStart = performance.now();
@@ -172,7 +173,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
 
       let run: Promise<unknown>;
       let done: () => void = () => undefined;
-      if (fault?.mode === 'throw' && stepFault) {
+      if ((fault?.mode === 'throw' || fault?.mode === 'down') && stepFault) {
         // The step runs (its writes happen), then its response is lost: what a retry must survive.
         done = opts.clock.beginActive();
         run = Promise.resolve()

@@ -146,7 +146,7 @@ export async function buildCycleReport(
   } else if (exec.status === 'SUCCEEDED' && stoppedBy) {
     // In-band halt confirmed by the Master: the execution ends without failing (see the state's comment).
     status = 'HALTED';
-    reason = stoppedBy === 'risk' ? `risk: ${((assessment?.reasons as string[]) ?? []).join('; ') || 'HALT'}` : `supervisor escalation: ${String(record?.escalationReason ?? '')}`;
+    reason = stoppedBy === 'risk' ? `risk: ${((assessment?.reasons as string[]) ?? []).join('; ') || 'HALT'}` : `supervisor escalation: ${String(recordOut?.escalationReason ?? record?.escalationReason ?? '')}`;
   } else if (exec.status === 'SUCCEEDED') {
     status = 'SUCCEEDED';
   } else if (exec.status === 'ABORTED') {
@@ -154,7 +154,7 @@ export async function buildCycleReport(
     reason = `stopped: ${exec.cause ?? 'execution aborted'}`;
   } else if (exec.error === 'RiskHalt' || exec.error === 'SupervisorEscalation') {
     status = 'HALTED';
-    reason = exec.error === 'RiskHalt' ? `risk: ${((assessment?.reasons as string[]) ?? []).join('; ') || 'HALT'}` : `supervisor escalation: ${String(record?.escalationReason ?? '')}`;
+    reason = exec.error === 'RiskHalt' ? `risk: ${((assessment?.reasons as string[]) ?? []).join('; ') || 'HALT'}` : `supervisor escalation: ${String(recordOut?.escalationReason ?? record?.escalationReason ?? '')}`;
   } else {
     status = 'FAILED';
     reason = `${exec.error ?? 'error'}: ${exec.cause ?? ''}`.slice(0, 500);

@@ -77,3 +77,18 @@ describe('a risk verdict must prove itself (local runtime)', () => {
     expect((await rt.report()).system).toMatchObject({ halted: true });
   });
 });
+
+describe('a record that cannot be written (local runtime)', () => {
+  let rt: LocalRuntime;
+  afterAll(() => rt?.close());
+
+  it('record=down@1: after its retries, an in-band halt with the cause; never a lost one', async () => {
+    rt = await start({ faults: [parseFault('record=down@1')] });
+    const [first] = await rt.runSlots(1);
+    expect(first.status).toBe('HALTED');
+    expect(first.reason).toMatch(/^supervisor escalation: Record outcomes failed after its retries: InjectedFault: .*"record" ran, then its response was lost/);
+    expect(rt.invocations().filter((i) => i.execution === first.cycleId && i.state === 'Record outcomes')).toHaveLength(4); // 1 + 3 retries
+    const run = await rt.report();
+    expect(run.system).toMatchObject({ halted: true, reason: expect.stringMatching(/Record outcomes failed after its retries/) });
+  });
+});
