@@ -17,7 +17,7 @@ describe('parseFault', () => {
     ['trading=throw@0', /start at 1/],
     ['trading', /expected TARGET=MODE/],
     ['schedule=throw@2', /mode "throw" does not apply to "schedule" \(use duplicate, late, overlap\)/],
-    ['plan=timeout', /does not apply to "plan" \(use throw\)/],
+    ['plan=timeout', /does not apply to "plan" \(use throw, down\)/],
     ['trading=duplicate', /does not apply to an agent/],
   ])('refuses %s', (spec, re) => expect(() => parseFault(spec, known)).toThrow(re));
   it('parses schedule and supervisor-step faults whatever the agent names', () => {
