@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import type { OpsStatus, OpsTarget } from '../ops/target';
 import type { AgentStateItem } from '../lambdas/shared/contracts';
 import { readControlItem } from '../lambdas/shared/control-read';
+import { AgentStateStore } from '../lambdas/shared/supervision/agent-state-store';
+import { setAgentDisabled, setGroupPaused } from '../lambdas/supervisor/pauses';
 import { validateConfig } from '../lib/config/schema';
 import { resolveUserPath, startLocalRuntime, type SavedState } from './runtime';
 
@@ -38,7 +40,7 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
         actor: ctl.actor,
         at: ctl.at,
         agents: items
-          .map((a) => ({ name: a.agent, health: a.health, breaker: a.breaker, successRate: a.executions ? a.successes / a.executions : 1, consecutiveFailures: a.consecutiveFailures, ...(a.openUntil ? { openUntil: a.openUntil } : {}) }))
+          .map((a) => ({ name: a.agent, health: a.health, breaker: a.breaker, successRate: a.executions ? a.successes / a.executions : 1, consecutiveFailures: a.consecutiveFailures, ...(a.openUntil ? { openUntil: a.openUntil } : {}), ...(a.disabled ? { paused: `${a.disabled.actor} at ${a.disabled.at}: ${a.disabled.reason}` } : {}) }))
           .sort((x, y) => x.name.localeCompare(y.name)),
         schedules: rt.schedules().map((s) => ({ group: s.group, name: s.name, enabled: s.state === 'ENABLED' })),
         runningExecutions: rt.executions().filter((e) => e.status === 'RUNNING').map((e) => ({ name: e.name, startDate: new Date(e.startMs).toISOString() })),
@@ -48,6 +50,9 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
     halt: (reason, actor) => master({ action: 'halt', reason, actor, source: 'operator' }),
     resume: (reason, actor) => master({ action: 'resume', reason, actor, source: 'operator' }),
     safeMode: (on, reason, actor) => master({ action: 'safe-mode', on, reason, actor, source: 'operator' }),
+    pauseGroup: (group, paused, reason, actor) => setGroupPaused(rt.doc, rt.tableEnv.CONTROL_TABLE, { group, paused, reason, actor, nowIso: new Date(rt.clock.now()).toISOString() }),
+    disableAgent: (agent, disabled, reason, actor) =>
+      setAgentDisabled(new AgentStateStore(rt.doc, { agentState: rt.tableEnv.AGENT_STATE_TABLE, control: rt.tableEnv.CONTROL_TABLE }), { agent, disabled, reason, actor, nowIso: new Date(rt.clock.now()).toISOString() }),
     async runNow(actor, group) {
       const executionName = `manual-${new Date(rt.clock.now()).toISOString().replace(/[-:.]/g, '')}`;
       const rep = await rt.startExecution(executionName, { source: 'operator', requestedBy: actor, ...(group ? { group } : {}) });

@@ -16,6 +16,8 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { AgentStateStore } from '../lambdas/shared/supervision/agent-state-store';
+import { setAgentDisabled, setGroupPaused } from '../lambdas/supervisor/pauses';
 import { createAwsPorts, parseScheduleNames } from '../lambdas/master/aws-ports';
 import { readControlItem } from '../lambdas/shared/control-read';
 import { OUTPUT_KEYS, type OutputKey } from '../lib/stack-outputs';
@@ -47,6 +49,11 @@ export function pickStackOutputs(stackName: string, outputs: Output[]): StackOut
 }
 
 /** One agent's status row from a raw AgentState item (tolerant of missing counters). */
+/** `<actor> at <time>: <reason>` of a pause note. */
+export function pausedNote(n: Record<string, unknown>): string {
+  return `${String(n.actor)} at ${String(n.at)}: ${String(n.reason)}`;
+}
+
 export function agentRow(item: Record<string, unknown>): OpsAgentStatus {
   const num = (k: string): number => (typeof item[k] === 'number' ? (item[k] as number) : 0);
   const executions = num('executions');
@@ -57,6 +64,7 @@ export function agentRow(item: Record<string, unknown>): OpsAgentStatus {
     successRate: executions > 0 ? num('successes') / executions : 1,
     consecutiveFailures: num('consecutiveFailures'),
     ...(typeof item.openUntil === 'string' ? { openUntil: item.openUntil } : {}),
+    ...(item.disabled && typeof item.disabled === 'object' ? { paused: pausedNote(item.disabled as Record<string, unknown>) } : {}),
   };
 }
 
@@ -145,6 +153,9 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
     halt: (reason, actor) => invokeMaster(operatorPayloads.halt(reason, actor)),
     resume: (reason, actor) => invokeMaster(operatorPayloads.resume(reason, actor)),
     safeMode: (on, reason, actor) => invokeMaster(operatorPayloads.safeMode(on, reason, actor)),
+    pauseGroup: (group, paused, reason, actor) => setGroupPaused(doc, out.ControlTableName, { group, paused, reason, actor, nowIso: new Date().toISOString() }),
+    disableAgent: (agent, disabled, reason, actor) =>
+      setAgentDisabled(new AgentStateStore(doc, { agentState: out.AgentStateTableName, control: out.ControlTableName }), { agent, disabled, reason, actor, nowIso: new Date().toISOString() }),
     async runNow(actor: string, group?: string): Promise<{ executionName: string }> {
       const name = manualExecutionName(Date.now());
       await sfn.send(new StartExecutionCommand({ stateMachineArn: out.StateMachineArn, name, input: JSON.stringify({ source: 'operator', requestedBy: actor, ...(group ? { group } : {}) }) }));

@@ -106,8 +106,8 @@ const pct = (fraction: number): string => `${(fraction * 100).toFixed(1)} %`;
 export function renderStatus(s: OpsStatus, target: string): string {
   const head = new Table({ head: ['Target', 'Halt flag', 'Mode', 'Reason', 'Actor', 'At'] });
   head.push([target, s.halted ? 'HALTED' : 'running', s.mode, s.reason ?? '', s.actor ?? '', s.at ?? '']);
-  const agents = new Table({ head: ['Agent', 'Health', 'Circuit breaker', 'Success rate', 'Consecutive failures', 'Open until'] });
-  for (const a of s.agents) agents.push([a.name, a.health, a.breaker, pct(a.successRate), String(a.consecutiveFailures), a.openUntil ?? '']);
+  const agents = new Table({ head: ['Agent', 'Health', 'Circuit breaker', 'Success rate', 'Consecutive failures', 'Open until', 'Paused'] });
+  for (const a of s.agents) agents.push([a.name, a.health, a.breaker, pct(a.successRate), String(a.consecutiveFailures), a.openUntil ?? '', a.paused ?? '']);
   const schedules = new Table({ head: ['Schedule group', 'Schedule', 'State'] });
   for (const sc of s.schedules) schedules.push([sc.group, sc.name, sc.enabled ? 'ENABLED' : 'DISABLED']);
   const running = new Table({ head: ['Running execution', 'Started'] });
@@ -206,6 +206,28 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
       await withTarget(cmd, async (t, actor) => printResult(`Safe mode ${state} requested on ${t.describe()} by ${actor}:`, await t.safeMode(state === 'on', reason, actor)));
     });
 
+  for (const [name, paused] of [['pause', true], ['unpause', false]] as const) {
+    program
+      .command(`${name} <group>`)
+      .description(paused ? 'pause an agent group with a note: its slots are skipped as paused until unpause (audited on the group item)' : 'unpause an agent group (reason required, audited)')
+      .addOption(new Option('--reason <reason>', 'why (required, shown with every skipped slot, audited)'))
+      .action(async (group: string, o: { reason?: string }, cmd: Command) => {
+        const reason = requireReason(o.reason, `${name} group ${group}`);
+        await withTarget(cmd, async (t, actor) => printResult(`${paused ? 'Pause' : 'Unpause'} of group ${group} on ${t.describe()} by ${actor}:`, await t.pauseGroup(group, paused, reason, actor)));
+      });
+  }
+  const agentCmd = program.command('agent').description('pause (disable) or enable one agent with a note');
+  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+    agentCmd
+      .command(`${name} <agent>`)
+      .description(disabled ? 'pause an agent with a note: it is SKIPPED with the note until enabled (audited on its state item)' : 'enable a paused agent (reason required, audited)')
+      .addOption(new Option('--reason <reason>', 'why (required, shown with every skip, audited)'))
+      .action(async (agent: string, o: { reason?: string }, cmd: Command) => {
+        const reason = requireReason(o.reason, `${name} agent ${agent}`);
+        await withTarget(cmd, async (t, actor) => printResult(`Agent ${agent} ${disabled ? 'disabled' : 'enabled'} on ${t.describe()} by ${actor}:`, await t.disableAgent(agent, disabled, reason, actor)));
+      });
+  }
+
   program
     .command('run-now')
     .description('start one cycle now (execution manual-<timestamp>); the group\'s overlap policy applies (SKIP: skipped while the group runs a cycle)')
@@ -221,7 +243,7 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
 }
 
 /** Subcommand names (used to read `--local status` as `--local` + `status`, not as dir `status`). */
-export const COMMANDS = ['status', 'halt', 'resume', 'safe-mode', 'run-now', 'help'] as const;
+export const COMMANDS = ['status', 'halt', 'resume', 'safe-mode', 'run-now', 'pause', 'unpause', 'agent', 'help'] as const;
 
 /**
  * `--local` takes an optional dir, so commander would read `--local status` as dir `status`.

@@ -18,6 +18,8 @@ export interface OpsAgentStatus {
   consecutiveFailures: number;
   /** ISO 8601 end of the OPEN wait, when the breaker is OPEN. */
   openUntil?: string;
+  /** `<actor> at <time>: <reason>` while an operator has paused the agent (`ops agent disable`). */
+  paused?: string;
 }
 
 /** What `ops status` shows. */
@@ -54,6 +56,10 @@ export interface OpsTarget {
    * @returns the execution name; the local target, which waits for the cycle, also its report status and reason.
    */
   runNow(actor: string, group?: string): Promise<{ executionName: string; status?: string; reason?: string }>;
+  /** Pauses (`paused` true) or unpauses an agent group with a note: its slots are skipped as paused (`lambdas/supervisor/pauses.ts`). Audited on the group item. */
+  pauseGroup(group: string, paused: boolean, reason: string, actor: string): Promise<unknown>;
+  /** Pauses (`disabled` true) or enables one agent with a note: it is SKIPPED with the note. Audited on its state item. */
+  disableAgent(agent: string, disabled: boolean, reason: string, actor: string): Promise<unknown>;
   /** Releases clients / local resources. */
   close(): Promise<void>;
 }

@@ -347,6 +347,10 @@ export const agentStateItemSchema = z.object({
   probeClaimedAt: z.string().optional(),
   /** Cycle ids whose outcome is already applied, newest last (bounded), so a retried "Record outcomes" never double counts even when cycles overlap. */
   recentCycleIds: z.array(z.string()).optional(),
+  /** Set while an operator has paused the agent (`ops agent disable NAME --reason`): "Plan cycle" skips it with the note. */
+  disabled: z.object({ reason: z.string(), actor: z.string(), at: z.string() }).optional(),
+  /** Pause and unpause of this agent, newest last (last 20): `{ at, action: DISABLE | ENABLE, actor, reason, changed }`. */
+  pauseAudit: z.array(z.object({ at: z.string(), action: z.enum(['DISABLE', 'ENABLE']), actor: z.string(), reason: z.string(), changed: z.boolean() })).optional(),
   /** The last breaker transition and the cycle that caused it, so a retried "Record outcomes" still reports it (`CLOSED->OPEN`). */
   lastTransition: z.object({ cycleId: z.string(), transition: z.string() }).optional(),
   version: z.number().int().min(0),

@@ -125,12 +125,18 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
         return skippedPlan('late', `slot ${slot} started ${Math.round(lateSeconds)} s after its scheduled time, over cycle.maxLatenessSeconds (${maxLatenessSeconds} s)`, control.mode);
       }
     }
-    // 3. Halted: no cycle runs, not even one started by hand.
+    // 3. Paused by an operator (ops pause GROUP --reason): the slot is skipped with the note.
+    const paused = claim.item.paused;
+    if (paused) {
+      await markSkipped(deps.doc, deps.controlTable, { group, slotKey, cycleId, skip: 'paused' });
+      return skippedPlan('paused', `group ${group} paused by ${paused.actor} at ${paused.at}: ${paused.reason}`, control.mode);
+    }
+    // 4. Halted: no cycle runs, not even one started by hand.
     if (control.halted) {
       await markSkipped(deps.doc, deps.controlTable, { group, slotKey, cycleId, skip: 'halted' });
       return haltedPlan(control.reason);
     }
-    // 4. Overlap policy and the number, in one conditional write.
+    // 5. Overlap policy and the number, in one conditional write.
     const policy = settings.overlapPolicies[group] ?? 'SKIP';
     const started = await startCycle(
       deps.doc,
@@ -178,6 +184,7 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
       if (!d) return { run: false, reason: `dependency ${dep} skipped: not planned in this cycle (group ${group})`, state };
       if (!d.run) return { run: false, reason: `dependency ${dep} skipped: ${d.reason}`, state };
     }
+    if (state.disabled) return { run: false, reason: `paused by ${state.disabled.actor} at ${state.disabled.at}: ${state.disabled.reason}`, state };
     if (agent.tradingHours && !withinTradingHours(agent.tradingHours, nowMs)) {
       return { run: false, reason: outsideTradingHoursReason(agent.tradingHours), state };
     }

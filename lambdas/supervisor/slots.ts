@@ -26,7 +26,7 @@
  *
  * May be imported by: `lambdas/supervisor/`, `local/`, `ops/`, `test/`.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ControlItem, OverlapPolicy, SlotSkipReason } from '../shared/contracts';
 import { isConditionalCheckFailed } from '../shared/dynamo-errors';
 
@@ -61,6 +61,8 @@ export interface GroupItem {
   readonly waiting?: CycleMarker;
   /** The accepted risk verdict of the group's highest-numbered cycle: its number and `asOf`, epoch ms (see {@link recordRiskAsOf}). */
   readonly riskAsOf?: { readonly cycleSeq: number; readonly asOfMs: number };
+  /** Set while an operator has paused the group (`ops pause GROUP --reason`, `pauses.ts`): its slots are skipped as paused. */
+  readonly paused?: { readonly reason: string; readonly actor: string; readonly at: string };
 }
 
 /** Result of {@link claimSlot}. */
@@ -88,6 +90,7 @@ function parseGroupItem(raw: Record<string, unknown> | undefined, group: string)
     ...(raw?.running ? { running: raw.running as CycleMarker } : {}),
     ...(raw?.waiting ? { waiting: raw.waiting as CycleMarker } : {}),
     ...(raw?.riskAsOf ? { riskAsOf: raw.riskAsOf as GroupItem['riskAsOf'] } : {}),
+    ...(raw?.paused ? { paused: raw.paused as GroupItem['paused'] } : {}),
   };
 }
 
@@ -97,14 +100,17 @@ export async function readGroup(doc: DynamoDBDocumentClient, table: string, grou
   return parseGroupItem(out.Item, group);
 }
 
+/** Creates the group item's counter and claims map if absent (the item may exist already, e.g. written by a pause). Idempotent. */
 async function ensureGroupItem(doc: DynamoDBDocumentClient, table: string, group: string): Promise<void> {
-  try {
-    await doc.send(
-      new PutCommand({ TableName: table, Item: { pk: groupKey(group), cycleSeq: 0, slots: {} }, ConditionExpression: 'attribute_not_exists(pk)' }),
-    );
-  } catch (err) {
-    if (!isConditionalCheckFailed(err)) throw err;
-  }
+  await doc.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: { pk: groupKey(group) },
+      UpdateExpression: 'SET #slots = if_not_exists(#slots, :empty), #seq = if_not_exists(#seq, :zero)',
+      ExpressionAttributeNames: { '#slots': 'slots', '#seq': 'cycleSeq' },
+      ExpressionAttributeValues: { ':empty': {}, ':zero': 0 },
+    }),
+  );
 }
 
 const isMissingMap = (err: unknown) => (err as Error)?.name === 'ValidationException' && /document path|path provided/i.test((err as Error).message);

@@ -48,6 +48,14 @@ class RecordingTarget implements OpsTarget {
     this.calls.push(['safeMode', on, reason, actor]);
     return { action: on ? 'SAFE_MODE_ON' : 'SAFE_MODE_OFF' };
   }
+  async pauseGroup(group: string, paused: boolean, reason: string, actor: string) {
+    this.calls.push(['pauseGroup', group, paused, reason, actor]);
+    return { action: paused ? 'PAUSE' : 'UNPAUSE', changed: true };
+  }
+  async disableAgent(agent: string, disabled: boolean, reason: string, actor: string) {
+    this.calls.push(['disableAgent', agent, disabled, reason, actor]);
+    return { action: disabled ? 'DISABLE' : 'ENABLE', changed: true };
+  }
   async runNow(actor: string) {
     this.calls.push(['runNow', actor]);
     return { executionName: 'manual-2024-03-01T12-00-00-000Z' };
@@ -87,6 +95,16 @@ describe('argument parsing and refusals', () => {
     expect(r.opened).toEqual([{ stackName: 'MyStack', region: 'eu-west-1', profile: undefined }]);
     expect((r.target as RecordingTarget).closed).toBe(true);
     expect(r.out).toContain('"action": "HALT"');
+  });
+
+  it('pause / unpause GROUP and agent disable / enable NAME need a reason and call the target with it', async () => {
+    const actor = ['--actor', 'operator:desk', '--stack', 'S'];
+    expect((await run(['pause', 'default', '--reason', 'data vendor outage', ...actor])).target).toMatchObject({ calls: [['pauseGroup', 'default', true, 'data vendor outage', 'operator:desk']] });
+    expect((await run(['unpause', 'default', '--reason', 'vendor back', ...actor])).target).toMatchObject({ calls: [['pauseGroup', 'default', false, 'vendor back', 'operator:desk']] });
+    expect((await run(['agent', 'disable', 'copybot', '--reason', 'doubling targets', ...actor])).target).toMatchObject({ calls: [['disableAgent', 'copybot', true, 'doubling targets', 'operator:desk']] });
+    expect((await run(['agent', 'enable', 'copybot', '--reason', 'fixed', ...actor])).target).toMatchObject({ calls: [['disableAgent', 'copybot', false, 'fixed', 'operator:desk']] });
+    const refused = await run(['pause', 'default', '--stack', 'S']);
+    expect([refused.code, refused.opened]).toEqual([2, []]);
   });
 
   it('the actor defaults to operator:<os user>', async () => {
@@ -205,6 +223,8 @@ describe('operator path through the real Master handler', () => {
       resume: (reason, actor) => master(operatorPayloads.resume(reason, actor)),
       safeMode: (on, reason, actor) => master(operatorPayloads.safeMode(on, reason, actor)),
       runNow: async () => ({ executionName: 'unused' }),
+      pauseGroup: async () => ({}),
+      disableAgent: async () => ({}),
       close: async () => undefined,
     };
   }

@@ -2,7 +2,7 @@
  * Exactly one cycle per slot, against dynalite: the slot claim, the per-group number a retried
  * plan keeps, the overlap policies and late slots, with the real planner and recorder.
  */
-import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { CyclePlan, OverlapPolicy } from '../../lambdas/shared/contracts';
 import type { SupervisorSettings } from '../../lambdas/shared/settings';
 import { AgentStateStore } from '../../lambdas/shared/supervision/agent-state-store';
@@ -11,6 +11,7 @@ import { planCycle, planPayloadSchema } from '../../lambdas/supervisor/plan';
 import { savePlan } from '../../lambdas/supervisor/plan-store';
 import { recordOutcomes } from '../../lambdas/supervisor/record';
 import { readGroup } from '../../lambdas/supervisor/slots';
+import { setAgentDisabled, setGroupPaused } from '../../lambdas/supervisor/pauses';
 import { clock } from '../../lambdas/shared/clock';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 
@@ -201,5 +202,47 @@ describe('ops run-now', () => {
     await record(s, scheduled);
     const after = await operator('manual-2');
     expect([after.skip, after.cycleSeq]).toEqual([undefined, 2]);
+  });
+});
+
+describe('pause with a note', () => {
+  it('a paused group: its slots are skipped as paused with the note; unpause runs the next; every change audited on the group item', async () => {
+    const s = settings('SKIP');
+    const first = await setGroupPaused(db.doc, db.tables.Control, { group: 'default', paused: true, reason: 'data vendor outage', actor: 'operator:desk', nowIso: at(-1) });
+    const again = await setGroupPaused(db.doc, db.tables.Control, { group: 'default', paused: true, reason: 'still out', actor: 'operator:desk', nowIso: at(-0.5) });
+    expect([first.changed, again.changed]).toEqual([true, false]);
+    const p = await plan(s, 'slot-1', at(0));
+    expect(p.skip).toEqual({ reason: 'paused', detail: `group default paused by operator:desk at ${at(-1)}: data vendor outage` });
+    await setGroupPaused(db.doc, db.tables.Control, { group: 'default', paused: false, reason: 'vendor back', actor: 'operator:desk', nowIso: at(1) });
+    const q = await plan(s, 'slot-2', at(15));
+    expect([q.skip, q.cycleSeq]).toEqual([undefined, 1]);
+    const item = (await db.doc.send(new GetCommand({ TableName: db.tables.Control, Key: { pk: 'group#default' }, ConsistentRead: true }))).Item!;
+    expect(item.pauseAudit.map((e: { action: string; changed: boolean }) => `${e.action}:${e.changed}`)).toEqual(['PAUSE:true', 'PAUSE:false', 'UNPAUSE:true']);
+    await expect(setGroupPaused(db.doc, db.tables.Control, { group: 'default', paused: true, reason: ' ', actor: 'x', nowIso: at(2) })).rejects.toMatchObject({ name: 'PauseReasonRequired' });
+  });
+
+  it('a paused agent is SKIPPED with the note (no probe claimed, its dependants skipped) until enabled; audited on its item', async () => {
+    const s = settings('ALLOW_ALL', {
+      agents: [
+        { name: 'alpha', functionArn: 'arn:alpha', enabled: true, group: 'default', dependsOn: [], faultDomain: 'strategy', timeoutSeconds: 30, params: {} },
+        { name: 'beta', functionArn: 'arn:beta', enabled: true, group: 'default', dependsOn: ['alpha'], faultDomain: 'strategy', timeoutSeconds: 30, params: {} },
+      ],
+    });
+    const store = deps(s).store;
+    await setAgentDisabled(store, { agent: 'alpha', disabled: true, reason: 'doubling targets', actor: 'operator:desk', nowIso: at(-1) });
+    const p = await plan(s, 'slot-1', at(0));
+    expect(p.phases).toEqual([]);
+    expect(p.skipped).toEqual([
+      { agent: 'alpha', reason: `paused by operator:desk at ${at(-1)}: doubling targets`, breaker: 'CLOSED' },
+      { agent: 'beta', reason: `dependency alpha skipped: paused by operator:desk at ${at(-1)}: doubling targets`, breaker: 'CLOSED' },
+    ]);
+    await record(s, p); // the recorded skip keeps the pause
+    expect((await store.getAgentState('alpha')).disabled).toMatchObject({ reason: 'doubling targets' });
+    await setAgentDisabled(store, { agent: 'alpha', disabled: false, reason: 'fixed', actor: 'operator:desk', nowIso: at(1) });
+    const q = await plan(s, 'slot-2', at(15));
+    expect(q.phases.flatMap((ph) => ph.strategy.map((i) => i.agent))).toEqual(['alpha', 'beta']);
+    const alpha = await store.getAgentState('alpha');
+    expect(alpha.disabled).toBeUndefined();
+    expect(alpha.pauseAudit?.map((e) => `${e.action}:${e.reason}`)).toEqual(['DISABLE:doubling targets', 'ENABLE:fixed']);
   });
 });
