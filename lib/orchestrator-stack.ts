@@ -16,6 +16,7 @@ import { ENV } from '../lambdas/shared/env';
 import { FleetFunction } from './constructs/agent-function';
 import { alarmPolicy } from './constructs/alarm-catalog';
 import { AlertTopic } from './constructs/alert-topic';
+import { CycleTriggers } from './constructs/cycle-triggers';
 import { CycleSchedules, scheduleNamesEnv } from './constructs/cycle-schedules';
 import { CycleStateMachine, cycleExecutionArnPattern, cycleStateMachineArn, cycleStateMachineName } from './constructs/cycle-state-machine';
 import { KillSwitch } from './constructs/kill-switch';
@@ -213,6 +214,8 @@ export class OrchestratorStack extends Stack {
       agents: [...agentFns.values()].map(({ f }) => f.fn),
       logRemovalPolicy,
     });
+    // Event-driven cycles (cycle.triggers): the same slot claim and overlap policy as a schedule slot.
+    new CycleTriggers(this, 'Triggers', { config, stackName, stateMachine: this.cycle.stateMachine, deadLetterQueue: this.schedules.deadLetterQueue });
     // Schedules start executions of this state machine: create them after it.
     for (const s of this.schedules.schedules) s.node.addDependency(this.cycle.stateMachine);
 

@@ -9,7 +9,7 @@
 import './polyfills';
 import './cli-env';
 import { Command, InvalidArgumentError } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadOrchestratorConfig } from '../lib/app-factory';
 import { validateConfig } from '../lib/config/schema';
 import defaultConfig from '../config/orchestrator.config';
@@ -34,13 +34,14 @@ program
   .option('--fail <spec>', 'inject a fault: TARGET=MODE[@FIRST-LAST]: an agent or risk with throw|timeout|garbage, plan or record with throw (fails once after running) or down (every attempt), schedule with duplicate|late|overlap; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option('--market-data <file>', 'wide CSV market data (default: config marketData.file)')
   .option('--config <file>', 'config file (.ts module or .json; default config/orchestrator.config.ts)')
+  .option('--event <file>', 'after the slots, put this EventBridge event (JSON) on the local bus: matching cycle.triggers start cycles; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option('--report <file>', 'write the run report as JSON')
   .option('--time-scale <n>', 'simulated ms per wall ms while waiting (timeouts, backoffs)', positiveInt('--time-scale'), 1000)
   .option('--resume-state', 'continue from the saved state in --state-dir instead of starting fresh')
   .option('--state-dir <dir>', 'where state is saved at the end', DEFAULT_STATE_DIR)
   .option('--epoch <iso>', 'simulated start time', DEFAULT_EPOCH)
   .option('--quiet', 'no progress lines and no dashboards (summary line only)')
-  .action(async (o: { cycles: number; fail: string[]; marketData?: string; config?: string; report?: string; timeScale: number; resumeState?: boolean; stateDir: string; epoch: string; quiet?: boolean }) => {
+  .action(async (o: { cycles: number; fail: string[]; event: string[]; marketData?: string; config?: string; report?: string; timeScale: number; resumeState?: boolean; stateDir: string; epoch: string; quiet?: boolean }) => {
     let config;
     try {
       config = o.config ? loadOrchestratorConfig(resolveUserPath(o.config)) : validateConfig(defaultConfig);
@@ -73,6 +74,15 @@ program
           process.stdout.write(renderDashboard(rep, run, since) + '\n\n');
           since = rep.slot;
         }
+      }
+      for (const file of o.event) {
+        let event: Record<string, unknown>;
+        try {
+          event = JSON.parse(readFileSync(resolveUserPath(file), 'utf8')) as Record<string, unknown>;
+        } catch (err) {
+          throw new UsageError(`--event ${file}: ${(err as Error).message}`);
+        }
+        for (const rep of await rt.putEvent(event)) if (!o.quiet) process.stdout.write(renderDashboard(rep, await rt.report(), since) + '\n\n');
       }
       const run = await rt.report();
       if (o.report) writeFileSync(resolveUserPath(o.report), JSON.stringify(run, null, 2));

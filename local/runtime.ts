@@ -29,6 +29,7 @@ import { functionPolicies, runAsPrincipal, startDynamoIamProxy } from './iam';
 import { feedForCycle } from '../lambdas/shared/trading/market-data';
 import { tradingEnv, tradingSettings } from '../lambdas/shared/trading/runtime';
 import { ExecutionAlreadyExists, LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
+import { matchesEventPattern, renderTargetInput } from './events';
 import { faultFor, type Fault } from './faults';
 import { AGENT_FROM_PAYLOAD, createLambdaAdapter, type InvocationRecord, type LambdaHandler, type LocalFunction } from './lambda-adapter';
 import { buildCycleReport, buildRunReport, type CycleReport, type Notification, type RunReport } from './report';
@@ -89,6 +90,12 @@ export interface LocalRuntime {
    * @throws {ExecutionAlreadyExists} for a used name.
    */
   startExecution(name: string, input?: unknown): Promise<CycleReport>;
+  /**
+   * Puts an event on the local default bus: every enabled rule of the template (`cycle.triggers`)
+   * whose pattern matches starts an execution with its target's input; resolves with their reports.
+   * @throws {UnsupportedEventPattern} for a pattern the local matcher cannot evaluate.
+   */
+  putEvent(event: Record<string, unknown>): Promise<CycleReport[]>;
   /** The run report so far. */
   report(): Promise<RunReport>;
   /** The interpreter's event log of an execution (StateEntered events count transitions). */
@@ -458,6 +465,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       return rep;
     };
 
+    let eventSeq = 0;
     /** Executions of earlier slots still running when the next slot is delivered (`schedule=overlap`). */
     const carried: { exec: LocalExecution; slotIso: string; schedule: string }[] = [];
     const untilPlanned = async (exec: LocalExecution) => {
@@ -527,6 +535,23 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       async startExecution(name, input = { source: 'operator', requestedBy: 'local' }) {
         const exec = executions.start(name, input);
         return finishCycle(exec);
+      },
+      async putEvent(event) {
+        const full = { version: '0', id: `local-${(eventSeq += 1)}`, account: '000000000000', region: 'local', time: clock.iso(), resources: [], detail: {}, ...event };
+        const out: CycleReport[] = [];
+        for (const id of tpl.ofType('AWS::Events::Rule')) {
+          const p = tpl.props(id);
+          if (p.State === 'DISABLED' || !p.EventPattern || !matchesEventPattern(p.EventPattern as Record<string, unknown>, full)) continue;
+          // Properties come resolved: a target's Arn is the state machine's local ARN.
+          for (const target of (p.Targets ?? []) as Array<{ Arn?: unknown } & Parameters<typeof renderTargetInput>[0]>) {
+            if (target.Arn !== stateMachineArn) continue;
+            // EventBridge's Step Functions target names executions itself (a fresh id per delivery).
+            const exec = executions.start(`event-${String(p.Name ?? id)}-${(eventSeq += 1)}`.slice(0, 80), renderTargetInput(target, full));
+            progress(`event ${full.id} -> ${String(p.Name ?? id)}: ${exec.name}`);
+            out.push(await finishCycle(exec));
+          }
+        }
+        return out;
       },
       async report() {
         return buildRunReport({

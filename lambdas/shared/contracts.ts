@@ -41,7 +41,10 @@ export type AgentParams = z.infer<typeof paramsSchema>;
  * - Operators (`npm run ops -- run-now`) send `{ source: 'operator', requestedBy }`.
  */
 export const cycleTriggerSchema = z.object({
-  source: z.enum(['schedule', 'operator', 'local']).default('schedule'),
+  source: z.enum(['schedule', 'operator', 'local', 'event']).default('schedule'),
+  /** `source: 'event'` (`cycle.triggers`): the trigger's name and the EventBridge event id (`<aws.events.event.id>`); one event is one slot. */
+  trigger: z.string().optional(),
+  eventId: z.string().optional(),
   scheduleName: z.string().optional(),
   /** Agent group the schedule runs (one schedule per group); absent = every group. */
   group: z.string().optional(),

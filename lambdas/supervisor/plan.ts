@@ -71,10 +71,12 @@ export function groupOf(trigger: PlanPayload['trigger'], settings: SupervisorSet
 }
 
 /**
- * The slot key of a trigger: the scheduled time (ISO, normalized) for a schedule, else
- * `run:<execution name>` (each operator run or event is its own slot).
+ * The slot key of a trigger: `event:<trigger>:<event id>` for an event (`cycle.triggers`), the
+ * scheduled time (ISO, normalized) for a schedule, else `run:<execution name>` (each operator run is its own slot).
  */
 export function slotKeyOf(trigger: PlanPayload['trigger'], executionName: string): string {
+  // EventBridge delivers at least once: a redelivered event is a duplicate of its slot.
+  if (trigger.source === 'event' && trigger.eventId) return `event:${trigger.trigger ?? ''}:${trigger.eventId}`;
   const t = trigger.scheduledTime === undefined ? NaN : Date.parse(trigger.scheduledTime);
   return Number.isFinite(t) ? new Date(t).toISOString() : `run:${executionName}`;
 }
@@ -117,7 +119,7 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
   let cycleSeq = claim.claim.cycleSeq;
   if (cycleSeq === undefined) {
     // 2. Late: Scheduler retries a failed start for up to 24 h; a late cycle would trade on an old bar.
-    if (payload.trigger.scheduledTime !== undefined && !slotKey.startsWith('run:')) {
+    if (payload.trigger.scheduledTime !== undefined && !slotKey.startsWith('run:') && !slotKey.startsWith('event:')) {
       const waitingNow = claim.item.waiting?.cycleId === cycleId ? Math.max(nowMs, clock.now()) : nowMs;
       const lateSeconds = (waitingNow - Date.parse(slotKey)) / 1000;
       if (lateSeconds > maxLatenessSeconds) {

@@ -133,6 +133,25 @@ export const orchestratorConfigSchema = z
          * one DynamoDB item per group (400 KB item limit).
          */
         maxLatenessSeconds: z.number().int().min(1).max(21_600).optional(),
+        /**
+         * Event-driven cycles: each trigger is an EventBridge rule on the default bus whose matching
+         * events start a cycle for `group` (default: the fleet's only group), through the same slot
+         * claim (one event id is one slot) and overlap policy. `eventPattern` is an EventBridge event
+         * pattern (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html).
+         * Default none.
+         */
+        triggers: z
+          .array(
+            z
+              .object({
+                /** Trigger name (`^[a-z][a-z0-9-]{0,39}$`), part of the rule name. */
+                name: z.string().regex(NAME, 'must match ^[a-z][a-z0-9-]{0,39}$'),
+                group: z.string().optional(),
+                eventPattern: z.record(z.string(), z.unknown()).refine((p) => Object.keys(p).length > 0, 'must not be empty (it would match nothing)'),
+              })
+              .strict(),
+          )
+          .default([]),
       })
       .strict()
       .prefault({}),
@@ -341,6 +360,11 @@ export const orchestratorConfigSchema = z
     for (const [path, policy] of policies) {
       if (policy === 'CANCEL_OTHER') ctx.addIssue({ code: 'custom', path: [...path], message: 'CANCEL_OTHER is not supported yet (the cycle cannot stop another execution); use SKIP or BUFFER_ONE' });
     }
+    cfg.cycle.triggers.forEach((t, i) => {
+      if (t.group !== undefined && !groups.has(t.group)) ctx.addIssue({ code: 'custom', path: ['cycle', 'triggers', i, 'group'], message: `no enabled agent is in group "${t.group}"` });
+      if (t.group === undefined && groups.size > 1) ctx.addIssue({ code: 'custom', path: ['cycle', 'triggers', i, 'group'], message: `required: the fleet has ${groups.size} groups (${[...groups].join(', ')})` });
+      if (cfg.cycle.triggers.findIndex((x) => x.name === t.name) !== i) ctx.addIssue({ code: 'custom', path: ['cycle', 'triggers', i, 'name'], message: `duplicate trigger "${t.name}"` });
+    });
     if (cfg.breaker.minimumRuns > cfg.breaker.windowSize) {
       ctx.addIssue({ code: 'custom', path: ['breaker', 'minimumRuns'], message: `must be at most breaker.windowSize (${cfg.breaker.windowSize}): the window never holds ${cfg.breaker.minimumRuns} runs, so the failure-rate rule would never apply` });
     }

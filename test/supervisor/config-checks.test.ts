@@ -7,6 +7,7 @@ import { checkConfig, configErrors, configWarnings, dataErrors, retryChainSecond
 import { ConfigError, validateConfig, type OrchestratorConfigInput } from '../../lib/config/schema';
 import { supervisorSettingsFromConfig } from '../../lib/config/lambda-settings';
 import defaultConfig from '../../config/orchestrator.config';
+import { synthTemplate } from '../../lib/app-factory';
 
 const REPO = join(__dirname, '..', '..');
 const base = (patch: (c: OrchestratorConfigInput) => void = () => undefined) => {
@@ -64,5 +65,32 @@ describe('config refuses the questionable', () => {
     const cfg = validateConfig(base((c) => (c.portfolio = { universe: ['IBM', 'NOPE', 'KO'] })));
     expect(dataErrors(cfg, REPO)).toEqual([{ path: 'portfolio.universe[1]', message: '"NOPE" is not a column of data/market/dowjones30-daily.csv (the risk gate would HALT every cycle)' }]);
     expect(() => checkConfig(cfg, REPO)).toThrow(ConfigError);
+  });
+});
+
+describe('event-driven cycles (cycle.triggers)', () => {
+  const trigger = { name: 'earnings', eventPattern: { source: ['acme.news'], 'detail-type': ['Earnings'] } };
+  it('each trigger is an EventBridge rule whose target starts the cycle with { source: event, trigger, group, eventId, eventTime }', () => {
+    const t = synthTemplate({ config: validateConfig(base((c) => (c.cycle = { ...c.cycle, triggers: [trigger] }))), bundling: false });
+    const rules = Object.entries<any>(t.Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0];
+    const [smId] = Object.entries<any>(t.Resources).find(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')!;
+    expect(rule.Properties).toMatchObject({ Name: 'AgentFleet-earnings', State: 'ENABLED', EventPattern: trigger.eventPattern });
+    const target = rule.Properties.Targets[0];
+    expect(target.Arn).toEqual({ Ref: smId });
+    expect(target.InputTransformer.InputPathsMap).toEqual({ id: '$.id', time: '$.time' });
+    expect(JSON.parse(target.InputTransformer.InputTemplate.replace('<id>', '"E"').replace('<time>', '"T"'))).toEqual({ source: 'event', trigger: 'earnings', group: 'default', eventId: 'E', eventTime: 'T' });
+    expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 900, MaximumRetryAttempts: 5 });
+    expect(target.DeadLetterConfig.Arn['Fn::GetAtt'][0]).toMatch(/^SchedulesDeadLetterQueue/);
+  });
+  it('refuses an empty pattern, a duplicate name, and a missing group when the fleet has several', () => {
+    expect(issuesOf(base((c) => (c.cycle = { ...c.cycle, triggers: [{ name: 'x', eventPattern: {} }] })))).toEqual([{ path: 'cycle.triggers[0].eventPattern', message: 'must not be empty (it would match nothing)' }]);
+    expect(issuesOf(base((c) => (c.cycle = { ...c.cycle, triggers: [trigger, trigger] })))).toEqual([{ path: 'cycle.triggers[1].name', message: 'duplicate trigger "earnings"' }]);
+    const twoGroups = base((c) => {
+      c.agents[0].group = 'fast';
+      c.cycle = { ...c.cycle, triggers: [trigger] };
+    });
+    expect(issuesOf(twoGroups)).toEqual([{ path: 'cycle.triggers[0].group', message: expect.stringMatching(/^required: the fleet has 2 groups/) }]);
   });
 });

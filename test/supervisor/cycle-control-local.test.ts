@@ -19,6 +19,7 @@ describe('exactly one cycle per slot, supervisor faults handled (local runtime)'
     const config = e2eConfig((c) => {
       c.breaker = { failureThreshold: 1 };
       c.faultDomains = { strategy: { maxRetries: 0 } };
+      c.cycle = { ...c.cycle, triggers: [{ name: 'earnings', eventPattern: { source: ['acme.news'], 'detail-type': ['Earnings'], detail: { symbol: [{ prefix: 'IB' }] } } }] };
     });
     rt = await start({
       config,
@@ -60,6 +61,15 @@ describe('exactly one cycle per slot, supervisor faults handled (local runtime)'
     expect(late).toBeDefined();
     expect(Date.parse(late!.at)).toBeGreaterThan(Date.parse(reps[5].slot));
     expect(run.alarmTransitions.filter((t) => t.to === 'ALARM').map((t) => t.alarm)).not.toContain('AgentFleet-CycleFailed');
+
+    // Event-driven cycles: a matching event starts a cycle through the same claim; its redelivery is a duplicate; others start nothing.
+    const event = { id: 'evt-1', source: 'acme.news', 'detail-type': 'Earnings', detail: { symbol: 'IBM' } };
+    const [byEvent] = await rt.putEvent(event);
+    expect(byEvent).toMatchObject({ status: 'SUCCEEDED', cycleSeq: 6 });
+    expect(agentCalls(byEvent.cycleId).map((i) => i.target).sort()).toEqual(['copybot', 'sentiment', 'strategy', 'trading']);
+    const [redelivered] = await rt.putEvent(event);
+    expect(redelivered).toMatchObject({ status: 'SKIPPED', skip: 'duplicate', reason: expect.stringContaining(`slot default@event:earnings:evt-1 is already claimed by ${byEvent.cycleId}`) });
+    expect(await rt.putEvent({ id: 'evt-2', source: 'acme.news', 'detail-type': 'Earnings', detail: { symbol: 'KO' } })).toEqual([]);
   });
 });
 
