@@ -7,7 +7,8 @@ import { checkConfig, configErrors, configWarnings, dataErrors, retryChainSecond
 import { ConfigError, validateConfig, type OrchestratorConfigInput } from '../../lib/config/schema';
 import { supervisorSettingsFromConfig } from '../../lib/config/lambda-settings';
 import defaultConfig from '../../config/orchestrator.config';
-import { synthTemplate } from '../../lib/app-factory';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { createOrchestratorApp, synthTemplate } from '../../lib/app-factory';
 
 const REPO = join(__dirname, '..', '..');
 const base = (patch: (c: OrchestratorConfigInput) => void = () => undefined) => {
@@ -83,6 +84,12 @@ describe('event-driven cycles (cycle.triggers)', () => {
     expect(JSON.parse(target.InputTransformer.InputTemplate.replace('<id>', '"E"').replace('<time>', '"T"'))).toEqual({ source: 'event', trigger: 'earnings', group: 'default', eventId: 'E', eventTime: 'T' });
     expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 900, MaximumRetryAttempts: 5 });
     expect(target.DeadLetterConfig.Arn['Fn::GetAtt'][0]).toMatch(/^SchedulesDeadLetterQueue/);
+  });
+  it('a stack with a trigger passes the AwsSolutions cdk-nag pack with zero findings', () => {
+    const { app, stack } = createOrchestratorApp({ config: validateConfig(base((c) => (c.cycle = { ...c.cycle, triggers: [trigger] }))), bundling: false });
+    app.synth();
+    const report = new AwsSolutionsChecks(app).validateScope(stack);
+    expect(report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? r.resourceLogicalId}`))).toEqual([]);
   });
   it('refuses an empty pattern, a duplicate name, and a missing group when the fleet has several', () => {
     expect(issuesOf(base((c) => (c.cycle = { ...c.cycle, triggers: [{ name: 'x', eventPattern: {} }] })))).toEqual([{ path: 'cycle.triggers[0].eventPattern', message: 'must not be empty (it would match nothing)' }]);
