@@ -56,6 +56,16 @@ program
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
+    // Read the events before anything runs: a bad file is a usage error, not a half-done run.
+    const events = o.event.map((file) => {
+      try {
+        const e = JSON.parse(readFileSync(resolveUserPath(file), 'utf8')) as unknown;
+        if (!e || typeof e !== 'object' || Array.isArray(e)) throw new Error('not a JSON object');
+        return e as Record<string, unknown>;
+      } catch (err) {
+        throw new UsageError(`--event ${file}: ${(err as Error).message}`);
+      }
+    });
     let rt;
     try {
       rt = await startLocalRuntime({ config, faults, marketDataFile: o.marketData, timeScale: o.timeScale, stateDir: o.stateDir, fresh: !o.resumeState, quiet: o.quiet, epoch: o.epoch });
@@ -75,13 +85,7 @@ program
           since = rep.slot;
         }
       }
-      for (const file of o.event) {
-        let event: Record<string, unknown>;
-        try {
-          event = JSON.parse(readFileSync(resolveUserPath(file), 'utf8')) as Record<string, unknown>;
-        } catch (err) {
-          throw new UsageError(`--event ${file}: ${(err as Error).message}`);
-        }
+      for (const event of events) {
         for (const rep of await rt.putEvent(event)) if (!o.quiet) process.stdout.write(renderDashboard(rep, await rt.report(), since) + '\n\n');
       }
       const run = await rt.report();

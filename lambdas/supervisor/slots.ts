@@ -117,7 +117,8 @@ const isMissingMap = (err: unknown) => (err as Error)?.name === 'ValidationExcep
 
 /**
  * Claims a slot for a cycle: one conditional write (rule 1 of the module comment).
- * @param slotKey - `<scheduled time ISO>` or `run:<execution name>`; any string without `.`-free restrictions (it is an attribute name placeholder).
+ * @param args.slotKey - `<scheduled time ISO>`, `run:<execution name>` or `event:<trigger>:<event id>` (`plan.ts` slotKeyOf);
+ *   used through an expression attribute name, so any characters are safe.
  * @returns `mine: true` with the claim (this execution's, maybe from an earlier attempt), or `mine: false` with the holder.
  * @throws DynamoDB errors as is ("Plan cycle" retries them).
  */
