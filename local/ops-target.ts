@@ -12,7 +12,7 @@ import type { OpsStatus, OpsTarget } from '../ops/target';
 import type { AgentStateItem } from '../lambdas/shared/contracts';
 import { readControlItem } from '../lambdas/shared/control-read';
 import { AgentStateStore } from '../lambdas/shared/supervision/agent-state-store';
-import { setAgentDisabled, setGroupPaused } from '../lambdas/supervisor/pauses';
+import { listPausedGroups, setAgentDisabled, setGroupPaused } from '../lambdas/supervisor/pauses';
 import { validateConfig } from '../lib/config/schema';
 import { resolveUserPath, startLocalRuntime, type SavedState } from './runtime';
 
@@ -45,6 +45,7 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
         schedules: rt.schedules().map((s) => ({ group: s.group, name: s.name, enabled: s.state === 'ENABLED' })),
         runningExecutions: rt.executions().filter((e) => e.status === 'RUNNING').map((e) => ({ name: e.name, startDate: new Date(e.startMs).toISOString() })),
         audit: ctl.audit,
+        pausedGroups: await listPausedGroups(rt.doc, rt.tableEnv.CONTROL_TABLE),
       };
     },
     halt: (reason, actor) => master({ action: 'halt', reason, actor, source: 'operator' }),

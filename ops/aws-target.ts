@@ -17,7 +17,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { AgentStateStore } from '../lambdas/shared/supervision/agent-state-store';
-import { setAgentDisabled, setGroupPaused } from '../lambdas/supervisor/pauses';
+import { listPausedGroups, setAgentDisabled, setGroupPaused } from '../lambdas/supervisor/pauses';
 import { createAwsPorts, parseScheduleNames } from '../lambdas/master/aws-ports';
 import { readControlItem } from '../lambdas/shared/control-read';
 import { OUTPUT_KEYS, type OutputKey } from '../lib/stack-outputs';
@@ -132,11 +132,12 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
   return {
     describe: () => `AWS stack ${opts.stackName}${opts.region ? ` (${opts.region})` : ''}`,
     async status(): Promise<OpsStatus> {
-      const [control, agents, schedules, running] = await Promise.all([
+      const [control, agents, schedules, running, pausedGroups] = await Promise.all([
         readControlItem(doc, out.ControlTableName, true),
         scanAgents(),
         ports.listSchedules(),
         ports.listRunningExecutions(),
+        listPausedGroups(doc, out.ControlTableName),
       ]);
       return {
         halted: control.halted,
@@ -148,6 +149,7 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
         schedules,
         runningExecutions: running.map(({ name, startDate }) => ({ name, ...(startDate ? { startDate } : {}) })),
         audit: control.audit,
+        pausedGroups,
       };
     },
     halt: (reason, actor) => invokeMaster(operatorPayloads.halt(reason, actor)),

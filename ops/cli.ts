@@ -116,6 +116,7 @@ export function renderStatus(s: OpsStatus, target: string): string {
   for (const a of s.audit.slice(-10)) audit.push([a.at, a.action, a.actor, a.changed ? 'yes' : 'no', a.reason]);
   return [
     head.toString(),
+    ...(s.pausedGroups?.length ? [`Paused groups: ${s.pausedGroups.map((p) => `${p.group} (${p.note})`).join('; ')}`] : []),
     s.agents.length ? agents.toString() : 'Agents: none recorded yet',
     s.schedules.length ? schedules.toString() : 'Schedules: none',
     s.runningExecutions.length ? running.toString() : 'Running executions: none',

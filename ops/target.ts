@@ -36,6 +36,8 @@ export interface OpsStatus {
   runningExecutions: Array<{ name: string; startDate?: string }>;
   /** Audit trail of the control item, newest last. */
   audit: AuditEntry[];
+  /** Agent groups an operator paused (`ops pause`), with the note `<actor> at <time>: <reason>`. */
+  pausedGroups?: Array<{ group: string; note: string }>;
 }
 
 /** A system the operator command can act on. Actions return whatever the Master returned (printed as JSON). */

@@ -14,7 +14,7 @@
  *
  * May be imported by: `lambdas/supervisor/`, `local/`, `ops/`, `test/`.
  */
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AgentStateItem } from '../shared/contracts';
 import type { AgentStateStore } from '../shared/supervision/agent-state-store';
 import { groupKey, readGroup } from './slots';
@@ -36,6 +36,25 @@ export interface PauseChange {
   readonly reason: string;
   /** False when nothing changed (already paused / not paused). */
   readonly changed: boolean;
+}
+
+/**
+ * The paused groups: a Scan of the Control table for group items with a pause note (the table holds
+ * the control item and one item per group, so the scan is small).
+ * @returns `{ group, note }` per paused group, note `<actor> at <time>: <reason>`, sorted by group.
+ */
+export async function listPausedGroups(doc: DynamoDBDocumentClient, controlTable: string): Promise<Array<{ group: string; note: string }>> {
+  const out: Array<{ group: string; note: string }> = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new ScanCommand({ TableName: controlTable, ConsistentRead: true, ExclusiveStartKey: start }));
+    for (const it of page.Items ?? []) {
+      const p = it.paused as { reason?: string; actor?: string; at?: string } | undefined;
+      if (typeof it.pk === 'string' && it.pk.startsWith('group#') && p) out.push({ group: it.pk.slice('group#'.length), note: `${p.actor} at ${p.at}: ${p.reason}` });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out.sort((a, b) => a.group.localeCompare(b.group));
 }
 
 /**

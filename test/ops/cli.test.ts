@@ -171,6 +171,14 @@ describe('status output', () => {
     expect(text).toContain('running');
     expect(text).toContain('Running executions: none');
     expect(text).toContain('(empty)');
+    expect(text).not.toContain('Paused groups');
+  });
+
+  it('renderStatus shows paused groups and a paused agent with their notes', () => {
+    const agent = { name: 'copybot', health: 'HEALTHY' as const, breaker: 'CLOSED' as const, successRate: 1, consecutiveFailures: 0, paused: 'operator:desk at T: doubling targets' };
+    const text = renderStatus({ halted: false, mode: 'normal', agents: [agent], schedules: [], runningExecutions: [], audit: [], pausedGroups: [{ group: 'night', note: 'operator:desk at T: vendor outage' }] }, 't');
+    expect(text).toContain('Paused groups: night (operator:desk at T: vendor outage)');
+    expect(text).toContain('doubling targets');
   });
 });
 

@@ -11,7 +11,7 @@ import { planCycle, planPayloadSchema } from '../../lambdas/supervisor/plan';
 import { savePlan } from '../../lambdas/supervisor/plan-store';
 import { recordOutcomes } from '../../lambdas/supervisor/record';
 import { readGroup } from '../../lambdas/supervisor/slots';
-import { setAgentDisabled, setGroupPaused } from '../../lambdas/supervisor/pauses';
+import { listPausedGroups, setAgentDisabled, setGroupPaused } from '../../lambdas/supervisor/pauses';
 import { clock } from '../../lambdas/shared/clock';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 
@@ -211,11 +211,13 @@ describe('pause with a note', () => {
     const first = await setGroupPaused(db.doc, db.tables.Control, { group: 'default', paused: true, reason: 'data vendor outage', actor: 'operator:desk', nowIso: at(-1) });
     const again = await setGroupPaused(db.doc, db.tables.Control, { group: 'default', paused: true, reason: 'still out', actor: 'operator:desk', nowIso: at(-0.5) });
     expect([first.changed, again.changed]).toEqual([true, false]);
+    expect(await listPausedGroups(db.doc, db.tables.Control)).toEqual([{ group: 'default', note: `operator:desk at ${at(-1)}: data vendor outage` }]);
     const p = await plan(s, 'slot-1', at(0));
     expect(p.skip).toEqual({ reason: 'paused', detail: `group default paused by operator:desk at ${at(-1)}: data vendor outage` });
     await setGroupPaused(db.doc, db.tables.Control, { group: 'default', paused: false, reason: 'vendor back', actor: 'operator:desk', nowIso: at(1) });
     const q = await plan(s, 'slot-2', at(15));
     expect([q.skip, q.cycleSeq]).toEqual([undefined, 1]);
+    expect(await listPausedGroups(db.doc, db.tables.Control)).toEqual([]);
     const item = (await db.doc.send(new GetCommand({ TableName: db.tables.Control, Key: { pk: 'group#default' }, ConsistentRead: true }))).Item!;
     expect(item.pauseAudit.map((e: { action: string; changed: boolean }) => `${e.action}:${e.changed}`)).toEqual(['PAUSE:true', 'PAUSE:false', 'UNPAUSE:true']);
     await expect(setGroupPaused(db.doc, db.tables.Control, { group: 'default', paused: true, reason: ' ', actor: 'x', nowIso: at(2) })).rejects.toMatchObject({ name: 'PauseReasonRequired' });
