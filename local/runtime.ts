@@ -70,8 +70,14 @@ export interface LocalRuntimeOptions {
   save?: boolean;
   /** No progress output (default false). */
   quiet?: boolean;
-  /** Simulated start time (ISO). Default {@link DEFAULT_EPOCH}. */
+  /** Simulated time of the first schedule slot's search (ISO). Default {@link DEFAULT_EPOCH}. */
   epoch?: string;
+  /**
+   * How long before `epoch` the stack is deployed, simulated ms: a fresh run's clock starts at the
+   * deploy (`epoch - deployLeadMs`), the alarms exist and are evaluated every minute from then on,
+   * and the first slot is the schedules' next fire time after the deploy. Default half a cadence.
+   */
+  deployLeadMs?: number;
   /** Progress sink; default `process.stderr` lines (unless quiet). */
   onProgress?: (line: string) => void;
   /** Override the synthesized app (tests). */
@@ -426,11 +432,14 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
     // --- state restore ------------------------------------------------------------------------------
     const statePath = join(stateDir, 'state.json');
-    clock.reset(Date.parse(opts.epoch ?? DEFAULT_EPOCH));
-    let slotCursor = clock.now() - 1; // next slot strictly after this
+    const epochMs = Date.parse(opts.epoch ?? DEFAULT_EPOCH);
+    const deployLeadMs = opts.deployLeadMs ?? (config.cycle.cadenceMinutes * 60_000) / 2;
+    if (!(deployLeadMs >= 0)) throw new Error(`deployLeadMs must be >= 0, got ${opts.deployLeadMs}`);
+    // Time starts at the deploy: alarms exist from here, the first slot is the next one after it.
+    clock.reset(epochMs - deployLeadMs);
+    let slotCursor = clock.now(); // next slot strictly after this
     let slotNumber = 0;
     const cycleReports: CycleReport[] = [];
-    const epochMs = clock.now();
     if (opts.fresh === false && existsSync(statePath)) {
       const saved = JSON.parse(readFileSync(statePath, 'utf8')) as SavedState;
       await dynamo.restore(saved.tables);
@@ -444,6 +453,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       slotCursor = saved.slotCursor;
       slotNumber = saved.slotNumber;
     }
+    cw.startEvaluatingAt(clock.now());
     const runStartWall = performance.now();
     const simStart = clock.now();
 

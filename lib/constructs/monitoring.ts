@@ -10,12 +10,14 @@
  * (`SourceArn` `arn:...:alarm:<stackName>-*`) instead of one permission per alarm (what
  * `cloudwatch-actions.LambdaAction` adds): a Lambda function policy is limited to 20 KB (Lambda
  * quota), which one statement per alarm would exceed at a few dozen agents (3 alarms per agent).
+ * Every alarm that invokes the Master depends on that permission: CloudWatch evaluates a new alarm
+ * within about a minute and does not retry an action it was not authorized to run, so an alarm
+ * created before the permission could fire into nothing.
  */
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -55,6 +57,8 @@ const COMPARISON: Record<AlarmSpec['comparison'], cloudwatch.ComparisonOperator>
 export class Monitoring extends Construct {
   /** Alarms that route to the Master, keyed by alarm name. */
   public readonly fleetAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
+  /** The permission that lets this stack's alarms invoke the Master; every alarm acting on the Master depends on it. */
+  public readonly masterInvokePermission: lambda.CfnPermission;
   /** Schedules' dead-letter queue has messages (a slot could not start a cycle): notify only. */
   public readonly scheduleDlqAlarm: cloudwatch.Alarm;
   /** The dashboard. */
@@ -66,28 +70,33 @@ export class Monitoring extends Construct {
     const { config, stackName } = props;
     const notify = new cwActions.SnsAction(props.alertTopic);
     const toMaster: cloudwatch.IAlarmAction = { bind: () => ({ alarmActionArn: props.master.functionArn }) };
-    props.master.addPermission('InvokeFromStackAlarms', {
-      principal: new iam.ServicePrincipal('lambda.alarms.cloudwatch.amazonaws.com'),
+    /** Lambda resource-based permission for this stack's alarms (Lambda developer guide, "Using resource-based policies"; CloudWatch "Lambda alarm actions"). */
+    this.masterInvokePermission = new lambda.CfnPermission(this, 'InvokeFromStackAlarms', {
       action: 'lambda:InvokeFunction',
+      functionName: props.master.functionArn,
+      principal: 'lambda.alarms.cloudwatch.amazonaws.com',
       sourceAccount: stack.account,
       sourceArn: stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${stackName}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     });
+    const dims = (d: Readonly<Record<string, string | undefined>>): Record<string, string> =>
+      Object.fromEntries(Object.entries(d).map(([k, v]) => [k, k === 'StateMachineArn' ? props.stateMachineArn : (v as string)]));
 
     const alarms = new Map<string, cloudwatch.Alarm>();
     for (const spec of fleetAlarmSpecs(config, stackName)) {
-      const dimensionsMap = Object.fromEntries(
-        Object.entries(spec.dimensions).map(([k, v]) => [k, k === 'StateMachineArn' ? props.stateMachineArn : (v as string)]),
-      );
+      const period = Duration.seconds(spec.periodSeconds);
+      const metric: cloudwatch.IMetric = spec.expression
+        ? new cloudwatch.MathExpression({
+            expression: spec.expression.text,
+            period,
+            usingMetrics: Object.fromEntries(
+              Object.entries(spec.expression.metrics).map(([id, m]) => [id, new cloudwatch.Metric({ namespace: m.namespace, metricName: m.metricName, dimensionsMap: dims(m.dimensions), statistic: m.statistic, period })]),
+            ),
+          })
+        : new cloudwatch.Metric({ namespace: spec.namespace, metricName: spec.metricName, dimensionsMap: dims(spec.dimensions), statistic: spec.statistic, period });
       const alarm = new cloudwatch.Alarm(this, spec.agent ? `${spec.agent}-${spec.kind}` : spec.kind, {
         alarmName: spec.alarmName,
         alarmDescription: `${spec.description} (policy: ${spec.policy})`,
-        metric: new cloudwatch.Metric({
-          namespace: spec.namespace,
-          metricName: spec.metricName,
-          dimensionsMap,
-          statistic: spec.statistic,
-          period: Duration.seconds(spec.periodSeconds),
-        }),
+        metric,
         threshold: spec.threshold,
         comparisonOperator: COMPARISON[spec.comparison],
         evaluationPeriods: spec.evaluationPeriods,
@@ -95,6 +104,7 @@ export class Monitoring extends Construct {
         treatMissingData: spec.treatMissingData === 'breaching' ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       alarm.addAlarmAction(toMaster, notify);
+      alarm.node.addDependency(this.masterInvokePermission);
       alarms.set(spec.alarmName, alarm);
     }
     this.fleetAlarms = alarms;

@@ -180,8 +180,9 @@ describe('orchestrator stack', () => {
         const toMaster = actions.some((x) => x['Fn::GetAtt']?.[0] === masterId && x['Fn::GetAtt'][1] === 'Arn');
         expect({ name: a.Properties.AlarmName, toMaster }).toEqual({ name: a.Properties.AlarmName, toMaster: !exempt.includes(a.Properties.AlarmName) });
         expect(actions).toContainEqual({ Ref: topicId });
-        expect(a.Properties.Metrics).toBeUndefined();
-        expect(typeof a.Properties.MetricName).toBe('string');
+        // Single-metric alarms, except NoSuccessfulCycle (metric math the local evaluator supports).
+        if (a.Properties.AlarmName === 'AgentFleet-NoSuccessfulCycle') expect(a.Properties.Metrics).toHaveLength(3);
+        else expect(typeof a.Properties.MetricName).toBe('string');
       }
       const perms = resourcesOfType(s.template, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'lambda.alarms.cloudwatch.amazonaws.com');
       expect(perms).toHaveLength(1);
@@ -194,7 +195,14 @@ describe('orchestrator stack', () => {
       const cycleFailed = byName.get('AgentFleet-CycleFailed')!;
       expect(cycleFailed).toMatchObject({ Namespace: 'AWS/States', MetricName: 'ExecutionsFailed', Threshold: 1, Period: 900, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
       expect(flatten(cycleFailed.Dimensions[0].Value)).toBe('arn:aws:states:REGION:ACCOUNT:stateMachine:AgentFleet-cycle');
-      expect(byName.get('AgentFleet-NoSuccessfulCycle')).toMatchObject({ MetricName: 'ExecutionsSucceeded', Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'LessThanThreshold', Period: 1800, TreatMissingData: 'breaching' });
+      const noSuccess = byName.get('AgentFleet-NoSuccessfulCycle')!;
+      expect(noSuccess).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 2, DatapointsToAlarm: 2, TreatMissingData: 'notBreaching' });
+      const queries = noSuccess.Metrics as any[];
+      expect(queries.find((q) => q.Expression)).toMatchObject({ Expression: 'IF(FILL(succeeded, 0) >= 1, 0, FILL(started, 0))' });
+      expect(queries.filter((q) => q.MetricStat).map((q) => [q.Id, q.MetricStat.Metric.MetricName, q.MetricStat.Period, q.MetricStat.Stat]).sort()).toEqual([
+        ['started', 'ExecutionsStarted', 900, 'Sum'],
+        ['succeeded', 'ExecutionsSucceeded', 900, 'Sum'],
+      ]);
       expect(byName.get('AgentFleet-FleetFailing')).toMatchObject({ Namespace: 'AgentFleet', MetricName: 'FailedAgentFraction', Statistic: 'Minimum', Threshold: 0.5, EvaluationPeriods: 3, DatapointsToAlarm: 3, Period: 900 });
       expect(byName.get('AgentFleet-TooManyOpenBreakers')).toMatchObject({ MetricName: 'OpenBreakerFraction', Statistic: 'Maximum', Threshold: s.config.supervisor.maxOpenBreakerFraction });
       expect(byName.get('AgentFleet-CycleSlow')).toMatchObject({ MetricName: 'CycleDurationRatio', Threshold: 2, ComparisonOperator: 'GreaterThanThreshold' });
@@ -315,7 +323,7 @@ describe('orchestrator stack', () => {
     expect(masterEnv[ENV.scheduleNames].split(',').sort()).toEqual(['AgentFleet/AgentFleet-default', 'AgentFleet/AgentFleet-rebalance']);
     const alarms = new Map(resourcesOfType(v.template, 'AWS::CloudWatch::Alarm').map(([, a]) => [a.Properties.AlarmName, a.Properties]));
     expect(alarms.get('AgentFleet-CycleFailed').Period).toBe(3600);
-    expect(alarms.get('AgentFleet-NoSuccessfulCycle').Period).toBe(7200);
+    expect(alarms.get('AgentFleet-NoSuccessfulCycle').Metrics.find((q: any) => q.MetricStat).MetricStat.Period).toBe(3600);
     // A disabled agent gets no function, no schedule and no alarms.
     expect(v.stack.lambdaFunctions.map((f) => f.agent).filter(Boolean)).not.toContain('idle');
     expect(resourcesOfType(v.template, 'AWS::Lambda::Function')).toHaveLength(4 + 4);
