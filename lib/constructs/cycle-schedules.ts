@@ -16,7 +16,7 @@
  * Failed starts are retried (`retryAttempts`, `maxEventAge`) and then land in an SQS dead-letter
  * queue (encrypted, SSL enforced).
  */
-import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -99,7 +99,10 @@ export class CycleSchedules extends Construct {
     const stack = Stack.of(this);
     const { config } = props;
     this.refs = scheduleRefs(config, props.stackName);
-    this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: props.stackName });
+    // Deleted with the stack (CDK's default keeps it): a schedule group holds no data, and a kept group
+    // with this fixed name would make a destroy + deploy, or a deploy after a rolled-back create,
+    // fail with "already exists".
+    this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: props.stackName, removalPolicy: RemovalPolicy.DESTROY });
     this.role = new iam.Role(this, 'Role', {
       description: 'EventBridge Scheduler starts executions of the cycle state machine',
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),

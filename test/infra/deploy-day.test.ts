@@ -26,4 +26,23 @@ describe('deploy day (template)', () => {
       expect({ name: a.Properties.AlarmName, dependsOn: a.DependsOn }).toEqual({ name: a.Properties.AlarmName, dependsOn: expect.arrayContaining([permId]) });
     }
   });
+
+  it('no retained resource has a fixed physical name (a generated one, or one unique to the stack instance)', () => {
+    const NAME_PROPS = ['Name', 'TableName', 'LogGroupName', 'QueueName', 'TopicName', 'FunctionName', 'RoleName', 'StateMachineName', 'AliasName', 'BucketName', 'AlarmName', 'DashboardName'];
+    const retained = Object.entries<any>(s.template.Resources).filter(([, r]) => ['Retain', 'RetainExceptOnCreate'].includes(r.DeletionPolicy) || r.UpdateReplacePolicy === 'Retain');
+    expect(retained.length).toBeGreaterThan(4);
+    const stackUnique = (v: unknown): boolean => JSON.stringify(v).includes('"AWS::StackId"');
+    for (const [id, r] of retained) {
+      for (const prop of NAME_PROPS) {
+        const v = r.Properties?.[prop];
+        if (v === undefined) continue;
+        expect({ id, prop, fixed: !stackUnique(v) }).toEqual({ id, prop, fixed: false });
+      }
+    }
+    // The two named before: the execution log group (unique per stack id) and the schedule group (deleted with the stack).
+    const [[, logs]] = resourcesOfType(s.template, 'AWS::Logs::LogGroup').filter(([id]) => id.startsWith('CycleLogs'));
+    expect(stackUnique(logs.Properties.LogGroupName)).toBe(true);
+    const [[, group]] = resourcesOfType(s.template, 'AWS::Scheduler::ScheduleGroup');
+    expect(group.DeletionPolicy).toBe('Delete');
+  });
 });
