@@ -59,8 +59,8 @@ export function applyNagSuppressions(stack: OrchestratorStack): void {
     );
   }
 
-  const master = stack.killSwitch.fn;
-  if (master.role) {
+  for (const master of [stack.killSwitch.fn, stack.killSwitch.operator.fn]) {
+    if (!master.role) continue;
     ack(
       master.role,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stack.cycle.name}:*]`,

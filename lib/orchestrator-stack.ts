@@ -33,7 +33,7 @@ export interface OrchestratorStackProps extends StackProps {
 }
 
 /** Role of a deployed function, for the local runtime's template -> handler mapping. */
-export type FunctionRole = 'supervisor' | 'risk' | 'master' | 'gateway' | 'agent';
+export type FunctionRole = 'supervisor' | 'risk' | 'master' | 'operator' | 'gateway' | 'agent';
 
 /** One function of the stack: who it is, its source, and its logical id in the template. */
 export interface StackFunctionInfo {
@@ -215,6 +215,8 @@ export class OrchestratorStack extends Stack {
     });
     // Schedules start executions of this state machine: create them after it.
     for (const s of this.schedules.schedules) s.node.addDependency(this.cycle.stateMachine);
+    // A redeploy while halted keeps the halt: the Master re-applies it after the schedules change.
+    this.killSwitch.reapplyHaltOnDeploy(this.schedules.schedules);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config,
@@ -229,6 +231,7 @@ export class OrchestratorStack extends Stack {
     info('supervisor', supervisor);
     info('risk', risk);
     info('master', this.killSwitch.function);
+    info('operator', this.killSwitch.operator);
     info('gateway', gateway);
     for (const { f, agents } of agentFns.values()) info('agent', f, agents);
     this.lambdaFunctions = functions;
@@ -243,6 +246,7 @@ export class OrchestratorStack extends Stack {
       ScheduleNames: { value: scheduleNamesEnv(this.schedules.refs), description: 'Comma-separated groupName/scheduleName' },
       AlertTopicArn: { value: this.alerts.topic.topicArn, description: 'SNS topic for people' },
       DashboardName: { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' },
+      OperatorFunctionUrl: { value: this.killSwitch.operatorUrl.url, description: 'Operator function URL (AWS_IAM auth): resume, safe mode, halt, status' },
     };
     for (const key of OUTPUT_KEYS) new CfnOutput(this, key, outputs[key]);
 

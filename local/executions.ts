@@ -65,7 +65,16 @@ export interface LocalExecutionsOptions {
   onStatesMetric?: (name: string, value: number, atMs: number) => void;
   /** Called for every event as it happens (progress output). */
   onEvent?: (exec: LocalExecution, ev: ExecutionEvent) => void;
+  /**
+   * How long, simulated ms, {@link LocalExecutions.listRunning} keeps listing an execution as RUNNING
+   * after it ended, as ListExecutions may ("This API action is eventually consistent", Step Functions
+   * API reference). Default {@link DEFAULT_LIST_LAG_MS}.
+   */
+  listLagMs?: number;
 }
+
+/** Default lag of the local ListExecutions behind a stop or an end, simulated ms. */
+export const DEFAULT_LIST_LAG_MS = 2_000;
 
 /** Executions of one state machine. */
 export class LocalExecutions {
@@ -154,16 +163,33 @@ export class LocalExecutions {
 
   private readonly stopCauses = new Map<string, string>();
 
-  /** RUNNING executions. */
+  /** RUNNING executions (the truth, as DescribeExecution would report it). */
   running(): LocalExecution[] {
     return [...this.all.values()].filter((e) => e.status === 'RUNNING');
   }
+
+  /**
+   * What ListExecutions(statusFilter RUNNING) returns: the running executions plus those that ended
+   * (or were stopped) less than `listLagMs` ago, which an eventually consistent list may still show.
+   */
+  listRunning(): LocalExecution[] {
+    const lag = this.opts.listLagMs ?? DEFAULT_LIST_LAG_MS;
+    const now = this.opts.clock.now();
+    return [...this.all.values()].filter((e) => {
+      if (e.status === 'RUNNING') return true;
+      const ended = this.stoppedAt.get(e.name) ?? e.endMs;
+      return ended !== undefined && now - ended < lag;
+    });
+  }
+
+  private readonly stoppedAt = new Map<string, number>();
 
   /** Stops (aborts) a RUNNING execution by ARN; a finished or unknown one is a no-op, like StopExecution on a finished execution. */
   stop(arn: string, cause: string): void {
     const exec = [...this.all.values()].find((e) => e.arn === arn);
     if (!exec || exec.status !== 'RUNNING') return;
     this.stopCauses.set(exec.name, cause);
+    this.stoppedAt.set(exec.name, this.opts.clock.now());
     this.aborts.get(exec.name)?.();
   }
 }

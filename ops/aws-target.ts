@@ -1,8 +1,11 @@
 /**
  * {@link OpsTarget} for a deployed stack. Finds the stack's outputs with CloudFormation
  * DescribeStacks; credentials come from the usual AWS chain (`--profile` sets AWS_PROFILE for
- * it, `--region` the region). Halt, resume and safe mode INVOKE the deployed Master function
- * with an operator payload (the Master stays the one place that acts and audits); status reads
+ * it, `--region` the region). Halt, resume and safe mode call the operator function's URL
+ * (`OperatorFunctionUrl`, `AWS_IAM` auth) with a SigV4-signed POST: Lambda verifies the signature
+ * and hands the function the caller's IAM identity, which is what the audit trail records (the
+ * `--actor` string is not sent; IAM decides who may resume: `lambda:InvokeFunctionUrl` on the
+ * operator function). Status reads
  * the Control and AgentState tables, the schedules and the running executions; run-now starts
  * an execution named `manual-<timestamp>`.
  *
@@ -15,6 +18,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createAwsPorts, parseScheduleNames } from '../lambdas/master/aws-ports';
 import { readControlItem } from '../lambdas/shared/control-read';
@@ -65,7 +69,17 @@ export function manualExecutionName(nowMs: number): string {
   return `manual-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}`;
 }
 
-/** The operator payloads sent to the Master (shape (d) of `lambdas/master/triggers.ts`). */
+/** The bodies sent to the operator function URL (`operatorRequestSchema` of `lambdas/master/triggers.ts`). The actor is the caller's IAM identity, not part of the body. */
+export const operatorRequests = {
+  halt: (reason: string) => ({ action: 'halt', reason }),
+  resume: (reason: string) => ({ action: 'resume', reason }),
+  safeMode: (on: boolean, reason: string) => ({ action: 'safe-mode', on, reason }),
+} as const;
+
+/**
+ * The operator payloads a direct Master invoke would carry (shape (d) of `lambdas/master/triggers.ts`).
+ * The Master accepts the halt and safe mode on; it refuses resume and safe mode off.
+ */
 export const operatorPayloads = {
   halt: (reason: string, actor: string) => ({ action: 'halt', source: 'operator', reason, actor }),
   resume: (reason: string, actor: string) => ({ action: 'resume', source: 'operator', reason, actor }),
@@ -110,6 +124,32 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
     return body;
   }
 
+  /**
+   * POSTs `body` to the operator function URL, signed with SigV4 (service `lambda`) with the
+   * caller's credentials (Lambda developer guide, "Invoking Lambda function URLs": AWS_IAM auth).
+   * @throws {Error} named after the function's `error` (`ResumeRefused`, `KillSwitchIncomplete`, ...) for a status >= 400, or `Forbidden` when IAM denies the call.
+   */
+  async function callOperator(body: Record<string, unknown>): Promise<unknown> {
+    const url = new URL(out.OperatorFunctionUrl);
+    const text = JSON.stringify(body);
+    const signer = new SignatureV4({ service: 'lambda', region: await lambda.config.region(), credentials: lambda.config.credentials, sha256: lambda.config.sha256 });
+    const signed = await signer.sign({ method: 'POST', protocol: url.protocol, hostname: url.hostname, path: url.pathname, headers: { host: url.hostname, 'content-type': 'application/json' }, body: text });
+    const res = await fetch(url, { method: 'POST', headers: signed.headers, body: text });
+    const raw = await res.text();
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      parsed = { message: raw };
+    }
+    if (!res.ok) {
+      const err = new Error(`Operator function refused or failed (HTTP ${res.status}): ${String(parsed.error ?? '')} ${String(parsed.message ?? parsed.Message ?? raw)}`.trim());
+      err.name = String(parsed.error ?? (res.status === 403 ? 'Forbidden' : 'OperatorError'));
+      throw err;
+    }
+    return parsed;
+  }
+
   async function scanAgents(): Promise<OpsAgentStatus[]> {
     const rows: OpsAgentStatus[] = [];
     let start: Record<string, unknown> | undefined;
@@ -142,9 +182,10 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
         audit: control.audit,
       };
     },
-    halt: (reason, actor) => invokeMaster(operatorPayloads.halt(reason, actor)),
-    resume: (reason, actor) => invokeMaster(operatorPayloads.resume(reason, actor)),
-    safeMode: (on, reason, actor) => invokeMaster(operatorPayloads.safeMode(on, reason, actor)),
+    // A halt is never refused: when the operator URL cannot be reached (IAM, network), fall back to invoking the Master.
+    halt: async (reason, actor) => callOperator(operatorRequests.halt(reason)).catch(() => invokeMaster(operatorPayloads.halt(reason, actor))),
+    resume: (reason) => callOperator(operatorRequests.resume(reason)),
+    safeMode: (on, reason) => callOperator(operatorRequests.safeMode(on, reason)),
     async runNow(actor: string): Promise<{ executionName: string }> {
       const name = manualExecutionName(Date.now());
       await sfn.send(new StartExecutionCommand({ stateMachineArn: out.StateMachineArn, name, input: JSON.stringify({ source: 'operator', requestedBy: actor }) }));

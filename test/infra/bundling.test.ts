@@ -34,6 +34,6 @@ describe('bundling', () => {
       expect({ role: f.role, shipsData }).toEqual({ role: f.role, shipsData: f.role === 'agent' || f.role === 'risk' || f.role === 'gateway' });
       if (shipsData) expect(readFileSync(join(dir, 'market-data.csv')).equals(csv)).toBe(true);
     }
-    expect(stack.lambdaFunctions).toHaveLength(5);
+    expect(stack.lambdaFunctions).toHaveLength(6);
   });
 });

@@ -45,4 +45,37 @@ describe('deploy day (template)', () => {
     const [[, group]] = resourcesOfType(s.template, 'AWS::Scheduler::ScheduleGroup');
     expect(group.DeletionPolicy).toBe('Delete');
   });
+
+  it('a redeploy re-applies a halt: Custom::ReapplyHalt is served by the Master, after every schedule, keyed on their properties', () => {
+    const [[, cr]] = resourcesOfType(s.template, 'Custom::ReapplyHalt');
+    expect(cr.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [masterId, 'Arn'] });
+    const scheduleIds = resourcesOfType(s.template, 'AWS::Scheduler::Schedule').map(([id]) => id);
+    expect(cr.DependsOn).toEqual(expect.arrayContaining(scheduleIds));
+    // A change to a schedule changes the fingerprint, so CloudFormation sends the Master an Update.
+    const other = synth((c) => ({ ...c, cycle: { ...c.cycle!, cadenceMinutes: 30 } }));
+    const [[, cr2]] = resourcesOfType(other.template, 'Custom::ReapplyHalt');
+    expect(cr2.Properties.SchedulesFingerprint).not.toBe(cr.Properties.SchedulesFingerprint);
+    expect(synth().template.Resources).toHaveProperty([resourcesOfType(s.template, 'Custom::ReapplyHalt')[0][0], 'Properties', 'SchedulesFingerprint'], cr.Properties.SchedulesFingerprint);
+  });
+
+  it('only the operator function can resume, and neither the alarms nor the state machine role can invoke it', () => {
+    const operatorId = s.stack.lambdaFunctions.find((f) => f.role === 'operator')!.logicalId;
+    const [[, url]] = resourcesOfType(s.template, 'AWS::Lambda::Url');
+    expect(url.Properties).toEqual({ AuthType: 'AWS_IAM', TargetFunctionArn: { 'Fn::GetAtt': [operatorId, 'Arn'] } });
+    const refsOperator = (v: unknown): boolean => JSON.stringify(v).includes(`"${operatorId}"`);
+    for (const [, p] of resourcesOfType(s.template, 'AWS::Lambda::Permission')) {
+      expect({ principal: p.Properties.Principal, operator: refsOperator(p.Properties.FunctionName) }).toEqual({ principal: p.Properties.Principal, operator: false });
+    }
+    const smRole = s.template.Resources[s.stack.getLogicalId(s.stack.cycle.stateMachine.role.node.defaultChild as any)];
+    expect(smRole.Type).toBe('AWS::IAM::Role');
+    const smPolicies = Object.values<any>(s.template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(s.stack.getLogicalId(s.stack.cycle.stateMachine.role.node.defaultChild as any)));
+    expect(smPolicies.length).toBeGreaterThan(0);
+    for (const p of smPolicies) expect(refsOperator(p.Properties.PolicyDocument)).toBe(false);
+    // Alarms never target it.
+    for (const [, a] of resourcesOfType(s.template, 'AWS::CloudWatch::Alarm')) expect(refsOperator(a.Properties.AlarmActions)).toBe(false);
+  });
+
+  it('the Master has reserved concurrency, so agents cannot throttle the kill switch', () => {
+    expect(s.template.Resources[masterId].Properties.ReservedConcurrentExecutions).toBe(5);
+  });
 });

@@ -28,7 +28,7 @@ describe('orchestrator stack', () => {
   describe('functions', () => {
     it('every AWS::Lambda::Function is nodejs22.x on arm64 with active tracing and its own log group', () => {
       const fns = resourcesOfType(s.template, 'AWS::Lambda::Function');
-      expect(fns.length).toBe(4 + s.config.agents.filter((a) => a.enabled).length); // supervisor, risk, Master, order gateway
+      expect(fns.length).toBe(5 + s.config.agents.filter((a) => a.enabled).length); // supervisor, risk, Master, operator, order gateway
       for (const [, fn] of fns) {
         expect(fn.Properties.Runtime).toBe('nodejs22.x');
         expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -49,7 +49,7 @@ describe('orchestrator stack', () => {
       expect(s.stack.lambdaFunctions.filter((f) => f.role === 'agent').map((f) => [f.agent, f.entry])).toEqual(
         s.config.agents.map((a) => [a.name, `lambdas/agents/${a.name}/handler.ts`]),
       );
-      expect(new Set(s.stack.lambdaFunctions.map((f) => f.role))).toEqual(new Set(['supervisor', 'risk', 'master', 'gateway', 'agent']));
+      expect(new Set(s.stack.lambdaFunctions.map((f) => f.role))).toEqual(new Set(['supervisor', 'risk', 'master', 'operator', 'gateway', 'agent']));
     });
 
     it('hands the supervisor its registry as a file in its asset naming every agent function, and risk/agents the trading settings and market data path', () => {
@@ -326,7 +326,7 @@ describe('orchestrator stack', () => {
     expect(alarms.get('AgentFleet-NoSuccessfulCycle').Metrics.find((q: any) => q.MetricStat).MetricStat.Period).toBe(3600);
     // A disabled agent gets no function, no schedule and no alarms.
     expect(v.stack.lambdaFunctions.map((f) => f.agent).filter(Boolean)).not.toContain('idle');
-    expect(resourcesOfType(v.template, 'AWS::Lambda::Function')).toHaveLength(4 + 4);
+    expect(resourcesOfType(v.template, 'AWS::Lambda::Function')).toHaveLength(5 + 4);
     expect([...alarms.keys()].filter((n) => n.includes('idle'))).toEqual([]);
     const subs = resourcesOfType(v.template, 'AWS::SNS::Subscription');
     expect(subs.map(([, x]) => [x.Properties.Protocol, x.Properties.Endpoint])).toEqual([['email', 'ops@example.com']]);
