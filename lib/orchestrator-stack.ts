@@ -129,7 +129,7 @@ export class OrchestratorStack extends Stack {
         entry,
         functionName,
         description: `Agent${agents.length > 1 ? 's' : ''} ${agents.map((a) => a.name).join(', ')}`.slice(0, 256),
-        timeoutSeconds: Math.max(...agents.map((a) => a.timeoutSeconds)),
+        taskTimeoutSeconds: Math.max(...agents.map((a) => a.timeoutSeconds)),
         memoryMb: Math.max(...agents.map((a) => a.memoryMb)),
         marketDataFile: config.marketData.file,
         logRemovalPolicy,
@@ -165,7 +165,7 @@ export class OrchestratorStack extends Stack {
     const risk = new FleetFunction(this, 'Risk', {
       entry: config.risk.entry,
       description: 'Pre-trade risk check: OK, REDUCE or HALT (the cycle fails closed)',
-      timeoutSeconds: config.risk.timeoutSeconds,
+      taskTimeoutSeconds: config.risk.timeoutSeconds,
       memoryMb: 512,
       marketDataFile: config.marketData.file,
       logRemovalPolicy,

@@ -58,8 +58,11 @@ export const agentSchema = z
     dependsOn: z.array(z.string()).default([]),
     /** Fault domain, one of `data | strategy | critical`. Default `strategy`. */
     faultDomain: z.enum(FAULT_DOMAINS).default('strategy'),
-    /** Per-agent timeout in seconds (seed: 300). Lambda's own limit is 900 s (AWS Lambda quota). */
-    timeoutSeconds: z.number().int().positive().max(900).default(300),
+    /**
+     * Per-agent timeout in seconds (seed: 300): the task's timeout; the function's is 5 s longer so the
+     * task's fires first. At most 895 (Lambda's own limit is 900 s, AWS Lambda quota).
+     */
+    timeoutSeconds: z.number().int().positive().max(895).default(300),
     /** Lambda memory in MB. Default 256. */
     memoryMb: z.number().int().min(128).max(10240).default(256),
     /** Optional trading-hours condition, evaluated at planning time. */
@@ -130,8 +133,8 @@ export const orchestratorConfigSchema = z
          * (the reference risk engine). Bring your own by pointing here; it must return a RiskAssessment.
          */
         entry: z.string().min(1).default('lambdas/risk/handler.ts'),
-        /** Timeout of one risk attempt in seconds. Default 60. */
-        timeoutSeconds: z.number().int().positive().max(900).default(60),
+        /** Timeout of one risk attempt in seconds (the function's is 5 s longer). At most 895 (Lambda: 900). Default 60. */
+        timeoutSeconds: z.number().int().positive().max(895).default(60),
         /** Risk limits, in USD or fractions (0.05 = 5 %). See `lambdas/shared/trading/pre-trade-checks.ts` and docs/risk.md. */
         limits: z
           .object({

@@ -23,14 +23,30 @@ export const MARKET_DATA_IN_ASSET = 'market-data.csv';
 /** `MARKET_DATA_FILE` in AWS: Lambda unpacks the asset to `/var/task`. */
 export const MARKET_DATA_PATH_IN_LAMBDA = `/var/task/${MARKET_DATA_IN_ASSET}`;
 
+/** Seconds a function's Lambda timeout exceeds the timeout of the task that invokes it. */
+export const LAMBDA_TIMEOUT_MARGIN_SECONDS = 5;
+
+/** Lambda's largest function timeout, seconds (Lambda quotas). */
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+
 /** Props of {@link FleetFunction}. */
 export interface FleetFunctionProps {
   /** Handler module relative to the repo root, e.g. `lambdas/risk/handler.ts`; it must export `handler`. */
   readonly entry: string;
   /** Function description shown in the console. */
   readonly description: string;
-  /** Function timeout, seconds (Lambda quota: at most 900). */
-  readonly timeoutSeconds: number;
+  /**
+   * Function timeout, seconds (Lambda quota: at most 900). Give either this or
+   * {@link taskTimeoutSeconds}; with both, the larger timeout wins.
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Timeout, seconds, of the Step Functions task that invokes this function. The Lambda timeout is
+   * then this + {@link LAMBDA_TIMEOUT_MARGIN_SECONDS}, so the task's own timeout (`States.Timeout`,
+   * never retried for agents) fires first, not Lambda's (`Sandbox.Timedout`, which the service-error
+   * retrier would retry). Default none.
+   */
+  readonly taskTimeoutSeconds?: number;
   /** Memory, MB (128..10240). Default 256. */
   readonly memoryMb?: number;
   /** Extra environment variables (table names, settings JSON...). Powertools variables are always set. */
@@ -59,7 +75,12 @@ export interface FleetFunctionProps {
 
 /**
  * A `NodejsFunction` with the project's defaults. `fn` is the function; `logGroup` its log group.
- * @throws {Error} at synth when `entry` or `marketDataFile` does not exist.
+ *
+ * Every bundle carries the pinned AWS SDK v3 (`externalModules: []`): `NodejsFunction` leaves
+ * `@aws-sdk/*` out by default on Node 18+ runtimes, which would run whatever SDK version the Lambda
+ * runtime ships instead of the one tested (CDK API reference, `BundlingOptions.externalModules`).
+ * @throws {Error} at synth when `entry` or `marketDataFile` does not exist, when neither timeout is
+ *   given, or when the timeout would exceed Lambda's 900 s.
  */
 export class FleetFunction extends Construct {
   /** The Lambda function. */
@@ -78,6 +99,11 @@ export class FleetFunction extends Construct {
     const marketData = props.marketDataFile ? join(REPO_ROOT, props.marketDataFile) : undefined;
     if (marketData && !existsSync(marketData)) throw new Error(`Market data file ${props.marketDataFile} does not exist (function ${id})`);
     this.entry = props.entry;
+    const timeoutSeconds = Math.max(props.timeoutSeconds ?? 0, props.taskTimeoutSeconds !== undefined ? props.taskTimeoutSeconds + LAMBDA_TIMEOUT_MARGIN_SECONDS : 0);
+    if (!(timeoutSeconds > 0)) throw new Error(`Function ${id}: give timeoutSeconds or taskTimeoutSeconds`);
+    if (timeoutSeconds > LAMBDA_MAX_TIMEOUT_SECONDS) {
+      throw new Error(`Function ${id}: timeout ${timeoutSeconds} s exceeds Lambda's ${LAMBDA_MAX_TIMEOUT_SECONDS} s (task timeout ${props.taskTimeoutSeconds} s + ${LAMBDA_TIMEOUT_MARGIN_SECONDS} s margin); lower the task timeout to at most ${LAMBDA_MAX_TIMEOUT_SECONDS - LAMBDA_TIMEOUT_MARGIN_SECONDS} s`);
+    }
     if (props.functionName !== undefined && props.functionName.length > 64) {
       throw new Error(`Function name ${props.functionName} is longer than 64 characters (Lambda quota); shorten the stack or agent name`);
     }
@@ -103,7 +129,7 @@ export class FleetFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memoryMb ?? 256,
-      timeout: Duration.seconds(props.timeoutSeconds),
+      timeout: Duration.seconds(timeoutSeconds),
       reservedConcurrentExecutions: props.reservedConcurrency,
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
@@ -119,6 +145,8 @@ export class FleetFunction extends Construct {
       bundling: {
         minify: true,
         target: 'node22',
+        // Bundle the pinned SDK (see the class doc): nothing is left to the runtime's copy.
+        externalModules: [],
         sourceMap: false,
         // Local esbuild from node_modules; never fall back to Docker.
         forceDockerBundling: false,

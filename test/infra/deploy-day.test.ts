@@ -78,4 +78,11 @@ describe('deploy day (template)', () => {
   it('the Master has reserved concurrency, so agents cannot throttle the kill switch', () => {
     expect(s.template.Resources[masterId].Properties.ReservedConcurrentExecutions).toBe(5);
   });
+
+  it('each agent and risk function times out 5 s after its task, so the task timeout (never retried for agents) fires first', () => {
+    for (const f of s.stack.lambdaFunctions.filter((x) => x.role === 'agent' || x.role === 'risk')) {
+      const task = f.role === 'risk' ? s.config.risk.timeoutSeconds : Math.max(...s.config.agents.filter((a) => f.agents?.includes(a.name)).map((a) => a.timeoutSeconds));
+      expect({ fn: f.logicalId, timeout: s.template.Resources[f.logicalId].Properties.Timeout }).toEqual({ fn: f.logicalId, timeout: task + 5 });
+    }
+  });
 });
