@@ -159,7 +159,10 @@ export class OrchestratorStack extends Stack {
       },
     });
     t.AgentState.grantReadWriteData(supervisor.fn);
-    t.Control.grantReadWriteData(supervisor.fn);
+    // Control: read the halt flag, and one UpdateItem (ADD cycleSeq) per plan; no PutItem, DeleteItem or
+    // BatchWriteItem, so it can never replace or delete the control item.
+    t.Control.grantReadData(supervisor.fn);
+    t.Control.grant(supervisor.fn, 'dynamodb:UpdateItem');
     t.Cycles.grantReadWriteData(supervisor.fn);
 
     const risk = new FleetFunction(this, 'Risk', {
@@ -171,8 +174,10 @@ export class OrchestratorStack extends Stack {
       logRemovalPolicy,
       environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
     });
-    // Risk reads the account and writes one equity snapshot per bar; nothing else.
-    t.Ledger.grantReadWriteData(risk.fn);
+    // Risk reads the account (created on first use, UpdateItem with if_not_exists) and writes one equity
+    // snapshot per bar (conditional PutItem); no DeleteItem or BatchWriteItem.
+    t.Ledger.grantReadData(risk.fn);
+    t.Ledger.grant(risk.fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
     const gateway = new FleetFunction(this, 'Gateway', {
       entry: 'lambdas/gateway/handler.ts',

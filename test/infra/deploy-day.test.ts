@@ -85,4 +85,23 @@ describe('deploy day (template)', () => {
       expect({ fn: f.logicalId, timeout: s.template.Resources[f.logicalId].Properties.Timeout }).toEqual({ fn: f.logicalId, timeout: task + 5 });
     }
   });
+
+  it('least privilege: risk cannot delete or batch-write the Ledger; the supervisor cannot put, delete or batch-write Control', () => {
+    const actionsOn = (role: 'risk' | 'supervisor', tableId: string): string[] => {
+      const fnId = s.stack.lambdaFunctions.find((f) => f.role === role)!.logicalId;
+      const roleId = s.template.Resources[fnId].Properties.Role['Fn::GetAtt'][0];
+      return Object.values<any>(s.template.Resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap((r) => r.Properties.PolicyDocument.Statement)
+        .filter((st: any) => JSON.stringify(st.Resource).includes(`"${tableId}"`))
+        .flatMap((st: any) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+    };
+    const tableId = (name: string) => s.stack.getLogicalId((s.stack.tables.tables as any)[name].node.defaultChild);
+    const risk = actionsOn('risk', tableId('Ledger'));
+    expect(risk).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    expect(risk.filter((a) => ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'].includes(a))).toEqual([]);
+    const sup = actionsOn('supervisor', tableId('Control'));
+    expect(sup).toEqual(expect.arrayContaining(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']));
+    expect(sup.filter((a) => ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'].includes(a))).toEqual([]);
+  });
 });
