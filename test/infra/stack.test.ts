@@ -3,7 +3,7 @@
  * outputs and cdk-nag. Assertions read the template JSON; nothing is snapshot-only.
  */
 import { Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fleetAlarmSpecs, masterDlqAlarmName, masterErrorsAlarmName, scheduleDlqAlarmName } from '../../lib/constructs/alarm-catalog';
@@ -283,10 +283,12 @@ describe('orchestrator stack', () => {
       expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
     });
 
-    it('passes the AwsSolutions cdk-nag pack with zero unacknowledged findings, each acknowledgement with a reason', () => {
-      const report = new AwsSolutionsChecks(s.app).validateScope(s.stack);
-      const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? r.resourceLogicalId}`));
-      expect(findings).toEqual([]);
+    it('passes the AwsSolutions and Serverless cdk-nag packs with zero unacknowledged findings, each acknowledgement with a reason', () => {
+      for (const pack of [new AwsSolutionsChecks(s.app), new ServerlessChecks(s.app)]) {
+        const report = pack.validateScope(s.stack);
+        const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? r.resourceLogicalId}`));
+        expect({ pack: pack.readPackName, findings }).toEqual({ pack: pack.readPackName, findings: [] });
+      }
       const acks = s.stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data as any));
       expect(acks.length).toBeGreaterThan(5);
       for (const a of acks) for (const reason of Object.values(a)) expect(String(reason).length).toBeGreaterThan(40);
