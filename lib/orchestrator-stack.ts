@@ -19,7 +19,7 @@ import { AlertTopic } from './constructs/alert-topic';
 import { CycleSchedules, scheduleNamesEnv } from './constructs/cycle-schedules';
 import { CycleStateMachine, cycleExecutionArnPattern, cycleStateMachineArn, cycleStateMachineName } from './constructs/cycle-state-machine';
 import { KillSwitch } from './constructs/kill-switch';
-import { Monitoring } from './constructs/monitoring';
+import { assertResourceQuota, Monitoring } from './constructs/monitoring';
 import { StateTables } from './constructs/state-tables';
 import { applyNagSuppressions } from './nag-suppressions';
 import { OUTPUT_KEYS } from './stack-outputs';
@@ -256,5 +256,6 @@ export class OrchestratorStack extends Stack {
     for (const key of OUTPUT_KEYS) new CfnOutput(this, key, outputs[key]);
 
     applyNagSuppressions(this);
+    assertResourceQuota(this, config);
   }
 }

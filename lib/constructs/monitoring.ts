@@ -14,7 +14,7 @@
  * within about a minute and does not retry an action it was not authorized to run, so an alarm
  * created before the permission could fire into nothing.
  */
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -43,8 +43,40 @@ export interface MonitoringProps {
   readonly scheduleDeadLetterQueue: sqs.IQueue;
   /** Alarms made elsewhere (the Master's own) to show in the dashboard's alarm status widget. */
   readonly extraAlarms?: ReadonlyArray<cloudwatch.IAlarm>;
-  /** Dashboard name. Default `${stackName}-Fleet`. */
+  /**
+   * Dashboard name. Default `${stackName}-${AWS::Region}-Fleet`: dashboards are global to the account
+   * (not per region), so the same stack deployed in two regions would otherwise fight over one name.
+   */
   readonly dashboardName?: string;
+}
+
+/** CloudFormation's limit on resources in one stack (AWS CloudFormation quotas). */
+export const MAX_STACK_RESOURCES = 500;
+
+/**
+ * Up to this many enabled agents, the per-agent dashboard widgets list one metric per agent (with its
+ * name as the label); above it, each widget is one `SEARCH` expression, so the dashboard stays within
+ * CloudWatch's 500 metrics per widget and 2,500 per dashboard (CloudWatch service quotas) at any fleet size.
+ */
+export const DASHBOARD_EXPLICIT_AGENT_SERIES = 25;
+
+/** Alarms an alarm status widget can show (CloudWatch); beyond it the widget shows the alarms that act on the Master and the people-only ones. */
+export const ALARM_STATUS_WIDGET_MAX_ALARMS = 100;
+
+/**
+ * Fails early, with the fix, when the stack has more resources than CloudFormation accepts, instead
+ * of a `TooManyResourcesInStack` failure mid-deploy. Call it once the stack is complete.
+ * @throws {Error} `Stack <name> would have N resources, over CloudFormation's limit of 500 ...`, naming
+ *   `monitoring.perAgentAlarms` when per-agent alarms are on.
+ */
+export function assertResourceQuota(stack: Stack, config: OrchestratorConfig): void {
+  const count = stack.node.findAll().filter((c) => CfnResource.isCfnResource(c)).length;
+  if (count <= MAX_STACK_RESOURCES) return;
+  const agents = config.agents.filter((a) => a.enabled).length;
+  const hint = config.monitoring.perAgentAlarms
+    ? ` ${3 * agents} of them are the per-agent alarms of ${agents} agents: set monitoring.perAgentAlarms: false to use three fleet-level alarms instead`
+    : ' Agents with distinct code entries add one function each (4 resources): share an entry (agents[].entry) or split the fleet into stacks';
+  throw new Error(`Stack ${stack.stackName} would have ${count} resources, over CloudFormation's limit of ${MAX_STACK_RESOURCES} per stack (AWS CloudFormation quotas).${hint}.`);
 }
 
 const COMPARISON: Record<AlarmSpec['comparison'], cloudwatch.ComparisonOperator> = {
@@ -63,6 +95,7 @@ export class Monitoring extends Construct {
   public readonly scheduleDlqAlarm: cloudwatch.Alarm;
   /** The dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
+  private readonly perAgentAlarms = new Set<cloudwatch.IAlarm>();
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -105,6 +138,7 @@ export class Monitoring extends Construct {
       });
       alarm.addAlarmAction(toMaster, notify);
       alarm.node.addDependency(this.masterInvokePermission);
+      if (spec.agent) this.perAgentAlarms.add(alarm);
       alarms.set(spec.alarmName, alarm);
     }
     this.fleetAlarms = alarms;
@@ -133,8 +167,17 @@ export class Monitoring extends Construct {
       });
     const states = (metricName: string, label: string): cloudwatch.Metric =>
       new cloudwatch.Metric({ namespace: 'AWS/States', metricName, dimensionsMap: { StateMachineArn: props.stateMachineArn }, statistic: 'Sum', period, label });
-    const perAgent = (metricName: string, statistic: string): cloudwatch.Metric[] => agents.map((a) => custom(metricName, statistic, a, a));
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName ?? `${props.stackName}-Fleet` });
+    // One series per agent for small fleets; one SEARCH per widget beyond (see DASHBOARD_EXPLICIT_AGENT_SERIES).
+    const perAgent = (metricName: string, statistic: string): cloudwatch.IMetric[] =>
+      agents.length <= DASHBOARD_EXPLICIT_AGENT_SERIES
+        ? agents.map((a) => custom(metricName, statistic, a, a))
+        : [
+            new cloudwatch.MathExpression({
+              expression: `SEARCH('{${METRICS_NAMESPACE},agent,service} MetricName="${metricName}" service="${SERVICE_NAME}"', '${statistic}', ${period.toSeconds()})`,
+              period,
+            }),
+          ];
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName ?? `${props.stackName}-${Aws.REGION}-Fleet` });
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Cycle outcome (executions)',
@@ -173,7 +216,15 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
-    dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: allAlarms, width: 24, height: Math.max(4, Math.ceil(allAlarms.length / 4) + 2) }));
+    const shown = allAlarms.length <= ALARM_STATUS_WIDGET_MAX_ALARMS ? allAlarms : allAlarms.filter((a) => !this.perAgentAlarms.has(a));
+    dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({
+        title: shown.length < allAlarms.length ? `Alarms (fleet and people-only; ${allAlarms.length - shown.length} per-agent alarms in the CloudWatch console)` : 'Alarms',
+        alarms: shown.slice(0, ALARM_STATUS_WIDGET_MAX_ALARMS),
+        width: 24,
+        height: Math.max(4, Math.ceil(Math.min(shown.length, ALARM_STATUS_WIDGET_MAX_ALARMS) / 4) + 2),
+      }),
+    );
     return dashboard;
   }
 }

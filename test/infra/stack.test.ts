@@ -224,7 +224,7 @@ describe('orchestrator stack', () => {
       expect([...alarmWidget.properties.alarms].sort()).toEqual(alarmIds.sort());
       const titles = body.widgets.map((w: any) => w.properties.title);
       expect(titles).toEqual(expect.arrayContaining(['Cycle outcome (executions)', 'Agent success rate (%)', 'Agent duration (ms)', 'Agent retries', 'Circuit breakers OPEN (1 = OPEN)', 'Risk verdicts']));
-      expect(dash.Properties.DashboardName).toBe('AgentFleet-Fleet');
+      expect(flatten(dash.Properties.DashboardName)).toBe('AgentFleet-REGION-Fleet');
     });
   });
 
