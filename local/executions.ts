@@ -40,6 +40,12 @@ export interface LocalExecution {
    * quota, so the runtime reports it instead of hiding it.
    */
   payloadWarnings: string[];
+  /**
+   * Set when a task's raw result (before `ResultSelector`) exceeded 256 KiB: AWS checks it there and
+   * fails the execution with `States.DataLimitExceeded`, which no `States.ALL` catcher catches; so does
+   * the runtime (the execution is stopped and reported FAILED with that error).
+   */
+  dataLimit?: { state: string; bytes: number };
   /** Resolves when the execution ends (never rejects). */
   done: Promise<LocalExecution>;
 }
@@ -108,7 +114,7 @@ export class LocalExecutions {
       payloadWarnings: [], cycle } as unknown as LocalExecution;
     this.all.set(name, exec);
     this.usedNames.add(name);
-    const handlers = Object.fromEntries(this.opts.taskStates.map((s) => [s, this.opts.taskHandler(name, s)]));
+    const handlers = Object.fromEntries(this.opts.taskStates.map((s) => [s, this.guardRawOutput(exec, s, this.opts.taskHandler(name, s))]));
     const run = this.machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
@@ -135,7 +141,11 @@ export class LocalExecutions {
         exec.output = output;
       },
       (err: Error) => {
-        if (err?.name === 'ExecutionAbortedError' || /abort/i.test(err?.name ?? '')) {
+        if (exec.dataLimit) {
+          exec.status = 'FAILED';
+          exec.error = 'States.DataLimitExceeded';
+          exec.cause = `The state/task '${exec.dataLimit.state}' returned a result with a size exceeding the maximum number of bytes service limit (${exec.dataLimit.bytes} bytes > ${PAYLOAD_LIMIT_BYTES}).`;
+        } else if (err?.name === 'ExecutionAbortedError' || /abort/i.test(err?.name ?? '')) {
           exec.status = 'ABORTED';
           exec.error = 'States.Aborted';
         } else if (err?.name === 'ExecutionTimeoutError') {
@@ -162,6 +172,24 @@ export class LocalExecutions {
   }
 
   private readonly stopCauses = new Map<string, string>();
+
+  /**
+   * Wraps a Task override: a raw result over {@link PAYLOAD_LIMIT_BYTES} fails the whole execution
+   * with `States.DataLimitExceeded` (Step Functions quotas: 256 KiB per task result, checked before
+   * `ResultSelector`; the error cannot be caught by `States.ALL`), as AWS does.
+   */
+  private guardRawOutput(exec: LocalExecution, state: string, inner: (input: unknown) => Promise<unknown>): (input: unknown) => Promise<unknown> {
+    return async (input) => {
+      const out = await inner(input);
+      const bytes = Buffer.byteLength(JSON.stringify(out ?? null));
+      if (bytes <= PAYLOAD_LIMIT_BYTES) return out;
+      exec.dataLimit ??= { state, bytes };
+      this.aborts.get(exec.name)?.();
+      const err = new Error(`The state/task '${state}' returned a result of ${bytes} bytes, over the ${PAYLOAD_LIMIT_BYTES}-byte quota`);
+      err.name = 'States.DataLimitExceeded';
+      throw err;
+    };
+  }
 
   /** RUNNING executions (the truth, as DescribeExecution would report it). */
   running(): LocalExecution[] {
