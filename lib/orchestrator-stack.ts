@@ -206,6 +206,7 @@ export class OrchestratorStack extends Stack {
       alertTopic: this.alerts.topic,
       alarmPolicy: alarmPolicy(config, stackName),
       logRemovalPolicy,
+      reservedConcurrency: config.killSwitch.masterReservedConcurrency,
     });
 
     this.cycle = new CycleStateMachine(this, 'Cycle', {

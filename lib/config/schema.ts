@@ -264,6 +264,18 @@ export const orchestratorConfigSchema = z
       })
       .strict()
       .prefault({}),
+    killSwitch: z
+      .object({
+        /**
+         * Reserved concurrency of the Master, so agents using up the account's concurrency cannot
+         * throttle the kill switch. Reserving needs 10 unreserved executions left in the account
+         * (Lambda quota): a new account with a concurrency limit of 10 must set 0 (none) or request an
+         * increase first. Default 5.
+         */
+        masterReservedConcurrency: z.number().int().min(0).max(1000).default(5),
+      })
+      .strict()
+      .prefault({}),
     /** Keep tables when the stack is deleted (default true). Set false for throwaway stacks. */
     retainData: z.boolean().default(true),
     agents: z.array(agentSchema).min(1, 'at least one agent is required'),

@@ -77,6 +77,10 @@ describe('deploy day (template)', () => {
 
   it('the Master has reserved concurrency, so agents cannot throttle the kill switch', () => {
     expect(s.template.Resources[masterId].Properties.ReservedConcurrentExecutions).toBe(5);
+    // A new account (concurrency limit 10) cannot reserve any: killSwitch.masterReservedConcurrency 0 reserves none.
+    const none = synth((c) => ({ ...c, killSwitch: { masterReservedConcurrency: 0 } }));
+    const id = none.stack.lambdaFunctions.find((f) => f.role === 'master')!.logicalId;
+    expect(none.template.Resources[id].Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('each agent and risk function times out 5 s after its task, so the task timeout (never retried for agents) fires first', () => {
