@@ -5,7 +5,7 @@
  *
  * Evaluation (after CloudWatch's documented rules, simplified): an alarm exists from its creation
  * (the deploy, {@link LocalCloudWatchOptions.createdAtMs}) in INSUFFICIENT_DATA and is evaluated
- * every minute from then on, as CloudWatch does (AWS::CloudWatch::Alarm: "the alarm state is
+ * every minute from then on (at whole minutes, the first within a minute of the creation), as CloudWatch does (AWS::CloudWatch::Alarm: "the alarm state is
  * immediately set to INSUFFICIENT_DATA. The alarm is then evaluated"). Each evaluation looks at the
  * last `EvaluationPeriods` complete periods, aligned to epoch multiples of `Period` (periods before
  * the alarm existed are simply missing), computed with `Statistic`; the alarm is ALARM when at least
@@ -253,7 +253,7 @@ function statistic(stat: AlarmSpec['statistic'], values: number[]): number {
 
 /** Options of {@link LocalCloudWatch}. */
 export interface LocalCloudWatchOptions {
-  /** Simulated epoch ms at which the alarms were created (the deploy); the first evaluation is one minute later. Default 0. */
+  /** Simulated epoch ms at which the alarms were created (the deploy); the first evaluation is at the next whole minute. Default 0. */
   createdAtMs?: number;
 }
 
@@ -286,7 +286,7 @@ export class LocalCloudWatch {
   }
 
   /**
-   * Restarts the once-a-minute evaluation at `ms` (first evaluation at `ms` + 1 min): at a deploy,
+   * Restarts the once-a-minute evaluation at `ms` (first evaluation at the next whole minute): at a deploy,
    * or when a saved state is resumed (the alarms existed before; their states are restored separately).
    */
   startEvaluatingAt(ms: number): void {
@@ -347,17 +347,18 @@ export class LocalCloudWatch {
   }
 
   /**
-   * Runs every once-a-minute evaluation in (last evaluation, nowMs], starting one minute after the
-   * alarms' creation; returns the state transitions in time order (`at` = the evaluation's minute).
+   * Runs every once-a-minute evaluation in (last evaluation, nowMs], at whole minutes from the first
+   * one after the alarms' creation; returns the state transitions in time order (`at` = the evaluation's minute).
    * Evaluations that see the same complete periods as the one before give the same result (data is
    * only ever added to the current period), so only the first minute of each window is computed.
    */
   evaluateUntil(nowMs: number): AlarmTransition[] {
     const out: AlarmTransition[] = [];
-    const grid = (ms: number): number => this.createdAtMs + Math.max(1, Math.ceil((ms - this.createdAtMs) / EVALUATION_INTERVAL_MS)) * EVALUATION_INTERVAL_MS;
+    const first = (Math.floor(this.createdAtMs / EVALUATION_INTERVAL_MS) + 1) * EVALUATION_INTERVAL_MS;
+    const grid = (ms: number): number => Math.max(first, Math.ceil(ms / EVALUATION_INTERVAL_MS) * EVALUATION_INTERVAL_MS);
     for (const a of this.alarms) {
       const p = a.periodS * 1000;
-      const c = this.cursor.get(a.name) ?? { next: this.createdAtMs + EVALUATION_INTERVAL_MS, lastEnd: Number.NaN };
+      const c = this.cursor.get(a.name) ?? { next: first, lastEnd: Number.NaN };
       while (c.next <= nowMs) {
         const end = Math.floor(c.next / p) * p;
         if (end !== c.lastEnd) {

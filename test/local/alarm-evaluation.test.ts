@@ -21,11 +21,12 @@ describe('alarm evaluation from deploy time', () => {
   const arn = noSuccess.dims.StateMachineArn;
   const states = (cw: LocalCloudWatch, name: string, v: number, at: number) => cw.put({ namespace: 'AWS/States', name, dims: { StateMachineArn: arn }, value: v, at });
 
-  it('a breaching single-metric alarm (the old NoSuccessfulCycle) goes to ALARM one minute after a deploy with no data', () => {
+  it('a breaching single-metric alarm (the old NoSuccessfulCycle) goes to ALARM at the first evaluation after a deploy with no data', () => {
     const old = alarmSpecFromProps('Old', { AlarmName: 'Old', Namespace: 'AWS/States', MetricName: 'ExecutionsSucceeded', Dimensions: [{ Name: 'StateMachineArn', Value: arn }], Statistic: 'Sum', Period: 1800, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
     const cw = new LocalCloudWatch([old], { createdAtMs: DEPLOY });
-    expect(cw.evaluateUntil(DEPLOY + MIN - 1)).toEqual([]);
-    expect(cw.evaluateUntil(DEPLOY + MIN)).toEqual([expect.objectContaining({ alarm: 'Old', from: 'INSUFFICIENT_DATA', to: 'ALARM', at: DEPLOY + MIN })]);
+    // Deployed at 14:22:30; evaluated at whole minutes, the first at 14:23:00.
+    expect(cw.evaluateUntil(DEPLOY + 30_000 - 1)).toEqual([]);
+    expect(cw.evaluateUntil(DEPLOY + 30_000)).toEqual([expect.objectContaining({ alarm: 'Old', from: 'INSUFFICIENT_DATA', to: 'ALARM', at: DEPLOY + 30_000 })]);
   });
 
   it('no synthesized alarm goes to ALARM on a fresh stack with no data', () => {
@@ -51,8 +52,8 @@ describe('alarm evaluation from deploy time', () => {
     states(cw, 'ExecutionsAborted', 1, slot + 3 * p + MIN);
     states(cw, 'ExecutionsStarted', 1, slot + 4 * p);
     const t = cw.evaluateUntil(slot + 5 * p + MIN);
-    // Evaluated once a minute from the deploy (14:22:30), so the first evaluation after the period end is 30 s later.
-    expect(t).toEqual([expect.objectContaining({ alarm: noSuccess.name, to: 'ALARM', at: slot + 5 * p + 30_000 })]);
+    // Evaluated at whole minutes: the window ending at the period end is seen at that minute.
+    expect(t).toEqual([expect.objectContaining({ alarm: noSuccess.name, to: 'ALARM', at: slot + 5 * p })]);
   });
 
   it('refuses metric math it cannot evaluate, naming the alarm', () => {
