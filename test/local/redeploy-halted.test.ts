@@ -16,7 +16,13 @@ describe('redeploy while halted (local --resume-state)', () => {
 
   it('a template change re-enables the schedule, the Master re-applies the halt, and the next slots run no agent', async () => {
     const first = await startLocalRuntime({ config: validateConfig(defaultConfig), stateDir: dir, quiet: true });
-    await first.runSlots(1);
+    // Time starts at the deploy, half a cadence before the first slot: the alarms exist (and are
+    // evaluated at whole minutes) from 14:22:30, the first slot is the next one, 14:30.
+    const [slot1] = await first.runSlots(1);
+    expect(slot1).toMatchObject({ slot: '2026-01-05T14:30:00.000Z', status: 'SUCCEEDED' });
+    const firstEvaluation = Math.min(...first.alarmTransitions().map((t) => t.at));
+    expect(new Date(firstEvaluation).toISOString()).toBe('2026-01-05T14:23:00.000Z');
+    expect(first.alarmTransitions().filter((t) => t.to === 'ALARM')).toEqual([]);
     await first.invokeOperator({ action: 'halt', reason: 'drill' }, 'operator:test');
     expect(first.schedules().map((s) => s.state)).toEqual(['DISABLED']);
     await first.close();
