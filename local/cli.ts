@@ -26,6 +26,10 @@ const positiveInt = (name: string) => (v: string) => {
 };
 
 const program = new Command();
+// Before .command(): subcommands inherit these only when created after the call (commander), so a bad
+// option value of `run` exits 2 like every other usage error instead of commander's own exit 1.
+program.exitOverride();
+program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
 program.name('npm start --').description('Agent fleet orchestrator: local runtime (the deployed state machine, real handlers, dynalite, simulated clock)');
 program
   .command('run')
@@ -89,9 +93,6 @@ program
       await rt.close();
     }
   });
-
-program.exitOverride();
-program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 program.parseAsync(process.argv).then(
   () => process.exit(0),
