@@ -3,7 +3,8 @@
  * first deploy or a destroy + deploy does not collide with retained resources, a redeploy keeps a
  * halt, and authority to loosen control comes from IAM.
  */
-import { resourcesOfType, synth, type Synthesized } from './template-helpers';
+import { renderCycleDefinition } from '../../lib/state-machine/definition';
+import { allStates, resourcesOfType, synth, type Synthesized } from './template-helpers';
 
 describe('deploy day (template)', () => {
   let s: Synthesized;
@@ -107,5 +108,16 @@ describe('deploy day (template)', () => {
     const sup = actionsOn('supervisor', tableId('Control'));
     expect(sup).toEqual(expect.arrayContaining(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']));
     expect(sup.filter((a) => ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'].includes(a))).toEqual([]);
+  });
+
+  it("every lambda:invoke task retries Lambda.ClientExecutionTimeoutException (AWS's recommended service-error list), or retries States.ALL", () => {
+    const tasks = allStates(renderCycleDefinition(s.config) as any).filter(([, st]) => st.Type === 'Task' && String(st.Resource).includes('lambda:invoke'));
+    expect(tasks.length).toBeGreaterThan(5);
+    for (const [name, st] of tasks) {
+      const retriers = (st.Retry ?? []) as Array<{ ErrorEquals: string[] }>;
+      const covered = retriers.some((r) => r.ErrorEquals.includes('States.ALL') || r.ErrorEquals.includes('Lambda.ClientExecutionTimeoutException'));
+      const serviceRetriers = retriers.filter((r) => r.ErrorEquals.some((e) => e.startsWith('Lambda.')));
+      expect({ name, covered, serviceRetriersComplete: serviceRetriers.every((r) => r.ErrorEquals.includes('Lambda.ClientExecutionTimeoutException')) }).toEqual({ name, covered: true, serviceRetriersComplete: true });
+    }
   });
 });
