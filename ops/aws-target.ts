@@ -86,6 +86,42 @@ export const operatorPayloads = {
   safeMode: (on: boolean, reason: string, actor: string) => ({ action: 'safe-mode', on, source: 'operator', reason, actor }),
 } as const;
 
+/** What SigV4 signing needs: the region, a credential provider and the SDK's SHA-256 constructor (from any SDK client's config). */
+export interface SigningConfig {
+  region: string;
+  credentials: ConstructorParameters<typeof SignatureV4>[0]['credentials'];
+  sha256: ConstructorParameters<typeof SignatureV4>[0]['sha256'];
+}
+
+/**
+ * POSTs `body` (JSON) to an operator function URL, signed with SigV4 for service `lambda` with the
+ * caller's credentials (Lambda developer guide, "Invoking Lambda function URLs": `AWS_IAM` auth).
+ * @returns the parsed JSON result.
+ * @throws {Error} named after the function's `error` (`ResumeRefused`, `KillSwitchIncomplete`, ...)
+ *   for a status >= 400, `Forbidden` when IAM denies the call without a JSON body.
+ */
+export async function callOperatorUrl(functionUrl: string, body: Record<string, unknown>, signing: SigningConfig): Promise<unknown> {
+  const url = new URL(functionUrl);
+  const text = JSON.stringify(body);
+  const signer = new SignatureV4({ service: 'lambda', region: signing.region, credentials: signing.credentials, sha256: signing.sha256 });
+  const host = url.port ? `${url.hostname}:${url.port}` : url.hostname;
+  const signed = await signer.sign({ method: 'POST', protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query: {}, headers: { host, 'content-type': 'application/json' }, body: text });
+  const res = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: text });
+  const raw = await res.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    parsed = { message: raw };
+  }
+  if (!res.ok) {
+    const err = new Error(`Operator function refused or failed (HTTP ${res.status}): ${String(parsed.error ?? '')} ${String(parsed.message ?? parsed.Message ?? raw)}`.replace(/\s+/g, ' ').trim());
+    err.name = String(parsed.error ?? (res.status === 403 ? 'Forbidden' : 'OperatorError'));
+    throw err;
+  }
+  return parsed;
+}
+
 /**
  * Opens the target: one DescribeStacks call, then clients for the stack's region.
  * @throws {Error} when the stack does not exist or lacks outputs, or credentials are missing (SDK error).
@@ -124,31 +160,8 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
     return body;
   }
 
-  /**
-   * POSTs `body` to the operator function URL, signed with SigV4 (service `lambda`) with the
-   * caller's credentials (Lambda developer guide, "Invoking Lambda function URLs": AWS_IAM auth).
-   * @throws {Error} named after the function's `error` (`ResumeRefused`, `KillSwitchIncomplete`, ...) for a status >= 400, or `Forbidden` when IAM denies the call.
-   */
-  async function callOperator(body: Record<string, unknown>): Promise<unknown> {
-    const url = new URL(out.OperatorFunctionUrl);
-    const text = JSON.stringify(body);
-    const signer = new SignatureV4({ service: 'lambda', region: await lambda.config.region(), credentials: lambda.config.credentials, sha256: lambda.config.sha256 });
-    const signed = await signer.sign({ method: 'POST', protocol: url.protocol, hostname: url.hostname, path: url.pathname, headers: { host: url.hostname, 'content-type': 'application/json' }, body: text });
-    const res = await fetch(url, { method: 'POST', headers: signed.headers, body: text });
-    const raw = await res.text();
-    let parsed: Record<string, unknown> = {};
-    try {
-      parsed = JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      parsed = { message: raw };
-    }
-    if (!res.ok) {
-      const err = new Error(`Operator function refused or failed (HTTP ${res.status}): ${String(parsed.error ?? '')} ${String(parsed.message ?? parsed.Message ?? raw)}`.trim());
-      err.name = String(parsed.error ?? (res.status === 403 ? 'Forbidden' : 'OperatorError'));
-      throw err;
-    }
-    return parsed;
-  }
+  const callOperator = async (body: Record<string, unknown>): Promise<unknown> =>
+    callOperatorUrl(out.OperatorFunctionUrl, body, { region: await lambda.config.region(), credentials: lambda.config.credentials, sha256: lambda.config.sha256 });
 
   async function scanAgents(): Promise<OpsAgentStatus[]> {
     const rows: OpsAgentStatus[] = [];
