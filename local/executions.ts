@@ -180,7 +180,18 @@ export class LocalExecutions {
    */
   private guardRawOutput(exec: LocalExecution, state: string, inner: (input: unknown) => Promise<unknown>): (input: unknown) => Promise<unknown> {
     return async (input) => {
-      const out = await inner(input);
+      let out: unknown;
+      try {
+        out = await inner(input);
+      } catch (err) {
+        // The Lambda adapter measures the raw result itself and throws States.DataLimitExceeded; the
+        // interpreter would let a States.ALL catcher take it, AWS does not: fail the execution here.
+        if ((err as Error | undefined)?.name === 'States.DataLimitExceeded') {
+          exec.dataLimit ??= { state, bytes: Number(/(\d+) bytes/.exec(String((err as Error).message))?.[1] ?? PAYLOAD_LIMIT_BYTES + 1) };
+          this.aborts.get(exec.name)?.();
+        }
+        throw err;
+      }
       const bytes = Buffer.byteLength(JSON.stringify(out ?? null));
       if (bytes <= PAYLOAD_LIMIT_BYTES) return out;
       exec.dataLimit ??= { state, bytes };

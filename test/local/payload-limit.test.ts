@@ -39,7 +39,7 @@ describe('raw task results over 256 KiB (checked before ResultSelector, as AWS d
       Caught: { Type: 'Pass', End: true },
     },
   };
-  const run = async (resultBytes: number) => {
+  const run = async (resultBytes: number, handler?: () => Promise<unknown>) => {
     const clock = new SimClock({ startMs: 0, timeScale: 1000 });
     try {
       const executions = new LocalExecutions({
@@ -47,7 +47,7 @@ describe('raw task results over 256 KiB (checked before ResultSelector, as AWS d
         stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:Test',
         clock,
         taskStates: ['Record outcomes'],
-        taskHandler: () => async () => ({ Payload: { escalate: false, outcomes: 'x'.repeat(resultBytes) }, StatusCode: 200 }),
+        taskHandler: () => handler ?? (async () => ({ Payload: { escalate: false, outcomes: 'x'.repeat(resultBytes) }, StatusCode: 200 })),
       });
       return await executions.start('e1', {}).done;
     } finally {
@@ -59,6 +59,13 @@ describe('raw task results over 256 KiB (checked before ResultSelector, as AWS d
     const e = await run(300 * 1024);
     expect(e).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', dataLimit: { state: 'Record outcomes' } });
     expect(e.dataLimit!.bytes).toBeGreaterThan(300 * 1024);
+  });
+
+  it('the Lambda adapter\'s own States.DataLimitExceeded also fails the execution past the catcher', async () => {
+    const e = await run(0, async () => {
+      throw Object.assign(new Error('State "Record outcomes": the task\'s raw output is 307300 bytes, over the 262144-byte (256 KiB) state quota'), { name: 'States.DataLimitExceeded' });
+    });
+    expect(e).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', dataLimit: { state: 'Record outcomes', bytes: 307300 } });
   });
 
   it('a 200 KiB raw result passes (ResultSelector then keeps one field)', async () => {
