@@ -1,6 +1,7 @@
 /**
  * LocalStack suite (npm run test:localstack), not part of `npm test`. It needs a stack deployed
- * with `npm run local:deploy`; without a LocalStack endpoint it prints a skip message and passes.
+ * with `npm run local:deploy`; without a LocalStack endpoint Jest reports its tests as skipped
+ * (the suite's name gives the reason) and the run exits 0.
  */
 module.exports = {
   testEnvironment: 'node',

@@ -20,7 +20,7 @@ import { CycleTriggers } from './constructs/cycle-triggers';
 import { CycleSchedules, scheduleNamesEnv } from './constructs/cycle-schedules';
 import { CycleStateMachine, cycleExecutionArnPattern, cycleStateMachineArn, cycleStateMachineName } from './constructs/cycle-state-machine';
 import { KillSwitch } from './constructs/kill-switch';
-import { Monitoring } from './constructs/monitoring';
+import { assertResourceQuota, Monitoring } from './constructs/monitoring';
 import { StateTables } from './constructs/state-tables';
 import { applyNagSuppressions } from './nag-suppressions';
 import { OUTPUT_KEYS } from './stack-outputs';
@@ -34,7 +34,7 @@ export interface OrchestratorStackProps extends StackProps {
 }
 
 /** Role of a deployed function, for the local runtime's template -> handler mapping. */
-export type FunctionRole = 'supervisor' | 'risk' | 'master' | 'gateway' | 'agent';
+export type FunctionRole = 'supervisor' | 'risk' | 'master' | 'operator' | 'gateway' | 'agent';
 
 /** One function of the stack: who it is, its source, and its logical id in the template. */
 export interface StackFunctionInfo {
@@ -130,7 +130,7 @@ export class OrchestratorStack extends Stack {
         entry,
         functionName,
         description: `Agent${agents.length > 1 ? 's' : ''} ${agents.map((a) => a.name).join(', ')}`.slice(0, 256),
-        timeoutSeconds: Math.max(...agents.map((a) => a.timeoutSeconds)),
+        taskTimeoutSeconds: Math.max(...agents.map((a) => a.timeoutSeconds)),
         memoryMb: Math.max(...agents.map((a) => a.memoryMb)),
         marketDataFile: config.marketData.file,
         logRemovalPolicy,
@@ -160,20 +160,25 @@ export class OrchestratorStack extends Stack {
       },
     });
     t.AgentState.grantReadWriteData(supervisor.fn);
-    t.Control.grantReadWriteData(supervisor.fn);
+    // Control: read the halt flag, and one UpdateItem (ADD cycleSeq) per plan; no PutItem, DeleteItem or
+    // BatchWriteItem, so it can never replace or delete the control item.
+    t.Control.grantReadData(supervisor.fn);
+    t.Control.grant(supervisor.fn, 'dynamodb:UpdateItem');
     t.Cycles.grantReadWriteData(supervisor.fn);
 
     const risk = new FleetFunction(this, 'Risk', {
       entry: config.risk.entry,
       description: 'Pre-trade risk check: OK, REDUCE or HALT (the cycle fails closed)',
-      timeoutSeconds: config.risk.timeoutSeconds,
+      taskTimeoutSeconds: config.risk.timeoutSeconds,
       memoryMb: 512,
       marketDataFile: config.marketData.file,
       logRemovalPolicy,
       environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
     });
-    // Risk reads the account and writes one equity snapshot per bar; nothing else.
-    t.Ledger.grantReadWriteData(risk.fn);
+    // Risk reads the account (created on first use, UpdateItem with if_not_exists) and writes one equity
+    // snapshot per bar (conditional PutItem); no DeleteItem or BatchWriteItem.
+    t.Ledger.grantReadData(risk.fn);
+    t.Ledger.grant(risk.fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
     const gateway = new FleetFunction(this, 'Gateway', {
       entry: 'lambdas/gateway/handler.ts',
@@ -202,6 +207,7 @@ export class OrchestratorStack extends Stack {
       alertTopic: this.alerts.topic,
       alarmPolicy: alarmPolicy(config, stackName),
       logRemovalPolicy,
+      reservedConcurrency: config.killSwitch.masterReservedConcurrency,
     });
 
     this.cycle = new CycleStateMachine(this, 'Cycle', {
@@ -218,6 +224,8 @@ export class OrchestratorStack extends Stack {
     new CycleTriggers(this, 'Triggers', { config, stackName, stateMachine: this.cycle.stateMachine, deadLetterQueue: this.schedules.deadLetterQueue });
     // Schedules start executions of this state machine: create them after it.
     for (const s of this.schedules.schedules) s.node.addDependency(this.cycle.stateMachine);
+    // A redeploy while halted keeps the halt: the Master re-applies it after the schedules change.
+    this.killSwitch.reapplyHaltOnDeploy(this.schedules.schedules);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config,
@@ -232,6 +240,7 @@ export class OrchestratorStack extends Stack {
     info('supervisor', supervisor);
     info('risk', risk);
     info('master', this.killSwitch.function);
+    info('operator', this.killSwitch.operator);
     info('gateway', gateway);
     for (const { f, agents } of agentFns.values()) info('agent', f, agents);
     this.lambdaFunctions = functions;
@@ -246,9 +255,11 @@ export class OrchestratorStack extends Stack {
       ScheduleNames: { value: scheduleNamesEnv(this.schedules.refs), description: 'Comma-separated groupName/scheduleName' },
       AlertTopicArn: { value: this.alerts.topic.topicArn, description: 'SNS topic for people' },
       DashboardName: { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' },
+      OperatorFunctionUrl: { value: this.killSwitch.operatorUrl.url, description: 'Operator function URL (AWS_IAM auth): resume, safe mode, halt, status' },
     };
     for (const key of OUTPUT_KEYS) new CfnOutput(this, key, outputs[key]);
 
     applyNagSuppressions(this);
+    assertResourceQuota(this, config);
   }
 }

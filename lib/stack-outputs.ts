@@ -15,6 +15,7 @@ export const OUTPUT_KEYS = [
   'ScheduleNames',
   'AlertTopicArn',
   'DashboardName',
+  'OperatorFunctionUrl',
 ] as const;
 
 /** One output key. */

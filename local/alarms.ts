@@ -3,12 +3,22 @@
  * Step Functions / Lambda services, and an evaluator for the synthesized
  * `AWS::CloudWatch::Alarm` resources on the simulated clock.
  *
- * Evaluation (after CloudWatch's documented rules, simplified): periods are aligned to epoch
- * multiples of `Period`; at each period end the last `EvaluationPeriods` periods are computed
- * with `Statistic`; the alarm is ALARM when at least `DatapointsToAlarm` (default
- * `EvaluationPeriods`) of them breach. Missing periods follow `TreatMissingData`:
- * `breaching` / `notBreaching` count as such, `missing` and `ignore` are left out (with no data
- * at all: `missing` -> INSUFFICIENT_DATA, `ignore` -> unchanged). Metric math (`Metrics`) is refused.
+ * Evaluation (after CloudWatch's documented rules, simplified): an alarm exists from its creation
+ * (the deploy, {@link LocalCloudWatchOptions.createdAtMs}) in INSUFFICIENT_DATA and is evaluated
+ * every minute from then on (at whole minutes, the first within a minute of the creation), as CloudWatch does (AWS::CloudWatch::Alarm: "the alarm state is
+ * immediately set to INSUFFICIENT_DATA. The alarm is then evaluated"). Each evaluation looks at the
+ * last `EvaluationPeriods` complete periods, aligned to epoch multiples of `Period` (periods before
+ * the alarm existed are simply missing), computed with `Statistic`; the alarm is ALARM when at least
+ * `DatapointsToAlarm` (default `EvaluationPeriods`) of them breach. Missing periods follow
+ * `TreatMissingData` (CloudWatch User Guide, "Configuring how CloudWatch alarms treat missing
+ * data"): `breaching` / `notBreaching` count as such, `missing` and `ignore` are left out (with no
+ * data at all: `missing` -> INSUFFICIENT_DATA, `ignore` -> unchanged). So a `breaching` alarm goes
+ * to ALARM about a minute after a deploy that has no data yet, exactly as it would in AWS.
+ *
+ * Metric math (`Metrics`): only expressions of numbers, metric ids, `FILL(x, n)`, `IF(c, a, b)`,
+ * comparisons (`> >= < <= == !=`), `AND`/`OR`/`NOT` and `+ - * /` are evaluated; anything else is
+ * refused at start. In a period where none of the inputs has data the expression has no datapoint
+ * (missing), the conservative reading for alarms.
  *
  * May be imported by: `local/`, `test/`.
  */
@@ -40,6 +50,8 @@ export interface AlarmSpec {
   alarmActions: string[];
   okActions: string[];
   description?: string;
+  /** Metric math: the expression and its inputs by id (then `namespace`/`metricName`/`dims`/`statistic` are the first input's). */
+  expression?: { text: string; inputs: Record<string, { namespace: string; metricName: string; dims: Record<string, string>; statistic: AlarmSpec['statistic'] }> };
 }
 
 export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
@@ -59,18 +71,15 @@ export interface AlarmTransition {
  */
 export function alarmSpecFromProps(id: string, p: Record<string, unknown>): AlarmSpec {
   const name = String(p.AlarmName ?? id);
-  if (p.Metrics) throw new Error(`Alarm ${name}: metric math (Metrics) cannot be evaluated by the local runtime`);
-  if (!p.MetricName || !p.Namespace) throw new Error(`Alarm ${name}: MetricName and Namespace are required locally`);
-  const stat = String(p.Statistic ?? (p.ExtendedStatistic ? '' : 'Average'));
-  if (!['Sum', 'Average', 'Maximum', 'Minimum', 'SampleCount'].includes(stat)) throw new Error(`Alarm ${name}: statistic ${stat || String(p.ExtendedStatistic)} is not supported locally`);
+  const statOf = (raw: unknown): AlarmSpec['statistic'] => {
+    const stat = String(raw ?? '');
+    if (!['Sum', 'Average', 'Maximum', 'Minimum', 'SampleCount'].includes(stat)) throw new Error(`Alarm ${name}: statistic ${stat || String(p.ExtendedStatistic)} is not supported locally`);
+    return stat as AlarmSpec['statistic'];
+  };
+  const dimsOf = (raw: unknown): Record<string, string> => Object.fromEntries(((raw as { Name: string; Value: string }[]) ?? []).map((d) => [d.Name, String(d.Value)]));
   const evaluationPeriods = Number(p.EvaluationPeriods ?? 1);
-  return {
+  const common = {
     name,
-    namespace: String(p.Namespace),
-    metricName: String(p.MetricName),
-    dims: Object.fromEntries(((p.Dimensions as { Name: string; Value: string }[]) ?? []).map((d) => [d.Name, String(d.Value)])),
-    statistic: stat as AlarmSpec['statistic'],
-    periodS: Number(p.Period ?? 300),
     evaluationPeriods,
     datapointsToAlarm: Number(p.DatapointsToAlarm ?? evaluationPeriods),
     threshold: Number(p.Threshold),
@@ -80,6 +89,136 @@ export function alarmSpecFromProps(id: string, p: Record<string, unknown>): Alar
     okActions: ((p.OKActions as string[]) ?? []).map(String),
     description: p.AlarmDescription ? String(p.AlarmDescription) : undefined,
   };
+  if (p.Metrics) {
+    type Query = { Id: string; Expression?: string; ReturnData?: boolean; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: unknown }; Period: number; Stat: string } };
+    const queries = p.Metrics as Query[];
+    const returned = queries.filter((q) => q.Expression !== undefined && q.ReturnData !== false);
+    if (returned.length !== 1) throw new Error(`Alarm ${name}: metric math needs exactly one returned expression locally, found ${returned.length}`);
+    const inputs: NonNullable<AlarmSpec['expression']>['inputs'] = {};
+    let periodS = 0;
+    for (const q of queries) {
+      if (!q.MetricStat) continue;
+      inputs[q.Id] = { namespace: q.MetricStat.Metric.Namespace, metricName: q.MetricStat.Metric.MetricName, dims: dimsOf(q.MetricStat.Metric.Dimensions), statistic: statOf(q.MetricStat.Stat) };
+      periodS ||= Number(q.MetricStat.Period);
+    }
+    const text = String(returned[0].Expression);
+    // Parse now: an expression the evaluator cannot run is refused at start, not at the first evaluation.
+    parseExpression(text, name);
+    const first = Object.values(inputs)[0];
+    if (!first) throw new Error(`Alarm ${name}: metric math without a metric input cannot be evaluated locally`);
+    return { ...common, namespace: first.namespace, metricName: first.metricName, dims: first.dims, statistic: first.statistic, periodS: periodS || 300, expression: { text, inputs } };
+  }
+  if (!p.MetricName || !p.Namespace) throw new Error(`Alarm ${name}: MetricName and Namespace are required locally`);
+  return {
+    ...common,
+    namespace: String(p.Namespace),
+    metricName: String(p.MetricName),
+    dims: dimsOf(p.Dimensions),
+    statistic: statOf(p.Statistic ?? (p.ExtendedStatistic ? '' : 'Average')),
+    periodS: Number(p.Period ?? 300),
+  };
+}
+
+/** A parsed metric math expression. */
+type Expr = { k: 'num'; v: number } | { k: 'id'; id: string } | { k: 'call'; fn: string; args: Expr[] } | { k: 'bin'; op: string; l: Expr; r: Expr } | { k: 'not'; e: Expr } | { k: 'neg'; e: Expr };
+
+/**
+ * Parses the supported subset of CloudWatch metric math (see the module doc).
+ * @throws {Error} `Alarm <name>: metric math "<text>" is not supported locally (<why>)`.
+ */
+export function parseExpression(text: string, alarm = '(alarm)'): Expr {
+  const fail = (why: string): never => {
+    throw new Error(`Alarm ${alarm}: metric math "${text}" is not supported locally (${why})`);
+  };
+  const tokens = text.match(/\s*(>=|<=|==|!=|&&|\|\||[-+*/(),<>!]|[0-9]+(?:\.[0-9]+)?|[A-Za-z_][A-Za-z0-9_]*|\S)/g)?.map((t) => t.trim()) ?? [];
+  let i = 0;
+  const peek = (): string | undefined => tokens[i];
+  const take = (t?: string): string => {
+    const got = tokens[i++];
+    if (got === undefined || (t !== undefined && got !== t)) fail(`expected ${t ?? 'more'} at token ${i}`);
+    return got as string;
+  };
+  const levels: string[][] = [['OR', '||'], ['AND', '&&'], ['==', '!=', '<', '<=', '>', '>='], ['+', '-'], ['*', '/']];
+  const binary = (level: number): Expr => {
+    if (level === levels.length) return unary();
+    let left = binary(level + 1);
+    while (peek() !== undefined && levels[level].includes(peek()!.toUpperCase())) {
+      const op = take().toUpperCase();
+      left = { k: 'bin', op: op === '||' ? 'OR' : op === '&&' ? 'AND' : op, l: left, r: binary(level + 1) };
+    }
+    return left;
+  };
+  const unary = (): Expr => {
+    const t = peek();
+    if (t === '!' || t?.toUpperCase() === 'NOT') return (take(), { k: 'not', e: unary() });
+    if (t === '-') return (take(), { k: 'neg', e: unary() });
+    return primary();
+  };
+  const primary = (): Expr => {
+    const t = take();
+    if (t === '(') {
+      const e = binary(0);
+      take(')');
+      return e;
+    }
+    if (/^[0-9]/.test(t)) return { k: 'num', v: Number(t) };
+    if (!/^[A-Za-z_]/.test(t)) fail(`unexpected "${t}"`);
+    if (peek() !== '(') return { k: 'id', id: t };
+    const fn = t.toUpperCase();
+    if (fn !== 'FILL' && fn !== 'IF') fail(`function ${t}`);
+    take('(');
+    const args: Expr[] = [binary(0)];
+    while (peek() === ',') (take(), args.push(binary(0)));
+    take(')');
+    if ((fn === 'FILL' && args.length !== 2) || (fn === 'IF' && args.length !== 3)) fail(`${fn} takes ${fn === 'FILL' ? 2 : 3} arguments`);
+    return { k: 'call', fn, args };
+  };
+  const e = binary(0);
+  if (i !== tokens.length) fail(`unexpected "${tokens[i]}"`);
+  return e;
+}
+
+/** Evaluates a parsed expression; `undefined` is "no datapoint" (propagates, except through FILL). */
+function evalExpr(e: Expr, values: Record<string, number | undefined>): number | undefined {
+  switch (e.k) {
+    case 'num':
+      return e.v;
+    case 'id':
+      return values[e.id];
+    case 'not': {
+      const v = evalExpr(e.e, values);
+      return v === undefined ? undefined : v ? 0 : 1;
+    }
+    case 'neg': {
+      const v = evalExpr(e.e, values);
+      return v === undefined ? undefined : -v;
+    }
+    case 'call': {
+      if (e.fn === 'FILL') return evalExpr(e.args[0], values) ?? evalExpr(e.args[1], values);
+      const c = evalExpr(e.args[0], values);
+      return c === undefined ? undefined : evalExpr(c ? e.args[1] : e.args[2], values);
+    }
+    case 'bin': {
+      const l = evalExpr(e.l, values);
+      const r = evalExpr(e.r, values);
+      if (l === undefined || r === undefined) return undefined;
+      const ops: Record<string, (a: number, b: number) => number> = {
+        OR: (a, b) => (a || b ? 1 : 0),
+        AND: (a, b) => (a && b ? 1 : 0),
+        '==': (a, b) => (a === b ? 1 : 0),
+        '!=': (a, b) => (a !== b ? 1 : 0),
+        '<': (a, b) => (a < b ? 1 : 0),
+        '<=': (a, b) => (a <= b ? 1 : 0),
+        '>': (a, b) => (a > b ? 1 : 0),
+        '>=': (a, b) => (a >= b ? 1 : 0),
+        '+': (a, b) => a + b,
+        '-': (a, b) => a - b,
+        '*': (a, b) => a * b,
+        '/': (a, b) => a / b,
+      };
+      return ops[e.op](l, r);
+    }
+  }
 }
 
 function compare(op: string, v: number, t: number): boolean {
@@ -112,75 +251,128 @@ function statistic(stat: AlarmSpec['statistic'], values: number[]): number {
   }
 }
 
+/** Options of {@link LocalCloudWatch}. */
+export interface LocalCloudWatchOptions {
+  /** Simulated epoch ms at which the alarms were created (the deploy); the first evaluation is at the next whole minute. Default 0. */
+  createdAtMs?: number;
+}
+
+/** CloudWatch evaluates metric alarms once a minute. */
+export const EVALUATION_INTERVAL_MS = 60_000;
+
+const seriesKey = (namespace: string, name: string, dims: Record<string, string>): string =>
+  JSON.stringify([namespace, name, Object.entries(dims).sort(([a], [b]) => a.localeCompare(b))]);
+
 /** Stores datapoints and evaluates alarms. */
 export class LocalCloudWatch {
   readonly datapoints: Datapoint[] = [];
   readonly states = new Map<string, { value: AlarmStateValue; changedAt: number }>();
-  private lastEvaluated = new Map<string, number>();
+  /** Datapoints by metric (namespace, name, exact dimension set), in arrival (= time) order. */
+  private readonly series = new Map<string, Datapoint[]>();
+  /** Per alarm: next evaluation time and the end of the last window evaluated. */
+  private readonly cursor = new Map<string, { next: number; lastEnd: number }>();
+  private readonly parsed = new Map<string, Expr>();
+  private createdAtMs: number;
 
-  constructor(readonly alarms: AlarmSpec[]) {
-    for (const a of alarms) this.states.set(a.name, { value: 'INSUFFICIENT_DATA', changedAt: 0 });
+  constructor(
+    readonly alarms: AlarmSpec[],
+    opts: LocalCloudWatchOptions = {},
+  ) {
+    this.createdAtMs = opts.createdAtMs ?? 0;
+    for (const a of alarms) {
+      this.states.set(a.name, { value: 'INSUFFICIENT_DATA', changedAt: 0 });
+      if (a.expression) this.parsed.set(a.name, parseExpression(a.expression.text, a.name));
+    }
+  }
+
+  /**
+   * Restarts the once-a-minute evaluation at `ms` (first evaluation at the next whole minute): at a deploy,
+   * or when a saved state is resumed (the alarms existed before; their states are restored separately).
+   */
+  startEvaluatingAt(ms: number): void {
+    this.createdAtMs = ms;
+    this.cursor.clear();
   }
 
   put(dp: Datapoint): void {
     this.datapoints.push(dp);
+    const key = seriesKey(dp.namespace, dp.name, dp.dims);
+    const list = this.series.get(key);
+    if (list) list.push(dp);
+    else this.series.set(key, [dp]);
   }
 
-  /** Values of one alarm's metric in [from, to). */
-  private values(a: AlarmSpec, from: number, to: number): number[] {
-    const keys = Object.keys(a.dims);
-    return this.datapoints
-      .filter(
-        (d) =>
-          d.at >= from &&
-          d.at < to &&
-          d.name === a.metricName &&
-          d.namespace === a.namespace &&
-          Object.keys(d.dims).length === keys.length &&
-          keys.every((k) => d.dims[k] === a.dims[k]),
-      )
-      .map((d) => d.value);
+  /** Values of one metric in [from, to). */
+  private values(namespace: string, metricName: string, dims: Record<string, string>, from: number, to: number): number[] {
+    const list = this.series.get(seriesKey(namespace, metricName, dims)) ?? [];
+    return list.filter((d) => d.at >= from && d.at < to).map((d) => d.value);
   }
 
-  /** Evaluates one alarm at period end `at`; returns its new state. */
+  /** The alarm's datapoint for the period [from, to), or undefined when it has none. */
+  private periodValue(a: AlarmSpec, from: number, to: number): number | undefined {
+    if (!a.expression) {
+      const vals = this.values(a.namespace, a.metricName, a.dims, from, to);
+      return vals.length ? statistic(a.statistic, vals) : undefined;
+    }
+    const values: Record<string, number | undefined> = {};
+    for (const [id, m] of Object.entries(a.expression.inputs)) {
+      const vals = this.values(m.namespace, m.metricName, m.dims, from, to);
+      values[id] = vals.length ? statistic(m.statistic, vals) : undefined;
+    }
+    if (Object.values(values).every((v) => v === undefined)) return undefined;
+    return evalExpr(this.parsed.get(a.name)!, values);
+  }
+
+  /** Evaluates one alarm over the `EvaluationPeriods` periods that end at `at`; returns its new state. */
   evaluateAt(a: AlarmSpec, at: number): { value: AlarmStateValue; reason: string } {
     const p = a.periodS * 1000;
     let breaching = 0;
     let withData = 0;
     const seen: string[] = [];
     for (let k = 0; k < a.evaluationPeriods; k++) {
-      const vals = this.values(a, at - (k + 1) * p, at - k * p);
-      if (!vals.length) {
+      const v = this.periodValue(a, at - (k + 1) * p, at - k * p);
+      if (v === undefined) {
         if (a.treatMissing === 'breaching') (breaching++, withData++);
         else if (a.treatMissing === 'notBreaching') withData++;
         continue;
       }
-      const v = statistic(a.statistic, vals);
       seen.push(String(Math.round(v * 1000) / 1000));
       withData++;
       if (compare(a.comparison, v, a.threshold)) breaching++;
     }
     const current = this.states.get(a.name)!.value;
     if (!withData) return a.treatMissing === 'ignore' ? { value: current, reason: 'no data (ignored)' } : { value: 'INSUFFICIENT_DATA', reason: 'no datapoints' };
-    const reason = `Threshold Crossed: ${breaching} of the last ${a.evaluationPeriods} datapoints [${seen.join(', ')}] were ${a.comparison} ${a.threshold} (needed ${a.datapointsToAlarm})`;
+    const reason = `Threshold Crossed: ${breaching} of the last ${a.evaluationPeriods} datapoints [${seen.join(', ')}] were ${a.comparison} ${a.threshold} (needed ${a.datapointsToAlarm}; missing data ${a.treatMissing})`;
     return { value: breaching >= a.datapointsToAlarm ? 'ALARM' : 'OK', reason };
   }
 
-  /** Evaluates every alarm at every period end in (last evaluation, nowMs]; returns transitions in time order. */
+  /**
+   * Runs every once-a-minute evaluation in (last evaluation, nowMs], at whole minutes from the first
+   * one after the alarms' creation; returns the state transitions in time order (`at` = the evaluation's minute).
+   * Evaluations that see the same complete periods as the one before give the same result (data is
+   * only ever added to the current period), so only the first minute of each window is computed.
+   */
   evaluateUntil(nowMs: number): AlarmTransition[] {
     const out: AlarmTransition[] = [];
+    const first = (Math.floor(this.createdAtMs / EVALUATION_INTERVAL_MS) + 1) * EVALUATION_INTERVAL_MS;
+    const grid = (ms: number): number => Math.max(first, Math.ceil(ms / EVALUATION_INTERVAL_MS) * EVALUATION_INTERVAL_MS);
     for (const a of this.alarms) {
       const p = a.periodS * 1000;
-      const last = this.lastEvaluated.get(a.name) ?? (this.datapoints.length ? Math.floor(Math.min(...this.datapoints.map((d) => d.at)) / p) * p : nowMs);
-      for (let t = Math.floor(last / p) * p + p; t <= nowMs; t += p) {
-        const next = this.evaluateAt(a, t);
-        const st = this.states.get(a.name)!;
-        if (next.value !== st.value) {
-          out.push({ alarm: a.name, from: st.value, to: next.value, at: t, reason: next.reason });
-          this.states.set(a.name, { value: next.value, changedAt: t });
+      const c = this.cursor.get(a.name) ?? { next: first, lastEnd: Number.NaN };
+      while (c.next <= nowMs) {
+        const end = Math.floor(c.next / p) * p;
+        if (end !== c.lastEnd) {
+          const next = this.evaluateAt(a, end);
+          const st = this.states.get(a.name)!;
+          if (next.value !== st.value) {
+            out.push({ alarm: a.name, from: st.value, to: next.value, at: c.next, reason: next.reason });
+            this.states.set(a.name, { value: next.value, changedAt: c.next });
+          }
+          c.lastEnd = end;
         }
-        this.lastEvaluated.set(a.name, t);
+        c.next = Math.max(c.next + EVALUATION_INTERVAL_MS, grid(end + p));
       }
+      this.cursor.set(a.name, c);
     }
     return out.sort((x, y) => x.at - y.at);
   }

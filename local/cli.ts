@@ -26,6 +26,10 @@ const positiveInt = (name: string) => (v: string) => {
 };
 
 const program = new Command();
+// Before .command(): subcommands inherit these only when created after the call (commander), so a bad
+// option value of `run` exits 2 like every other usage error instead of commander's own exit 1.
+program.exitOverride();
+program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
 program.name('npm start --').description('Agent fleet orchestrator: local runtime (the deployed state machine, real handlers, dynalite, simulated clock)');
 program
   .command('run')
@@ -40,8 +44,13 @@ program
   .option('--resume-state', 'continue from the saved state in --state-dir instead of starting fresh')
   .option('--state-dir <dir>', 'where state is saved at the end', DEFAULT_STATE_DIR)
   .option('--epoch <iso>', 'simulated start time', DEFAULT_EPOCH)
+  .option('--deploy-lead <seconds>', 'a fresh run deploys this long before --epoch: alarms are evaluated from the deploy, the first slot is the next after it (default half a cadence)', (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--deploy-lead must be a number of seconds >= 0');
+    return n;
+  })
   .option('--quiet', 'no progress lines and no dashboards (summary line only)')
-  .action(async (o: { cycles: number; fail: string[]; event: string[]; marketData?: string; config?: string; report?: string; timeScale: number; resumeState?: boolean; stateDir: string; epoch: string; quiet?: boolean }) => {
+  .action(async (o: { cycles: number; fail: string[]; event: string[]; marketData?: string; config?: string; report?: string; timeScale: number; resumeState?: boolean; stateDir: string; epoch: string; quiet?: boolean; deployLead?: number }) => {
     let config;
     try {
       config = o.config ? loadOrchestratorConfig(resolveUserPath(o.config)) : validateConfig(defaultConfig);
@@ -68,7 +77,7 @@ program
     });
     let rt;
     try {
-      rt = await startLocalRuntime({ config, faults, marketDataFile: o.marketData, timeScale: o.timeScale, stateDir: o.stateDir, fresh: !o.resumeState, quiet: o.quiet, epoch: o.epoch });
+      rt = await startLocalRuntime({ config, faults, marketDataFile: o.marketData, timeScale: o.timeScale, stateDir: o.stateDir, fresh: !o.resumeState, quiet: o.quiet, epoch: o.epoch, deployLeadMs: o.deployLead === undefined ? undefined : o.deployLead * 1000 });
     } catch (err) {
       const e = err as Error;
       if (/unreadable|cannot run|differs from|metric math|need different values|Invalid orchestrator config/.test(e.message)) throw new UsageError(e.message.replace(/\n\s*/g, ' '));
@@ -99,9 +108,6 @@ program
       await rt.close();
     }
   });
-
-program.exitOverride();
-program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 program.parseAsync(process.argv).then(
   () => process.exit(0),

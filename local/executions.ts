@@ -40,6 +40,12 @@ export interface LocalExecution {
    * quota, so the runtime reports it instead of hiding it.
    */
   payloadWarnings: string[];
+  /**
+   * Set when a task's raw result (before `ResultSelector`) exceeded 256 KiB: AWS checks it there and
+   * fails the execution with `States.DataLimitExceeded`, which no `States.ALL` catcher catches; so does
+   * the runtime (the execution is stopped and reported FAILED with that error).
+   */
+  dataLimit?: { state: string; bytes: number };
   /** Resolves when the execution ends (never rejects). */
   done: Promise<LocalExecution>;
 }
@@ -65,7 +71,16 @@ export interface LocalExecutionsOptions {
   onStatesMetric?: (name: string, value: number, atMs: number) => void;
   /** Called for every event as it happens (progress output). */
   onEvent?: (exec: LocalExecution, ev: ExecutionEvent) => void;
+  /**
+   * How long, simulated ms, {@link LocalExecutions.listRunning} keeps listing an execution as RUNNING
+   * after it ended, as ListExecutions may ("This API action is eventually consistent", Step Functions
+   * API reference). Default {@link DEFAULT_LIST_LAG_MS}.
+   */
+  listLagMs?: number;
 }
+
+/** Default lag of the local ListExecutions behind a stop or an end, simulated ms. */
+export const DEFAULT_LIST_LAG_MS = 2_000;
 
 /** Executions of one state machine. */
 export class LocalExecutions {
@@ -99,7 +114,7 @@ export class LocalExecutions {
       payloadWarnings: [], cycle } as unknown as LocalExecution;
     this.all.set(name, exec);
     this.usedNames.add(name);
-    const handlers = Object.fromEntries(this.opts.taskStates.map((s) => [s, this.opts.taskHandler(name, s)]));
+    const handlers = Object.fromEntries(this.opts.taskStates.map((s) => [s, this.guardRawOutput(exec, s, this.opts.taskHandler(name, s))]));
     const run = this.machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
@@ -126,7 +141,11 @@ export class LocalExecutions {
         exec.output = output;
       },
       (err: Error) => {
-        if (err?.name === 'ExecutionAbortedError' || /abort/i.test(err?.name ?? '')) {
+        if (exec.dataLimit) {
+          exec.status = 'FAILED';
+          exec.error = 'States.DataLimitExceeded';
+          exec.cause = `The state/task '${exec.dataLimit.state}' returned a result with a size exceeding the maximum number of bytes service limit (${exec.dataLimit.bytes} bytes > ${PAYLOAD_LIMIT_BYTES}).`;
+        } else if (err?.name === 'ExecutionAbortedError' || /abort/i.test(err?.name ?? '')) {
           exec.status = 'ABORTED';
           exec.error = 'States.Aborted';
         } else if (err?.name === 'ExecutionTimeoutError') {
@@ -154,16 +173,62 @@ export class LocalExecutions {
 
   private readonly stopCauses = new Map<string, string>();
 
-  /** RUNNING executions. */
+  /**
+   * Wraps a Task override: a raw result over {@link PAYLOAD_LIMIT_BYTES} fails the whole execution
+   * with `States.DataLimitExceeded` (Step Functions quotas: 256 KiB per task result, checked before
+   * `ResultSelector`; the error cannot be caught by `States.ALL`), as AWS does.
+   */
+  private guardRawOutput(exec: LocalExecution, state: string, inner: (input: unknown) => Promise<unknown>): (input: unknown) => Promise<unknown> {
+    return async (input) => {
+      let out: unknown;
+      try {
+        out = await inner(input);
+      } catch (err) {
+        // The Lambda adapter measures the raw result itself and throws States.DataLimitExceeded; the
+        // interpreter would let a States.ALL catcher take it, AWS does not: fail the execution here.
+        if ((err as Error | undefined)?.name === 'States.DataLimitExceeded') {
+          exec.dataLimit ??= { state, bytes: Number(/(\d+) bytes/.exec(String((err as Error).message))?.[1] ?? PAYLOAD_LIMIT_BYTES + 1) };
+          this.aborts.get(exec.name)?.();
+        }
+        throw err;
+      }
+      const bytes = Buffer.byteLength(JSON.stringify(out ?? null));
+      if (bytes <= PAYLOAD_LIMIT_BYTES) return out;
+      exec.dataLimit ??= { state, bytes };
+      this.aborts.get(exec.name)?.();
+      const err = new Error(`The state/task '${state}' returned a result of ${bytes} bytes, over the ${PAYLOAD_LIMIT_BYTES}-byte quota`);
+      err.name = 'States.DataLimitExceeded';
+      throw err;
+    };
+  }
+
+  /** RUNNING executions (the truth, as DescribeExecution would report it). */
   running(): LocalExecution[] {
     return [...this.all.values()].filter((e) => e.status === 'RUNNING');
   }
+
+  /**
+   * What ListExecutions(statusFilter RUNNING) returns: the running executions plus those that ended
+   * (or were stopped) less than `listLagMs` ago, which an eventually consistent list may still show.
+   */
+  listRunning(): LocalExecution[] {
+    const lag = this.opts.listLagMs ?? DEFAULT_LIST_LAG_MS;
+    const now = this.opts.clock.now();
+    return [...this.all.values()].filter((e) => {
+      if (e.status === 'RUNNING') return true;
+      const ended = this.stoppedAt.get(e.name) ?? e.endMs;
+      return ended !== undefined && now - ended < lag;
+    });
+  }
+
+  private readonly stoppedAt = new Map<string, number>();
 
   /** Stops (aborts) a RUNNING execution by ARN; a finished or unknown one is a no-op, like StopExecution on a finished execution. */
   stop(arn: string, cause: string): void {
     const exec = [...this.all.values()].find((e) => e.arn === arn);
     if (!exec || exec.status !== 'RUNNING') return;
     this.stopCauses.set(exec.name, cause);
+    this.stoppedAt.set(exec.name, this.opts.clock.now());
     this.aborts.get(exec.name)?.();
   }
 }

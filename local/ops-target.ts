@@ -27,7 +27,9 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
   const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedState;
   // Re-validated: the saved JSON drops undefined fields, and defaults may have grown since it was written.
   const rt = await startLocalRuntime({ config: validateConfig(saved.config), stateDir, fresh: false, quiet: true });
-  const master = async (event: Record<string, unknown>) => rt.invokeMaster(event);
+  // Operators act through the operator function, as in AWS (its function URL): the local stand-in
+  // for the caller's IAM identity is the actor the CLI passes.
+  const operator = async (request: Record<string, unknown>, actor: string) => rt.invokeOperator(request, actor);
   return {
     describe: () => `local state ${dir}`,
     async status(): Promise<OpsStatus> {
@@ -48,9 +50,9 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
         pausedGroups: await listPausedGroups(rt.doc, rt.tableEnv.CONTROL_TABLE),
       };
     },
-    halt: (reason, actor) => master({ action: 'halt', reason, actor, source: 'operator' }),
-    resume: (reason, actor) => master({ action: 'resume', reason, actor, source: 'operator' }),
-    safeMode: (on, reason, actor) => master({ action: 'safe-mode', on, reason, actor, source: 'operator' }),
+    halt: (reason, actor) => operator({ action: 'halt', reason }, actor),
+    resume: (reason, actor) => operator({ action: 'resume', reason }, actor),
+    safeMode: (on, reason, actor) => operator({ action: 'safe-mode', on, reason }, actor),
     pauseGroup: (group, paused, reason, actor) => setGroupPaused(rt.doc, rt.tableEnv.CONTROL_TABLE, { group, paused, reason, actor, nowIso: new Date(rt.clock.now()).toISOString() }),
     disableAgent: (agent, disabled, reason, actor) =>
       setAgentDisabled(new AgentStateStore(rt.doc, { agentState: rt.tableEnv.AGENT_STATE_TABLE, control: rt.tableEnv.CONTROL_TABLE }), { agent, disabled, reason, actor, nowIso: new Date(rt.clock.now()).toISOString() }),

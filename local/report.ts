@@ -84,6 +84,8 @@ export interface RunReport {
   alarms: { name: string; state: string; changedAt: string | null }[];
   alarmTransitions: { alarm: string; from: string; to: string; at: string; reason: string }[];
   notifications: Notification[];
+  /** Every schedule with its state at the end of the run (added by the runtime). */
+  schedules?: { name: string; state: 'ENABLED' | 'DISABLED' }[];
   /** Simulated ms covered by the run. */
   simulatedMs: number;
   wallMs: number;

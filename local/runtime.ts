@@ -16,6 +16,7 @@
  */
 import './polyfills';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createOrchestratorApp } from '../lib/app-factory';
@@ -71,8 +72,16 @@ export interface LocalRuntimeOptions {
   save?: boolean;
   /** No progress output (default false). */
   quiet?: boolean;
-  /** Simulated start time (ISO). Default {@link DEFAULT_EPOCH}. */
+  /** Simulated time of the first schedule slot's search (ISO). Default {@link DEFAULT_EPOCH}. */
   epoch?: string;
+  /**
+   * How long before `epoch` the stack is deployed, simulated ms: a fresh run's clock starts at the
+   * deploy (`epoch - deployLeadMs`), the alarms exist and are evaluated every minute from then on,
+   * and the first slot is the schedules' next fire time after the deploy. Default half a cadence.
+   */
+  deployLeadMs?: number;
+  /** How long the local ListExecutions keeps listing an ended or stopped execution as RUNNING, simulated ms. Default `DEFAULT_LIST_LAG_MS` (executions.ts). */
+  listLagMs?: number;
   /** Progress sink; default `process.stderr` lines (unless quiet). */
   onProgress?: (line: string) => void;
   /** Override the synthesized app (tests). */
@@ -110,10 +119,17 @@ export interface LocalRuntime {
   notifications(): Notification[];
   /** Alarm transitions so far. */
   alarmTransitions(): AlarmTransition[];
-  /** Invokes the Master handler directly (operators); returns its response. */
+  /** Invokes the Master handler directly (alarms, the cycle, CloudFormation, operators halting); returns its response. */
   invokeMaster(event: unknown): Promise<unknown>;
   /** DynamoDB calls refused by the functions' synthesized IAM policies so far (`AccessDeniedException`). */
   accessDenied(): ReadonlyArray<{ principal: string; action: string; table: string }>;
+  /**
+   * Calls the operator function as its function URL would: `request` is the body
+   * (`{ action, reason?, on? }`), `callerArn` stands in for the IAM identity Lambda would verify
+   * (locally there is no IAM; the ops CLI passes its actor). Resolves with the result.
+   * @throws {Error} named after the response's `error` (`ResumeRefused`, `KillSwitchIncomplete`, ...) for a status >= 400.
+   */
+  invokeOperator(request: Record<string, unknown>, callerArn: string): Promise<unknown>;
   /** DynamoDB document client on the local tables. */
   readonly doc: DynamoDBDocumentClient;
   /** Physical table names by env var name (AGENT_STATE_TABLE, ...). */
@@ -296,6 +312,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     const notifications: Notification[] = [];
     const transitions: AlarmTransition[] = [];
     const invocations: InvocationRecord[] = [];
+    /** Answers the Master sent to CloudFormation custom resource requests (`respond` port). */
+    const cfnResponses: { url: string; body: unknown }[] = [];
     const schedules: LocalSchedule[] = tpl.ofType('AWS::Scheduler::Schedule').map((id) => {
       const p = tpl.props(id);
       const target = (p.Target ?? {}) as { Arn?: string; Input?: string };
@@ -312,7 +330,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
     let executions!: LocalExecutions;
     const ports = {
-      listRunningExecutions: async () => executions.running().map((e) => ({ executionArn: e.arn, name: e.name, startDate: new Date(e.startMs).toISOString() })),
+      // ListExecutions is eventually consistent: the local list lags a stop by `listLagMs`.
+      listRunningExecutions: async () => executions.listRunning().map((e) => ({ executionArn: e.arn, name: e.name, startDate: new Date(e.startMs).toISOString() })),
       stopExecution: async (arn: string, cause: string) => executions.stop(arn, cause),
       listSchedules: async () => schedules.map((s) => ({ group: s.group, name: s.name, enabled: s.state === 'ENABLED' })),
       setScheduleEnabled: async (group: string, name: string, enabled: boolean) => {
@@ -335,10 +354,21 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     const functions: LocalFunction[] = model.functions.map((f, i) => {
       const mod = handlerMods[i];
       let handler: LambdaHandler;
-      if (f.role === 'master' && typeof mod.createMasterHandler === 'function') {
-        const triggers = mods[1] as { parseAlarmPolicy: (s: string | undefined) => unknown };
+      const masterDeps = () => ({
+        ports,
+        doc,
+        controlTable: process.env.CONTROL_TABLE,
+        alarmPolicy: (mods[1] as { parseAlarmPolicy: (s: string | undefined) => unknown }).parseAlarmPolicy(process.env.ALARM_POLICY),
+        now: () => clock.now(),
+        // Verification polls wait on the simulated clock (ListExecutions lags locally too).
+        sleep: (ms: number) => clock.sleep(ms),
+        respond: async (url: string, body: unknown) => void cfnResponses.push({ url, body }),
+      });
+      if (f.role === 'operator' && typeof mod.createOperatorHandler === 'function') {
+        handler = (mod.createOperatorHandler as (deps: unknown) => LambdaHandler)(masterDeps());
+      } else if (f.role === 'master' && typeof mod.createMasterHandler === 'function') {
         const create = mod.createMasterHandler as (deps: unknown) => LambdaHandler;
-        const inner = create({ ports, doc, controlTable: process.env.CONTROL_TABLE, alarmPolicy: triggers.parseAlarmPolicy(process.env.ALARM_POLICY), now: () => clock.now(), verifyRetryDelaysMs: [] });
+        const inner = create(masterDeps());
         handler = async (event, ctx) => {
           const result = await inner(event, ctx);
           const ev = event as Record<string, unknown>;
@@ -371,6 +401,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       };
     });
     const masterFn = master ? functions[model.functions.indexOf(master)] : undefined;
+    const operatorInfo = model.functions.find((f) => f.role === 'operator');
+    const operatorFn = operatorInfo ? functions[model.functions.indexOf(operatorInfo)] : undefined;
 
     const adapter = createLambdaAdapter({
       clock,
@@ -387,6 +419,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       clock,
       taskStates: Object.keys(notes.tasks),
       taskHandler: adapter.taskHandler,
+      listLagMs: opts.listLagMs,
       onStatesMetric: (name, value, at) => cw.put({ namespace: 'AWS/States', name, dims: { StateMachineArn: stateMachineArn }, value, at }),
       onEvent: (exec, ev) => {
         if (ev.type !== 'StateEntered') return;
@@ -437,23 +470,58 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
     // --- state restore ------------------------------------------------------------------------------
     const statePath = join(stateDir, 'state.json');
-    clock.reset(Date.parse(opts.epoch ?? DEFAULT_EPOCH));
-    let slotCursor = clock.now() - 1; // next slot strictly after this
+    const epochMs = Date.parse(opts.epoch ?? DEFAULT_EPOCH);
+    const deployLeadMs = opts.deployLeadMs ?? (config.cycle.cadenceMinutes * 60_000) / 2;
+    if (!(deployLeadMs >= 0)) throw new Error(`deployLeadMs must be >= 0, got ${opts.deployLeadMs}`);
+    // Time starts at the deploy: alarms exist from here, the first slot is the next one after it.
+    clock.reset(epochMs - deployLeadMs);
+    let slotCursor = clock.now(); // next slot strictly after this
     let slotNumber = 0;
     const cycleReports: CycleReport[] = [];
-    const epochMs = clock.now();
+    const fingerprint = (id: string): string => createHash('sha256').update(JSON.stringify(model.template.Resources[id].Properties ?? {})).digest('hex').slice(0, 32);
+    const scheduleFingerprints = new Map(tpl.ofType('AWS::Scheduler::Schedule').map((id) => [`${String(tpl.props(id).GroupName ?? 'default')}/${String(tpl.props(id).Name ?? id)}`, fingerprint(id)]));
+    // Custom resources served by the Master (Custom::ReapplyHalt): what a CloudFormation update would send it.
+    const masterCustomResources = Object.entries(model.template.Resources)
+      .filter(([id, r]) => r.Type.startsWith('Custom::') && masterFn && tpl.props(id).ServiceToken === masterFn.arn)
+      .map(([id, r]) => ({ id, type: r.Type, fingerprint: fingerprint(id) }));
+    let customResourceState: Record<string, string> = Object.fromEntries(masterCustomResources.map((c) => [c.id, c.fingerprint]));
     if (opts.fresh === false && existsSync(statePath)) {
       const saved = JSON.parse(readFileSync(statePath, 'utf8')) as SavedState;
       await dynamo.restore(saved.tables);
-      for (const s of saved.schedules) {
-        const mine = schedules.find((x) => x.group === s.group && x.name === s.name);
-        if (mine) mine.state = s.state;
+      // Re-apply the freshly synthesized template as a CloudFormation update would: a schedule whose
+      // properties did not change keeps its saved State (the Master may have disabled it); a changed or
+      // new one takes the template's State; a removed one is gone.
+      for (const mine of schedules) {
+        const s = saved.schedules.find((x) => x.group === mine.group && x.name === mine.name);
+        if (s && s.fingerprint !== undefined && s.fingerprint === scheduleFingerprints.get(scheduleId(mine))) mine.state = s.state;
       }
+      customResourceState = saved.customResources ?? {};
       for (const n of saved.executionNames) executions.usedNames.add(n);
       for (const [name, st] of Object.entries(saved.alarms)) if (cw.states.has(name)) cw.states.set(name, st);
       clock.reset(saved.clockMs);
       slotCursor = saved.slotCursor;
       slotNumber = saved.slotNumber;
+    }
+    cw.startEvaluatingAt(clock.now());
+    if (opts.fresh === false && existsSync(statePath)) {
+      // Then the update reaches the custom resources whose properties changed (or are new), after the
+      // schedules: the Master re-applies a halt, as in AWS (docs/deploy.md, "Redeploying while halted").
+      for (const c of masterCustomResources) {
+        if (customResourceState[c.id] === c.fingerprint || !masterFn) continue;
+        const requestType = customResourceState[c.id] === undefined ? 'Create' : 'Update';
+        const event = {
+          RequestType: requestType,
+          ResponseURL: `local://cloudformation/${c.id}`,
+          StackId: `arn:aws:cloudformation:local:000000000000:stack/${model.stackName}/00000000-0000-0000-0000-000000000000`,
+          RequestId: `local-${clock.now()}`,
+          LogicalResourceId: c.id,
+          ResourceType: c.type,
+          ...(requestType === 'Update' ? { PhysicalResourceId: 'reapply-halt' } : {}),
+        };
+        await runAsPrincipal(masterFn.name, () => masterFn.handler(event, lambdaContext(masterFn, clock)));
+        progress(`deploy: ${requestType} ${c.id} -> Master (${JSON.stringify((cfnResponses[cfnResponses.length - 1]?.body as { Reason?: string } | undefined)?.Reason ?? '')})`);
+      }
+      customResourceState = Object.fromEntries(masterCustomResources.map((c) => [c.id, c.fingerprint]));
     }
     const runStartWall = performance.now();
     const simStart = clock.now();
@@ -554,7 +622,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         return out;
       },
       async report() {
-        return buildRunReport({
+        const run = await buildRunReport({
           config,
           doc,
           tables: { agentState: process.env.AGENT_STATE_TABLE ?? '', control: process.env.CONTROL_TABLE ?? '', ledger: process.env.LEDGER_TABLE },
@@ -565,6 +633,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
           simulatedMs: clock.now() - simStart,
           wallMs: performance.now() - runStartWall,
         });
+        return { ...run, schedules: schedules.map((s) => ({ name: s.name, state: s.state })) };
       },
       executionEvents: (name) => executions.all.get(name)?.events ?? [],
       invocations: () => invocations,
@@ -577,6 +646,19 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         return runAsPrincipal(masterFn.name, () => masterFn.handler(JSON.parse(JSON.stringify(event)), lambdaContext(masterFn, clock)));
       },
       accessDenied: () => iam.denied,
+      async invokeOperator(request, callerArn) {
+        if (!operatorFn) throw new Error('The template has no operator function');
+        const event = { version: '2.0', requestContext: { authorizer: { iam: { userArn: callerArn, accountId: '000000000000' } }, http: { method: 'POST' } }, body: JSON.stringify(request), isBase64Encoded: false };
+        const res = (await runAsPrincipal(operatorFn.name, () => operatorFn.handler(event, lambdaContext(operatorFn, clock)))) as { statusCode: number; body: string };
+        const body = JSON.parse(res.body) as Record<string, unknown>;
+        notifications.push({ channel: 'master', at: clock.iso(), subject: `Operator (${callerArn}): ${String(request.action)} -> ${res.statusCode}`, message: res.body });
+        if (res.statusCode >= 400) {
+          const err = new Error(String(body.message ?? body.error));
+          err.name = String(body.error ?? 'Error');
+          throw err;
+        }
+        return body;
+      },
       async close() {
         if (closed) return;
         closed = true;
@@ -591,7 +673,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
               slotCursor,
               slotNumber,
               tables: await dynamo.dump(),
-              schedules: schedules.map((s) => ({ group: s.group, name: s.name, state: s.state })),
+              schedules: schedules.map((s) => ({ group: s.group, name: s.name, state: s.state, fingerprint: scheduleFingerprints.get(scheduleId(s)) })),
+              customResources: customResourceState,
               executionNames: [...executions.usedNames],
               executions: [...executions.all.values()].map((e) => ({ name: e.name, status: e.status, cycle: e.cycle, start: new Date(e.startMs).toISOString(), error: e.error })),
               alarms: Object.fromEntries(cw.states),
@@ -633,7 +716,10 @@ export interface SavedState {
   slotCursor: number;
   slotNumber: number;
   tables: Awaited<ReturnType<LocalDynamo['dump']>>;
-  schedules: { group: string; name: string; state: 'ENABLED' | 'DISABLED' }[];
+  /** Each schedule's state and a hash of its template properties (a resume compares it, as CloudFormation compares templates). */
+  schedules: { group: string; name: string; state: 'ENABLED' | 'DISABLED'; fingerprint?: string }[];
+  /** Custom resources served by the Master: logical id -> hash of their template properties. */
+  customResources?: Record<string, string>;
   executionNames: string[];
   executions: { name: string; status: string; cycle?: number; start: string; error?: string }[];
   alarms: Record<string, { value: AlarmStateValue; changedAt: number }>;

@@ -56,6 +56,8 @@ export class LocalTemplate {
         return 'aws';
       case 'AWS::StackName':
         return this.stackName;
+      case 'AWS::StackId':
+        return `arn:aws:cloudformation:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stack/${this.stackName}/00000000-0000-0000-0000-000000000000`;
       case 'AWS::URLSuffix':
         return 'amazonaws.com';
       case 'AWS::NoValue':

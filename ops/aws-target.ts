@@ -1,8 +1,11 @@
 /**
  * {@link OpsTarget} for a deployed stack. Finds the stack's outputs with CloudFormation
  * DescribeStacks; credentials come from the usual AWS chain (`--profile` sets AWS_PROFILE for
- * it, `--region` the region). Halt, resume and safe mode INVOKE the deployed Master function
- * with an operator payload (the Master stays the one place that acts and audits); status reads
+ * it, `--region` the region). Halt, resume and safe mode call the operator function's URL
+ * (`OperatorFunctionUrl`, `AWS_IAM` auth) with a SigV4-signed POST: Lambda verifies the signature
+ * and hands the function the caller's IAM identity, which is what the audit trail records (the
+ * `--actor` string is not sent; IAM decides who may resume: `lambda:InvokeFunctionUrl` on the
+ * operator function). Status reads
  * the Control and AgentState tables, the schedules and the running executions; run-now starts
  * an execution named `manual-<timestamp>`.
  *
@@ -15,6 +18,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { AgentStateStore } from '../lambdas/shared/supervision/agent-state-store';
 import { listPausedGroups, setAgentDisabled, setGroupPaused } from '../lambdas/supervisor/pauses';
@@ -73,12 +77,58 @@ export function manualExecutionName(nowMs: number): string {
   return `manual-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}`;
 }
 
-/** The operator payloads sent to the Master (shape (d) of `lambdas/master/triggers.ts`). */
+/** The bodies sent to the operator function URL (`operatorRequestSchema` of `lambdas/master/triggers.ts`). The actor is the caller's IAM identity, not part of the body. */
+export const operatorRequests = {
+  halt: (reason: string) => ({ action: 'halt', reason }),
+  resume: (reason: string) => ({ action: 'resume', reason }),
+  safeMode: (on: boolean, reason: string) => ({ action: 'safe-mode', on, reason }),
+} as const;
+
+/**
+ * The operator payloads a direct Master invoke would carry (shape (d) of `lambdas/master/triggers.ts`).
+ * The Master accepts the halt and safe mode on; it refuses resume and safe mode off.
+ */
 export const operatorPayloads = {
   halt: (reason: string, actor: string) => ({ action: 'halt', source: 'operator', reason, actor }),
   resume: (reason: string, actor: string) => ({ action: 'resume', source: 'operator', reason, actor }),
   safeMode: (on: boolean, reason: string, actor: string) => ({ action: 'safe-mode', on, source: 'operator', reason, actor }),
 } as const;
+
+/** What SigV4 signing needs: the region, a credential provider and the SDK's SHA-256 constructor (from any SDK client's config). */
+export interface SigningConfig {
+  region: string;
+  credentials: ConstructorParameters<typeof SignatureV4>[0]['credentials'];
+  sha256: ConstructorParameters<typeof SignatureV4>[0]['sha256'];
+}
+
+/**
+ * POSTs `body` (JSON) to an operator function URL, signed with SigV4 for service `lambda` with the
+ * caller's credentials (Lambda developer guide, "Invoking Lambda function URLs": `AWS_IAM` auth).
+ * @returns the parsed JSON result.
+ * @throws {Error} named after the function's `error` (`ResumeRefused`, `KillSwitchIncomplete`, ...)
+ *   for a status >= 400, `Forbidden` when IAM denies the call without a JSON body.
+ */
+export async function callOperatorUrl(functionUrl: string, body: Record<string, unknown>, signing: SigningConfig): Promise<unknown> {
+  const url = new URL(functionUrl);
+  const text = JSON.stringify(body);
+  const signer = new SignatureV4({ service: 'lambda', region: signing.region, credentials: signing.credentials, sha256: signing.sha256 });
+  const host = url.port ? `${url.hostname}:${url.port}` : url.hostname;
+  const signed = await signer.sign({ method: 'POST', protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query: {}, headers: { host, 'content-type': 'application/json' }, body: text });
+  const res = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: text });
+  const raw = await res.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    parsed = { message: raw };
+  }
+  if (!res.ok) {
+    const err = new Error(`Operator function refused or failed (HTTP ${res.status}): ${String(parsed.error ?? '')} ${String(parsed.message ?? parsed.Message ?? raw)}`.replace(/\s+/g, ' ').trim());
+    err.name = String(parsed.error ?? (res.status === 403 ? 'Forbidden' : 'OperatorError'));
+    throw err;
+  }
+  return parsed;
+}
 
 /**
  * Opens the target: one DescribeStacks call, then clients for the stack's region.
@@ -118,6 +168,9 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
     return body;
   }
 
+  const callOperator = async (body: Record<string, unknown>): Promise<unknown> =>
+    callOperatorUrl(out.OperatorFunctionUrl, body, { region: await lambda.config.region(), credentials: lambda.config.credentials, sha256: lambda.config.sha256 });
+
   async function scanAgents(): Promise<OpsAgentStatus[]> {
     const rows: OpsAgentStatus[] = [];
     let start: Record<string, unknown> | undefined;
@@ -152,9 +205,10 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
         pausedGroups,
       };
     },
-    halt: (reason, actor) => invokeMaster(operatorPayloads.halt(reason, actor)),
-    resume: (reason, actor) => invokeMaster(operatorPayloads.resume(reason, actor)),
-    safeMode: (on, reason, actor) => invokeMaster(operatorPayloads.safeMode(on, reason, actor)),
+    // A halt is never refused: when the operator URL cannot be reached (IAM, network), fall back to invoking the Master.
+    halt: async (reason, actor) => callOperator(operatorRequests.halt(reason)).catch(() => invokeMaster(operatorPayloads.halt(reason, actor))),
+    resume: (reason) => callOperator(operatorRequests.resume(reason)),
+    safeMode: (on, reason) => callOperator(operatorRequests.safeMode(on, reason)),
     pauseGroup: (group, paused, reason, actor) => setGroupPaused(doc, out.ControlTableName, { group, paused, reason, actor, nowIso: new Date().toISOString() }),
     disableAgent: (agent, disabled, reason, actor) =>
       setAgentDisabled(new AgentStateStore(doc, { agentState: out.AgentStateTableName, control: out.ControlTableName }), { agent, disabled, reason, actor, nowIso: new Date().toISOString() }),

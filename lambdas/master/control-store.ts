@@ -4,10 +4,16 @@
  * item that changes the state and appends the audit entry together, so the flag and its
  * audit entry can never disagree (dynalite, and this design, use no transactions).
  *
- * Concurrency: optimistic. Read the item (consistent), decide, write with the condition
- * `version = <read version>` and `version + 1`; on ConditionalCheckFailed re-read and decide
- * again from the fresh state. Ten concurrent halts therefore produce exactly one
- * `changed: true` and ten audit entries.
+ * Concurrency: read the item (consistent), decide, then write conditioned only on the field the
+ * decision rests on (`halted` for halt/resume, `mode` for safe mode) still having the value read,
+ * appending the entry with `list_append` and `ADD version 1`. Writers that agree (fifty concurrent
+ * halts of a halted system) never conflict, so none loses its entry; a writer whose premise was
+ * changed under it (a resume between its read and its write) re-reads and decides again, through the
+ * shared backoff-with-jitter helper (`lambdas/shared/retry.ts`). 50 concurrent halts: one
+ * `changed: true`, 50 audit entries (test/master/audit-race.test.ts).
+ *
+ * Bounded trail: once the list exceeds {@link AUDIT_RETAINED_ENTRIES}, a separate version-checked
+ * write keeps the newest ones (a lost race there is harmless: the next writer trims).
  *
  * Only the fields the Master owns are written (`halted`, `mode`, `reason`, `actor`, `at`,
  * `version`, `audit`); `cycleSeq`, written by "Plan cycle", is never overwritten.
@@ -15,6 +21,8 @@
  * May be imported by: `lambdas/master/`, `local/`, `test/`.
  */
 import { isConditionalCheckFailed } from '../shared/dynamo-errors';
+import { retryWithBackoff } from '../shared/retry';
+import { boundActor } from './triggers';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry, ControlItem, Mode } from '../shared/contracts';
 import { CONTROL_KEY, parseControlItem } from '../shared/control-read';
@@ -72,15 +80,18 @@ export function normalizeReason(reason: string): string {
   return trimmed.length > MAX_REASON_CHARS ? `${trimmed.slice(0, MAX_REASON_CHARS - 1)}…` : trimmed;
 }
 
-/** What a decision function returns: the attributes to SET (besides version and audit) and the entry. */
+/** What a decision function returns: the attributes to SET (besides version and audit), the entry, and the premise. */
 interface Decision {
   changed: boolean;
   set: Partial<Pick<ControlItem, 'halted' | 'mode' | 'reason' | 'actor' | 'at'>>;
   entry: AuditEntry;
+  /** The field the decision rests on; the write is conditioned on it still having the value read. */
+  premise: 'halted' | 'mode';
 }
 
 /**
- * The generic audited write: read, decide, conditional UpdateItem, retry on conflict.
+ * The generic audited write: read, decide, UpdateItem conditioned on the premise, retry (backoff
+ * with jitter) when the premise changed in between; then trim the trail if it grew past the bound.
  * @throws {ControlWriteConflict} after {@link MAX_WRITE_ATTEMPTS} lost races.
  * @throws whatever DynamoDB throws besides ConditionalCheckFailedException (not retried here).
  */
@@ -90,13 +101,14 @@ async function auditedWrite(
   what: string,
   decide: (current: ControlItem) => Decision,
 ): Promise<ControlChange> {
-  for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+  const won = await retryWithBackoff<ControlChange>({ attempts: MAX_WRITE_ATTEMPTS }, async (attempt) => {
     const raw = (await doc.send(new GetCommand({ TableName: table, Key: CONTROL_KEY, ConsistentRead: true }))).Item;
     const before = parseControlItem(raw);
     const decision = decide(before);
-    const names: Record<string, string> = { '#version': 'version', '#audit': 'audit', '#cycleSeq': 'cycleSeq' };
-    const values: Record<string, unknown> = { ':next': before.version + 1, ':zero': 0 };
-    const sets = ['#version = :next', '#cycleSeq = if_not_exists(#cycleSeq, :zero)'];
+    const entry: AuditEntry = { ...decision.entry, actor: boundActor(decision.entry.actor) };
+    const names: Record<string, string> = { '#version': 'version', '#audit': 'audit', '#cycleSeq': 'cycleSeq', '#premise': decision.premise };
+    const values: Record<string, unknown> = { ':one': 1, ':zero': 0, ':entry': [entry], ':empty': [], ':premise': before[decision.premise] };
+    const sets = ['#cycleSeq = if_not_exists(#cycleSeq, :zero)', '#audit = list_append(if_not_exists(#audit, :empty), :entry)'];
     // Keep the item complete when this write creates it (fields parseControlItem would default).
     const defaults: Record<string, unknown> = { mode: 'normal', halted: false };
     for (const [key, fallback] of Object.entries(defaults)) {
@@ -108,45 +120,57 @@ async function auditedWrite(
     for (const [key, value] of Object.entries(decision.set)) {
       if (value === undefined) continue;
       names[`#${key}`] = key;
-      values[`:${key}`] = value;
+      values[`:${key}`] = key === 'actor' ? boundActor(String(value)) : value;
       sets.push(`#${key} = :${key}`);
     }
-    let audit: AuditEntry[];
-    if (before.audit.length + 1 > AUDIT_RETAINED_ENTRIES) {
-      // Bounded trail: replace the list with its newest entries (safe: the write is version-checked).
-      audit = [...before.audit.slice(before.audit.length + 1 - AUDIT_RETAINED_ENTRIES), decision.entry];
-      values[':audit'] = audit;
-      sets.push('#audit = :audit');
-    } else {
-      audit = [...before.audit, decision.entry];
-      values[':entry'] = [decision.entry];
-      values[':empty'] = [];
-      sets.push('#audit = list_append(if_not_exists(#audit, :empty), :entry)');
-    }
-    // A missing item or a missing version attribute counts as version 0.
-    const hasVersion = raw !== undefined && raw.version !== undefined;
-    const condition = hasVersion ? '#version = :expected' : 'attribute_not_exists(#version)';
-    if (hasVersion) values[':expected'] = before.version;
+    // A premise read as the default from an absent attribute also holds while the attribute is absent.
+    const condition = raw?.[decision.premise] === undefined ? 'attribute_not_exists(#premise) OR #premise = :premise' : '#premise = :premise';
     try {
       await doc.send(
         new UpdateCommand({
           TableName: table,
           Key: CONTROL_KEY,
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')} ADD #version :one`,
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
       );
-      const after: ControlItem = { ...before, ...decision.set, version: before.version + 1, audit };
-      return { changed: decision.changed, before, after, audit: decision.entry, attempts: attempt };
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
-      // Lost the race: back off a little (jittered, growing) and decide again from fresh state.
-      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      return { done: false };
     }
+    const after: ControlItem = { ...before, ...decision.set, version: before.version + 1, audit: [...before.audit, entry] };
+    return { done: true, value: { changed: decision.changed, before, after, audit: entry, attempts: attempt } };
+  });
+  if (!won) throw new ControlWriteConflict(what, MAX_WRITE_ATTEMPTS);
+  const change = won.value;
+  if (change.after.audit.length > AUDIT_RETAINED_ENTRIES) {
+    await trimAudit(doc, table);
+    change.after = { ...change.after, audit: change.after.audit.slice(-AUDIT_RETAINED_ENTRIES) };
   }
-  throw new ControlWriteConflict(what, MAX_WRITE_ATTEMPTS);
+  return change;
+}
+
+/** Keeps the newest {@link AUDIT_RETAINED_ENTRIES} entries; version-checked, and a lost race is left to the next writer. */
+async function trimAudit(doc: DynamoDBDocumentClient, table: string): Promise<void> {
+  const raw = (await doc.send(new GetCommand({ TableName: table, Key: CONTROL_KEY, ConsistentRead: true }))).Item;
+  const current = parseControlItem(raw);
+  if (current.audit.length <= AUDIT_RETAINED_ENTRIES || raw?.version === undefined) return;
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: CONTROL_KEY,
+        UpdateExpression: 'SET #audit = :kept ADD #version :one',
+        ConditionExpression: '#version = :expected',
+        ExpressionAttributeNames: { '#audit': 'audit', '#version': 'version' },
+        ExpressionAttributeValues: { ':kept': current.audit.slice(-AUDIT_RETAINED_ENTRIES), ':one': 1, ':expected': current.version },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionalCheckFailed(err)) throw err;
+  }
 }
 
 /**
@@ -159,8 +183,8 @@ export function writeHalt(doc: DynamoDBDocumentClient, table: string, req: Contr
   const at = new Date(req.at).toISOString();
   return auditedWrite(doc, table, 'halt', (current) =>
     current.halted
-      ? { changed: false, set: {}, entry: { at, action: 'HALT', actor: req.actor, reason: normalizeReason(`already halted: ${reason}`), changed: false } }
-      : { changed: true, set: { halted: true, reason, actor: req.actor, at }, entry: { at, action: 'HALT', actor: req.actor, reason, changed: true } },
+      ? { changed: false, premise: 'halted', set: {}, entry: { at, action: 'HALT', actor: req.actor, reason: normalizeReason(`already halted: ${reason}`), changed: false } }
+      : { changed: true, premise: 'halted', set: { halted: true, reason, actor: req.actor, at }, entry: { at, action: 'HALT', actor: req.actor, reason, changed: true } },
   );
 }
 
@@ -174,8 +198,8 @@ export function writeResume(doc: DynamoDBDocumentClient, table: string, req: Con
   const at = new Date(req.at).toISOString();
   return auditedWrite(doc, table, 'resume', (current) =>
     current.halted
-      ? { changed: true, set: { halted: false, reason, actor: req.actor, at }, entry: { at, action: 'RESUME', actor: req.actor, reason, changed: true } }
-      : { changed: false, set: {}, entry: { at, action: 'RESUME', actor: req.actor, reason: normalizeReason(`not halted: ${reason}`), changed: false } },
+      ? { changed: true, premise: 'halted', set: { halted: false, reason, actor: req.actor, at }, entry: { at, action: 'RESUME', actor: req.actor, reason, changed: true } }
+      : { changed: false, premise: 'halted', set: {}, entry: { at, action: 'RESUME', actor: req.actor, reason: normalizeReason(`not halted: ${reason}`), changed: false } },
   );
 }
 
@@ -190,6 +214,6 @@ export function writeMode(doc: DynamoDBDocumentClient, table: string, mode: Mode
   const action = mode === 'safe' ? 'SAFE_MODE_ON' : 'SAFE_MODE_OFF';
   return auditedWrite(doc, table, `set mode ${mode}`, (current) => {
     const changed = current.mode !== mode;
-    return { changed, set: changed ? { mode } : {}, entry: { at, action, actor: req.actor, reason: changed ? reason : normalizeReason(`already ${mode}: ${reason}`), changed } };
+    return { changed, premise: 'mode', set: changed ? { mode } : {}, entry: { at, action, actor: req.actor, reason: changed ? reason : normalizeReason(`already ${mode}: ${reason}`), changed } };
   });
 }

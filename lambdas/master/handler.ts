@@ -24,9 +24,10 @@ import type { AuditEntry, Mode } from '../shared/contracts';
 import { ENV, METRICS_NAMESPACE, requireEnv } from '../shared/env';
 import { MASTER_METRICS, SERVICE_NAME } from '../shared/metrics-catalog';
 import { awsPortsConfigFromEnv, createAwsPorts, defaultClients } from './aws-ports';
-import { createKillSwitch, KillSwitchIncomplete, type HaltResult, type ResumeResult, type SafeModeResult } from './kill-switch';
+import { readControlItem } from '../shared/control-read';
+import { createKillSwitch, KillSwitchIncomplete, ResumeRefused, SafeModeRefused, type HaltResult, type ResumeResult, type SafeModeResult } from './kill-switch';
 import type { KillSwitchPorts, RunningExecution, ScheduleRef } from './ports';
-import { parseAlarmPolicy, parseTrigger, type AlarmPolicy } from './triggers';
+import { InvalidTrigger, parseAlarmPolicy, parseOperatorRequest, parseTrigger, type AlarmPolicy, type DeployRequest, type MasterCommand } from './triggers';
 
 const defaultLogger = new Logger({ serviceName: SERVICE_NAME });
 const defaultMetrics = new Metrics({ serviceName: SERVICE_NAME, namespace: METRICS_NAMESPACE });
@@ -45,9 +46,31 @@ export interface MasterDeps {
   now?: () => number;
   /** See `KillSwitchDeps.verifyRetryDelaysMs`. */
   verifyRetryDelaysMs?: number[];
+  /** See `KillSwitchDeps.sleep`. */
+  sleep?: (ms: number) => Promise<void>;
+  /**
+   * Sends the answer to a CloudFormation custom resource request (PUT of the JSON body to the
+   * pre-signed `ResponseURL`, CloudFormation User Guide "Custom resource response objects").
+   * Default: `fetch` with an empty content type, as the pre-signed S3 URL requires.
+   */
+  respond?: (responseUrl: string, body: CustomResourceResponse) => Promise<void>;
   logger?: Logger;
   metrics?: Metrics;
 }
+
+/** The body the Master PUTs to a custom resource's `ResponseURL` (at most 4,096 bytes, CloudFormation limit). */
+export interface CustomResourceResponse {
+  Status: 'SUCCESS' | 'FAILED';
+  Reason: string;
+  PhysicalResourceId: string;
+  StackId: string;
+  RequestId: string;
+  LogicalResourceId: string;
+  Data: { halted: string; reapplied: string };
+}
+
+/** Physical id of the `Custom::ReapplyHalt` resource (one per stack, never replaced). */
+export const REAPPLY_HALT_PHYSICAL_ID = 'reapply-halt';
 
 /** Response to `{ action: 'status' }`. */
 export interface MasterStatusResponse {
@@ -63,35 +86,58 @@ export interface MasterStatusResponse {
   audit: AuditEntry[];
 }
 
+/** Response to a CloudFormation custom resource request (also sent to CloudFormation, see {@link CustomResourceResponse}). */
+export interface DeployResponse {
+  action: 'DEPLOY';
+  requestType: 'Create' | 'Update' | 'Delete';
+  /** The system was halted when the deploy finished. */
+  halted: boolean;
+  /** The halt was re-applied (schedules disabled again, executions stopped). */
+  reapplied: boolean;
+  /** The re-applied halt's result (null when nothing was re-applied). */
+  result: HaltResult | null;
+  /** A re-applied halt that did not complete (CloudFormation is still answered SUCCESS: a deploy is never blocked by the kill switch). */
+  error?: string;
+}
+
 /** What the handler returns. */
 export type MasterResponse =
   | HaltResult
   | ResumeResult
   | SafeModeResult
   | MasterStatusResponse
+  | DeployResponse
   | { action: 'NOTIFY'; subject: string }
   | { action: 'IGNORED'; reason: string };
 
 /** The Lambda handler type (context optional so in-process callers may omit it). */
 export type MasterHandler = (event: unknown, context?: Context) => Promise<MasterResponse>;
 
+/** Who is asking: the Master (alarms, the cycle, CloudFormation, operators halting) or the operator function (IAM-authenticated operators). */
+type Authority = 'master' | 'operator';
+
+async function fetchRespond(responseUrl: string, body: CustomResourceResponse): Promise<void> {
+  const text = JSON.stringify(body);
+  const res = await fetch(responseUrl, { method: 'PUT', body: text, headers: { 'content-type': '', 'content-length': String(Buffer.byteLength(text)) } });
+  if (!res.ok) throw new Error(`CloudFormation response PUT failed: HTTP ${res.status}`);
+}
+
 /**
- * Builds the Master handler.
- * @param deps - the dependencies, or a function returning them (called once, at the first invocation).
- * @throws (from the returned handler) `InvalidTrigger`, `ResumeRefused`, `SafeModeRefused`, `KillSwitchIncomplete`.
+ * The command runner both handlers share: one kill switch, metrics, logs. `authority` decides
+ * whether loosening control (resume, safe mode off) is reachable: only for `operator`.
  */
-export function createMasterHandler(deps: MasterDeps | (() => MasterDeps)): MasterHandler {
+function createRunner(deps: MasterDeps | (() => MasterDeps), authority: Authority): { run: (command: MasterCommand, context?: Context) => Promise<MasterResponse>; deps: () => MasterDeps } {
   let resolved: MasterDeps | undefined;
   let killSwitch: ReturnType<typeof createKillSwitch> | undefined;
   const get = (): { d: MasterDeps; ks: ReturnType<typeof createKillSwitch> } => {
     if (!resolved || !killSwitch) {
       resolved = typeof deps === 'function' ? deps() : deps;
-      killSwitch = createKillSwitch({ ports: resolved.ports, doc: resolved.doc, controlTable: resolved.controlTable, now: resolved.now, verifyRetryDelaysMs: resolved.verifyRetryDelaysMs });
+      killSwitch = createKillSwitch({ ports: resolved.ports, doc: resolved.doc, controlTable: resolved.controlTable, now: resolved.now, verifyRetryDelaysMs: resolved.verifyRetryDelaysMs, sleep: resolved.sleep });
     }
     return { d: resolved, ks: killSwitch };
   };
 
-  return async (event, context) => {
+  const run = async (command: MasterCommand, context?: Context): Promise<MasterResponse> => {
     const { d, ks } = get();
     const logger = d.logger ?? defaultLogger;
     const metrics = d.metrics ?? defaultMetrics;
@@ -108,7 +154,6 @@ export function createMasterHandler(deps: MasterDeps | (() => MasterDeps)): Mast
       }
     };
     try {
-      const command = parseTrigger(event, d.alarmPolicy);
       switch (command.kind) {
         case 'ignore':
           logger.info('Trigger ignored', { reason: command.ignore });
@@ -130,15 +175,27 @@ export function createMasterHandler(deps: MasterDeps | (() => MasterDeps)): Mast
           return result;
         }
         case 'resume': {
+          if (authority !== 'operator') {
+            throw new ResumeRefused(
+              `Resume refused: the Master (invokable by alarms and the cycle) never loosens control; resume through the operator function's IAM-authorized URL (npm run ops -- resume), actor ${command.request.actor}`,
+            );
+          }
           const result = await ks.resume(command.request);
           logger.info('System resumed', { result });
           return result;
         }
         case 'safe-mode': {
+          if (!command.request.on && authority !== 'operator') {
+            throw new SafeModeRefused(
+              `Safe mode off refused: the Master (invokable by alarms and the cycle) never loosens control; switch it off through the operator function's IAM-authorized URL (npm run ops -- safe-mode off), actor ${command.request.actor}`,
+            );
+          }
           const result = await ks.setSafeMode(command.request);
           logger.info(`Safe mode ${command.request.on ? 'on' : 'off'}`, { result });
           return result;
         }
+        case 'deploy':
+          return await reapplyAfterDeploy(command.request);
       }
     } catch (err) {
       if (err instanceof KillSwitchIncomplete) {
@@ -150,6 +207,123 @@ export function createMasterHandler(deps: MasterDeps | (() => MasterDeps)): Mast
       throw err;
     } finally {
       if (emitted) metrics.publishStoredMetrics();
+    }
+
+    /**
+     * After a deploy: a halted system is halted again (schedules the update re-enabled are
+     * disabled, executions stopped), then CloudFormation is answered. Always SUCCESS unless the
+     * request itself cannot be served: a kill switch problem must not roll a deploy back (the flag
+     * still stops every cycle), it is reported to people by the halt's own notifications instead.
+     */
+    async function reapplyAfterDeploy(req: DeployRequest): Promise<DeployResponse> {
+      let halted = false;
+      let result: HaltResult | null = null;
+      let error: string | undefined;
+      if (req.RequestType !== 'Delete') {
+        try {
+          halted = (await readControlItem(d.doc, d.controlTable, true)).halted;
+          if (halted) {
+            const stack = req.StackId.split('/')[1] ?? req.StackId;
+            result = await ks.halt({ actor: `cloudformation:${stack}`, reason: `re-applied after a deploy (${req.RequestType} of ${req.LogicalResourceId}): CloudFormation may have re-enabled schedules`, source: 'deploy' });
+            recordHalt(result);
+          }
+        } catch (err) {
+          if (err instanceof KillSwitchIncomplete) result = err.result as HaltResult;
+          error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+          (d.logger ?? defaultLogger).error('Re-applying the halt after a deploy failed', { error: err as Error });
+        }
+      }
+      const reapplied = result !== null;
+      const body: CustomResourceResponse = {
+        Status: 'SUCCESS',
+        Reason: (error ? `halt re-applied incompletely: ${error}` : reapplied ? 'halt re-applied' : halted ? 'halted' : 'not halted: nothing to re-apply').slice(0, 1000),
+        PhysicalResourceId: req.PhysicalResourceId ?? REAPPLY_HALT_PHYSICAL_ID,
+        StackId: req.StackId,
+        RequestId: req.RequestId,
+        LogicalResourceId: req.LogicalResourceId,
+        Data: { halted: String(halted), reapplied: String(reapplied) },
+      };
+      await (d.respond ?? fetchRespond)(req.ResponseURL, body);
+      return { action: 'DEPLOY', requestType: req.RequestType, halted, reapplied, result, ...(error ? { error } : {}) };
+    }
+  };
+  return { run, deps: () => get().d };
+}
+
+/**
+ * Builds the Master handler: alarms, in-band halts, operator halts and safe mode on, status, and
+ * CloudFormation's `Custom::ReapplyHalt` requests. It never loosens control: resume and safe mode
+ * off are refused here (the alarms, the cycle's role and CloudFormation can invoke the Master) and
+ * served only by {@link createOperatorHandler}, whose callers IAM authenticates.
+ * @param deps - the dependencies, or a function returning them (called once, at the first invocation).
+ * @throws (from the returned handler) `InvalidTrigger`, `ResumeRefused`, `SafeModeRefused`, `KillSwitchIncomplete`.
+ */
+export function createMasterHandler(deps: MasterDeps | (() => MasterDeps)): MasterHandler {
+  const { run, deps: resolved } = createRunner(deps, 'master');
+  return async (event, context) => {
+    let command: MasterCommand;
+    try {
+      command = parseTrigger(event, resolved().alarmPolicy);
+    } catch (err) {
+      (resolved().logger ?? defaultLogger).error('Master action failed', { error: err as Error });
+      throw err;
+    }
+    return run(command, context);
+  };
+}
+
+/** A Lambda function URL request (payload format 2.0), as the operator function receives it. */
+export interface FunctionUrlRequest {
+  requestContext?: { authorizer?: { iam?: { userArn?: string; accountId?: string; callerId?: string } }; http?: { method?: string } };
+  body?: string;
+  isBase64Encoded?: boolean;
+}
+
+/** A Lambda function URL response. */
+export interface FunctionUrlResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  /** JSON: the action's result, or `{ error, message, result? }`. */
+  body: string;
+}
+
+/** Operator function handler: a function URL request in, a function URL response out. */
+export type OperatorHandler = (event: FunctionUrlRequest, context?: Context) => Promise<FunctionUrlResponse>;
+
+/**
+ * Builds the operator function's handler: the only place that loosens control (resume, safe mode
+ * off); it also halts, switches safe mode on and reports status. It answers Lambda function URL
+ * requests with `AWS_IAM` auth only, and the audit actor is the caller's IAM identity
+ * (`requestContext.authorizer.iam.userArn`, set by Lambda after SigV4 verification), never a
+ * string from the body. Body: `{ action: 'halt' | 'resume' | 'safe-mode' | 'status', reason?, on? }`.
+ *
+ * Status codes: 200 with the result; 400 `InvalidTrigger` / `ResumeRefused` / `SafeModeRefused`
+ * (nothing changed); 403 when the request carries no IAM identity; 500 `KillSwitchIncomplete`
+ * (with the partial result) or an unexpected error.
+ */
+export function createOperatorHandler(deps: MasterDeps | (() => MasterDeps)): OperatorHandler {
+  const { run } = createRunner(deps, 'operator');
+  const reply = (statusCode: number, body: unknown): FunctionUrlResponse => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return async (event, context) => {
+    const caller = event?.requestContext?.authorizer?.iam?.userArn;
+    if (typeof caller !== 'string' || !caller) {
+      return reply(403, { error: 'Forbidden', message: 'No caller identity: the operator function only serves IAM-signed (SigV4) function URL requests' });
+    }
+    let payload: unknown;
+    try {
+      const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+      payload = text.trim() ? JSON.parse(text) : {};
+    } catch {
+      return reply(400, { error: 'InvalidTrigger', message: 'Invalid trigger (operator) at body: not JSON' });
+    }
+    try {
+      const command = parseOperatorRequest(payload, caller);
+      return reply(200, await run(command, context));
+    } catch (err) {
+      const e = err as Error;
+      if (e instanceof KillSwitchIncomplete) return reply(500, { error: e.name, message: e.message, result: e.result });
+      if (e instanceof InvalidTrigger || e instanceof ResumeRefused || e instanceof SafeModeRefused) return reply(400, { error: e.name, message: e.message });
+      return reply(500, { error: e?.name ?? 'Error', message: e?.message ?? String(err) });
     }
   };
 }
@@ -168,5 +342,8 @@ export function awsDeps(): () => MasterDeps {
   });
 }
 
-/** The deployed handler. */
+/** The deployed Master handler. */
 export const handler: MasterHandler = createMasterHandler(awsDeps());
+
+/** The deployed operator function's handler (same module, same ports: one bundle, two functions). */
+export const operatorHandler: OperatorHandler = createOperatorHandler(awsDeps());

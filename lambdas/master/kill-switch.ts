@@ -170,11 +170,19 @@ export interface KillSwitchDeps {
   /** Epoch ms clock; default `clock.now` (the local runtime swaps in its simulated clock there). */
   now?: () => number;
   /**
-   * Delays (ms) before re-checking a halt that did not verify at once; default [250, 500, 1000]
-   * (ListExecutions can lag StopExecution). Tests pass [] or small values.
+   * Delays (ms) before re-checking a halt that did not verify at once; default
+   * {@link DEFAULT_VERIFY_RETRY_DELAYS_MS} (about 31 s in all, well inside the Master's 120 s
+   * timeout): ListExecutions is eventually consistent (Step Functions API reference, ListExecutions:
+   * "This API action is eventually consistent"), so an execution just stopped may still be listed
+   * RUNNING for a while. Tests pass [] or small values.
    */
   verifyRetryDelaysMs?: number[];
+  /** Waits `ms` between verification polls. Default `setTimeout`; the local runtime waits on its simulated clock. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** Default verification polls after a halt: 0.25 s doubling to 8 s, then 15 s (31 s in all). */
+export const DEFAULT_VERIFY_RETRY_DELAYS_MS: readonly number[] = [250, 500, 1000, 2000, 4000, 8000, 15000];
 
 /** The kill switch API. */
 export interface KillSwitch {
@@ -203,7 +211,8 @@ const scheduleId = (s: { group: string; name: string }): string => `${s.group}/$
 export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
   const now = deps.now ?? (() => clock.now());
   const { ports, doc, controlTable } = deps;
-  const verifyDelays = deps.verifyRetryDelaysMs ?? [250, 500, 1000];
+  const verifyDelays = deps.verifyRetryDelaysMs ?? DEFAULT_VERIFY_RETRY_DELAYS_MS;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   async function verifyHalt(exclude: string | undefined): Promise<{ verified: HaltVerification; errors: StepError[] }> {
     const errors: StepError[] = [];
@@ -333,7 +342,7 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
     let check = await verifyHalt(req.excludeExecutionArn);
     for (const delay of verifyDelays) {
       if (check.verified.ok) break;
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
       check = await verifyHalt(req.excludeExecutionArn);
     }
     errors.push(...check.errors);

@@ -14,6 +14,11 @@
  * (d) an operator (`npm run ops`): `{ action: 'halt' | 'resume' | 'safe-mode', on?, reason,
  *     actor, source: 'operator' }`.
  * (e) `{ action: 'status' }`.
+ * (f) a CloudFormation custom resource request (`Custom::ReapplyHalt`, created and updated with the
+ *     stack's schedules): `{ RequestType: 'Create' | 'Update' | 'Delete', ResponseURL, StackId,
+ *     RequestId, LogicalResourceId, PhysicalResourceId?, ResourceType }`. A deploy that touched a
+ *     schedule may have re-enabled it (the template says ENABLED); the Master re-applies the halt
+ *     when the system is halted, and always answers CloudFormation (see docs/deploy.md).
  *
  * Only a transition INTO `ALARM` acts; `OK` and `INSUFFICIENT_DATA` are ignored. What an
  * ALARM does comes from the alarm policy (env `ALARM_POLICY`, JSON alarm name ->
@@ -32,7 +37,7 @@ export type AlarmAction = (typeof ALARM_ACTIONS)[number];
 export type AlarmPolicy = Record<string, AlarmAction>;
 
 /** Who can ask the Master for something. */
-export const TRIGGER_SOURCES = ['alarm', 'cycle', 'supervisor', 'operator'] as const;
+export const TRIGGER_SOURCES = ['alarm', 'cycle', 'supervisor', 'operator', 'deploy'] as const;
 export type TriggerSource = (typeof TRIGGER_SOURCES)[number];
 
 /** The normalized command the handler executes. */
@@ -41,6 +46,8 @@ export type MasterCommand =
   | { kind: 'resume'; request: ResumeRequest }
   | { kind: 'safe-mode'; request: SafeModeRequest }
   | { kind: 'status' }
+  /** A CloudFormation custom resource request: re-apply a halt after a deploy, then answer CloudFormation. */
+  | { kind: 'deploy'; request: DeployRequest }
   /** Notify people only (alarm with policy `notify`, or an alarm missing from the policy: then `warning` says so). */
   | { kind: 'notify'; subject: string; message: string; warning?: string }
   /** Nothing to do (e.g. an alarm going back to OK); `ignore` says why. */
@@ -61,6 +68,20 @@ export class InvalidTrigger extends Error {
 }
 
 const alarmStateValue = z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']);
+
+/** (f) CloudFormation custom resource request (CloudFormation User Guide, "Custom resource request objects"). */
+export const customResourceRequestSchema = z.object({
+  RequestType: z.enum(['Create', 'Update', 'Delete']),
+  ResponseURL: z.string().min(1),
+  StackId: z.string().min(1),
+  RequestId: z.string().min(1),
+  LogicalResourceId: z.string().min(1),
+  PhysicalResourceId: z.string().optional(),
+  ResourceType: z.string().optional(),
+});
+
+/** A parsed CloudFormation custom resource request. */
+export type DeployRequest = z.output<typeof customResourceRequestSchema>;
 
 /** (a) In-band halt from the cycle state machine. */
 export const inBandHaltSchema = z.object({
@@ -168,7 +189,7 @@ function alarmCommand(alarm: AlarmChange, policy: AlarmPolicy): MasterCommand {
   if (alarm.state !== 'ALARM') {
     return { kind: 'ignore', ignore: `Alarm ${alarm.name} went to ${alarm.state}: only a transition to ALARM acts` };
   }
-  const actor = `alarm:${alarm.name}`;
+  const actor = boundActor(`alarm:${alarm.name}`);
   const reason = `Alarm ${alarm.name} in ALARM: ${alarm.reason || '(no reason given)'}`;
   // `*` is the policy of every alarm not named (per-agent alarms); absent, unknown alarms notify with a warning.
   const action = policy[alarm.name] ?? policy['*'];
@@ -201,6 +222,10 @@ export function parseTrigger(event: unknown, policy: AlarmPolicy): MasterCommand
     throw new InvalidTrigger('unknown', '(root)', 'expected an object');
   }
   const e = event as Record<string, unknown>;
+
+  if ('RequestType' in e && 'ResponseURL' in e) {
+    return { kind: 'deploy', request: parseWith(customResourceRequestSchema, e, 'cloudformation custom resource') };
+  }
 
   if ('Records' in e) {
     const sns = parseWith(snsEventSchema, e, 'sns alarm');
@@ -236,7 +261,7 @@ export function parseTrigger(event: unknown, policy: AlarmPolicy): MasterCommand
         return {
           kind: 'halt',
           request: {
-            actor: `${h.source}:${h.cycleId}`,
+            actor: boundActor(`${h.source}:${h.cycleId}`),
             reason: h.reason.trim() || fallback,
             source: h.source,
             excludeExecutionArn: h.executionArn,
@@ -250,15 +275,53 @@ export function parseTrigger(event: unknown, policy: AlarmPolicy): MasterCommand
       return operatorCommand(e);
     case 'safe-mode': {
       const s = parseWith(operatorSafeModeSchema, e, 'operator safe-mode');
-      return { kind: 'safe-mode', request: { on: s.on, actor: s.actor, reason: s.reason, source: s.source } };
+      return { kind: 'safe-mode', request: { on: s.on, actor: boundActor(s.actor), reason: s.reason, source: s.source } };
     }
     default:
       throw new InvalidTrigger('unknown', 'action', `expected one of halt, resume, safe-mode, status (or an alarm / SNS payload), got ${JSON.stringify(e.action)}`);
   }
 }
 
+/** Longest actor stored or sent, characters (longer ones are cut with `…`): a halt is never refused for its size. */
+export const MAX_ACTOR_CHARS = 256;
+
+/** Cuts an actor to {@link MAX_ACTOR_CHARS}; an empty one becomes `(unknown)`. */
+export function boundActor(actor: string): string {
+  const trimmed = actor.replace(/\s+/g, ' ').trim();
+  if (!trimmed) return '(unknown)';
+  return trimmed.length > MAX_ACTOR_CHARS ? `${trimmed.slice(0, MAX_ACTOR_CHARS - 1)}…` : trimmed;
+}
+
+/** Body of an operator function URL request. */
+export const operatorRequestSchema = z.object({
+  action: z.enum(['halt', 'resume', 'safe-mode', 'status']),
+  reason: z.string().default(''),
+  on: z.boolean().optional(),
+});
+
+/**
+ * Parses an operator function request. The actor is `caller` (the IAM identity Lambda verified),
+ * whatever the body says; the source is `operator`.
+ * @throws {InvalidTrigger} on a malformed body (`safe-mode` without `on` included).
+ */
+export function parseOperatorRequest(body: unknown, caller: string): MasterCommand {
+  const o = parseWith(operatorRequestSchema, body, 'operator request', 'body');
+  const actor = boundActor(caller);
+  switch (o.action) {
+    case 'status':
+      return { kind: 'status' };
+    case 'halt':
+      return { kind: 'halt', request: { actor, reason: o.reason, source: 'operator' } };
+    case 'resume':
+      return { kind: 'resume', request: { actor, reason: o.reason, source: 'operator' } };
+    case 'safe-mode':
+      if (o.on === undefined) throw new InvalidTrigger('operator request', 'body.on', 'safe-mode needs on: true or false');
+      return { kind: 'safe-mode', request: { on: o.on, actor, reason: o.reason, source: 'operator' } };
+  }
+}
+
 function operatorCommand(e: Record<string, unknown>): MasterCommand {
   const o = parseWith(operatorActionSchema, e, `operator ${String(e.action)}`);
-  if (o.action === 'halt') return { kind: 'halt', request: { actor: o.actor, reason: o.reason, source: o.source } };
-  return { kind: 'resume', request: { actor: o.actor, reason: o.reason, source: o.source } };
+  if (o.action === 'halt') return { kind: 'halt', request: { actor: boundActor(o.actor), reason: o.reason, source: o.source } };
+  return { kind: 'resume', request: { actor: boundActor(o.actor), reason: o.reason, source: o.source } };
 }

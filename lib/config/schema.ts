@@ -61,8 +61,11 @@ export const agentSchema = z
     dependsOn: z.array(z.string()).default([]),
     /** Fault domain, one of `data | strategy | critical`. Default `strategy`. */
     faultDomain: z.enum(FAULT_DOMAINS).default('strategy'),
-    /** Per-agent timeout in seconds (seed: 300). Lambda's own limit is 900 s (AWS Lambda quota). */
-    timeoutSeconds: z.number().int().positive().max(900).default(300),
+    /**
+     * Per-agent timeout in seconds (seed: 300): the task's timeout; the function's is 5 s longer so the
+     * task's fires first. At most 895 (Lambda's own limit is 900 s, AWS Lambda quota).
+     */
+    timeoutSeconds: z.number().int().positive().max(895).default(300),
     /** Lambda memory in MB. Default 256. */
     memoryMb: z.number().int().min(128).max(10240).default(256),
     /** Optional trading-hours condition, evaluated at planning time. */
@@ -168,8 +171,8 @@ export const orchestratorConfigSchema = z
          * (the reference risk engine). Bring your own by pointing here; it must return a RiskAssessment.
          */
         entry: z.string().min(1).default('lambdas/risk/handler.ts'),
-        /** Timeout of one risk attempt in seconds. Default 60. */
-        timeoutSeconds: z.number().int().positive().max(900).default(60),
+        /** Timeout of one risk attempt in seconds (the function's is 5 s longer). At most 895 (Lambda: 900). Default 60. */
+        timeoutSeconds: z.number().int().positive().max(895).default(60),
         /** Risk limits, in USD or fractions (0.05 = 5 %). See `lambdas/shared/trading/pre-trade-checks.ts` and docs/risk.md. */
         limits: z
           .object({
@@ -296,6 +299,18 @@ export const orchestratorConfigSchema = z
       .object({
         /** Optional e-mail address subscribed to the operators' SNS topic. */
         email: z.email().optional(),
+      })
+      .strict()
+      .prefault({}),
+    killSwitch: z
+      .object({
+        /**
+         * Reserved concurrency of the Master, so agents using up the account's concurrency cannot
+         * throttle the kill switch. Reserving needs 10 unreserved executions left in the account
+         * (Lambda quota): a new account with a concurrency limit of 10 must set 0 (none) or request an
+         * increase first. Default 5.
+         */
+        masterReservedConcurrency: z.number().int().min(0).max(1000).default(5),
       })
       .strict()
       .prefault({}),

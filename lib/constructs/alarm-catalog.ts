@@ -4,8 +4,15 @@
  * can be computed before the alarms exist (no circular dependency), and the local runtime can
  * read the same specs it evaluates.
  *
- * Every alarm is a SINGLE-METRIC alarm (no metric math): the local runtime evaluates the
- * synthesized alarms itself.
+ * Every alarm is a single-metric alarm except `NoSuccessfulCycle`, a metric math alarm built only
+ * of `FILL`, `IF` and comparisons, which the local runtime's evaluator (`local/alarms.ts`) supports.
+ *
+ * No halting alarm treats missing data as breaching: CloudWatch evaluates a new alarm about a
+ * minute after it is created (AWS::CloudWatch::Alarm: "the alarm state is immediately set to
+ * INSUFFICIENT_DATA. The alarm is then evaluated ... Any actions associated with the new state are
+ * then executed"), and a fresh stack has no datapoint yet, so a `breaching` alarm with a halting
+ * action would halt every first deploy (CloudWatch User Guide, "Configuring how CloudWatch alarms
+ * treat missing data").
  *
  * Thresholds come from the seed's alert rules (success rate below 80 %, 5 consecutive failures,
  * 3 UNHEALTHY cycles, cycle duration over 2x the average) and from the config
@@ -50,8 +57,23 @@ export interface AlarmSpec {
   readonly threshold: number;
   /** Comparison of the statistic with the threshold. */
   readonly comparison: AlarmComparison;
-  /** How missing data counts. `breaching` only for NoSuccessfulCycle (no data means no successful cycle). */
+  /**
+   * How missing data counts. Always `notBreaching` for alarms whose policy is not `notify` (see the
+   * module doc: a fresh stack has no data, and a breaching halt alarm would halt every first deploy).
+   */
   readonly treatMissingData: 'breaching' | 'notBreaching';
+  /**
+   * Metric math instead of the single metric (`namespace`/`metricName`/`dimensions`/`statistic` then
+   * describe the main input, for people). `metrics` maps each expression id (lower-case first letter,
+   * CloudWatch rule) to its metric; the `StateMachineArn` dimension is filled by the construct as above.
+   * Default none (single-metric alarm).
+   */
+  readonly expression?: {
+    /** The expression, e.g. `IF(FILL(succeeded, 0) >= 1, 0, FILL(started, 0))`. */
+    readonly text: string;
+    /** Id -> metric, each with the alarm's period. */
+    readonly metrics: Readonly<Record<string, { readonly namespace: string; readonly metricName: string; readonly dimensions: Readonly<Record<string, string | undefined>>; readonly statistic: 'Sum' | 'Maximum' | 'Minimum' }>>;
+  };
   /** What the Master does on ALARM. */
   readonly policy: AlarmPolicy;
   /** One sentence for people: what it means and what happens. */
@@ -101,18 +123,32 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
   const specs: AlarmSpec[] = [
     fleet({ kind: 'CycleFailed', namespace: 'AWS/States', metricName: 'ExecutionsFailed', dimensions: sfnDims, statistic: 'Sum', threshold: 1, comparison: 'GreaterThanOrEqualToThreshold', policy: 'halt', description: 'A cycle execution failed. The Master halts the system.' }),
     fleet({ kind: 'CycleTimedOut', namespace: 'AWS/States', metricName: 'ExecutionsTimedOut', dimensions: sfnDims, statistic: 'Sum', threshold: 1, comparison: 'GreaterThanOrEqualToThreshold', policy: 'halt', description: 'A cycle execution timed out. The Master halts the system.' }),
+    // Cycles keep starting and none succeeds (hung, aborted or failing cycles), two cadences in a row.
+    // Metric math so that no data (a fresh stack, a halted one with its schedules disabled) is not a
+    // breach: the expression is the number of cycles started in a period in which none succeeded.
+    // IF and FILL: CloudWatch User Guide, "Metric math syntax and functions". Two periods of one
+    // cadence each (2 of 2), so a cycle whose start and success fall in different periods cannot halt.
     fleet({
       kind: 'NoSuccessfulCycle',
       namespace: 'AWS/States',
       metricName: 'ExecutionsSucceeded',
       dimensions: sfnDims,
       statistic: 'Sum',
-      periodSeconds: clampPeriod(2 * cadence, 1),
+      periodSeconds: clampPeriod(cadence, 2),
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
       threshold: 1,
-      comparison: 'LessThanThreshold',
-      treatMissingData: 'breaching',
+      comparison: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+      expression: {
+        text: 'IF(FILL(succeeded, 0) >= 1, 0, FILL(started, 0))',
+        metrics: {
+          succeeded: { namespace: 'AWS/States', metricName: 'ExecutionsSucceeded', dimensions: sfnDims, statistic: 'Sum' },
+          started: { namespace: 'AWS/States', metricName: 'ExecutionsStarted', dimensions: sfnDims, statistic: 'Sum' },
+        },
+      },
       policy: 'halt',
-      description: 'No cycle succeeded for two cadences (missing data counts as breaching). The Master halts the system.',
+      description: 'Cycles started but none succeeded in two consecutive cadences (no data, e.g. before the first cycle, is not a breach). The Master halts the system.',
     }),
     fleet({ kind: 'RiskHalt', namespace: METRICS_NAMESPACE, metricName: RISK_METRICS.halt, dimensions: service, statistic: 'Maximum', threshold: 1, comparison: 'GreaterThanOrEqualToThreshold', policy: 'halt', description: 'The pre-trade risk check returned HALT. The Master halts the system.' }),
     fleet({

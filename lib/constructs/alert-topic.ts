@@ -4,7 +4,7 @@
  * AWS managed `alias/aws/sns`, because CloudWatch alarms cannot publish to a topic encrypted with
  * the AWS managed key (see below). SSL enforced, optional e-mail subscription.
  */
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -56,5 +56,13 @@ export class AlertTopic extends Construct {
       }),
     );
     if (props.email) this.topic.addSubscription(new subs.EmailSubscription(props.email));
+    else {
+      // Nobody would hear a halt: say so at synth (a warning, not an error: a stack may be wired to a
+      // pager or chat through a subscription added outside this app).
+      Annotations.of(this).addWarningV2(
+        'agent-fleet:AlertTopic.noSubscriber',
+        'The alert topic has no subscriber: halts and alarms reach no person. Set alerts.email in the config or deploy with -c alertEmail=<address> (or subscribe the AlertTopicArn output yourself).',
+      );
+    }
   }
 }

@@ -16,12 +16,13 @@
  * Failed starts are retried (`retryAttempts`, `maxEventAge`) and then land in an SQS dead-letter
  * queue (encrypted, SSL enforced).
  */
-import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { createHash } from 'node:crypto';
 import type { OrchestratorConfig } from '../config/schema';
 
 /** One schedule's identity. */
@@ -30,8 +31,21 @@ export interface CycleScheduleRef {
   readonly group: string;
   /** Schedule group name (the stack name). */
   readonly groupName: string;
-  /** Schedule name, `${stackName}-${group}` (Scheduler: 1-64 of `[0-9a-zA-Z-_.]`). */
+  /** Schedule name, `${stackName}-${group}`, hash-suffixed when longer than 64 (see {@link scheduleName}). */
   readonly scheduleName: string;
+}
+
+/** EventBridge Scheduler's longest schedule name (Scheduler API reference, CreateSchedule `Name`: 1-64 characters). */
+export const MAX_SCHEDULE_NAME = 64;
+
+/**
+ * `${stackName}-${group}`, or, when longer than 64 characters, its first 55 characters, `-` and 8
+ * hex characters of its SHA-256: two long groups that share a prefix never truncate to one name.
+ */
+export function scheduleName(stackName: string, group: string): string {
+  const full = `${stackName}-${group}`;
+  if (full.length <= MAX_SCHEDULE_NAME) return full;
+  return `${full.slice(0, MAX_SCHEDULE_NAME - 9)}-${createHash('sha256').update(full).digest('hex').slice(0, 8)}`;
 }
 
 /**
@@ -40,7 +54,7 @@ export interface CycleScheduleRef {
  */
 export function scheduleRefs(config: OrchestratorConfig, stackName: string): CycleScheduleRef[] {
   const groups = [...new Set(config.agents.filter((a) => a.enabled).map((a) => a.group))];
-  return groups.map((group) => ({ group, groupName: stackName, scheduleName: `${stackName}-${group}`.slice(0, 64) }));
+  return groups.map((group) => ({ group, groupName: stackName, scheduleName: scheduleName(stackName, group) }));
 }
 
 /** `SCHEDULE_NAMES` value: comma-separated `groupName/scheduleName`. */
@@ -99,7 +113,10 @@ export class CycleSchedules extends Construct {
     const stack = Stack.of(this);
     const { config } = props;
     this.refs = scheduleRefs(config, props.stackName);
-    this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: props.stackName });
+    // Deleted with the stack (CDK's default keeps it): a schedule group holds no data, and a kept group
+    // with this fixed name would make a destroy + deploy, or a deploy after a rolled-back create,
+    // fail with "already exists".
+    this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: props.stackName, removalPolicy: RemovalPolicy.DESTROY });
     this.role = new iam.Role(this, 'Role', {
       description: 'EventBridge Scheduler starts executions of the cycle state machine',
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),

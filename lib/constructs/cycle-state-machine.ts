@@ -12,7 +12,7 @@
  * {@link cycleStateMachineArn}): the Master needs that ARN and the state machine needs the
  * Master's, which would otherwise be a circular dependency.
  */
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -34,6 +34,15 @@ export function cycleStateMachineArn(stack: Stack, stateMachineName: string): st
 /** ARN pattern of every execution of the state machine: `arn:...:execution:<name>:*` (executions are named per schedule slot). */
 export function cycleExecutionArnPattern(stack: Stack, stateMachineName: string): string {
   return stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/**
+ * Name of the execution log group: `/aws/vendedlogs/states/<stateMachineName>-<stack UUID>`, the UUID
+ * being the last part of `AWS::StackId` (new for every creation of the stack), so a retained log
+ * group of an earlier stack instance never collides with the new one's.
+ */
+export function cycleLogGroupName(stateMachineName: string): string {
+  return `/aws/vendedlogs/states/${stateMachineName}-${Fn.select(2, Fn.split('/', Aws.STACK_ID))}`;
 }
 
 /** Props of {@link CycleStateMachine}. */
@@ -75,8 +84,10 @@ export class CycleStateMachine extends Construct {
     this.name = props.stateMachineName;
     this.arn = cycleStateMachineArn(stack, props.stateMachineName);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      // Vended-logs prefix recommended by Step Functions (keeps the resource policy small).
-      logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
+      // Vended-logs prefix recommended by Step Functions (keeps the resource policy small), made
+      // unique per stack instance: the log group is retained (retainData), so a fixed name would make
+      // a destroy + deploy, or a deploy after a rolled-back create, fail with "already exists".
+      logGroupName: cycleLogGroupName(props.stateMachineName),
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });

@@ -3,6 +3,17 @@
  * flag, disables every schedule, stops running executions, notifies and verifies. Invoked by
  * alarms (asynchronously), by the cycle (in-band halt) and by operators.
  *
+ * The operator function (`lambdas/master/operator.ts`) shares the Master's grants and environment
+ * but is the only one that loosens control (resume, safe mode off): it is reachable only through a
+ * Lambda function URL with `AWS_IAM` auth (callers need `lambda:InvokeFunctionUrl` on it in their
+ * own IAM policy; it has no resource-based permission for CloudWatch alarms, and the state machine
+ * role is not granted it), and it audits the caller's IAM identity (Lambda developer guide, "Control
+ * access to Lambda function URLs").
+ *
+ * After every deploy that touches a schedule, the `Custom::ReapplyHalt` resource (service token:
+ * the Master) re-applies a halt, so a redeploy while halted never leaves schedules enabled (see
+ * docs/deploy.md, "Redeploying while halted").
+ *
  * Also here: the Master's on-failure queue for asynchronous invocations that failed after their
  * retries, the alarm when that queue has messages, and the alarm on the Master's own errors. Both
  * alarms notify people through the SNS topic only: the Master cannot be trusted to handle an alarm
@@ -14,7 +25,8 @@
  * `iam:PassRole` on the Scheduler role (UpdateSchedule re-sends the target), `sns:Publish` on the
  * topic, `events:PutEvents` on the default bus.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, Lazy, RemovalPolicy, Stack, type CfnResource } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -56,6 +68,13 @@ export interface KillSwitchProps {
   readonly asyncRetryAttempts?: number;
   /** Removal policy of the log group. Default RETAIN. */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Reserved concurrency of the Master, so agents using up the account's concurrency can never
+   * throttle the kill switch (Lambda developer guide, "Configuring reserved concurrency"). Reserving
+   * needs at least 10 unreserved executions left in the account (Lambda quota); 0 reserves none.
+   * Default 5.
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /** The Master function, its failure queue and its two alarms. */
@@ -70,27 +89,44 @@ export class KillSwitch extends Construct {
   public readonly errorsAlarm: cloudwatch.Alarm;
   /** Failure queue has visible messages: notifies the topic only. */
   public readonly failureQueueAlarm: cloudwatch.Alarm;
+  /** The operator function: resume and safe mode off, IAM-authenticated callers only. */
+  public readonly operator: FleetFunction;
+  /** Its function URL (`AWS_IAM` auth). */
+  public readonly operatorUrl: lambda.FunctionUrl;
 
   constructor(scope: Construct, id: string, props: KillSwitchProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    const environment = {
+      [ENV.controlTable]: props.controlTable.tableName,
+      [ENV.agentStateTable]: props.agentStateTable.tableName,
+      [ENV.stateMachineArn]: props.stateMachineArn,
+      [ENV.scheduleNames]: props.scheduleNames,
+      [ENV.alertTopicArn]: props.alertTopic.topicArn,
+      [ENV.eventBusName]: 'default',
+      [ENV.alarmPolicy]: JSON.stringify(props.alarmPolicy),
+    };
+    const reserved = props.reservedConcurrency ?? 5;
+    if (!Number.isInteger(reserved) || reserved < 0) throw new Error(`KillSwitch reservedConcurrency must be a whole number >= 0, got ${reserved}`);
     this.function = new FleetFunction(this, 'Master', {
       entry: props.entry ?? 'lambdas/master/handler.ts',
       description: 'Master (kill switch): halt flag, disable schedules, stop executions, notify, verify',
       timeoutSeconds: 120,
       memoryMb: 256,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment: {
-        [ENV.controlTable]: props.controlTable.tableName,
-        [ENV.agentStateTable]: props.agentStateTable.tableName,
-        [ENV.stateMachineArn]: props.stateMachineArn,
-        [ENV.scheduleNames]: props.scheduleNames,
-        [ENV.alertTopicArn]: props.alertTopic.topicArn,
-        [ENV.eventBusName]: 'default',
-        [ENV.alarmPolicy]: JSON.stringify(props.alarmPolicy),
-      },
+      reservedConcurrency: reserved || undefined,
+      environment,
     });
     this.fn = this.function.fn;
+    this.operator = new FleetFunction(this, 'Operator', {
+      entry: 'lambdas/master/operator.ts',
+      description: 'Operator function: resume, safe mode, halt and status for IAM-authenticated operators (function URL, AWS_IAM auth)',
+      timeoutSeconds: 120,
+      memoryMb: 256,
+      logRemovalPolicy: props.logRemovalPolicy,
+      environment,
+    });
+    this.operatorUrl = this.operator.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -103,21 +139,23 @@ export class KillSwitch extends Construct {
       onFailure: new destinations.SqsDestination(this.failureQueue),
     });
 
-    props.controlTable.grantReadWriteData(this.fn);
-    props.agentStateTable.grantReadData(this.fn);
-    this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [props.stateMachineArn] }));
-    this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: [props.executionArnPattern] }));
-    if (props.scheduleArns.length > 0) {
-      this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'], resources: [...props.scheduleArns] }));
+    for (const fn of [this.fn, this.operator.fn]) {
+      props.controlTable.grantReadWriteData(fn);
+      props.agentStateTable.grantReadData(fn);
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [props.stateMachineArn] }));
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: [props.executionArnPattern] }));
+      if (props.scheduleArns.length > 0) {
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'], resources: [...props.scheduleArns] }));
+      }
+      props.schedulerRole.grantPassRole(fn.grantPrincipal);
+      props.alertTopic.grantPublish(fn);
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['events:PutEvents'],
+          resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+        }),
+      );
     }
-    props.schedulerRole.grantPassRole(this.fn.grantPrincipal);
-    props.alertTopic.grantPublish(this.fn);
-    this.fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['events:PutEvents'],
-        resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
-      }),
-    );
 
     this.errorsAlarm = notifyPeopleAlarm(this, 'ErrorsAlarm', {
       alarmName: masterErrorsAlarmName(props.stackName),
@@ -131,5 +169,32 @@ export class KillSwitch extends Construct {
       metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       topic: props.alertTopic,
     });
+  }
+
+  /**
+   * Re-applies a halt after every deploy that changes a schedule: a `Custom::ReapplyHalt` resource
+   * whose service token is the Master, created after the schedules, with a fingerprint of their
+   * template properties. CloudFormation only updates a schedule (and so only resets its State to the
+   * template's ENABLED) when its properties change; the fingerprint then changes too, so
+   * CloudFormation sends the Master an Update request after the schedules are updated, and a halted
+   * system gets its schedules disabled again before the deploy completes.
+   * @returns the custom resource.
+   */
+  public reapplyHaltOnDeploy(schedules: ReadonlyArray<Construct>): CustomResource {
+    const stack = Stack.of(this);
+    const fingerprint = Lazy.string({
+      produce: () => {
+        // The CloudFormation properties of each schedule, as synthesized (tokens resolved to intrinsics).
+        const props = schedules.map((s) => stack.resolve((s.node.defaultChild as CfnResource & { _toCloudFormation(): unknown })._toCloudFormation()));
+        return createHash('sha256').update(JSON.stringify(props)).digest('hex').slice(0, 32);
+      },
+    });
+    const cr = new CustomResource(this, 'ReapplyHaltOnDeploy', {
+      serviceToken: this.fn.functionArn,
+      resourceType: 'Custom::ReapplyHalt',
+      properties: { SchedulesFingerprint: fingerprint },
+    });
+    for (const s of schedules) cr.node.addDependency(s);
+    return cr;
   }
 }

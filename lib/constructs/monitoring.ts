@@ -10,12 +10,14 @@
  * (`SourceArn` `arn:...:alarm:<stackName>-*`) instead of one permission per alarm (what
  * `cloudwatch-actions.LambdaAction` adds): a Lambda function policy is limited to 20 KB (Lambda
  * quota), which one statement per alarm would exceed at a few dozen agents (3 alarms per agent).
+ * Every alarm that invokes the Master depends on that permission: CloudWatch evaluates a new alarm
+ * within about a minute and does not retry an action it was not authorized to run, so an alarm
+ * created before the permission could fire into nothing.
  */
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -41,8 +43,40 @@ export interface MonitoringProps {
   readonly scheduleDeadLetterQueue: sqs.IQueue;
   /** Alarms made elsewhere (the Master's own) to show in the dashboard's alarm status widget. */
   readonly extraAlarms?: ReadonlyArray<cloudwatch.IAlarm>;
-  /** Dashboard name. Default `${stackName}-Fleet`. */
+  /**
+   * Dashboard name. Default `${stackName}-${AWS::Region}-Fleet`: dashboards are global to the account
+   * (not per region), so the same stack deployed in two regions would otherwise fight over one name.
+   */
   readonly dashboardName?: string;
+}
+
+/** CloudFormation's limit on resources in one stack (AWS CloudFormation quotas). */
+export const MAX_STACK_RESOURCES = 500;
+
+/**
+ * Up to this many enabled agents, the per-agent dashboard widgets list one metric per agent (with its
+ * name as the label); above it, each widget is one `SEARCH` expression, so the dashboard stays within
+ * CloudWatch's 500 metrics per widget and 2,500 per dashboard (CloudWatch service quotas) at any fleet size.
+ */
+export const DASHBOARD_EXPLICIT_AGENT_SERIES = 25;
+
+/** Alarms an alarm status widget can show (CloudWatch); beyond it the widget shows the alarms that act on the Master and the people-only ones. */
+export const ALARM_STATUS_WIDGET_MAX_ALARMS = 100;
+
+/**
+ * Fails early, with the fix, when the stack has more resources than CloudFormation accepts, instead
+ * of a `TooManyResourcesInStack` failure mid-deploy. Call it once the stack is complete.
+ * @throws {Error} `Stack <name> would have N resources, over CloudFormation's limit of 500 ...`, naming
+ *   `monitoring.perAgentAlarms` when per-agent alarms are on.
+ */
+export function assertResourceQuota(stack: Stack, config: OrchestratorConfig): void {
+  const count = stack.node.findAll().filter((c) => CfnResource.isCfnResource(c)).length;
+  if (count <= MAX_STACK_RESOURCES) return;
+  const agents = config.agents.filter((a) => a.enabled).length;
+  const hint = config.monitoring.perAgentAlarms
+    ? ` ${3 * agents} of them are the per-agent alarms of ${agents} agents: set monitoring.perAgentAlarms: false to use three fleet-level alarms instead`
+    : ' Agents with distinct code entries add one function each (4 resources): share an entry (agents[].entry) or split the fleet into stacks';
+  throw new Error(`Stack ${stack.stackName} would have ${count} resources, over CloudFormation's limit of ${MAX_STACK_RESOURCES} per stack (AWS CloudFormation quotas).${hint}.`);
 }
 
 const COMPARISON: Record<AlarmSpec['comparison'], cloudwatch.ComparisonOperator> = {
@@ -55,10 +89,13 @@ const COMPARISON: Record<AlarmSpec['comparison'], cloudwatch.ComparisonOperator>
 export class Monitoring extends Construct {
   /** Alarms that route to the Master, keyed by alarm name. */
   public readonly fleetAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
+  /** The permission that lets this stack's alarms invoke the Master; every alarm acting on the Master depends on it. */
+  public readonly masterInvokePermission: lambda.CfnPermission;
   /** Schedules' dead-letter queue has messages (a slot could not start a cycle): notify only. */
   public readonly scheduleDlqAlarm: cloudwatch.Alarm;
   /** The dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
+  private readonly perAgentAlarms = new Set<cloudwatch.IAlarm>();
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -66,28 +103,33 @@ export class Monitoring extends Construct {
     const { config, stackName } = props;
     const notify = new cwActions.SnsAction(props.alertTopic);
     const toMaster: cloudwatch.IAlarmAction = { bind: () => ({ alarmActionArn: props.master.functionArn }) };
-    props.master.addPermission('InvokeFromStackAlarms', {
-      principal: new iam.ServicePrincipal('lambda.alarms.cloudwatch.amazonaws.com'),
+    /** Lambda resource-based permission for this stack's alarms (Lambda developer guide, "Using resource-based policies"; CloudWatch "Lambda alarm actions"). */
+    this.masterInvokePermission = new lambda.CfnPermission(this, 'InvokeFromStackAlarms', {
       action: 'lambda:InvokeFunction',
+      functionName: props.master.functionArn,
+      principal: 'lambda.alarms.cloudwatch.amazonaws.com',
       sourceAccount: stack.account,
       sourceArn: stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${stackName}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     });
+    const dims = (d: Readonly<Record<string, string | undefined>>): Record<string, string> =>
+      Object.fromEntries(Object.entries(d).map(([k, v]) => [k, k === 'StateMachineArn' ? props.stateMachineArn : (v as string)]));
 
     const alarms = new Map<string, cloudwatch.Alarm>();
     for (const spec of fleetAlarmSpecs(config, stackName)) {
-      const dimensionsMap = Object.fromEntries(
-        Object.entries(spec.dimensions).map(([k, v]) => [k, k === 'StateMachineArn' ? props.stateMachineArn : (v as string)]),
-      );
+      const period = Duration.seconds(spec.periodSeconds);
+      const metric: cloudwatch.IMetric = spec.expression
+        ? new cloudwatch.MathExpression({
+            expression: spec.expression.text,
+            period,
+            usingMetrics: Object.fromEntries(
+              Object.entries(spec.expression.metrics).map(([id, m]) => [id, new cloudwatch.Metric({ namespace: m.namespace, metricName: m.metricName, dimensionsMap: dims(m.dimensions), statistic: m.statistic, period })]),
+            ),
+          })
+        : new cloudwatch.Metric({ namespace: spec.namespace, metricName: spec.metricName, dimensionsMap: dims(spec.dimensions), statistic: spec.statistic, period });
       const alarm = new cloudwatch.Alarm(this, spec.agent ? `${spec.agent}-${spec.kind}` : spec.kind, {
         alarmName: spec.alarmName,
         alarmDescription: `${spec.description} (policy: ${spec.policy})`,
-        metric: new cloudwatch.Metric({
-          namespace: spec.namespace,
-          metricName: spec.metricName,
-          dimensionsMap,
-          statistic: spec.statistic,
-          period: Duration.seconds(spec.periodSeconds),
-        }),
+        metric,
         threshold: spec.threshold,
         comparisonOperator: COMPARISON[spec.comparison],
         evaluationPeriods: spec.evaluationPeriods,
@@ -95,6 +137,8 @@ export class Monitoring extends Construct {
         treatMissingData: spec.treatMissingData === 'breaching' ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       alarm.addAlarmAction(toMaster, notify);
+      alarm.node.addDependency(this.masterInvokePermission);
+      if (spec.agent) this.perAgentAlarms.add(alarm);
       alarms.set(spec.alarmName, alarm);
     }
     this.fleetAlarms = alarms;
@@ -123,8 +167,17 @@ export class Monitoring extends Construct {
       });
     const states = (metricName: string, label: string): cloudwatch.Metric =>
       new cloudwatch.Metric({ namespace: 'AWS/States', metricName, dimensionsMap: { StateMachineArn: props.stateMachineArn }, statistic: 'Sum', period, label });
-    const perAgent = (metricName: string, statistic: string): cloudwatch.Metric[] => agents.map((a) => custom(metricName, statistic, a, a));
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName ?? `${props.stackName}-Fleet` });
+    // One series per agent for small fleets; one SEARCH per widget beyond (see DASHBOARD_EXPLICIT_AGENT_SERIES).
+    const perAgent = (metricName: string, statistic: string): cloudwatch.IMetric[] =>
+      agents.length <= DASHBOARD_EXPLICIT_AGENT_SERIES
+        ? agents.map((a) => custom(metricName, statistic, a, a))
+        : [
+            new cloudwatch.MathExpression({
+              expression: `SEARCH('{${METRICS_NAMESPACE},agent,service} MetricName="${metricName}" service="${SERVICE_NAME}"', '${statistic}', ${period.toSeconds()})`,
+              period,
+            }),
+          ];
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName ?? `${props.stackName}-${Aws.REGION}-Fleet` });
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Cycle outcome (executions)',
@@ -163,7 +216,15 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
-    dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: allAlarms, width: 24, height: Math.max(4, Math.ceil(allAlarms.length / 4) + 2) }));
+    const shown = allAlarms.length <= ALARM_STATUS_WIDGET_MAX_ALARMS ? allAlarms : allAlarms.filter((a) => !this.perAgentAlarms.has(a));
+    dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({
+        title: shown.length < allAlarms.length ? `Alarms (fleet and people-only; ${allAlarms.length - shown.length} per-agent alarms in the CloudWatch console)` : 'Alarms',
+        alarms: shown.slice(0, ALARM_STATUS_WIDGET_MAX_ALARMS),
+        width: 24,
+        height: Math.max(4, Math.ceil(Math.min(shown.length, ALARM_STATUS_WIDGET_MAX_ALARMS) / 4) + 2),
+      }),
+    );
     return dashboard;
   }
 }

@@ -43,9 +43,11 @@ describe('kill switch on the local scheduler and executions', () => {
     const again = (await rt.invokeMaster(operator('halt', 'test: again'))) as Record<string, any>;
     expect(again).toMatchObject({ changed: false, verified: { ok: true } });
 
-    await expect(rt.invokeMaster(operator('resume', ''))).rejects.toMatchObject({ name: 'ResumeRefused' });
+    // Resume is the operator function's alone (IAM-authenticated); the Master refuses it even from an operator payload.
+    await expect(rt.invokeMaster(operator('resume', 'test: cleared'))).rejects.toMatchObject({ name: 'ResumeRefused' });
+    await expect(rt.invokeOperator({ action: 'resume', reason: '' }, 'operator:test')).rejects.toMatchObject({ name: 'ResumeRefused' });
     await expect(rt.invokeMaster({ action: 'resume', source: 'cycle', actor: 'cycle:x', reason: 'auto' })).rejects.toThrow();
-    const resume = (await rt.invokeMaster(operator('resume', 'test: cleared'))) as Record<string, any>;
+    const resume = (await rt.invokeOperator({ action: 'resume', reason: 'test: cleared' }, 'operator:test')) as Record<string, any>;
     expect(resume).toMatchObject({ action: 'RESUME', changed: true });
     expect(rt.schedules().every((s) => s.state === 'ENABLED')).toBe(true);
 

@@ -26,7 +26,7 @@ describe('a fleet of 300 agents on one code entry', () => {
     expect(shared[0].agents).toHaveLength(300);
     expect(shared[0].agent).toBeUndefined();
     expect(s.template.Resources[shared[0].logicalId].Properties.FunctionName).toBe('AgentFleet-synthetic-agent');
-    expect(resourcesOfType(s.template, 'AWS::Lambda::Function')).toHaveLength(4 + 4 + 1); // supervisor, risk, Master, order gateway; 4 reference agents; 1 shared
+    expect(resourcesOfType(s.template, 'AWS::Lambda::Function')).toHaveLength(5 + 4 + 1); // supervisor, risk, Master, operator, order gateway; 4 reference agents; 1 shared
   });
 
   it('stays under CloudFormation limits: 500 resources, and every function under 4 KB of environment', () => {

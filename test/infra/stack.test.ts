@@ -3,7 +3,7 @@
  * outputs and cdk-nag. Assertions read the template JSON; nothing is snapshot-only.
  */
 import { Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fleetAlarmSpecs, masterDlqAlarmName, masterErrorsAlarmName, scheduleDlqAlarmName } from '../../lib/constructs/alarm-catalog';
@@ -28,7 +28,7 @@ describe('orchestrator stack', () => {
   describe('functions', () => {
     it('every AWS::Lambda::Function is nodejs22.x on arm64 with active tracing and its own log group', () => {
       const fns = resourcesOfType(s.template, 'AWS::Lambda::Function');
-      expect(fns.length).toBe(4 + s.config.agents.filter((a) => a.enabled).length); // supervisor, risk, Master, order gateway
+      expect(fns.length).toBe(5 + s.config.agents.filter((a) => a.enabled).length); // supervisor, risk, Master, operator, order gateway
       for (const [, fn] of fns) {
         expect(fn.Properties.Runtime).toBe('nodejs22.x');
         expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -49,7 +49,7 @@ describe('orchestrator stack', () => {
       expect(s.stack.lambdaFunctions.filter((f) => f.role === 'agent').map((f) => [f.agent, f.entry])).toEqual(
         s.config.agents.map((a) => [a.name, `lambdas/agents/${a.name}/handler.ts`]),
       );
-      expect(new Set(s.stack.lambdaFunctions.map((f) => f.role))).toEqual(new Set(['supervisor', 'risk', 'master', 'gateway', 'agent']));
+      expect(new Set(s.stack.lambdaFunctions.map((f) => f.role))).toEqual(new Set(['supervisor', 'risk', 'master', 'operator', 'gateway', 'agent']));
     });
 
     it('hands the supervisor its registry as a file in its asset naming every agent function, and risk/agents the trading settings and market data path', () => {
@@ -180,8 +180,9 @@ describe('orchestrator stack', () => {
         const toMaster = actions.some((x) => x['Fn::GetAtt']?.[0] === masterId && x['Fn::GetAtt'][1] === 'Arn');
         expect({ name: a.Properties.AlarmName, toMaster }).toEqual({ name: a.Properties.AlarmName, toMaster: !exempt.includes(a.Properties.AlarmName) });
         expect(actions).toContainEqual({ Ref: topicId });
-        expect(a.Properties.Metrics).toBeUndefined();
-        expect(typeof a.Properties.MetricName).toBe('string');
+        // Single-metric alarms, except NoSuccessfulCycle (metric math the local evaluator supports).
+        if (a.Properties.AlarmName === 'AgentFleet-NoSuccessfulCycle') expect(a.Properties.Metrics).toHaveLength(3);
+        else expect(typeof a.Properties.MetricName).toBe('string');
       }
       const perms = resourcesOfType(s.template, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'lambda.alarms.cloudwatch.amazonaws.com');
       expect(perms).toHaveLength(1);
@@ -194,7 +195,14 @@ describe('orchestrator stack', () => {
       const cycleFailed = byName.get('AgentFleet-CycleFailed')!;
       expect(cycleFailed).toMatchObject({ Namespace: 'AWS/States', MetricName: 'ExecutionsFailed', Threshold: 1, Period: 900, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
       expect(flatten(cycleFailed.Dimensions[0].Value)).toBe('arn:aws:states:REGION:ACCOUNT:stateMachine:AgentFleet-cycle');
-      expect(byName.get('AgentFleet-NoSuccessfulCycle')).toMatchObject({ MetricName: 'ExecutionsSucceeded', Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'LessThanThreshold', Period: 1800, TreatMissingData: 'breaching' });
+      const noSuccess = byName.get('AgentFleet-NoSuccessfulCycle')!;
+      expect(noSuccess).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 2, DatapointsToAlarm: 2, TreatMissingData: 'notBreaching' });
+      const queries = noSuccess.Metrics as any[];
+      expect(queries.find((q) => q.Expression)).toMatchObject({ Expression: 'IF(FILL(succeeded, 0) >= 1, 0, FILL(started, 0))' });
+      expect(queries.filter((q) => q.MetricStat).map((q) => [q.Id, q.MetricStat.Metric.MetricName, q.MetricStat.Period, q.MetricStat.Stat]).sort()).toEqual([
+        ['started', 'ExecutionsStarted', 900, 'Sum'],
+        ['succeeded', 'ExecutionsSucceeded', 900, 'Sum'],
+      ]);
       expect(byName.get('AgentFleet-FleetFailing')).toMatchObject({ Namespace: 'AgentFleet', MetricName: 'FailedAgentFraction', Statistic: 'Minimum', Threshold: 0.5, EvaluationPeriods: 3, DatapointsToAlarm: 3, Period: 900 });
       expect(byName.get('AgentFleet-TooManyOpenBreakers')).toMatchObject({ MetricName: 'OpenBreakerFraction', Statistic: 'Maximum', Threshold: s.config.supervisor.maxOpenBreakerFraction });
       expect(byName.get('AgentFleet-CycleSlow')).toMatchObject({ MetricName: 'CycleDurationRatio', Threshold: 2, ComparisonOperator: 'GreaterThanThreshold' });
@@ -216,7 +224,7 @@ describe('orchestrator stack', () => {
       expect([...alarmWidget.properties.alarms].sort()).toEqual(alarmIds.sort());
       const titles = body.widgets.map((w: any) => w.properties.title);
       expect(titles).toEqual(expect.arrayContaining(['Cycle outcome (executions)', 'Agent success rate (%)', 'Agent duration (ms)', 'Agent retries', 'Circuit breakers OPEN (1 = OPEN)', 'Risk verdicts']));
-      expect(dash.Properties.DashboardName).toBe('AgentFleet-Fleet');
+      expect(flatten(dash.Properties.DashboardName)).toBe('AgentFleet-REGION-Fleet');
     });
   });
 
@@ -275,10 +283,12 @@ describe('orchestrator stack', () => {
       expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
     });
 
-    it('passes the AwsSolutions cdk-nag pack with zero unacknowledged findings, each acknowledgement with a reason', () => {
-      const report = new AwsSolutionsChecks(s.app).validateScope(s.stack);
-      const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? r.resourceLogicalId}`));
-      expect(findings).toEqual([]);
+    it('passes the AwsSolutions and Serverless cdk-nag packs with zero unacknowledged findings, each acknowledgement with a reason', () => {
+      for (const pack of [new AwsSolutionsChecks(s.app), new ServerlessChecks(s.app)]) {
+        const report = pack.validateScope(s.stack);
+        const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? r.resourceLogicalId}`));
+        expect({ pack: pack.readPackName, findings }).toEqual({ pack: pack.readPackName, findings: [] });
+      }
       const acks = s.stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data as any));
       expect(acks.length).toBeGreaterThan(5);
       for (const a of acks) for (const reason of Object.values(a)) expect(String(reason).length).toBeGreaterThan(40);
@@ -315,10 +325,10 @@ describe('orchestrator stack', () => {
     expect(masterEnv[ENV.scheduleNames].split(',').sort()).toEqual(['AgentFleet/AgentFleet-default', 'AgentFleet/AgentFleet-rebalance']);
     const alarms = new Map(resourcesOfType(v.template, 'AWS::CloudWatch::Alarm').map(([, a]) => [a.Properties.AlarmName, a.Properties]));
     expect(alarms.get('AgentFleet-CycleFailed').Period).toBe(3600);
-    expect(alarms.get('AgentFleet-NoSuccessfulCycle').Period).toBe(7200);
+    expect(alarms.get('AgentFleet-NoSuccessfulCycle').Metrics.find((q: any) => q.MetricStat).MetricStat.Period).toBe(3600);
     // A disabled agent gets no function, no schedule and no alarms.
     expect(v.stack.lambdaFunctions.map((f) => f.agent).filter(Boolean)).not.toContain('idle');
-    expect(resourcesOfType(v.template, 'AWS::Lambda::Function')).toHaveLength(4 + 4);
+    expect(resourcesOfType(v.template, 'AWS::Lambda::Function')).toHaveLength(5 + 4);
     expect([...alarms.keys()].filter((n) => n.includes('idle'))).toEqual([]);
     const subs = resourcesOfType(v.template, 'AWS::SNS::Subscription');
     expect(subs.map(([, x]) => [x.Properties.Protocol, x.Properties.Endpoint])).toEqual([['email', 'ops@example.com']]);

@@ -3,7 +3,8 @@
  * (States.DataLimitExceeded); the interpreter does not, so the runtime records a warning for
  * every top-level state over the quota and the report carries it.
  */
-import { checkPayload, type ExecutionEvent, type LocalExecution } from '../../local/executions';
+import { checkPayload, LocalExecutions, type ExecutionEvent, type LocalExecution } from '../../local/executions';
+import { SimClock } from '../../local/sim-clock';
 
 const exec = (): LocalExecution => ({ name: 'x', arn: 'arn', input: {}, status: 'RUNNING', startMs: 0, events: [], payloadWarnings: [], done: Promise.resolve(undefined as never) });
 const event = (type: string, payload: unknown, extra: Record<string, unknown> = {}): ExecutionEvent =>
@@ -20,4 +21,55 @@ test('map iterations (events with an index) are not measured', () => {
   const e = exec();
   checkPayload(e, event('StateEntered', { blob: 'x'.repeat(300 * 1024) }, { index: 3 }));
   expect(e.payloadWarnings).toEqual([]);
+});
+
+describe('raw task results over 256 KiB (checked before ResultSelector, as AWS does)', () => {
+  // A Task whose ResultSelector keeps one small field, with a States.ALL catcher: neither saves it in AWS.
+  const definition = {
+    StartAt: 'Record outcomes',
+    States: {
+      'Record outcomes': {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Parameters: { FunctionName: 'arn:aws:lambda:local:000000000000:function:supervisor', Payload: {} },
+        ResultSelector: { 'escalate.$': '$.Payload.escalate' },
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+        End: true,
+      },
+      Caught: { Type: 'Pass', End: true },
+    },
+  };
+  const run = async (resultBytes: number, handler?: () => Promise<unknown>) => {
+    const clock = new SimClock({ startMs: 0, timeScale: 1000 });
+    try {
+      const executions = new LocalExecutions({
+        definition,
+        stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:Test',
+        clock,
+        taskStates: ['Record outcomes'],
+        taskHandler: () => handler ?? (async () => ({ Payload: { escalate: false, outcomes: 'x'.repeat(resultBytes) }, StatusCode: 200 })),
+      });
+      return await executions.start('e1', {}).done;
+    } finally {
+      clock.dispose();
+    }
+  };
+
+  it('a 300 KiB raw result fails the execution with States.DataLimitExceeded, past the States.ALL catcher', async () => {
+    const e = await run(300 * 1024);
+    expect(e).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', dataLimit: { state: 'Record outcomes' } });
+    expect(e.dataLimit!.bytes).toBeGreaterThan(300 * 1024);
+  });
+
+  it('the Lambda adapter\'s own States.DataLimitExceeded also fails the execution past the catcher', async () => {
+    const e = await run(0, async () => {
+      throw Object.assign(new Error('State "Record outcomes": the task\'s raw output is 307300 bytes, over the 262144-byte (256 KiB) state quota'), { name: 'States.DataLimitExceeded' });
+    });
+    expect(e).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', dataLimit: { state: 'Record outcomes', bytes: 307300 } });
+  });
+
+  it('a 200 KiB raw result passes (ResultSelector then keeps one field)', async () => {
+    const e = await run(200 * 1024);
+    expect(e).toMatchObject({ status: 'SUCCEEDED', output: { escalate: false } });
+  });
 });

@@ -5,8 +5,8 @@
  *   (dynalite + in-memory platform ports), to prove the operator path end to end.
  */
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { createMasterHandler, type MasterStatusResponse } from '../../lambdas/master/handler';
-import { agentRow, manualExecutionName, operatorPayloads, pickStackOutputs, REQUIRED_OUTPUTS } from '../../ops/aws-target';
+import { createMasterHandler, createOperatorHandler, type MasterStatusResponse } from '../../lambdas/master/handler';
+import { agentRow, manualExecutionName, operatorPayloads, operatorRequests, pickStackOutputs, REQUIRED_OUTPUTS } from '../../ops/aws-target';
 import { DEFAULT_LOCAL_DIR, normalizeArgv, renderStatus, runCli, type TargetOptions } from '../../ops/cli';
 import type { OpsStatus, OpsTarget } from '../../ops/target';
 import { InMemoryPlatformPorts } from '../master/in-memory-ports';
@@ -220,7 +220,16 @@ describe('operator path through the real Master handler', () => {
 
   /** An OpsTarget that sends ops/aws-target.ts's payloads to the real Master handler in-process. */
   function masterBackedTarget(ports: InMemoryPlatformPorts): OpsTarget {
-    const master = createMasterHandler({ ports, doc: db.doc, controlTable: db.tables.Control, alarmPolicy: {}, verifyRetryDelaysMs: [] });
+    const deps = { ports, doc: db.doc, controlTable: db.tables.Control, alarmPolicy: {}, verifyRetryDelaysMs: [] };
+    const master = createMasterHandler(deps);
+    // Resume and safe mode go through the operator function (function URL; the caller's IAM identity is the actor).
+    const operatorFn = createOperatorHandler(deps);
+    const operator = async (body: Record<string, unknown>, actor: string) => {
+      const res = await operatorFn({ requestContext: { authorizer: { iam: { userArn: actor } } }, body: JSON.stringify(body) });
+      const parsed = JSON.parse(res.body);
+      if (res.statusCode >= 400) throw Object.assign(new Error(parsed.message), { name: parsed.error });
+      return parsed;
+    };
     return {
       describe: () => 'in-process Master',
       async status() {
@@ -228,8 +237,8 @@ describe('operator path through the real Master handler', () => {
         return { halted: s.halted, mode: s.mode, reason: s.reason, actor: s.actor, at: s.at, agents: [], schedules: s.schedules, runningExecutions: s.runningExecutions, audit: s.audit };
       },
       halt: (reason, actor) => master(operatorPayloads.halt(reason, actor)),
-      resume: (reason, actor) => master(operatorPayloads.resume(reason, actor)),
-      safeMode: (on, reason, actor) => master(operatorPayloads.safeMode(on, reason, actor)),
+      resume: (reason, actor) => operator(operatorRequests.resume(reason), actor),
+      safeMode: (on, reason, actor) => operator(operatorRequests.safeMode(on, reason), actor),
       runNow: async () => ({ executionName: 'unused' }),
       pauseGroup: async () => ({}),
       disableAgent: async () => ({}),
