@@ -2,102 +2,257 @@
  * `npm start` (= `tsx local/cli.ts run`): runs real cycles locally, no cloud, no Docker.
  * Options are documented in `--help` and docs/local.md.
  *
- * Exit codes: 0 when the run completed as configured (a halt is a valid result); 2 for bad
- * arguments, an invalid config, unreadable market data or a definition the runtime refuses
- * (one-line message on stderr); 1 for an unexpected error.
+ * Exit codes (docs/local.md "Exit codes"):
+ * - 0: the run completed as configured (a halt is a valid result);
+ * - 2: bad arguments (unknown option, `--cycles 0`, a `--fail` spec naming no agent, ...), an
+ *   invalid config, invalid or unreadable market data, a config symbol that leaves an agent with
+ *   none, `--resume-state` without a saved state, or anything else that stops the run before its
+ *   first cycle (a missing handler file, a definition the runtime refuses): one line on stderr,
+ *   no stack trace (`LOCAL_DEBUG=1` adds it);
+ * - 130: interrupted (Ctrl-C / SIGINT): the cycles finished so far are in the report, the state
+ *   is saved; a second Ctrl-C quits at once;
+ * - 1: an unexpected error during the run (with its stack).
+ *
+ * Relative paths are resolved from the directory the command was typed in (`INIT_CWD` under npm).
  */
 import './polyfills';
-import './cli-env';
-import { Command, InvalidArgumentError } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { colorEnabled, resolveFromUserCwd, resolveInputPath, userCwd } from './cli-env';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { loadOrchestratorConfig } from '../lib/app-factory';
-import { validateConfig } from '../lib/config/schema';
+import { validateConfig, type OrchestratorConfig } from '../lib/config/schema';
 import defaultConfig from '../config/orchestrator.config';
-import { renderDashboard } from './dashboard';
+import { loadMarketData, type MarketTable } from '../lambdas/shared/trading/market-data';
+import { createProgressFilter, renderDashboard } from './dashboard';
 import { parseFault, type Fault } from './faults';
-import { DEFAULT_EPOCH, DEFAULT_STATE_DIR, resolveUserPath, startLocalRuntime } from './runtime';
+import { renderHtmlReport } from './html-report';
+import { checkSymbols } from './market-check';
+import type { RunReport } from './report';
+import { DEFAULT_EPOCH, DEFAULT_STATE_DIR, REPO_ROOT, startLocalRuntime, type LocalRuntime } from './runtime';
 
+/** A user mistake: printed as one line, exit code 2. */
 class UsageError extends Error {}
+
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
   return n;
 };
 
-const program = new Command();
-program.name('npm start --').description('Agent fleet orchestrator: local runtime (the deployed state machine, real handlers, dynalite, simulated clock)');
-program
-  .command('run')
-  .description('Simulate schedule slots and run a cycle in each (fresh state unless --resume-state)')
-  .option('--cycles <n>', 'schedule slots to simulate', positiveInt('--cycles'), 5)
-  .option('--fail <spec>', 'inject a fault: AGENT=MODE[@FIRST-LAST], MODE throw|timeout|garbage, AGENT an agent name or risk; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
-  .option('--market-data <file>', 'wide CSV market data (default: config marketData.file)')
-  .option('--config <file>', 'config file (.ts module or .json; default config/orchestrator.config.ts)')
-  .option('--report <file>', 'write the run report as JSON')
-  .option('--time-scale <n>', 'simulated ms per wall ms while waiting (timeouts, backoffs)', positiveInt('--time-scale'), 1000)
-  .option('--resume-state', 'continue from the saved state in --state-dir instead of starting fresh')
-  .option('--state-dir <dir>', 'where state is saved at the end', DEFAULT_STATE_DIR)
-  .option('--epoch <iso>', 'simulated start time', DEFAULT_EPOCH)
-  .option('--quiet', 'no progress lines and no dashboards (summary line only)')
-  .action(async (o: { cycles: number; fail: string[]; marketData?: string; config?: string; report?: string; timeScale: number; resumeState?: boolean; stateDir: string; epoch: string; quiet?: boolean }) => {
-    let config;
-    try {
-      config = o.config ? loadOrchestratorConfig(resolveUserPath(o.config)) : validateConfig(defaultConfig);
-    } catch (err) {
-      throw new UsageError((err as Error).message.replace(/\n\s*/g, ' '));
+interface RunOptions {
+  cycles: number;
+  fail: string[];
+  marketData?: string;
+  symbol?: string;
+  config?: string;
+  report?: string;
+  html?: string;
+  timeScale: number;
+  resumeState?: boolean;
+  stateDir: string;
+  epoch: string;
+  quiet?: boolean;
+  logLevel?: string;
+}
+
+/** The path as the user would type it from where they are (relative when inside their directory). */
+function shown(p: string): string {
+  const rel = relative(userCwd(), p);
+  return rel && !rel.startsWith('..') ? rel : p;
+}
+
+function firstLine(msg: string): string {
+  return msg.replace(/\n\s*/g, ' ').trim();
+}
+
+/** Makes the parent directory of an output file; a failure is a usage error naming the option. */
+function prepareOutput(option: string, file: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+  } catch (err) {
+    throw new UsageError(`${option} ${shown(file)}: cannot create its directory (${(err as Error).message})`);
+  }
+}
+
+function loadConfig(o: RunOptions): OrchestratorConfig {
+  try {
+    return o.config ? loadOrchestratorConfig(resolveInputPath(o.config, REPO_ROOT)) : validateConfig(defaultConfig);
+  } catch (err) {
+    throw new UsageError(`${o.config ? `--config ${o.config}: ` : ''}${firstLine((err as Error).message)}`);
+  }
+}
+
+async function run(o: RunOptions): Promise<number> {
+  const config = loadConfig(o);
+  if (Number.isNaN(Date.parse(o.epoch))) throw new UsageError(`--epoch "${o.epoch}" is not an ISO time`);
+  if (o.logLevel !== undefined) {
+    const level = o.logLevel.toUpperCase();
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level "${o.logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+    process.env.LOCAL_LOG_LEVEL = level;
+  }
+  const known = [...config.agents.map((a) => a.name), 'risk'];
+  let faults: Fault[];
+  try {
+    faults = o.fail.map((f) => parseFault(f, known));
+  } catch (err) {
+    throw new UsageError(`--fail: ${(err as Error).message}`);
+  }
+
+  // Market data: validated as a whole before anything starts (file, line and column on error).
+  const dataFile = resolveInputPath(o.marketData ?? config.marketData.file, REPO_ROOT);
+  const dataLabel = o.marketData ? `--market-data ${shown(dataFile)}` : `marketData.file ${config.marketData.file}`;
+  if (!existsSync(dataFile)) throw new UsageError(`${dataLabel}: market data file is unreadable: no such file`);
+  let table: MarketTable;
+  try {
+    table = loadMarketData(dataFile, o.symbol ? { symbol: o.symbol } : {});
+  } catch (err) {
+    throw new UsageError(`market data is unreadable: ${firstLine((err as Error).message)}`);
+  }
+  if (o.symbol && !table.ohlcv) throw new UsageError(`--symbol ${o.symbol}: ${shown(dataFile)} is a wide file (one column per symbol: ${table.symbols.slice(0, 5).join(', ')}...); --symbol names the one symbol of an OHLCV file`);
+  if (o.symbol && !/^[A-Z][A-Z0-9.]{0,9}$/.test(o.symbol)) throw new UsageError(`--symbol "${o.symbol}" is not a ticker (A-Z, 0-9 and ".", up to 10 characters, starting with a letter)`);
+  const symbols = checkSymbols(config, table.symbols, shown(dataFile));
+  if (symbols.errors.length) throw new UsageError(symbols.errors.join('; '));
+  for (const w of symbols.warnings) process.stderr.write(`warning: ${w}\n`);
+
+  const stateDir = resolveFromUserCwd(o.stateDir);
+  if (o.resumeState && !existsSync(join(stateDir, 'state.json'))) {
+    throw new UsageError(`--resume-state: no saved state in ${shown(stateDir)} (no state.json); run once without --resume-state, or name the directory with --state-dir`);
+  }
+  const reportFile = o.report ? resolveFromUserCwd(o.report) : undefined;
+  const htmlFile = o.html ? resolveFromUserCwd(o.html) : undefined;
+  if (reportFile) prepareOutput('--report', reportFile);
+  if (htmlFile) prepareOutput('--html', htmlFile);
+
+  const color = colorEnabled(process.stdout);
+  const progress = o.quiet ? undefined : createProgressFilter((line) => process.stderr.write(line + '\n'));
+  let rt: LocalRuntime;
+  try {
+    rt = await startLocalRuntime({
+      config,
+      faults,
+      marketDataFile: dataFile,
+      ...(table.ohlcv ? { marketDataSymbol: table.ohlcv.symbol } : {}),
+      timeScale: o.timeScale,
+      stateDir,
+      fresh: !o.resumeState,
+      quiet: o.quiet,
+      epoch: o.epoch,
+      ...(progress ? { onProgress: progress } : {}),
+    });
+  } catch (err) {
+    const e = err as Error;
+    if (process.env.LOCAL_DEBUG) process.stderr.write(`${e.stack}\n`);
+    throw new UsageError(`cannot start the local runtime: ${firstLine(e.message.replace(/^Error: /, ''))}`);
+  }
+
+  const writeOutputs = (report: RunReport): string[] => {
+    const written: string[] = [];
+    if (reportFile) {
+      writeFileSync(reportFile, JSON.stringify(report, null, 2));
+      written.push(`report ${shown(reportFile)}`);
     }
-    if (Number.isNaN(Date.parse(o.epoch))) throw new UsageError(`--epoch "${o.epoch}" is not an ISO time`);
-    const known = [...config.agents.map((a) => a.name), 'risk'];
-    let faults: Fault[];
-    try {
-      faults = o.fail.map((f) => parseFault(f, known));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
+    if (htmlFile) {
+      writeFileSync(htmlFile, renderHtmlReport(report));
+      written.push(`HTML report ${shown(htmlFile)}`);
     }
-    let rt;
-    try {
-      rt = await startLocalRuntime({ config, faults, marketDataFile: o.marketData, timeScale: o.timeScale, stateDir: o.stateDir, fresh: !o.resumeState, quiet: o.quiet, epoch: o.epoch });
-    } catch (err) {
-      const e = err as Error;
-      if (/unreadable|cannot run|differs from|metric math|need different values/.test(e.message)) throw new UsageError(e.message);
-      throw err;
-    }
-    try {
-      let since: string | undefined;
-      for (let i = 0; i < o.cycles; i++) {
-        const [rep] = await rt.runSlots(1);
-        if (!o.quiet && rep) {
-          const run = await rt.report();
-          process.stdout.write(renderDashboard(rep, run, since) + '\n\n');
-          since = rep.slot;
-        }
+    return written;
+  };
+
+  // Ctrl-C: finish with what we have (report of the cycles done so far, state saved), exit 130.
+  let interrupt!: () => void;
+  const interrupted = new Promise<'interrupted'>((resolve) => (interrupt = () => resolve('interrupted')));
+  let sigints = 0;
+  const onSigint = () => {
+    sigints++;
+    if (sigints > 1) process.exit(130);
+    process.stderr.write('\ninterrupted: saving the state and the report of the cycles so far (Ctrl-C again to quit at once)\n');
+    interrupt();
+  };
+  process.on('SIGINT', onSigint);
+
+  try {
+    let since: string | undefined;
+    for (let i = 0; i < o.cycles; i++) {
+      const running = rt.runSlots(1);
+      running.catch(() => undefined);
+      const got = await Promise.race([running, interrupted]);
+      if (got === 'interrupted') {
+        const report: RunReport = { ...(await rt.report()), interrupted: true };
+        const written = writeOutputs(report);
+        await rt.close().catch(() => undefined);
+        process.stdout.write(`interrupted after ${report.cycles.length} of ${o.cycles} slots; state saved in ${shown(stateDir)}${written.length ? `; ${written.join('; ')}` : ''}\n`);
+        return 130;
       }
-      const run = await rt.report();
-      if (o.report) writeFileSync(resolveUserPath(o.report), JSON.stringify(run, null, 2));
-      const counts: Record<string, number> = {};
-      for (const c of run.cycles) counts[c.status] = (counts[c.status] ?? 0) + 1;
-      process.stdout.write(
-        `${run.cycles.length} slots: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}; system ${run.system.halted ? `HALTED (${run.system.actor}: ${run.system.reason})` : 'running'}; simulated ${(run.simulatedMs / 1000).toFixed(0)} s in ${run.wallMs} ms wall${o.report ? `; report ${o.report}` : ''}\n`,
-      );
-    } finally {
-      await rt.close();
+      const [rep] = got;
+      if (!o.quiet && rep) {
+        const runReport = await rt.report();
+        process.stdout.write(renderDashboard(rep, runReport, { alertsSince: since, color, reportFiles: [] }) + '\n\n');
+        since = rep.slot;
+      }
     }
-  });
+    const report = await rt.report();
+    const written = writeOutputs(report);
+    const counts: Record<string, number> = {};
+    for (const c of report.cycles) counts[c.status] = (counts[c.status] ?? 0) + 1;
+    process.stdout.write(
+      `${report.cycles.length} slots: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}; system ${report.system.halted ? `HALTED (${report.system.actor}: ${report.system.reason})` : 'running'}; simulated ${(report.simulatedMs / 1000).toFixed(0)} s in ${report.wallMs} ms wall${written.length ? `; ${written.join('; ')}` : ''}\n`,
+    );
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await rt.close();
+  }
+}
 
-program.exitOverride();
-program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+/** Builds the `npm start` program (exported for the help test). */
+export function buildProgram(onRun: (o: RunOptions) => Promise<number> = run): Command {
+  const program = new Command();
+  // Settings before .command(): subcommands copy them when created.
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  program.configureHelp({ commandUsage: (cmd) => (cmd.name() === 'run' ? 'npm start -- [options]' : 'npx tsx local/cli.ts run [options]') });
+  program.name('local/cli.ts').description('Agent fleet orchestrator: local runtime (the deployed state machine, real handlers, dynalite, simulated clock)');
+  program
+    .command('run')
+    .description('Simulate schedule slots and run a cycle in each (fresh state unless --resume-state).\nExample: npm start -- --cycles 3 --market-data data/market/msft-daily.csv --html reports/run.html')
+    .option('--cycles <n>', 'schedule slots to simulate', positiveInt('--cycles'), 5)
+    .option('--fail <spec>', 'inject a fault: AGENT=MODE[@FIRST-LAST], MODE throw|timeout|garbage, AGENT an agent name or risk; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--market-data <file>', 'market data CSV: wide (timestamp + one column per symbol) or one-symbol OHLCV (default: config marketData.file)')
+    .option('--symbol <ticker>', 'symbol of a one-symbol OHLCV file (default: its file name up to the first "-" or ".", upper-cased)')
+    .option('--config <file>', 'config file (.ts module or .json; default config/orchestrator.config.ts)')
+    .option('--report <file>', 'write the run report as JSON (directories are created)')
+    .option('--html <file>', 'write the run report as one self-contained HTML page with charts')
+    .option('--time-scale <n>', 'simulated ms per wall ms while waiting (timeouts, backoffs)', positiveInt('--time-scale'), 1000)
+    .option('--resume-state', 'continue from the saved state in --state-dir (refused when there is none)')
+    .option('--state-dir <dir>', 'where state is saved at the end', DEFAULT_STATE_DIR)
+    .option('--epoch <iso>', 'simulated start time', DEFAULT_EPOCH)
+    .option('--log-level <level>', `handlers' log level (${LOG_LEVELS.join('|')}; default LOCAL_LOG_LEVEL or WARN); logs go to <state-dir>/handler-logs.jsonl`)
+    .option('--quiet', 'no progress lines and no dashboards (summary line only)')
+    .action(async (o: RunOptions) => {
+      process.exitCode = await onRun(o);
+    });
+  return program;
+}
 
-program.parseAsync(process.argv).then(
-  () => process.exit(0),
-  (err: Error & { code?: string; exitCode?: number }) => {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
-    if (err.code?.startsWith('commander.')) process.exit(2);
-    if (err instanceof UsageError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`error: ${err.stack ?? err.message}\n`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .then(
+      () => process.exit(process.exitCode ?? 0),
+      (err: Error & { code?: string; exitCode?: number }) => {
+        if (err instanceof CommanderError) {
+          if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
+          process.exit(2); // commander printed its one-line message
+        }
+        if (err instanceof UsageError) {
+          process.stderr.write(`error: ${err.message}\n`);
+          process.exit(2);
+        }
+        process.stderr.write(`error: ${err.stack ?? err.message}\n`);
+        process.exit(1);
+      },
+    );
+}
