@@ -98,8 +98,8 @@ export function chartData(report: RunReport) {
     // Equity after each cycle (the Ledger), else as the risk check found it; drawdown as the risk check measured it.
     equity: cycles.map((c) => c.trading?.equityUsd ?? c.risk.figures?.equityUsd ?? null),
     drawdownPct: cycles.map((c) => (typeof c.risk.figures?.drawdownFraction === 'number' ? c.risk.figures.drawdownFraction * 100 : null)),
-    durationS: cycles.map((c) => c.durationMs / 1000),
-    idealS: cycles.map((c) => idealCycleMs(c, phases) / 1000),
+    durationS: cycles.map((c) => (c.status === 'NOT_STARTED' ? null : c.durationMs / 1000)),
+    idealS: cycles.map((c) => (c.agents.length ? idealCycleMs(c, phases) / 1000 : null)),
     agentNames,
     anyPnl,
     pnlByAgent: agentNames.map((n) => pnlByAgent[n] ?? 0),
@@ -144,7 +144,8 @@ export function renderHtmlReport(report: RunReport, title = 'Agent fleet run rep
     .join('\n');
 
   const events = [
-    ...report.alarmTransitions.map((t) => ({ at: t.at, kind: 'alarm', text: `${t.alarm}: ${t.from} → ${t.to}`, detail: t.reason })),
+    // Alarms entering or leaving ALARM (the first evaluations, INSUFFICIENT_DATA -> OK, are noise).
+    ...report.alarmTransitions.filter((t) => t.to === 'ALARM' || t.from === 'ALARM').map((t) => ({ at: t.at, kind: 'alarm', text: `${t.alarm}: ${t.from} → ${t.to}`, detail: t.reason })),
     ...report.notifications.map((n) => ({ at: n.at, kind: n.channel, text: n.subject, detail: n.message.length > 300 ? `${n.message.slice(0, 299)}…` : n.message })),
     ...report.cycles.filter((c) => c.status === 'HALTED').map((c) => ({ at: c.slot, kind: 'halt', text: `cycle ${c.cycle || c.cycleId} ${c.status}`, detail: c.reason ?? '' })),
   ].sort((a, b) => a.at.localeCompare(b.at));
