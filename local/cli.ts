@@ -117,7 +117,8 @@ async function run(o: RunOptions): Promise<number> {
   if (symbols.errors.length) throw new UsageError(symbols.errors.join('; '));
   for (const w of symbols.warnings) process.stderr.write(`warning: ${w}\n`);
 
-  const stateDir = resolveFromUserCwd(o.stateDir);
+  // The default is the repo's .local/state (where `npm run ops -- --local` looks); a given directory is the caller's.
+  const stateDir = o.stateDir === DEFAULT_STATE_DIR ? join(REPO_ROOT, DEFAULT_STATE_DIR) : resolveFromUserCwd(o.stateDir);
   if (o.resumeState && !existsSync(join(stateDir, 'state.json'))) {
     throw new UsageError(`--resume-state: no saved state in ${shown(stateDir)} (no state.json); run once without --resume-state, or name the directory with --state-dir`);
   }

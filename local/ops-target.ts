@@ -12,16 +12,24 @@ import type { OpsStatus, OpsTarget } from '../ops/target';
 import type { AgentStateItem } from '../lambdas/shared/contracts';
 import { readControlItem } from '../lambdas/shared/control-read';
 import { validateConfig } from '../lib/config/schema';
-import { resolveUserPath, startLocalRuntime, type SavedState } from './runtime';
+import { cycleStatusText, renderDashboard } from './dashboard';
+import { resolveFromUserCwd } from './cli-env';
+import { DEFAULT_STATE_DIR, REPO_ROOT, startLocalRuntime, type SavedState } from './runtime';
 
 /**
  * Opens the local state in `dir` (written by `npm start`).
- * @throws {Error} `No local state in <dir>` when the directory holds no `state.json`.
+ * @param dir - the state directory: `.local/state` (the default) is the repo's, as `npm start`
+ *   writes it; any other relative path is resolved from the caller's directory.
+ * @throws {Error} named `UsageError` (the CLI exits 2): `No local state in <dir>` when the directory holds no `state.json`.
  */
 export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
-  const stateDir = resolveUserPath(dir);
+  const stateDir = dir === DEFAULT_STATE_DIR ? join(REPO_ROOT, DEFAULT_STATE_DIR) : resolveFromUserCwd(dir);
   const file = join(stateDir, 'state.json');
-  if (!existsSync(file)) throw new Error(`No local state in ${stateDir} (run \`npm start\` first)`);
+  if (!existsSync(file)) {
+    const e = new Error(`No local state in ${stateDir} (run \`npm start\` first, or name the directory: --local DIR)`);
+    e.name = 'UsageError';
+    throw e;
+  }
   const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedState;
   // Re-validated: the saved JSON drops undefined fields, and defaults may have grown since it was written.
   const rt = await startLocalRuntime({ config: validateConfig(saved.config), stateDir, fresh: false, quiet: true });
@@ -50,8 +58,9 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
     safeMode: (on, reason, actor) => master({ action: 'safe-mode', on, reason, actor, source: 'operator' }),
     async runNow(actor) {
       const executionName = `manual-${new Date(rt.clock.now()).toISOString().replace(/[-:.]/g, '')}`;
-      await rt.startExecution(executionName, { source: 'operator', requestedBy: actor });
-      return { executionName };
+      const cycle = await rt.startExecution(executionName, { source: 'operator', requestedBy: actor });
+      const summary = renderDashboard(cycle, await rt.report(), { alertsSince: cycle.slot });
+      return { executionName, status: cycleStatusText(cycle), summary, cycle };
     },
     close: () => rt.close(),
   };

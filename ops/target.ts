@@ -36,6 +36,17 @@ export interface OpsStatus {
   audit: AuditEntry[];
 }
 
+/** What `ops run-now` prints. */
+export interface RunNowResult {
+  executionName: string;
+  /** The cycle's status once it ended; absent when the target only started it. */
+  status?: string;
+  /** Multi-line text for people (the cycle's dashboard); absent when the target only started it. */
+  summary?: string;
+  /** The cycle's report entry (local runtime), for `--json`. */
+  cycle?: unknown;
+}
+
 /** A system the operator command can act on. Actions return whatever the Master returned (printed as JSON). */
 export interface OpsTarget {
   /** One line naming the target, e.g. `AWS stack AgentFleet (eu-west-1)` or `local state .local/state`. */
@@ -47,8 +58,13 @@ export interface OpsTarget {
   resume(reason: string, actor: string): Promise<unknown>;
   /** Switches safe mode on or off. */
   safeMode(on: boolean, reason: string, actor: string): Promise<unknown>;
-  /** Starts one cycle now (execution `manual-<timestamp>`, input `{ source: 'operator', requestedBy }`). */
-  runNow(actor: string): Promise<{ executionName: string }>;
+  /**
+   * Starts one cycle now (execution `manual-<timestamp>`, input `{ source: 'operator', requestedBy }`).
+   * A target that waits for the cycle (the local runtime) also returns its final `status`
+   * (SUCCEEDED, FAILED, HALTED, SKIPPED_HALTED, ...) and a printable `summary` (the dashboard);
+   * one that does not (AWS) returns only the name.
+   */
+  runNow(actor: string): Promise<RunNowResult>;
   /** Releases clients / local resources. */
   close(): Promise<void>;
 }

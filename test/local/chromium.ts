@@ -55,9 +55,9 @@ export async function renderInChromium(file: string, screenshot: string): Promis
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     page.on('request', (r) => r.url() !== url && !r.url().startsWith('data:') && externalRequests.push(r.url()));
     await page.goto(url, { waitUntil: 'load' });
-    await page.waitForFunction(() => document.body.hasAttribute('data-charts'), undefined, { timeout: 10_000 }).catch(() => undefined);
-    const result = await page.evaluate(() => {
-      const w = window as unknown as { Chart?: { getChart(c: HTMLCanvasElement): unknown } };
+    // Page-side code as text: the project's tsconfig has no DOM library.
+    await page.waitForFunction("document.body.hasAttribute('data-charts')", undefined, { timeout: 10_000 }).catch(() => undefined);
+    const result = (await page.evaluate(`(() => {
       const canvases = [...document.querySelectorAll('canvas')].map((c) => {
         const ctx = c.getContext('2d');
         let inked = 0;
@@ -66,10 +66,10 @@ export async function renderInChromium(file: string, screenshot: string): Promis
           for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) inked++;
         }
         const r = c.getBoundingClientRect();
-        return { id: c.id, width: Math.round(r.width), height: Math.round(r.height), chart: Boolean(w.Chart?.getChart(c)), inkedPixels: inked };
+        return { id: c.id, width: Math.round(r.width), height: Math.round(r.height), chart: Boolean(window.Chart && window.Chart.getChart(c)), inkedPixels: inked };
       });
-      return { canvases, headings: [...document.querySelectorAll('h2')].map((h) => h.textContent ?? ''), text: document.body.innerText };
-    });
+      return { canvases, headings: [...document.querySelectorAll('h2')].map((h) => h.textContent || ''), text: document.body.innerText };
+    })()`)) as Pick<RenderedPage, 'canvases' | 'headings' | 'text'>;
     mkdirSync(dirname(screenshot), { recursive: true });
     await page.screenshot({ path: screenshot, fullPage: true });
     return { consoleErrors, pageErrors, externalRequests, ...result };
