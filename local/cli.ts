@@ -36,6 +36,9 @@ class UsageError extends Error {}
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 
+/** Wall ms a Ctrl-C waits for the running cycle to end before the state is saved. */
+const INTERRUPT_GRACE_MS = 15_000;
+
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
   if (!/^\s*\d+\s*$/.test(v) || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
@@ -169,7 +172,7 @@ async function run(o: RunOptions): Promise<number> {
   const onSigint = () => {
     sigints++;
     if (sigints > 1) process.exit(130);
-    process.stderr.write('\ninterrupted: saving the state and the report of the cycles so far (Ctrl-C again to quit at once)\n');
+    process.stderr.write(`\ninterrupted: finishing the running cycle (up to ${INTERRUPT_GRACE_MS / 1000} s), then saving the state and the report (Ctrl-C again to quit at once)\n`);
     interrupt();
   };
   process.on('SIGINT', onSigint);
@@ -181,6 +184,8 @@ async function run(o: RunOptions): Promise<number> {
       running.catch(() => undefined);
       const got = await Promise.race([running, interrupted]);
       if (got === 'interrupted') {
+        // Let the running cycle end (bounded) so the saved state and the report are whole cycles.
+        await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, INTERRUPT_GRACE_MS).unref())]);
         const report: RunReport = { ...(await rt.report()), interrupted: true };
         const written = writeOutputs(report);
         await rt.close().catch(() => undefined);
