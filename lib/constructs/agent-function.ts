@@ -123,6 +123,8 @@ export class FleetFunction extends Construct {
         minify: true,
         target: 'node22',
         sourceMap: false,
+        // esbuild reports warnings and errors only (`cdk synth -q` stays quiet).
+        logLevel: nodejs.LogLevel.WARNING,
         // Local esbuild from node_modules; never fall back to Docker.
         forceDockerBundling: false,
         commandHooks: {
