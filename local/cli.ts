@@ -27,9 +27,13 @@ import { loadMarketData, type MarketTable } from '../lambdas/shared/trading/mark
 import { createProgressFilter, renderDashboard } from './dashboard';
 import { parseFault, type Fault } from './faults';
 import { renderHtmlReport } from './html-report';
+import { createLiveDashboard, liveDashboardWanted } from './live-dashboard';
 import { checkSymbols } from './market-check';
 import type { RunReport } from './report';
 import { DEFAULT_EPOCH, DEFAULT_STATE_DIR, REPO_ROOT, startLocalRuntime, type LocalRuntime } from './runtime';
+
+// The terminal's own stdout, before the local runtime patches process.stdout (the live dashboard draws on it).
+const rawStdoutWrite = process.stdout.write.bind(process.stdout);
 
 /** A user mistake: printed as one line, exit code 2. */
 class UsageError extends Error {}
@@ -59,6 +63,8 @@ interface RunOptions {
   epoch: string;
   quiet?: boolean;
   logLevel?: string;
+  /** false with `--no-live`. */
+  live: boolean;
 }
 
 /** The path as the user would type it from where they are (relative when inside their directory). */
@@ -131,7 +137,8 @@ async function run(o: RunOptions): Promise<number> {
   if (htmlFile) prepareOutput('--html', htmlFile);
 
   const color = colorEnabled(process.stdout);
-  const progress = o.quiet ? undefined : createProgressFilter((line) => process.stderr.write(line + '\n'));
+  const live = liveDashboardWanted({ quiet: o.quiet, noLive: !o.live, stdout: process.stdout, env: process.env }) ? await createLiveDashboard(o.cycles, rawStdoutWrite) : undefined;
+  const progress = o.quiet ? undefined : createProgressFilter((line) => (live ? live.progress(line) : process.stderr.write(line + '\n')));
   let rt: LocalRuntime;
   try {
     rt = await startLocalRuntime({
@@ -148,6 +155,7 @@ async function run(o: RunOptions): Promise<number> {
     });
   } catch (err) {
     const e = err as Error;
+    live?.done();
     if (process.env.LOCAL_DEBUG) process.stderr.write(`${e.stack}\n`);
     throw new UsageError(`cannot start the local runtime: ${firstLine(e.message.replace(/^Error: /, ''))}`);
   }
@@ -180,6 +188,7 @@ async function run(o: RunOptions): Promise<number> {
   try {
     let since: string | undefined;
     for (let i = 0; i < o.cycles; i++) {
+      live?.slot(i + 1);
       const running = rt.runSlots(1);
       running.catch(() => undefined);
       const got = await Promise.race([running, interrupted]);
@@ -189,18 +198,22 @@ async function run(o: RunOptions): Promise<number> {
         const report: RunReport = { ...(await rt.report()), interrupted: true };
         const written = writeOutputs(report);
         await rt.close().catch(() => undefined);
+        live?.done();
         process.stdout.write(`interrupted after ${report.cycles.length} of ${o.cycles} slots; state saved in ${shown(stateDir)}${written.length ? `; ${written.join('; ')}` : ''}\n`);
         return 130;
       }
       const [rep] = got;
       if (!o.quiet && rep) {
         const runReport = await rt.report();
-        process.stdout.write(renderDashboard(rep, runReport, { alertsSince: since, color, reportFiles: [] }) + '\n\n');
+        const text = renderDashboard(rep, runReport, { alertsSince: since, color });
+        if (live) live.cycle(text);
+        else process.stdout.write(text + '\n\n');
         since = rep.slot;
       }
     }
     const report = await rt.report();
     const written = writeOutputs(report);
+    live?.done();
     const counts: Record<string, number> = {};
     for (const c of report.cycles) counts[c.status] = (counts[c.status] ?? 0) + 1;
     process.stdout.write(
@@ -237,6 +250,7 @@ export function buildProgram(onRun: (o: RunOptions) => Promise<number> = run): C
     .option('--epoch <iso>', 'simulated start time', DEFAULT_EPOCH)
     .option('--log-level <level>', `handlers' log level (${LOG_LEVELS.join('|')}; default LOCAL_LOG_LEVEL or WARN); logs go to <state-dir>/handler-logs.jsonl`)
     .option('--quiet', 'no progress lines and no dashboards (summary line only)')
+    .option('--no-live', 'print the plain log even on a terminal (the live dashboard is used on a colour TTY only)')
     .action(async (o: RunOptions) => {
       process.exitCode = await onRun(o);
     });

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { colorEnabled, resolveFromUserCwd, resolveInputPath, stripAnsi } from '../../local/cli-env';
 import { createProgressFilter, cycleStatusText, formatDuration, renderDashboard, truncate, usd } from '../../local/dashboard';
+import { liveDashboardWanted, liveFrame } from '../../local/live-dashboard';
 import { checkSymbols, symbolsInParams } from '../../local/market-check';
 import type { CycleReport, RunReport } from '../../local/report';
 import { isHandlerLogLine } from '../../local/runtime';
@@ -164,6 +165,22 @@ describe('CLI helpers', () => {
     expect(isHandlerLogLine(JSON.stringify({ halted: false, mode: 'normal', agents: [] }))).toBe(false);
     expect(isHandlerLogLine('{"level":"WARN","message":')).toBe(false);
     expect(isHandlerLogLine('plain text')).toBe(false);
+  });
+
+  it('the live dashboard only on a colour terminal, never piped, with --quiet, --no-live, NO_COLOR or under CI', () => {
+    delete process.env.NO_COLOR;
+    delete process.env.FORCE_COLOR;
+    process.env.TERM = 'xterm';
+    const tty = { isTTY: true };
+    expect(liveDashboardWanted({ stdout: tty, env: {} })).toBe(true);
+    expect(liveDashboardWanted({ stdout: { isTTY: false }, env: {} })).toBe(false);
+    expect(liveDashboardWanted({ stdout: tty, env: {}, quiet: true })).toBe(false);
+    expect(liveDashboardWanted({ stdout: tty, env: {}, noLive: true })).toBe(false);
+    expect(liveDashboardWanted({ stdout: tty, env: { CI: 'true' } })).toBe(false);
+    process.env.NO_COLOR = '1';
+    expect(liveDashboardWanted({ stdout: tty, env: {} })).toBe(false);
+    expect(liveFrame(2, 5, '  #2 +0.1s Assess risk', 'Cycle 1 ...')).toBe('slot 2 of 5 · #2 +0.1s Assess risk\n\nCycle 1 ...');
+    expect(liveFrame(0, 5, '', '')).toBe('slot 0 of 5');
   });
 
   it('paths resolve from the directory the user typed the command in (INIT_CWD under npm)', () => {
