@@ -24,7 +24,7 @@ import { loadOrchestratorConfig } from '../lib/app-factory';
 import { validateConfig, type OrchestratorConfig } from '../lib/config/schema';
 import defaultConfig from '../config/orchestrator.config';
 import { loadMarketData, type MarketTable } from '../lambdas/shared/trading/market-data';
-import { createProgressFilter, renderDashboard } from './dashboard';
+import { createProgressFilter, formatHandlerLog, renderDashboard } from './dashboard';
 import { parseFault, type Fault } from './faults';
 import { renderHtmlReport } from './html-report';
 import { createLiveDashboard, liveDashboardWanted } from './live-dashboard';
@@ -65,6 +65,7 @@ interface RunOptions {
   logLevel?: string;
   /** false with `--no-live`. */
   live: boolean;
+  showLogs?: boolean;
 }
 
 /** The path as the user would type it from where they are (relative when inside their directory). */
@@ -187,6 +188,7 @@ async function run(o: RunOptions): Promise<number> {
 
   try {
     let since: string | undefined;
+    let logsShown = 0;
     for (let i = 0; i < o.cycles; i++) {
       live?.slot(i + 1);
       const running = rt.runSlots(1);
@@ -205,7 +207,12 @@ async function run(o: RunOptions): Promise<number> {
       const [rep] = got;
       if (!o.quiet && rep) {
         const runReport = await rt.report();
-        const text = renderDashboard(rep, runReport, { alertsSince: since, color });
+        let text = renderDashboard(rep, runReport, { alertsSince: since, color });
+        if (o.showLogs) {
+          const logs = rt.handlerLogs().slice(logsShown);
+          logsShown += logs.length;
+          if (logs.length) text += `\n  handler logs (${logs.length}):\n${logs.slice(-20).map((l) => `    ${formatHandlerLog(l)}`).join('\n')}`;
+        }
         if (live) live.cycle(text);
         else process.stdout.write(text + '\n\n');
         since = rep.slot;
@@ -249,6 +256,7 @@ export function buildProgram(onRun: (o: RunOptions) => Promise<number> = run): C
     .option('--state-dir <dir>', 'where state is saved at the end', DEFAULT_STATE_DIR)
     .option('--epoch <iso>', 'simulated start time', DEFAULT_EPOCH)
     .option('--log-level <level>', `handlers' log level (${LOG_LEVELS.join('|')}; default LOCAL_LOG_LEVEL or WARN); logs go to <state-dir>/handler-logs.jsonl`)
+    .option('--show-logs', "print the handlers' log lines of each cycle under its dashboard (simulated time; level per --log-level)")
     .option('--quiet', 'no progress lines and no dashboards (summary line only)')
     .option('--no-live', 'print the plain log even on a terminal (the live dashboard is used on a colour TTY only)')
     .action(async (o: RunOptions) => {

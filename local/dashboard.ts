@@ -200,3 +200,20 @@ export function createProgressFilter(sink: (line: string) => void): (line: strin
     sink(line);
   };
 }
+
+/**
+ * One handler log line (Powertools JSON with `simTime` from the local runtime) for people:
+ * `log 2026-01-05T14:30:01.200Z WARN AgentFleet-trading: message {extra keys}` (Powertools' own
+ * keys and the cycle id left out), at most `width` characters. Pure.
+ */
+export function formatHandlerLog(line: string, width = 200): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return truncate(line, width);
+  }
+  const { level, message, simTime, timestamp, service, function_name: fn, sampling_rate: _s, xray_trace_id: _x, function_arn: _a, function_memory_size: _m, function_request_id: _r, cold_start: _c, cycleId: _cycle, ...extra } = o;
+  const rest = Object.keys(extra).length ? ` ${JSON.stringify(extra)}` : '';
+  return truncate(`log ${String(simTime ?? timestamp ?? '')} ${String(level ?? '')} ${String(fn ?? service ?? '')}: ${String(message ?? '')}${rest}`, width);
+}

@@ -97,6 +97,8 @@ export interface LocalRuntime {
   executionEvents(name: string): ExecutionEvent[];
   /** Every Lambda attempt so far. */
   invocations(): InvocationRecord[];
+  /** The handlers' Powertools log lines so far (JSON, each with `simTime`: the simulated ISO time it was written). */
+  handlerLogs(): readonly string[];
   /** Every execution so far. */
   executions(): LocalExecution[];
   /** Schedules with their current state. */
@@ -252,7 +254,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (line.startsWith('{') && line.includes('"_aws"')) for (const dp of parseEmf(line, clock.now())) cw.put(dp);
-        else if (isHandlerLogLine(line)) logs.push(line);
+        else if (isHandlerLogLine(line)) logs.push(withSimTime(line, clock.iso()));
         else origWrite(line + '\n');
       }
       const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
@@ -265,7 +267,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       const keep = text
         .split('\n')
         .filter((l) => {
-          if (isHandlerLogLine(l)) return (logs.push(l), false);
+          if (isHandlerLogLine(l)) return (logs.push(withSimTime(l, clock.iso())), false);
           return !l.startsWith('No application metrics to publish');
         })
         .join('\n');
@@ -518,6 +520,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       },
       executionEvents: (name) => executions.all.get(name)?.events ?? [],
       invocations: () => invocations,
+      handlerLogs: () => logs,
       executions: () => [...executions.all.values()],
       schedules: () => schedules,
       notifications: () => notifications,
@@ -603,6 +606,15 @@ export function isHandlerLogLine(line: string): boolean {
     return typeof o === 'object' && o !== null && !Array.isArray(o) && 'level' in o && 'message' in o && 'timestamp' in o;
   } catch {
     return false;
+  }
+}
+
+/** A handler log line with `simTime` (simulated ISO time) added after its own keys; unchanged when not a JSON object. */
+function withSimTime(line: string, simIso: string): string {
+  try {
+    return JSON.stringify({ ...(JSON.parse(line) as Record<string, unknown>), simTime: simIso });
+  } catch {
+    return line;
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { colorEnabled, resolveFromUserCwd, resolveInputPath, stripAnsi } from '../../local/cli-env';
-import { createProgressFilter, cycleStatusText, formatDuration, renderDashboard, truncate, usd } from '../../local/dashboard';
+import { createProgressFilter, cycleStatusText, formatDuration, formatHandlerLog, renderDashboard, truncate, usd } from '../../local/dashboard';
 import { liveDashboardWanted, liveFrame } from '../../local/live-dashboard';
 import { checkSymbols, symbolsInParams } from '../../local/market-check';
 import type { CycleReport, RunReport } from '../../local/report';
@@ -107,6 +107,14 @@ describe('formatting helpers', () => {
     expect(truncate('abc', 4)).toBe('abc');
     expect(usd(-1234.5)).toBe('USD -1,234.50');
     expect(usd(undefined)).toBe('n/a');
+  });
+});
+
+describe('handler logs under the cycle', () => {
+  it('show the simulated time, level, function and message, and the extra keys but the cycle id', () => {
+    const line = JSON.stringify({ level: 'WARN', message: 'Order rejected', timestamp: '2026-12-01T10:00:00.000Z', service: 'agent-fleet', sampling_rate: 0, function_name: 'AgentFleet-trading', cycleId: 'c1', check: 'minCash', simTime: '2026-01-05T14:30:01.200Z' });
+    expect(formatHandlerLog(line)).toBe('log 2026-01-05T14:30:01.200Z WARN AgentFleet-trading: Order rejected {"check":"minCash"}');
+    expect(formatHandlerLog(JSON.stringify({ level: 'INFO', message: 'x'.repeat(300), service: 's' }), 50)).toHaveLength(50);
   });
 });
 
