@@ -34,6 +34,16 @@ function spawnCli(script: string, args: string[], opts: { cwd?: string; env?: Re
 const cli = (args: string[], opts?: { cwd?: string; env?: Record<string, string> }) => spawnCli('local/cli.ts', args, opts).done;
 const ops = (args: string[], opts?: { cwd?: string; env?: Record<string, string> }) => spawnCli('ops/cli.ts', args, opts).done;
 
+// The Ctrl-C run starts now, alongside the main run (each pays its own synth), and is checked last.
+const intDir = mkdtempSync(join(tmpdir(), 'cli-int-'));
+const interrupted = (async () => {
+  const p = spawnCli('local/cli.ts', ['run', '--cycles', '200', '--report', join(intDir, 'r.json'), '--state-dir', join(intDir, 'state')]);
+  const started = Date.now();
+  while (!/^Cycle 1 /m.test(p.stdout()) && Date.now() - started < 90_000) await new Promise((r) => setTimeout(r, 100));
+  p.child.kill('SIGINT');
+  return p.done;
+})();
+
 describe('npm start on the MSFT OHLCV file, then npm run ops on its state', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cli-'));
   const stateDir = join(dir, 'state');
@@ -93,14 +103,11 @@ describe('npm start on the MSFT OHLCV file, then npm run ops on its state', () =
     expect(Math.min(...page.canvases.map((c) => c.inkedPixels))).toBeGreaterThan(1000);
   });
 
-  it('npm run ops -- --local DIR: status --json and halt print JSON that parses', async () => {
+  it('npm run ops -- --local DIR status --json prints JSON that parses (the runtime no longer swallows its lines)', async () => {
+    // halt / resume / safe-mode print through the same writer (test/ops/cli.test.ts checks their stdout is JSON only).
     const status = await ops(['--local', 'state', 'status', '--json'], { cwd: dir });
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ halted: false, agents: expect.any(Array) });
-    const halt = await ops(['--local', 'state', 'halt', '--reason', 'drill'], { cwd: dir });
-    expect(halt.code).toBe(0);
-    expect(JSON.parse(halt.stdout)).toMatchObject({ action: 'HALT' });
-    // resume / safe-mode print through the same path (test/ops/cli.test.ts).
   });
 });
 
@@ -138,18 +145,13 @@ describe('npm start refuses user mistakes with exit 2 and one line', () => {
 
 describe('Ctrl-C', () => {
   it('saves the state and a report of the cycles done so far, and exits 130', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cli-int-'));
-    const p = spawnCli('local/cli.ts', ['run', '--cycles', '200', '--report', join(dir, 'r.json'), '--state-dir', join(dir, 'state')]);
-    const started = Date.now();
-    while (!/^Cycle 1 /m.test(p.stdout()) && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 100));
-    p.child.kill('SIGINT');
-    const r = await p.done;
+    const r = await interrupted;
     expect(r.code).toBe(130);
     expect(r.stdout).toMatch(/interrupted after \d+ of 200 slots; state saved in/);
-    const rep = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+    const rep = JSON.parse(readFileSync(join(intDir, 'r.json'), 'utf8'));
     expect(rep.interrupted).toBe(true);
     expect(rep.cycles.length).toBeGreaterThanOrEqual(1);
     expect(rep.cycles.length).toBeLessThan(200);
-    expect(existsSync(join(dir, 'state', 'state.json'))).toBe(true);
+    expect(existsSync(join(intDir, 'state', 'state.json'))).toBe(true);
   });
 });
