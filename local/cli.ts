@@ -49,22 +49,37 @@ const positiveInt = (name: string) => (v: string) => {
   return n;
 };
 
-interface RunOptions {
+/** Options of `npm start` as commander parses them (see `--help` and docs/local.md for each). */
+export interface RunOptions {
+  /** Schedule slots to simulate, >= 1. @default 5 */
   cycles: number;
+  /** `--fail AGENT=MODE[@FIRST-LAST]` specs (local/faults.ts). @default [] */
   fail: string[];
+  /** Market data CSV (wide or one-symbol OHLCV). @default config `marketData.file` */
   marketData?: string;
+  /** Symbol of an OHLCV file. @default its file name up to the first "-" or ".", upper-cased */
   symbol?: string;
+  /** Config file (.ts module or .json). @default config/orchestrator.config.ts */
   config?: string;
+  /** JSON report path (directories created). @default none */
   report?: string;
+  /** HTML report path (directories created). @default none */
   html?: string;
+  /** Simulated ms per wall ms while waiting. @default 1000 */
   timeScale: number;
+  /** Continue from the saved state (refused when there is none). @default false */
   resumeState?: boolean;
+  /** State directory. @default `.local/state` of the repo */
   stateDir: string;
+  /** Simulated start, ISO 8601. @default 2026-01-05T14:30:00.000Z */
   epoch: string;
+  /** No progress, no dashboards. @default false */
   quiet?: boolean;
+  /** Handlers' Powertools log level (DEBUG, INFO, WARN, ERROR, SILENT). @default LOCAL_LOG_LEVEL, else WARN */
   logLevel?: string;
-  /** false with `--no-live`. */
+  /** false with `--no-live` (plain log on a terminal). @default true */
   live: boolean;
+  /** Print each cycle's handler logs under its dashboard. @default false */
   showLogs?: boolean;
 }
 
@@ -115,6 +130,7 @@ async function run(o: RunOptions): Promise<number> {
   const dataFile = resolveInputPath(o.marketData ?? config.marketData.file, REPO_ROOT);
   const dataLabel = o.marketData ? `--market-data ${shown(dataFile)}` : `marketData.file ${config.marketData.file}`;
   if (!existsSync(dataFile)) throw new UsageError(`${dataLabel}: market data file is unreadable: no such file`);
+  if (o.symbol && !/^[A-Z][A-Z0-9.]{0,9}$/.test(o.symbol)) throw new UsageError(`--symbol "${o.symbol}" is not a ticker (A-Z, 0-9 and ".", up to 10 characters, starting with a letter)`);
   let table: MarketTable;
   try {
     table = loadMarketData(dataFile, o.symbol ? { symbol: o.symbol } : {});
@@ -122,7 +138,6 @@ async function run(o: RunOptions): Promise<number> {
     throw new UsageError(`market data is unreadable: ${firstLine((err as Error).message)}`);
   }
   if (o.symbol && !table.ohlcv) throw new UsageError(`--symbol ${o.symbol}: ${shown(dataFile)} is a wide file (one column per symbol: ${table.symbols.slice(0, 5).join(', ')}...); --symbol names the one symbol of an OHLCV file`);
-  if (o.symbol && !/^[A-Z][A-Z0-9.]{0,9}$/.test(o.symbol)) throw new UsageError(`--symbol "${o.symbol}" is not a ticker (A-Z, 0-9 and ".", up to 10 characters, starting with a letter)`);
   const symbols = checkSymbols(config, table.symbols, shown(dataFile));
   if (symbols.errors.length) throw new UsageError(symbols.errors.join('; '));
   for (const w of symbols.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -233,7 +248,11 @@ async function run(o: RunOptions): Promise<number> {
   }
 }
 
-/** Builds the `npm start` program (exported for the help test). */
+/**
+ * Builds the `npm start` program: one command, `run`, whose usage line reads `npm start -- [options]`
+ * (what works when copied). Commander's usage errors are thrown (`exitOverride`), never exit.
+ * @param onRun - the action (default: the local run); resolves to the exit code.
+ */
 export function buildProgram(onRun: (o: RunOptions) => Promise<number> = run): Command {
   const program = new Command();
   // Settings before .command(): subcommands copy them when created.
