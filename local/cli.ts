@@ -18,7 +18,7 @@
 import './polyfills';
 import { colorEnabled, resolveFromUserCwd, resolveInputPath, userCwd } from './cli-env';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { loadOrchestratorConfig } from '../lib/app-factory';
 import { validateConfig, type OrchestratorConfig } from '../lib/config/schema';
@@ -36,7 +36,7 @@ import { DEFAULT_EPOCH, DEFAULT_STATE_DIR, REPO_ROOT, startLocalRuntime, type Lo
 const rawStdoutWrite = process.stdout.write.bind(process.stdout);
 
 /** A user mistake: printed as one line, exit code 2. */
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 
@@ -258,7 +258,9 @@ export function buildProgram(onRun: (o: RunOptions) => Promise<number> = run): C
   // Settings before .command(): subcommands copy them when created.
   program.exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-  program.configureHelp({ commandUsage: (cmd) => (cmd.name() === 'run' ? 'npm start -- [options]' : 'npx tsx local/cli.ts run [options]') });
+  program.configureHelp({
+    commandUsage: (cmd) => (cmd.name() === 'run' ? 'npm start -- [options]' : cmd.name() === 'html' ? 'npx tsx local/cli.ts html <report.json> <page.html>' : 'npx tsx local/cli.ts run|html [options]'),
+  });
   program.name('local/cli.ts').description('Agent fleet orchestrator: local runtime (the deployed state machine, real handlers, dynalite, simulated clock)');
   program
     .command('run')
@@ -280,6 +282,26 @@ export function buildProgram(onRun: (o: RunOptions) => Promise<number> = run): C
     .option('--no-live', 'print the plain log even on a terminal (the live dashboard is used on a colour TTY only)')
     .action(async (o: RunOptions) => {
       process.exitCode = await onRun(o);
+    });
+  program
+    .command('html')
+    .description('write the HTML page of a saved run report (--report JSON)')
+    .argument('<report.json>', 'a report written by npm start -- --report FILE')
+    .argument('<page.html>', 'the page to write (its directory is created)')
+    .action((input: string, output: string) => {
+      const from = resolveFromUserCwd(input);
+      let report: RunReport;
+      try {
+        report = JSON.parse(readFileSync(from, 'utf8')) as RunReport;
+      } catch (err) {
+        throw new UsageError(`${input}: not a readable JSON report (${firstLine((err as Error).message)})`);
+      }
+      if (!report || !Array.isArray(report.cycles) || !report.config || !Array.isArray(report.config.agents)) throw new UsageError(`${input}: not a run report (no cycles or config; write one with npm start -- --report FILE)`);
+      const to = resolveFromUserCwd(output);
+      prepareOutput('html', to);
+      writeFileSync(to, renderHtmlReport(report));
+      process.stdout.write(`HTML report ${shown(to)} (${report.cycles.length} cycles from ${shown(from)})\n`);
+      process.exitCode = 0;
     });
   return program;
 }

@@ -3,7 +3,9 @@
  * that opens, a risk HALT, an alarm and the Master's halt), checked as data, then rendered in the
  * system's headless Chromium: the charts are drawn, nothing is loaded, no console errors.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { buildProgram, UsageError } from '../../local/cli';
 import { join } from 'node:path';
 import { agentPhases, chartData, escapeHtml, idealCycleMs, renderHtmlReport, scriptJson } from '../../local/html-report';
 import type { CycleReport, RunReport } from '../../local/report';
@@ -108,6 +110,25 @@ describe('HTML report: data', () => {
     expect(html).toContain('AgentFleet-RiskHalt: OK → ALARM');
     expect(html).not.toContain('AgentFleet-CycleFailed'); // INSUFFICIENT_DATA -> OK is left out
     expect(html).toContain('HALTED by cycle');
+  });
+});
+
+describe('the page of a saved run: npx tsx local/cli.ts html REPORT PAGE', () => {
+  it('writes the same page from the --report JSON, and refuses what is not a report with a one-line usage error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'html-cli-'));
+    const input = join(dir, 'run.json');
+    writeFileSync(input, JSON.stringify(report));
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      await buildProgram().parseAsync(['html', input, join(dir, 'deep', 'run.html')], { from: 'user' });
+      expect(readFileSync(join(dir, 'deep', 'run.html'), 'utf8')).toBe(renderHtmlReport(report));
+      writeFileSync(join(dir, 'other.json'), '{"hello":1}');
+      await expect(buildProgram().parseAsync(['html', join(dir, 'other.json'), join(dir, 'x.html')], { from: 'user' })).rejects.toThrow(UsageError);
+      await expect(buildProgram().parseAsync(['html', join(dir, 'missing.json'), join(dir, 'x.html')], { from: 'user' })).rejects.toThrow(/not a readable JSON report/);
+    } finally {
+      out.mockRestore();
+      process.exitCode = undefined;
+    }
   });
 });
 
