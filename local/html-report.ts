@@ -108,6 +108,9 @@ export function chartData(report: RunReport) {
   };
 }
 
+/** The timeline's letter per outcome. */
+const OUTCOME_LETTER: Record<string, string> = { SUCCEEDED: 'S', FAILED: 'F', SKIPPED: '–' };
+
 const CELL_CLASS: Record<string, string> = { SUCCEEDED: 'ok', FAILED: 'bad', SKIPPED: 'skip', OK: 'ok', REDUCE: 'warn', HALT: 'bad' };
 
 /**
@@ -137,7 +140,7 @@ export function renderHtmlReport(report: RunReport, title = 'Agent fleet run rep
             const a = byName(c, n);
             if (!a) return '<td class="skip">-</td>';
             const breaker = a.breakerTransition ? `${a.breaker} (${a.breakerTransition})` : a.breaker;
-            return `<td class="${CELL_CLASS[a.outcome] ?? 'skip'}${a.breaker && a.breaker !== 'CLOSED' ? ' breaker' : ''}" title="${escapeHtml(`${a.outcome}, ${a.attempts} attempt(s), ${a.durationMs} ms; ${a.reason ?? a.summary ?? ''}`)}">${escapeHtml(a.outcome[0])}<small>${escapeHtml(breaker)}</small></td>`;
+            return `<td class="${CELL_CLASS[a.outcome] ?? 'skip'}${a.breaker && a.breaker !== 'CLOSED' ? ' breaker' : ''}" title="${escapeHtml(`${a.outcome}, ${a.attempts} attempt(s), ${a.durationMs} ms; ${a.reason ?? a.summary ?? ''}`)}">${escapeHtml(OUTCOME_LETTER[a.outcome] ?? a.outcome.slice(0, 1))}<small>${escapeHtml(breaker)}</small></td>`;
           })
           .join('')}</tr>`,
     )
@@ -190,7 +193,7 @@ ${statusRow}
 ${riskRow}
 ${agentRows}
 </table>
-<p class="summary">S succeeded, F failed, K skipped; the breaker state is under the letter (outlined when not CLOSED). Hover a cell for details.</p>
+<p class="summary">S succeeded, F failed, – skipped (a dependency failed or the breaker was OPEN); the breaker state is under the letter (outlined when not CLOSED). Hover a cell for details.</p>
 ${reasons.length ? `<h2>Risk reasons</h2><ul>${reasons.join('\n')}</ul>` : ''}
 <h2>Alarms, notifications and halts</h2>
 <table class="events"><tr><th>simulated time</th><th>kind</th><th>what</th><th>detail</th></tr>

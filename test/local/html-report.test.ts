@@ -110,6 +110,7 @@ describe('HTML report: data', () => {
     expect(html).toContain('AgentFleet-RiskHalt: OK → ALARM');
     expect(html).not.toContain('AgentFleet-CycleFailed'); // INSUFFICIENT_DATA -> OK is left out
     expect(html).toContain('HALTED by cycle');
+    expect(html).toMatch(/<td class="bad breaker"[^>]*>F<small>OPEN \(CLOSED-&gt;OPEN\)<\/small>/);
   });
 });
 
