@@ -33,7 +33,7 @@ function cycle(n: number, over: Partial<CycleReport> = {}): CycleReport {
     agents: [
       { name: 'sentiment', outcome: 'SUCCEEDED', durationMs: 200, attempts: 1, breaker: 'CLOSED' },
       { name: 'strategy', outcome: failing ? 'FAILED' : 'SUCCEEDED', durationMs: 400, attempts: failing ? 3 : 1, breaker: n === 4 ? 'OPEN' : 'CLOSED', ...(n === 4 ? { breakerTransition: 'CLOSED->OPEN' } : {}), ...(failing ? { reason: 'InjectedFault: <script>alert(1)</script>' } : {}) },
-      { name: 'trading', outcome: 'SUCCEEDED', durationMs: 700, attempts: 1, breaker: 'CLOSED' },
+      n === 4 ? { name: 'trading', outcome: 'SKIPPED', durationMs: 0, attempts: 0, breaker: 'CLOSED', reason: 'dependency strategy failed' } : { name: 'trading', outcome: 'SUCCEEDED', durationMs: 700, attempts: 1, breaker: 'CLOSED' },
     ],
     trading: {
       ordersPlaced: 3,
@@ -111,6 +111,7 @@ describe('HTML report: data', () => {
     expect(html).not.toContain('AgentFleet-CycleFailed'); // INSUFFICIENT_DATA -> OK is left out
     expect(html).toContain('HALTED by cycle');
     expect(html).toMatch(/<td class="bad breaker"[^>]*>F<small>OPEN \(CLOSED-&gt;OPEN\)<\/small>/);
+    expect(html).toMatch(/<td class="skip"[^>]*dependency strategy failed">–<small>CLOSED<\/small>/);
   });
 });
 
