@@ -183,7 +183,7 @@ tr.hl td { background: #fdeced; } td.detail { max-width: 60rem; word-break: brea
 <p class="${report.system.halted ? 'halted' : 'summary'}">System ${report.system.halted ? `HALTED by ${escapeHtml(report.system.actor ?? '?')}: ${escapeHtml(report.system.reason ?? '')}` : `running (mode ${escapeHtml(report.system.mode)})`}</p>
 <div class="grid">
   <div><h2>Equity and drawdown</h2><div class="chart"><canvas id="equity" aria-label="equity and drawdown per cycle"></canvas></div></div>
-  <div><h2>${data.anyPnl ? 'P&amp;L per agent (USD)' : 'Orders per agent'}</h2><div class="chart"><canvas id="agents" aria-label="per agent figures"></canvas></div></div>
+  <div><h2>${data.anyPnl ? 'P&amp;L per agent since the start (USD)' : 'Orders per agent'}</h2><div class="chart"><canvas id="agents" aria-label="per agent figures"></canvas></div></div>
   <div><h2>Cycle duration against the ideal</h2><div class="chart"><canvas id="durations" aria-label="cycle duration and ideal"></canvas></div></div>
 </div>
 <h2>Timeline: outcomes, circuit breakers, risk verdicts</h2>

@@ -17,13 +17,13 @@ const cycle = (over: Partial<CycleReport> = {}): CycleReport => ({
   status: 'SUCCEEDED',
   durationMs: 1234,
   wallMs: 900,
-  risk: { verdict: 'OK', reasons: [] },
+  risk: { verdict: 'OK', reasons: [], figures: { equityUsd: 1_234_000, cashUsd: 2000, grossExposureUsd: 4000, dailyPnlUsd: -12.5, drawdownFraction: 0.0123, positions: 1 } },
   transitions: 20,
   agents: [
     { name: 'trading', outcome: 'SUCCEEDED', durationMs: 12, attempts: 1, breaker: 'CLOSED', summary: 'placed 1 order' },
     { name: 'strategy', outcome: 'FAILED', durationMs: 730, attempts: 3, breaker: 'OPEN', breakerTransition: 'CLOSED->OPEN', reason: `InjectedFault: ${'x'.repeat(200)}` },
   ],
-  trading: { ordersPlaced: 3, ordersRejected: { minCash: 2, priceCollar: 1 }, equityUsd: 1_234_567.891, cashUsd: 1000, dailyPnlUsd: -12.5, grossExposureUsd: 5000, drawdownFraction: 0.0123 },
+  trading: { ordersPlaced: 3, ordersRejected: { minCash: 2, priceCollar: 1 }, equityUsd: 1_234_567.891, cashUsd: 1000, grossExposureUsd: 5000, pnlUsd: 234_567.89, byAgent: {} },
   ...over,
 });
 
@@ -53,8 +53,11 @@ describe('renderDashboard', () => {
     expect(cycleStatusText(cycle({ agents: [] }))).toBe('SUCCEEDED');
   });
 
-  it('shows the trading view: equity, cash, P&L today, gross exposure, drawdown, orders by check, positions', () => {
-    expect(text).toContain('risk OK · equity USD 1,234,567.89 · cash USD 1,000.00 · P&L today USD -12.50 · gross exposure USD 5,000.00 · drawdown 1.23 %');
+  it('shows the trading view: P&L today and drawdown at the risk check, the account after the cycle, orders by check, positions', () => {
+    expect(text).toContain('risk OK · P&L today USD -12.50 · drawdown 1.23 %');
+    expect(text).toContain('account: equity USD 1,234,567.89 · cash USD 1,000.00 · gross exposure USD 5,000.00 · P&L since start USD +234,567.89');
+    // Without the Ledger's figures, the account as the risk check found it.
+    expect(renderDashboard(cycle({ trading: undefined }), run())).toContain('account (at the risk check): equity USD 1,234,000.00 · cash USD 2,000.00 · gross exposure USD 4,000.00');
     expect(text).toContain('orders: 3 placed, 3 rejected (minCash 2, priceCollar 1)');
     expect(text).toContain('positions (1): MSFT 10 @ 61.25 · cash USD 1,000.00');
   });
@@ -76,7 +79,7 @@ describe('renderDashboard', () => {
   });
 
   it('a risk result with no verdict reads "no verdict", never "undefined"; a per-agent P&L column appears when reported', () => {
-    const t = renderDashboard(cycle({ risk: { verdict: null, reasons: ['the risk gate returned no valid verdict'] }, trading: { ordersPlaced: 0, ordersRejected: {}, byAgent: { trading: { pnlUsd: 12.5 } } } }), run());
+    const t = renderDashboard(cycle({ risk: { verdict: null, reasons: ['the risk gate returned no valid verdict'] }, trading: { ordersPlaced: 0, ordersRejected: {}, cashUsd: 0, equityUsd: 0, grossExposureUsd: 0, pnlUsd: 12.5, byAgent: { trading: { ordersPlaced: 0, ordersRejected: 0, pnlUsd: 12.5, grossExposureUsd: 0 } } } }), run());
     expect(t).toContain('risk no verdict (the risk gate returned no valid verdict)');
     expect(t).not.toContain('undefined');
     expect(t).toMatch(/agent\s+outcome\s+time\s+tries\s+breaker\s+health\s+success\s+avg\s+P&L\s+note/);

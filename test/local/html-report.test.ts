@@ -28,7 +28,7 @@ function cycle(n: number, over: Partial<CycleReport> = {}): CycleReport {
     status: 'SUCCEEDED',
     durationMs: 1500 + 100 * n,
     wallMs: 900,
-    risk: { verdict: 'OK', reasons: [] },
+    risk: { verdict: 'OK', reasons: [], figures: { equityUsd: 1_000_000 - 2000 * n + 500, drawdownFraction: 0.002 * n, dailyPnlUsd: -2000 } },
     transitions: 20,
     agents: [
       { name: 'sentiment', outcome: 'SUCCEEDED', durationMs: 200, attempts: 1, breaker: 'CLOSED' },
@@ -40,11 +40,9 @@ function cycle(n: number, over: Partial<CycleReport> = {}): CycleReport {
       ordersRejected: { minCash: 1 },
       equityUsd: 1_000_000 - 2000 * n,
       cashUsd: 800_000,
-      dailyPnlUsd: -2000,
       grossExposureUsd: 200_000,
-      drawdownFraction: 0.002 * n,
-      positions: 4,
-      byAgent: { trading: { ordersPlaced: 3, ordersRejected: 1, pnlUsd: -1500 * n }, strategy: { pnlUsd: 300 } },
+      pnlUsd: -2000 * n,
+      byAgent: { trading: { ordersPlaced: 3, ordersRejected: 1, pnlUsd: -1500 * n, grossExposureUsd: 150_000 }, strategy: { ordersPlaced: 0, ordersRejected: 0, pnlUsd: 300, grossExposureUsd: 50_000 } },
     },
     ...over,
   };
@@ -57,7 +55,7 @@ const report: RunReport = {
     cycle(2),
     cycle(3),
     cycle(4),
-    cycle(5, { status: 'HALTED', reason: 'risk: Daily loss 3.1 % is beyond the limit 3 % (HALT)', risk: { verdict: 'HALT', reasons: ['Daily loss 3.1 % is beyond the limit 3 % (HALT)'] } }),
+    cycle(5, { status: 'HALTED', trading: undefined, reason: 'risk: Daily loss 3.1 % is beyond the limit 3 % (HALT)', risk: { verdict: 'HALT', reasons: ['Daily loss 3.1 % is beyond the limit 3 % (HALT)'] } }),
     { cycle: 6, cycleId: '', slot: '2026-01-05T15:45:00.000Z', status: 'NOT_STARTED', reason: 'skipped: schedule disabled', durationMs: 0, wallMs: 0, risk: { verdict: null, reasons: [] }, agents: [], transitions: 0 },
   ],
   agents: {},
@@ -79,7 +77,7 @@ describe('HTML report: data', () => {
     expect(idealCycleMs(report.cycles[0], agentPhases(agents))).toBe(400 + 700);
   });
 
-  it('charts equity, drawdown in percent, per-agent P&L summed over the run and durations in seconds', () => {
+  it('charts equity (the Ledger, else the risk check), drawdown in percent, per-agent P&L at the last cycle and durations in seconds', () => {
     const d = chartData(report);
     expect(d.labels).toEqual(['1', '2', '3', '4', '5', '6']);
     expect(d.equity.slice(0, 2)).toEqual([998_000, 996_000]);
@@ -87,7 +85,10 @@ describe('HTML report: data', () => {
     expect(d.drawdownPct[0]).toBeCloseTo(0.2, 10);
     expect(d.anyPnl).toBe(true);
     expect(d.agentNames).toEqual(['sentiment', 'strategy', 'trading']);
-    expect(d.pnlByAgent).toEqual([0, 5 * 300, -1500 * (1 + 2 + 3 + 4 + 5)]);
+    // pnlUsd is each book since the start: the run's is the last cycle's.
+    expect(d.pnlByAgent).toEqual([0, 300, -1500 * 4]); // cycle 5 halted before trading
+    expect(d.placedByAgent).toEqual([0, 0, 12]);
+    expect(d.rejectedByAgent).toEqual([0, 0, 4]);
     expect(d.durationS[0]).toBe(1.6);
     expect(d.idealS[0]).toBe(1.1);
     expect(d.idealS[5]).toBeNull(); // a slot that started no cycle has no duration
@@ -150,7 +151,7 @@ describe('the page of a saved run: npx tsx local/cli.ts html REPORT PAGE', () =>
       expect(c.width).toBeGreaterThan(100);
       expect(c.inkedPixels).toBeGreaterThan(1000);
     }
-    expect(page.headings).toEqual(expect.arrayContaining(['P&L per agent (USD)', 'Timeline: outcomes, circuit breakers, risk verdicts', 'Alarms, notifications and halts']));
+    expect(page.headings).toEqual(expect.arrayContaining(['P&L per agent since the start (USD)', 'Timeline: outcomes, circuit breakers, risk verdicts', 'Alarms, notifications and halts']));
     expect(page.text).toContain('System HALTED by cycle');
     expect(page.text).toContain('NOT_STARTED');
   });
