@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { hasChromium, renderInChromium, TEST_OUTPUT } from '../local/chromium';
 
 jest.setTimeout(120_000);
@@ -14,6 +15,8 @@ jest.setTimeout(120_000);
 const ROOT = join(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const ESC = '\x1b';
+/** tsx's loader (`node --import tsx`), by URL: the tests run the CLI from other directories. */
+const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 interface Run {
   code: number | null;
@@ -21,8 +24,13 @@ interface Run {
   stderr: string;
 }
 
+/**
+ * Runs a CLI as its npm script does: `npm start` is `node --import tsx local/cli.ts run` (one
+ * process, so a Ctrl-C reaches the CLI itself), `npm run ops` is `tsx ops/cli.ts`.
+ */
 function spawnCli(script: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): { child: ChildProcess; done: Promise<Run>; stdout: () => string } {
-  const child = spawn(process.execPath, [TSX, join(ROOT, script), ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', INIT_CWD: opts.cwd ?? ROOT, ...opts.env } });
+  const argv = script === 'local/cli.ts' ? ['--import', TSX_LOADER, join(ROOT, script), ...args] : [TSX, join(ROOT, script), ...args];
+  const child = spawn(process.execPath, argv, { cwd: opts.cwd ?? ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', INIT_CWD: opts.cwd ?? ROOT, ...opts.env } });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
