@@ -119,7 +119,8 @@ export function renderDashboard(cycle: CycleReport, run: RunReport, opts: Dashbo
     if (t) {
       const rej = Object.entries(t.ordersRejected).sort((a, b) => b[1] - a[1]);
       const rejTotal = rej.reduce((n, [, v]) => n + v, 0);
-      out.push(`  orders: ${t.ordersPlaced} placed, ${rejTotal} rejected${rej.length ? ` (${rej.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
+      const working = typeof t.workingOrders === 'number' && t.workingOrders > 0 ? `; ${t.workingOrders} working${typeof t.reservedCashUsd === 'number' ? ` (${usd(t.reservedCashUsd)} reserved)` : ''}` : '';
+      out.push(`  orders: ${t.ordersPlaced} placed, ${rejTotal} rejected${rej.length ? ` (${rej.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}${working}`);
     }
   }
 

@@ -23,7 +23,7 @@ const cycle = (over: Partial<CycleReport> = {}): CycleReport => ({
     { name: 'trading', outcome: 'SUCCEEDED', durationMs: 12, attempts: 1, breaker: 'CLOSED', summary: 'placed 1 order' },
     { name: 'strategy', outcome: 'FAILED', durationMs: 730, attempts: 3, breaker: 'OPEN', breakerTransition: 'CLOSED->OPEN', reason: `InjectedFault: ${'x'.repeat(200)}` },
   ],
-  trading: { ordersPlaced: 3, ordersRejected: { minCash: 2, priceCollar: 1 }, equityUsd: 1_234_567.891, cashUsd: 1000, grossExposureUsd: 5000, pnlUsd: 234_567.89, byAgent: {} },
+  trading: { ordersPlaced: 3, ordersRejected: { minCash: 2, priceCollar: 1 }, equityUsd: 1_234_567.891, cashUsd: 1000, grossExposureUsd: 5000, pnlUsd: 234_567.89, workingOrders: 2, reservedCashUsd: 1500, byAgent: {} },
   ...over,
 });
 
@@ -58,7 +58,7 @@ describe('renderDashboard', () => {
     expect(text).toContain('account: equity USD 1,234,567.89 · cash USD 1,000.00 · gross exposure USD 5,000.00 · P&L since start USD +234,567.89');
     // Without the Ledger's figures, the account as the risk check found it.
     expect(renderDashboard(cycle({ trading: undefined }), run())).toContain('account (at the risk check): equity USD 1,234,000.00 · cash USD 2,000.00 · gross exposure USD 4,000.00');
-    expect(text).toContain('orders: 3 placed, 3 rejected (minCash 2, priceCollar 1)');
+    expect(text).toContain('orders: 3 placed, 3 rejected (minCash 2, priceCollar 1); 2 working (USD 1,500.00 reserved)');
     expect(text).toContain('positions (1): MSFT 10 @ 61.25 · cash USD 1,000.00');
   });
 
@@ -79,7 +79,7 @@ describe('renderDashboard', () => {
   });
 
   it('a risk result with no verdict reads "no verdict", never "undefined"; a per-agent P&L column appears when reported', () => {
-    const t = renderDashboard(cycle({ risk: { verdict: null, reasons: ['the risk gate returned no valid verdict'] }, trading: { ordersPlaced: 0, ordersRejected: {}, cashUsd: 0, equityUsd: 0, grossExposureUsd: 0, pnlUsd: 12.5, byAgent: { trading: { ordersPlaced: 0, ordersRejected: 0, pnlUsd: 12.5, grossExposureUsd: 0 } } } }), run());
+    const t = renderDashboard(cycle({ risk: { verdict: null, reasons: ['the risk gate returned no valid verdict'] }, trading: { ordersPlaced: 0, ordersRejected: {}, cashUsd: 0, equityUsd: 0, grossExposureUsd: 0, pnlUsd: 12.5, workingOrders: 0, reservedCashUsd: 0, byAgent: { trading: { ordersPlaced: 0, ordersRejected: 0, pnlUsd: 12.5, grossExposureUsd: 0, workingOrders: 0 } } } }), run());
     expect(t).toContain('risk no verdict (the risk gate returned no valid verdict)');
     expect(t).not.toContain('undefined');
     expect(t).toMatch(/agent\s+outcome\s+time\s+tries\s+breaker\s+health\s+success\s+avg\s+P&L\s+note/);

@@ -42,7 +42,9 @@ function cycle(n: number, over: Partial<CycleReport> = {}): CycleReport {
       cashUsd: 800_000,
       grossExposureUsd: 200_000,
       pnlUsd: -2000 * n,
-      byAgent: { trading: { ordersPlaced: 3, ordersRejected: 1, pnlUsd: -1500 * n, grossExposureUsd: 150_000 }, strategy: { ordersPlaced: 0, ordersRejected: 0, pnlUsd: 300, grossExposureUsd: 50_000 } },
+      workingOrders: 0,
+      reservedCashUsd: 0,
+      byAgent: { trading: { ordersPlaced: 3, ordersRejected: 1, pnlUsd: -1500 * n, grossExposureUsd: 150_000, workingOrders: 0 }, strategy: { ordersPlaced: 0, ordersRejected: 0, pnlUsd: 300, grossExposureUsd: 50_000, workingOrders: 0 } },
     },
     ...over,
   };
