@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { hasChromium, renderInChromium, TEST_OUTPUT } from '../local/chromium';
 
-jest.setTimeout(120_000);
+// Generous: on 2 shared cores a CLI run (synth + cycles) can take a minute or more; the runs are CPU-bound, not waiting.
+jest.setTimeout(240_000);
 
 const ROOT = join(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
