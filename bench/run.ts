@@ -14,6 +14,8 @@
 import '../local/polyfills';
 import { Command } from 'commander';
 import Table from 'cli-table3';
+import { colorEnabled } from '../local/cli-env';
+
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -25,6 +27,9 @@ import { measureGateway } from './gateway';
 import { executionFigures, HISTORY_EVENT_LIMIT, monthlyTransitionCostUsd, PAYLOAD_LIMIT_BYTES } from './history';
 import { seedExampleConfig, SEED_EXAMPLE, syntheticFleetConfig } from './scenarios';
 import { fmt, lptMakespan, summarize, type Summary } from './stats';
+
+/** Table colours only on a terminal, never with NO_COLOR or into a file. */
+const tableStyle = colorEnabled(process.stdout) ? { head: ['red'], border: ['grey'] } : { head: [], border: [] };
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const REPO_ROOT = join(__dirname, '..');
@@ -166,21 +171,21 @@ function print(r: Record<string, any>): void {
   const out: string[] = [];
   const m = r.machine;
   out.push(`Machine: ${m.cpus} CPUs, ${m.cpuModel}, Node ${m.node}. Medians of ${r.runs} runs (± half-range).`);
-  const synth = new Table({ head: ['Synth', 'ms'] });
+  const synth = new Table({ style: tableStyle, head: ['Synth', 'ms'] });
   synth.push(['first synth in a process (loads aws-cdk-lib)', r.synth.firstInProcessMs.toFixed(0)]);
   synth.push(['warm synth without bundling (in-process)', fmt(r.synth.withoutBundlingMs, 0)]);
   if (r.synth.withBundlingMs) synth.push(['warm synth with esbuild bundling of every function', fmt(r.synth.withBundlingMs, 0)]);
   out.push(synth.toString());
   if (r.bundles) {
-    const t = new Table({ head: ['Function', 'index.js (KB, minified)', 'asset (KB)', 'require (ms)', 'require + 1st call (ms)', 'note'] });
+    const t = new Table({ style: tableStyle, head: ['Function', 'index.js (KB, minified)', 'asset (KB)', 'require (ms)', 'require + 1st call (ms)', 'note'] });
     for (const b of r.bundles) t.push([b.name, (b.codeBytes / 1024).toFixed(1), (b.assetBytes / 1024).toFixed(1), fmt(b.cold.load), fmt(b.cold.total), b.cold.error ?? '']);
     out.push(t.toString());
   }
-  const o = new Table({ head: ["Seed's example (ms)", 'maxWorkers', 'ideal', 'cycle wall', 'wall / ideal', 'transitions'] });
+  const o = new Table({ style: tableStyle, head: ["Seed's example (ms)", 'maxWorkers', 'ideal', 'cycle wall', 'wall / ideal', 'transitions'] });
   for (const [name, v] of Object.entries<any>(r.overhead)) o.push([name, v.maxWorkers, v.idealMs, fmt(v.wallMs, 0), fmt(v.ratio, 2), v.transitions]);
   out.push(o.toString());
   if (r.gateway) {
-    const g = new Table({ head: ['Order gateway (DynamoDB Local)', 'orders', 'filled', 'wall ms', 'fills / s'] });
+    const g = new Table({ style: tableStyle, head: ['Order gateway (DynamoDB Local)', 'orders', 'filled', 'wall ms', 'fills / s'] });
     for (const v of r.gateway) g.push([v.mode === 'sequential' ? 'one result, orders in sequence' : `${v.orders} gateway calls at once (one account)`, v.orders, v.filled, v.wallMs.toFixed(0), v.fillsPerSecond.toFixed(0)]);
     out.push(g.toString());
   }
@@ -188,7 +193,7 @@ function print(r: Record<string, any>): void {
     const x = r.referenceScale;
     out.push(`Reference agents: ${x.bytesPerAgent} bytes per agent result in the state (+ ${x.fixedBytes} fixed): one execution holds about ${x.maxAgentsPerExecution} such agents within the 256 KiB quota; ${x.transitions} transitions and ${x.invocations} Lambda invocations for the default fleet of ${x.agents}.`);
   }
-  const s = new Table({ head: ['K', 'transitions', 'before the gateway (-K)', '8+2K', '16+K', 'Lambda invocations (gateway)', 'history events (of 25,000)', 'largest payload KB (of 256)', 'USD/month @15 min', 'cycle wall ms', 'ideal ms', 'RSS MB'] });
+  const s = new Table({ style: tableStyle, head: ['K', 'transitions', 'before the gateway (-K)', '8+2K', '16+K', 'Lambda invocations (gateway)', 'history events (of 25,000)', 'largest payload KB (of 256)', 'USD/month @15 min', 'cycle wall ms', 'ideal ms', 'RSS MB'] });
   for (const v of r.scale) s.push([v.k, v.transitions, v.transitions - v.gatewayInvocations, v.targetMax, v.aim, `${v.invocations} (${v.gatewayInvocations})`, v.historyEvents, (v.maxPayloadBytes / 1024).toFixed(1), v.monthlyUsdAt15Min.toFixed(2), fmt(v.wallMs, 0), v.idealMs, v.rssMb]);
   out.push(s.toString());
   for (const v of r.scale) for (const w of v.payloadWarnings ?? []) out.push(`K = ${v.k}: ${w}`);

@@ -14,16 +14,24 @@ import { readControlItem } from '../lambdas/shared/control-read';
 import { AgentStateStore } from '../lambdas/shared/supervision/agent-state-store';
 import { listPausedGroups, setAgentDisabled, setGroupPaused } from '../lambdas/supervisor/pauses';
 import { validateConfig } from '../lib/config/schema';
-import { resolveUserPath, startLocalRuntime, type SavedState } from './runtime';
+import { cycleStatusText, renderDashboard } from './dashboard';
+import { resolveFromUserCwd } from './cli-env';
+import { DEFAULT_STATE_DIR, REPO_ROOT, startLocalRuntime, type SavedState } from './runtime';
 
 /**
  * Opens the local state in `dir` (written by `npm start`).
- * @throws {Error} `No local state in <dir>` when the directory holds no `state.json`.
+ * @param dir - the state directory: `.local/state` (the default) is the repo's, as `npm start`
+ *   writes it; any other relative path is resolved from the caller's directory.
+ * @throws {Error} named `UsageError` (the CLI exits 2): `No local state in <dir>` when the directory holds no `state.json`.
  */
 export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
-  const stateDir = resolveUserPath(dir);
+  const stateDir = dir === DEFAULT_STATE_DIR ? join(REPO_ROOT, DEFAULT_STATE_DIR) : resolveFromUserCwd(dir);
   const file = join(stateDir, 'state.json');
-  if (!existsSync(file)) throw new Error(`No local state in ${stateDir} (run \`npm start\` first)`);
+  if (!existsSync(file)) {
+    const e = new Error(`No local state in ${stateDir} (run \`npm start\` first, or name the directory: --local DIR)`);
+    e.name = 'UsageError';
+    throw e;
+  }
   const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedState;
   // Re-validated: the saved JSON drops undefined fields, and defaults may have grown since it was written.
   const rt = await startLocalRuntime({ config: validateConfig(saved.config), stateDir, fresh: false, quiet: true });
@@ -58,8 +66,9 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
       setAgentDisabled(new AgentStateStore(rt.doc, { agentState: rt.tableEnv.AGENT_STATE_TABLE, control: rt.tableEnv.CONTROL_TABLE }), { agent, disabled, reason, actor, nowIso: new Date(rt.clock.now()).toISOString() }),
     async runNow(actor, group) {
       const executionName = `manual-${new Date(rt.clock.now()).toISOString().replace(/[-:.]/g, '')}`;
-      const rep = await rt.startExecution(executionName, { source: 'operator', requestedBy: actor, ...(group ? { group } : {}) });
-      return { executionName, status: rep.status, ...(rep.reason ? { reason: rep.reason } : {}) };
+      const cycle = await rt.startExecution(executionName, { source: 'operator', requestedBy: actor, ...(group ? { group } : {}) });
+      const summary = renderDashboard(cycle, await rt.report(), { alertsSince: cycle.slot });
+      return { executionName, status: cycleStatusText(cycle), ...(cycle.reason ? { reason: cycle.reason } : {}), summary, cycle };
     },
     close: () => rt.close(),
   };

@@ -54,7 +54,13 @@ export interface CycleReport {
   /** Simulated ms from start to end of the execution. */
   durationMs: number;
   wallMs: number;
-  risk: { verdict: string | null; reasons: string[] };
+  /**
+   * The pre-trade risk check: its verdict (null when it returned none), reasons, and the figures it
+   * assessed the account at, at the start of the cycle (the risk gate's `assessment.metrics`):
+   * equity, cash, gross exposure and P&L since the previous bar in USD, drawdown from the peak as a
+   * fraction 0-1, open positions as a count.
+   */
+  risk: { verdict: string | null; reasons: string[]; figures?: RiskFigures };
   agents: AgentCycleEntry[];
   /** StateEntered events: billed state transitions. */
   transitions: number;
@@ -64,6 +70,19 @@ export interface CycleReport {
   trading?: CycleTrading;
   /** Execution status and error as Step Functions reports them. */
   execution?: { status: string; error?: string; cause?: string };
+}
+
+/** The risk gate's figures of a cycle (see `CycleReport.risk`). USD unless named otherwise. */
+export interface RiskFigures {
+  equityUsd?: number;
+  cashUsd?: number;
+  grossExposureUsd?: number;
+  /** P&L since the previous bar ("today"), USD. */
+  dailyPnlUsd?: number;
+  /** Drawdown from the equity peak, a fraction 0-1 (0.05 = 5 %). */
+  drawdownFraction?: number;
+  /** Open positions, a count. */
+  positions?: number;
 }
 
 /** A captured message: SNS, EventBridge or a Master action. */
@@ -86,9 +105,13 @@ export interface RunReport {
   notifications: Notification[];
   /** Every schedule with its state at the end of the run (added by the runtime). */
   schedules?: { name: string; state: 'ENABLED' | 'DISABLED' }[];
+  /** The paper account after the last cycle (Ledger `ACCOUNT`): cash in USD and the open positions (quantity in shares, average price in USD). */
+  portfolio?: { cashUsd: number; positions: { symbol: string; qty: number; avgPrice?: number }[] };
   /** Simulated ms covered by the run. */
   simulatedMs: number;
   wallMs: number;
+  /** Set when the run was interrupted (Ctrl-C): the report holds the cycles finished before it. */
+  interrupted?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -186,6 +209,8 @@ export async function buildCycleReport(
       /* a cycle past the end of the data, or no ledger yet: no trading figures */
     }
   }
+  const verdict = typeof assessment?.verdict === 'string' ? assessment.verdict : null;
+  const figures = riskFigures(assessment?.metrics as Record<string, unknown> | undefined);
   return {
     cycle: exec.cycle ?? 0,
     cycleId: exec.name,
@@ -196,13 +221,31 @@ export async function buildCycleReport(
     ...(skip ? { skip } : plan && typeof plan.cycleSeq === 'number' ? { cycleSeq: plan.cycleSeq } : {}),
     durationMs: (exec.endMs ?? exec.startMs) - exec.startMs,
     wallMs: Math.round(exec.wallMs ?? 0),
-    risk: { verdict: assessment ? String(assessment.verdict) : null, reasons: ((assessment?.reasons as string[]) ?? []).map(String) },
+    risk: { verdict, reasons: Array.isArray(assessment?.reasons) ? (assessment.reasons as unknown[]).map(String) : assessment && !verdict ? ['the risk gate returned no valid verdict'] : [], ...(figures ? { figures } : {}) },
     agents: outcomes,
     transitions: exec.events.filter((e) => e.type === 'StateEntered').length,
     ...(exec.payloadWarnings.length ? { warnings: [...exec.payloadWarnings] } : {}),
     ...(trading ? { trading } : {}),
     execution: { status: exec.status, ...(exec.error ? { error: exec.error } : {}), ...(exec.cause ? { cause: exec.cause.slice(0, 500) } : {}) },
   };
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/**
+ * The risk gate's figures from its `assessment.metrics` (rounded: USD to cents, fractions to 6
+ * digits). Pure.
+ * @returns undefined when the metrics hold none of them.
+ */
+export function riskFigures(metrics: Record<string, unknown> | undefined): RiskFigures | undefined {
+  const m = metrics ?? {};
+  const out: Record<string, number> = {};
+  for (const [key, digits] of [['equityUsd', 2], ['cashUsd', 2], ['grossExposureUsd', 2], ['dailyPnlUsd', 2], ['drawdownFraction', 6], ['positions', 0]] as const) {
+    const v = num(m[key]);
+    if (v !== undefined) out[key] = Math.round(v * 10 ** digits) / 10 ** digits;
+  }
+  return Object.keys(out).length ? (out as RiskFigures) : undefined;
 }
 
 /** Builds the run summary from the tables and what the runtime captured. */
@@ -252,6 +295,21 @@ export async function buildRunReport(ctx: {
       }
     }
   }
+  let portfolio: RunReport['portfolio'];
+  if (ctx.tables.ledger) {
+    try {
+      const acct = (await ctx.doc.send(new GetCommand({ TableName: ctx.tables.ledger, Key: { pk: 'ACCOUNT', sk: 'STATE' }, ConsistentRead: true }))).Item as Obj | undefined;
+      if (acct && typeof acct.cash === 'number') {
+        const positions = Object.entries((acct.positions as Record<string, { qty?: number; avgPrice?: number }>) ?? {})
+          .filter(([, p]) => typeof p?.qty === 'number' && p.qty !== 0)
+          .map(([symbol, p]) => ({ symbol, qty: Number(p.qty), ...(typeof p.avgPrice === 'number' ? { avgPrice: round2(p.avgPrice) } : {}) }))
+          .sort((a, b) => a.symbol.localeCompare(b.symbol));
+        portfolio = { cashUsd: round2(acct.cash), positions };
+      }
+    } catch {
+      /* no ledger table or item yet */
+    }
+  }
   return {
     config: {
       cadenceMinutes: ctx.config.cycle.cadenceMinutes,
@@ -264,6 +322,7 @@ export async function buildRunReport(ctx: {
     alarms: ctx.alarms,
     alarmTransitions: ctx.transitions.map((t) => ({ alarm: t.alarm, from: t.from, to: t.to, at: new Date(t.at).toISOString(), reason: t.reason })),
     notifications: ctx.notifications,
+    ...(portfolio ? { portfolio } : {}),
     simulatedMs: Math.round(ctx.simulatedMs),
     wallMs: Math.round(ctx.wallMs),
   };

@@ -60,6 +60,8 @@ export interface LocalRuntimeOptions {
   config?: OrchestratorConfig;
   /** Market data CSV (absolute or relative to the cwd / repo root). Default: `config.marketData.file`. */
   marketDataFile?: string;
+  /** Symbol of a one-symbol OHLCV market data file (`MARKET_DATA_SYMBOL` of every function). Default: the template's, else the file name's. */
+  marketDataSymbol?: string;
   /** Simulated ms per wall ms while nothing computes. Default 1000. */
   timeScale?: number;
   /** Injected faults (see `faults.ts`). */
@@ -111,6 +113,8 @@ export interface LocalRuntime {
   executionEvents(name: string): ExecutionEvent[];
   /** Every Lambda attempt so far. */
   invocations(): InvocationRecord[];
+  /** The handlers' Powertools log lines so far (JSON, each with `simTime`: the simulated ISO time it was written). */
+  handlerLogs(): readonly string[];
   /** Every execution so far. */
   executions(): LocalExecution[];
   /** Schedules with their current state. */
@@ -260,6 +264,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       POWERTOOLS_METRICS_DISABLED: 'false',
       POWERTOOLS_DEV: '',
       POWERTOOLS_LOG_LEVEL: process.env.LOCAL_LOG_LEVEL ?? 'WARN',
+      ...(opts.marketDataSymbol ? { MARKET_DATA_SYMBOL: opts.marketDataSymbol } : {}),
     });
     const tableEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k.endsWith('_TABLE')));
     const doc = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
@@ -276,7 +281,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (line.startsWith('{') && line.includes('"_aws"')) for (const dp of parseEmf(line, clock.now())) cw.put(dp);
-        else if (line.startsWith('{')) logs.push(line);
+        else if (isHandlerLogLine(line)) logs.push(withSimTime(line, clock.iso()));
         else origWrite(line + '\n');
       }
       const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
@@ -289,7 +294,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       const keep = text
         .split('\n')
         .filter((l) => {
-          if (l.startsWith('{')) return (logs.push(l), false);
+          if (isHandlerLogLine(l)) return (logs.push(withSimTime(l, clock.iso())), false);
           return !l.startsWith('No application metrics to publish');
         })
         .join('\n');
@@ -637,6 +642,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       },
       executionEvents: (name) => executions.all.get(name)?.events ?? [],
       invocations: () => invocations,
+      handlerLogs: () => logs,
       executions: () => [...executions.all.values()],
       schedules: () => schedules,
       notifications: () => notifications,
@@ -725,6 +731,30 @@ export interface SavedState {
   alarms: Record<string, { value: AlarmStateValue; changedAt: number }>;
   /** The validated config of the run that saved this state (the ops target reuses it). */
   config: OrchestratorConfig;
+}
+
+/**
+ * A handler's structured log line (Powertools Logger: one JSON object with `level`, `message` and
+ * `timestamp`), which goes to `handler-logs.jsonl`. Anything else (a CLI's own JSON output, a
+ * pretty-printed object, plain text) passes through to the terminal untouched.
+ */
+export function isHandlerLogLine(line: string): boolean {
+  if (!line.startsWith('{') || !line.endsWith('}')) return false;
+  try {
+    const o = JSON.parse(line) as unknown;
+    return typeof o === 'object' && o !== null && !Array.isArray(o) && 'level' in o && 'message' in o && 'timestamp' in o;
+  } catch {
+    return false;
+  }
+}
+
+/** A handler log line with `simTime` (simulated ISO time) added after its own keys; unchanged when not a JSON object. */
+function withSimTime(line: string, simIso: string): string {
+  try {
+    return JSON.stringify({ ...(JSON.parse(line) as Record<string, unknown>), simTime: simIso });
+  } catch {
+    return line;
+  }
 }
 
 function restoreEnv(saved: NodeJS.ProcessEnv): void {

@@ -11,10 +11,15 @@
  * with `--stack` (default: stackName of config/orchestrator.config.ts), `--region`, `--profile`;
  * `--actor` (default `operator:<os user>`).
  *
- * Exit codes: 0 success; 1 error (one line on stderr); 2 refused usage (halt, resume or
- * safe-mode without `--reason`).
+ * Output: stdout carries only the result (the status tables, or JSON: `status --json`, and the
+ * Master's response of halt / resume / safe-mode, which is always JSON); the "requested by" line
+ * goes to stderr (left out with `--json`), so `... | node -e 'JSON.parse(...)'` works.
+ *
+ * Exit codes: 0 success; 2 usage errors, one line on stderr (an unknown command or option, halt,
+ * resume or safe-mode without `--reason`, run-now on a halted system, no AWS region or
+ * credentials); 1 other errors (one line on stderr).
  */
-import '../local/cli-env';
+import { colorEnabled } from '../local/cli-env';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import Table from 'cli-table3';
 import { userInfo } from 'node:os';
@@ -53,7 +58,11 @@ export class CliError extends Error {
   }
 }
 
-const consoleIo: CliIo = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
+// Bound at load: the local runtime patches process.stdout.write while it runs (to capture handler
+// logs), and the CLI's own output must reach the terminal untouched.
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+const stderrWrite = process.stderr.write.bind(process.stderr);
+const consoleIo: CliIo = { out: (t) => stdoutWrite(`${t}\n`), err: (t) => stderrWrite(`${t}\n`) };
 
 /** `operator:<os user name>` (falls back to $USER, then `unknown`). */
 export function defaultActor(): string {
@@ -102,17 +111,23 @@ async function defaultStackName(): Promise<string> {
 
 const pct = (fraction: number): string => `${(fraction * 100).toFixed(1)} %`;
 
-/** Renders the status view (tables) as text. Pure. */
-export function renderStatus(s: OpsStatus, target: string): string {
-  const head = new Table({ head: ['Target', 'Halt flag', 'Mode', 'Reason', 'Actor', 'At'] });
+/**
+ * Renders the status view (tables) as text. Pure.
+ * @param color - ANSI colours in the table heads and borders. Default false (the CLI passes
+ *   `colorEnabled()`: never when piped or with `NO_COLOR`).
+ */
+export function renderStatus(s: OpsStatus, target: string, color = false): string {
+  const style = color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
+  const T = (head: string[]) => new Table({ head, style });
+  const head = T(['Target', 'Halt flag', 'Mode', 'Last change: reason', 'Actor', 'At']);
   head.push([target, s.halted ? 'HALTED' : 'running', s.mode, s.reason ?? '', s.actor ?? '', s.at ?? '']);
-  const agents = new Table({ head: ['Agent', 'Health', 'Circuit breaker', 'Success rate', 'Consecutive failures', 'Open until', 'Paused'] });
+  const agents = T(['Agent', 'Health', 'Circuit breaker', 'Success rate', 'Consecutive failures', 'Open until', 'Paused']);
   for (const a of s.agents) agents.push([a.name, a.health, a.breaker, pct(a.successRate), String(a.consecutiveFailures), a.openUntil ?? '', a.paused ?? '']);
-  const schedules = new Table({ head: ['Schedule group', 'Schedule', 'State'] });
+  const schedules = T(['Schedule group', 'Schedule', 'State']);
   for (const sc of s.schedules) schedules.push([sc.group, sc.name, sc.enabled ? 'ENABLED' : 'DISABLED']);
-  const running = new Table({ head: ['Running execution', 'Started'] });
+  const running = T(['Running execution', 'Started']);
   for (const e of s.runningExecutions) running.push([e.name, e.startDate ?? '']);
-  const audit = new Table({ head: ['At', 'Action', 'Actor', 'Changed', 'Reason'] });
+  const audit = T(['At', 'Action', 'Actor', 'Changed', 'Reason']);
   for (const a of s.audit.slice(-10)) audit.push([a.at, a.action, a.actor, a.changed ? 'yes' : 'no', a.reason]);
   return [
     head.toString(),
@@ -137,16 +152,18 @@ function requireReason(reason: string | undefined, command: string): string {
  * inject a fake target and no AWS call is made. Errors are thrown as {@link CliError} /
  * CommanderError (the program uses `exitOverride`); {@link runCli} turns them into exit codes.
  */
-export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory, io: CliIo = consoleIo): Command {
+export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory, io: CliIo = consoleIo, color = false): Command {
   const program = new Command('ops')
+    // Before .command(): subcommands copy these settings when created.
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => io.out(t.replace(/\n$/, '')), writeErr: (t) => io.err(t.replace(/\n$/, '')) })
+    .usage('[--local [dir] | --stack NAME --region REGION] <command> [options]')
     .description('Operate the agent fleet: status, kill switch (halt / resume), safe mode, run a cycle now')
     .option('--local [dir]', `act on the local runtime's state (default dir ${DEFAULT_LOCAL_DIR})`)
     .option('--stack <name>', 'CloudFormation stack name (default: stackName from config/orchestrator.config.ts)')
     .option('--region <region>', 'AWS region (default: the usual chain)')
     .option('--profile <profile>', 'AWS named profile (sets AWS_PROFILE)')
-    .option('--actor <actor>', 'who acts, recorded in the audit trail (default operator:<os user>)')
-    .exitOverride()
-    .configureOutput({ writeOut: (t) => io.out(t.replace(/\n$/, '')), writeErr: (t) => io.err(t.replace(/\n$/, '')) });
+    .option('--actor <actor>', 'who acts, recorded in the audit trail (default operator:<os user>)');
 
   const withTarget = async <T>(cmd: Command, fn: (target: OpsTarget, actor: string) => Promise<T>): Promise<T> => {
     const g = cmd.optsWithGlobals<{ local?: string | boolean; stack?: string; region?: string; profile?: string; actor?: string }>();
@@ -163,8 +180,9 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
       await target.close();
     }
   };
-  const printResult = (label: string, result: unknown): void => {
-    io.out(label);
+  // The label goes to stderr (and not at all with --json): stdout is only the JSON result.
+  const printResult = (label: string, result: unknown, json?: boolean): void => {
+    if (!json) io.err(label);
     io.out(JSON.stringify(result, null, 2));
   };
 
@@ -175,7 +193,7 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
     .action(async (o: { json?: boolean }, cmd: Command) => {
       await withTarget(cmd, async (t) => {
         const s = await t.status();
-        io.out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s, t.describe()));
+        io.out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s, t.describe(), color));
       });
     });
 
@@ -183,18 +201,20 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
     .command('halt')
     .description('engage the kill switch: halt flag, disable schedules, stop running executions, notify, verify')
     .addOption(new Option('--reason <reason>', 'why (required, audited)'))
-    .action(async (o: { reason?: string }, cmd: Command) => {
+    .option('--json', 'print only the JSON result (no "requested by" line on stderr)')
+    .action(async (o: { reason?: string; json?: boolean }, cmd: Command) => {
       const reason = requireReason(o.reason, 'halt');
-      await withTarget(cmd, async (t, actor) => printResult(`Halt requested on ${t.describe()} by ${actor}:`, await t.halt(reason, actor)));
+      await withTarget(cmd, async (t, actor) => printResult(`Halt requested on ${t.describe()} by ${actor}:`, await t.halt(reason, actor), o.json));
     });
 
   program
     .command('resume')
     .description('clear the halt flag and re-enable the schedules (operators only, reason required)')
     .addOption(new Option('--reason <reason>', 'why it is safe to resume (required, audited)'))
-    .action(async (o: { reason?: string }, cmd: Command) => {
+    .option('--json', 'print only the JSON result (no "requested by" line on stderr)')
+    .action(async (o: { reason?: string; json?: boolean }, cmd: Command) => {
       const reason = requireReason(o.reason, 'resume');
-      await withTarget(cmd, async (t, actor) => printResult(`Resume requested on ${t.describe()} by ${actor}:`, await t.resume(reason, actor)));
+      await withTarget(cmd, async (t, actor) => printResult(`Resume requested on ${t.describe()} by ${actor}:`, await t.resume(reason, actor), o.json));
     });
 
   program
@@ -202,9 +222,10 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
     .description('switch safe mode on (agents may only reduce exposure) or off; cycles keep running')
     .addArgument(new Argument('<state>', 'on or off').choices(['on', 'off']))
     .addOption(new Option('--reason <reason>', 'why (required, audited)'))
-    .action(async (state: 'on' | 'off', o: { reason?: string }, cmd: Command) => {
+    .option('--json', 'print only the JSON result (no "requested by" line on stderr)')
+    .action(async (state: 'on' | 'off', o: { reason?: string; json?: boolean }, cmd: Command) => {
       const reason = requireReason(o.reason, `switch safe mode ${state}`);
-      await withTarget(cmd, async (t, actor) => printResult(`Safe mode ${state} requested on ${t.describe()} by ${actor}:`, await t.safeMode(state === 'on', reason, actor)));
+      await withTarget(cmd, async (t, actor) => printResult(`Safe mode ${state} requested on ${t.describe()} by ${actor}:`, await t.safeMode(state === 'on', reason, actor), o.json));
     });
 
   for (const [name, paused] of [['pause', true], ['unpause', false]] as const) {
@@ -231,14 +252,28 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
 
   program
     .command('run-now')
-    .description('start one cycle now (execution manual-<timestamp>); the group\'s overlap policy applies (SKIP: skipped while the group runs a cycle)')
+    .description('run one cycle now (execution manual-<timestamp>) and print its result; the group\'s overlap policy applies (SKIP: skipped while the group runs a cycle); refused while the system is halted')
     .option('--group <name>', 'agent group to run (required when the fleet has several)')
-    .action(async (o: { group?: string }, cmd: Command) => {
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { json?: boolean; group?: string }, cmd: Command) => {
       await withTarget(cmd, async (t, actor) => {
-        const { executionName, status, reason } = await t.runNow(actor, o.group);
-        io.out(`Started execution ${executionName} on ${t.describe()}${status ? `: ${status}${reason ? ` (${reason})` : ''}` : ''}`);
+        const before = await t.status();
+        if (before.halted) {
+          throw new CliError(`Refusing run-now: the system is halted (${before.actor ?? '?'}: ${before.reason ?? 'no reason recorded'}); resume it first (npm run ops -- resume --reason "...")`, 2);
+        }
+        const result = await t.runNow(actor, o.group);
+        if (o.json) return io.out(JSON.stringify(result, null, 2));
+        if (!result.status) return io.out(`Started execution ${result.executionName} on ${t.describe()}`);
+        io.out(`Execution ${result.executionName} on ${t.describe()}: ${result.status}${result.reason ? ` (${result.reason})` : ''}${result.summary ? `\n${result.summary}` : ''}`);
       });
     });
+
+  // No subcommand matched: `ops`, or `ops --local explode` (where --local took "explode" as its dir).
+  program.argument('[command]').action(async (command: string | undefined, o: { local?: string | boolean }) => {
+    const guess = command ?? (typeof o.local === 'string' && !/[\\/.]/.test(o.local) ? o.local : undefined);
+    const names = COMMANDS.filter((c) => c !== 'help').join(', ');
+    throw new CliError(guess ? `ops: unknown command '${guess}' (commands: ${names}; npm run ops -- --help)` : `ops: no command given (commands: ${names}; npm run ops -- --help)`, 2);
+  });
 
   return program;
 }
@@ -258,28 +293,53 @@ export function normalizeArgv(argv: string[]): string[] {
  * Runs the CLI and returns the exit code (never calls process.exit).
  * @param argv - user arguments (without `node` and the script path).
  */
-export async function runCli(argv: string[], targetFactory: TargetFactory = defaultTargetFactory, io: CliIo = consoleIo): Promise<number> {
-  const program = buildProgram(targetFactory, io);
+export async function runCli(argv: string[], targetFactory: TargetFactory = defaultTargetFactory, io: CliIo = consoleIo, color = false): Promise<number> {
+  const program = buildProgram(targetFactory, io, color);
   try {
     await program.parseAsync(normalizeArgv(argv), { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // help / version are exits with code 0; usage errors were already printed by commander.
-      return err.exitCode;
+      // help / version exit 0; usage errors (already printed by commander, one line) exit 2.
+      return err.exitCode === 0 || /help|version/.test(err.code) ? 0 : 2;
     }
     if (err instanceof CliError) {
       io.err(err.message);
       return err.exitCode;
     }
     const e = err as Error;
+    if (e.name === 'UsageError') {
+      io.err(`ops: ${e.message.split('\n')[0]}`);
+      return 2;
+    }
+    const setup = awsSetupHint(e);
+    if (setup) {
+      io.err(setup);
+      return 2;
+    }
     io.err(`ops: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message.split('\n')[0]}`);
     return 1;
   }
 }
 
+/**
+ * The one-line hint for an AWS SDK error that means "no AWS set-up here" (no region, no
+ * credentials), naming `--region` / `AWS_REGION`, `--profile` and `--local`; undefined for any
+ * other error. Pure.
+ */
+export function awsSetupHint(err: { name?: string; message?: string }): string | undefined {
+  const msg = `${err.name ?? ''} ${err.message ?? ''}`;
+  if (/Region is missing|ConfigError: Missing region/i.test(msg)) {
+    return 'ops: no AWS region: pass --region REGION or set AWS_REGION (and credentials, e.g. --profile NAME), or use --local for the local runtime\'s state';
+  }
+  if (/CredentialsProviderError|Could not load credentials|Unable to locate credentials|ExpiredToken|UnrecognizedClientException|InvalidClientTokenId/i.test(msg)) {
+    return `ops: no usable AWS credentials (${(err.message ?? '').split('\n')[0]}): pass --profile NAME or set AWS_PROFILE / AWS_ACCESS_KEY_ID, or use --local for the local runtime's state`;
+  }
+  return undefined;
+}
+
 if (require.main === module) {
-  runCli(process.argv.slice(2)).then(
+  runCli(process.argv.slice(2), defaultTargetFactory, consoleIo, colorEnabled(process.stdout)).then(
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`ops: ${(err as Error).message}\n`);

@@ -40,6 +40,19 @@ export interface OpsStatus {
   pausedGroups?: Array<{ group: string; note: string }>;
 }
 
+/** What `ops run-now` prints. */
+export interface RunNowResult {
+  executionName: string;
+  /** The cycle's status once it ended; absent when the target only started it. */
+  status?: string;
+  /** Why, when the cycle was skipped or failed. */
+  reason?: string;
+  /** Multi-line text for people (the cycle's dashboard); absent when the target only started it. */
+  summary?: string;
+  /** The cycle's report entry (local runtime), for `--json`. */
+  cycle?: unknown;
+}
+
 /** A system the operator command can act on. Actions return whatever the Master returned (printed as JSON). */
 export interface OpsTarget {
   /** One line naming the target, e.g. `AWS stack AgentFleet (eu-west-1)` or `local state .local/state`. */
@@ -55,9 +68,10 @@ export interface OpsTarget {
    * Starts one cycle now (execution `manual-<timestamp>`, input `{ source: 'operator', requestedBy, group? }`).
    * "Plan cycle" claims it as its own slot and applies the group's overlap policy, so a run-now while
    * the group runs a cycle is skipped under SKIP. `group` is required when the fleet has several groups.
-   * @returns the execution name; the local target, which waits for the cycle, also its report status and reason.
+   * A target that waits for the cycle (the local runtime) also returns its final `status`, `reason`
+   * and a printable `summary` (the dashboard); one that does not (AWS) returns only the name.
    */
-  runNow(actor: string, group?: string): Promise<{ executionName: string; status?: string; reason?: string }>;
+  runNow(actor: string, group?: string): Promise<RunNowResult>;
   /** Pauses (`paused` true) or unpauses an agent group with a note: its slots are skipped as paused (`lambdas/supervisor/pauses.ts`). Audited on the group item. */
   pauseGroup(group: string, paused: boolean, reason: string, actor: string): Promise<unknown>;
   /** Pauses (`disabled` true) or enables one agent with a note: it is SKIPPED with the note. Audited on its state item. */

@@ -10,7 +10,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
+import { loadMarketData } from '../../lambdas/shared/trading/market-data';
 import { Stage, Token } from 'aws-cdk-lib';
 import { ENV, METRICS_NAMESPACE } from '../../lambdas/shared/env';
 import { SERVICE_NAME } from '../../lambdas/shared/metrics-catalog';
@@ -52,9 +53,11 @@ export interface FleetFunctionProps {
   /** Extra environment variables (table names, settings JSON...). Powertools variables are always set. */
   readonly environment?: Record<string, string>;
   /**
-   * Market data CSV relative to the repo root. When set, bundling copies it into the asset as
-   * `market-data.csv` (esbuild `afterBundling` hook) and `MARKET_DATA_FILE` is set to
-   * `/var/task/market-data.csv`. Default: none.
+   * Market data CSV, absolute or relative to the repo root. When set, it is validated at synth
+   * (`parseWideCsv`: synth fails with file, line and column), bundling copies it into the asset as
+   * `market-data.csv` (esbuild `afterBundling` hook), `MARKET_DATA_FILE` is set to
+   * `/var/task/market-data.csv` and, for a one-symbol OHLCV file, `MARKET_DATA_SYMBOL` to the
+   * symbol named by its file name. Default: none.
    */
   readonly marketDataFile?: string;
   /**
@@ -80,7 +83,7 @@ export interface FleetFunctionProps {
  * `@aws-sdk/*` out by default on Node 18+ runtimes, which would run whatever SDK version the Lambda
  * runtime ships instead of the one tested (CDK API reference, `BundlingOptions.externalModules`).
  * @throws {Error} at synth when `entry` or `marketDataFile` does not exist, when neither timeout is
- *   given, or when the timeout would exceed Lambda's 900 s.
+ *   given, or when the timeout would exceed Lambda's 900 s; `MarketDataInvalidError` when the market data is invalid.
  */
 export class FleetFunction extends Construct {
   /** The Lambda function. */
@@ -96,8 +99,10 @@ export class FleetFunction extends Construct {
     super(scope, id);
     const entry = join(REPO_ROOT, props.entry);
     if (!existsSync(entry)) throw new Error(`Lambda entry ${props.entry} does not exist (function ${id})`);
-    const marketData = props.marketDataFile ? join(REPO_ROOT, props.marketDataFile) : undefined;
+    const marketData = props.marketDataFile ? (isAbsolute(props.marketDataFile) ? props.marketDataFile : join(REPO_ROOT, props.marketDataFile)) : undefined;
     if (marketData && !existsSync(marketData)) throw new Error(`Market data file ${props.marketDataFile} does not exist (function ${id})`);
+    // Validated at synth (file, line, column); a one-symbol OHLCV file keeps its symbol from its own name in the asset's env.
+    const ohlcvSymbol = marketData ? loadMarketData(marketData).ohlcv?.symbol : undefined;
     this.entry = props.entry;
     const timeoutSeconds = Math.max(props.timeoutSeconds ?? 0, props.taskTimeoutSeconds !== undefined ? props.taskTimeoutSeconds + LAMBDA_TIMEOUT_MARGIN_SECONDS : 0);
     if (!(timeoutSeconds > 0)) throw new Error(`Function ${id}: give timeoutSeconds or taskTimeoutSeconds`);
@@ -140,6 +145,7 @@ export class FleetFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         [ENV.metricsNamespace]: METRICS_NAMESPACE,
         ...(marketData ? { [ENV.marketDataFile]: MARKET_DATA_PATH_IN_LAMBDA } : {}),
+        ...(ohlcvSymbol ? { MARKET_DATA_SYMBOL: ohlcvSymbol } : {}),
         ...props.environment,
       },
       bundling: {
@@ -148,6 +154,8 @@ export class FleetFunction extends Construct {
         // Bundle the pinned SDK (see the class doc): nothing is left to the runtime's copy.
         externalModules: [],
         sourceMap: false,
+        // esbuild reports warnings and errors only (`cdk synth -q` stays quiet).
+        logLevel: nodejs.LogLevel.WARNING,
         // Local esbuild from node_modules; never fall back to Docker.
         forceDockerBundling: false,
         commandHooks: {

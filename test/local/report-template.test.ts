@@ -1,5 +1,5 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { buildCycleReport, type CycleReport } from '../../local/report';
+import { buildCycleReport, riskFigures, type CycleReport } from '../../local/report';
 import type { LocalExecution } from '../../local/executions';
 import { LocalTemplate, localFunctionArn } from '../../local/template';
 import { startDynalite } from '../support/dynalite';
@@ -37,6 +37,7 @@ describe('buildCycleReport', () => {
     }
     expect(rep).toMatchObject({ status: 'SUCCEEDED', durationMs: 60_000, transitions: 3, risk: { verdict: 'OK', reasons: [] } });
     expect(rep.trading).toBeUndefined(); // trading figures come from the Ledger when the runtime names it (test/e2e/order-path.test.ts)
+    expect(rep.risk.figures).toEqual({ equityUsd: 1_000_000 });
     expect(rep.agents[1]).toEqual({ name: 'copybot', outcome: 'FAILED', durationMs: 0, attempts: 6, breaker: 'OPEN', breakerTransition: 'CLOSED->OPEN', reason: 'InjectedFault: x' });
   });
 
@@ -47,6 +48,27 @@ describe('buildCycleReport', () => {
     expect(risk).toMatchObject({ status: 'HALTED', reason: 'risk: Risk check failed', risk: { verdict: 'HALT' } });
     expect(await buildCycleReport(exec({ status: 'ABORTED', cause: 'halt by alarm' }), noDoc)).toMatchObject({ status: 'HALTED', reason: 'stopped: halt by alarm' });
     expect(await buildCycleReport(exec({ status: 'FAILED', error: 'States.Runtime', cause: 'bad path' }), noDoc)).toMatchObject({ status: 'FAILED', reason: 'States.Runtime: bad path' });
+  });
+});
+
+describe('risk figures and verdict', () => {
+  it('keeps the figures of the risk gate, rounded, and nothing else of its metrics', () => {
+    expect(riskFigures({ equityUsd: 1000.004, cashUsd: 900, dailyPnlUsd: -1.5, grossExposureUsd: 100, drawdownFraction: 0.0123456789, positions: 1, varFraction: 0.01 })).toEqual({
+      equityUsd: 1000,
+      cashUsd: 900,
+      dailyPnlUsd: -1.5,
+      grossExposureUsd: 100,
+      drawdownFraction: 0.012346,
+      positions: 1,
+    });
+    expect(riskFigures({ varFraction: 0.01 })).toBeUndefined();
+    expect(riskFigures(undefined)).toBeUndefined();
+  });
+
+  it('a risk result without a verdict (--fail risk=garbage) is reported as no verdict, never "undefined"', async () => {
+    const rep = await buildCycleReport(exec({ status: 'FAILED', error: 'RiskHalt', events: [exited('Fail closed', { risk: { assessment: { nonsense: true } } })] as never }), { doc: {} as never, cyclesTable: '', invocations: [] });
+    expect(rep.risk).toEqual({ verdict: null, reasons: ['the risk gate returned no valid verdict'] });
+    expect(JSON.stringify(rep)).not.toContain('undefined');
   });
 });
 

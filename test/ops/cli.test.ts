@@ -7,7 +7,7 @@
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { createMasterHandler, createOperatorHandler, type MasterStatusResponse } from '../../lambdas/master/handler';
 import { agentRow, manualExecutionName, operatorPayloads, operatorRequests, pickStackOutputs, REQUIRED_OUTPUTS } from '../../ops/aws-target';
-import { DEFAULT_LOCAL_DIR, normalizeArgv, renderStatus, runCli, type TargetOptions } from '../../ops/cli';
+import { awsSetupHint, DEFAULT_LOCAL_DIR, normalizeArgv, renderStatus, runCli, type TargetOptions } from '../../ops/cli';
 import type { OpsStatus, OpsTarget } from '../../ops/target';
 import { InMemoryPlatformPorts } from '../master/in-memory-ports';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
@@ -27,13 +27,16 @@ const baseStatus = (): OpsStatus => ({
 class RecordingTarget implements OpsTarget {
   calls: Array<[string, ...unknown[]]> = [];
   closed = false;
-  constructor(private readonly failWith?: Error) {}
+  constructor(
+    private readonly failWith?: Error,
+    private readonly halted = true,
+  ) {}
   describe() {
     return 'recording target';
   }
   async status() {
     this.calls.push(['status']);
-    return baseStatus();
+    return { ...baseStatus(), halted: this.halted };
   }
   async halt(reason: string, actor: string) {
     if (this.failWith) throw this.failWith;
@@ -143,12 +146,72 @@ describe('argument parsing and refusals', () => {
     expect(failing.closed).toBe(true);
   });
 
-  it('run-now prints the execution name; unknown commands fail', async () => {
-    const r = await run(['run-now', '--stack', 'S', '--actor', 'operator:x']);
+  it('run-now prints the execution name on a running system', async () => {
+    const r = await run(['run-now', '--stack', 'S', '--actor', 'operator:x'], new RecordingTarget(undefined, false));
     expect(r.code).toBe(0);
     expect(r.out).toContain('manual-2024-03-01T12-00-00-000Z');
-    expect((r.target as RecordingTarget).calls).toEqual([['runNow', 'operator:x']]);
-    expect((await run(['explode'])).code).not.toBe(0);
+    expect((r.target as RecordingTarget).calls).toEqual([['status'], ['runNow', 'operator:x']]);
+  });
+
+  it('run-now on a halted system is refused with exit 2 and one line naming the halt, and starts nothing', async () => {
+    const r = await run(['run-now', '--stack', 'S', '--actor', 'operator:x']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('Refusing run-now: the system is halted (operator:alice: drill); resume it first (npm run ops -- resume --reason "...")');
+    expect((r.target as RecordingTarget).calls).toEqual([['status']]);
+  });
+
+  it.each([
+    [['explode'], "ops: unknown command 'explode'"],
+    [['--local', 'explode'], "ops: unknown command 'explode'"],
+    [[], 'ops: no command given'],
+  ])('%j: exit 2 with one line listing the commands, not the whole help', async (argv, first) => {
+    const r = await run(argv as string[]);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')).toHaveLength(1);
+    expect(r.err).toContain(first);
+    expect(r.err).toContain('commands: status, halt, resume, safe-mode, run-now');
+    expect(r.out).toBe('');
+    expect(r.opened).toEqual([]);
+  });
+
+  it('an unknown option is a usage error: exit 2, one line', async () => {
+    const r = await run(['status', '--stack', 'S', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("error: unknown option '--bogus'");
+  });
+
+  it('--help exits 0 with usage lines that name how to run it', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: ops \[--local \[dir\] \| --stack NAME --region REGION\] <command> \[options\]/);
+  });
+
+  it('halt, resume and safe-mode print only JSON on stdout (the "requested by" line on stderr; none with --json)', async () => {
+    for (const argv of [['halt', '--reason', 'x'], ['resume', '--reason', 'x'], ['safe-mode', 'on', '--reason', 'x']]) {
+      const r = await run([...argv, '--stack', 'S']);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out)).toHaveProperty('action');
+      expect(r.err).toMatch(/requested on recording target by operator:/);
+      const quiet = await run([...argv, '--stack', 'S', '--json']);
+      expect(JSON.parse(quiet.out)).toHaveProperty('action');
+      expect(quiet.err).toBe('');
+    }
+  });
+
+  it('no AWS region or credentials: exit 2 with one line naming --region / AWS_REGION and --local', async () => {
+    const errs: string[] = [];
+    const r = await runCli(['status', '--stack', 'S'], async () => { throw new Error('Region is missing'); }, { out: () => undefined, err: (t) => errs.push(t) });
+    expect(r).toBe(2);
+    expect(errs).toEqual(["ops: no AWS region: pass --region REGION or set AWS_REGION (and credentials, e.g. --profile NAME), or use --local for the local runtime's state"]);
+    expect(awsSetupHint({ name: 'CredentialsProviderError', message: 'Could not load credentials from any providers' })).toMatch(/--profile NAME .* --local/);
+    expect(awsSetupHint({ name: 'ResourceNotFoundException', message: 'Stack S does not exist' })).toBeUndefined();
+  });
+
+  it('a missing local state is a usage error (exit 2), one line', async () => {
+    const errs: string[] = [];
+    const code = await runCli(['--local', '/nonexistent/state', 'status'], undefined, { out: () => undefined, err: (t) => errs.push(t) });
+    expect(code).toBe(2);
+    expect(errs).toEqual(['ops: No local state in /nonexistent/state (run `npm start` first, or name the directory: --local DIR)']);
   });
 });
 
@@ -164,6 +227,11 @@ describe('status output', () => {
   it('--json prints the status object', async () => {
     const r = await run(['status', '--json', '--stack', 'S']);
     expect(JSON.parse(r.out)).toEqual(baseStatus());
+  });
+
+  it('renderStatus has no ANSI codes unless asked for colour', () => {
+    expect(renderStatus(baseStatus(), 't')).not.toContain('\x1b[');
+    expect(renderStatus(baseStatus(), 't', true)).toContain('\x1b[');
   });
 
   it('renderStatus says so when there is nothing to list', () => {

@@ -124,11 +124,11 @@ describe('risk handler', () => {
     expect(a.reasons.join('\n')).toMatch(/suspect price: KO moved \d+\.\d% in one bar \(17\.75 -> 17580; band 50%\)/);
   });
 
-  it('works on the MSFT OHLCV file with universe [Close]', async () => {
-    await reset(testSettings({ universe: ['Close'], startBar: 30, varWindow: 20 }), MSFT_FILE, { cash: 994_000, positions: { Close: { qty: 100, avgPrice: 60 } } });
+  it('works on the MSFT OHLCV file (one symbol, MSFT)', async () => {
+    await reset(testSettings({ universe: ['MSFT'], startBar: 30, varWindow: 20 }), MSFT_FILE, { cash: 994_000, positions: { MSFT: { qty: 100, avgPrice: 60 } } });
     const a = await assess(1);
     expect(a.verdict).not.toBe('HALT');
-    expect(a.metrics.grossExposureUsd).toBeCloseTo(100 * loadMarketData(MSFT_FILE).prices.Close[30]!, 6);
+    expect(a.metrics.grossExposureUsd).toBeCloseTo(100 * loadMarketData(MSFT_FILE).prices.MSFT[30]!, 6);
     expect(a.metrics.varFraction).toBeGreaterThan(0);
   });
 

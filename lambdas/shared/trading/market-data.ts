@@ -1,11 +1,12 @@
 /**
  * Market data: a loader for "wide" CSV files (first column a timestamp, one column per
- * series) and a replay feed that shows one cycle exactly the history up to its bar.
+ * symbol) and one-symbol OHLCV files, validated on load, and a replay feed that shows one cycle
+ * exactly the history up to its bar.
  *
  * Works unchanged with `data/market/dowjones30-daily.csv` (date + 30 tickers, closes) and
- * `data/market/msft-daily.csv` (date, Open, High, Low, Close, Volume: every non-timestamp
- * column is a series; a config universe such as `['Close']` picks one). Timestamps are
- * `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (intraday) and must be strictly increasing.
+ * `data/market/msft-daily.csv` (date, Open, High, Low, Close, Volume: read as one symbol, `MSFT`
+ * from the file name or `MARKET_DATA_SYMBOL` / `--symbol`, trading on Close). Timestamps are
+ * `YYYY-MM-DD` or `YYYY-MM-DD HH:MM[:SS]` (intraday), real dates, strictly increasing.
  *
  * No look-ahead: {@link createReplayFeed} copies only bars `0..barIndex` into the feed
  * object, so nothing an agent or the risk engine does with a feed can see a later bar.
@@ -25,6 +26,8 @@ export interface MarketTable {
   readonly symbols: readonly string[];
   /** Values per series, one per bar. */
   readonly prices: Readonly<Record<string, ReadonlyArray<number | null>>>;
+  /** Set when the file was a one-symbol OHLCV file: the symbol it was read as (its Close column) and the file's columns. */
+  readonly ohlcv?: { readonly symbol: string; readonly columns: readonly string[] };
 }
 
 /** Thrown when a CSV cannot be parsed; `name` = `MarketDataInvalid`. */
@@ -46,59 +49,127 @@ export class MarketDataExhaustedError extends Error {
   }
 }
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+/** A plain decimal number: optional sign, digits with an optional fraction, optional decimal exponent (`12`, `-0.5`, `.25`, `1.5e-3`). No hex, no `Infinity`, no thousands separators. */
+const PLAIN_DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** Column names of a one-symbol OHLCV file (case-insensitive). */
+const OHLCV_COLUMNS = new Set(['open', 'high', 'low', 'close', 'adj close', 'adj_close', 'adjclose', 'volume']);
 
 function unquote(cell: string): string {
   const t = cell.trim();
   return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).replace(/""/g, '"') : t;
 }
 
+/** True when `y-m-d h:mi:s` is a real calendar date and time (month 1-12, the month's days, 00:00:00-23:59:59). */
+function isRealDateTime(y: number, m: number, d: number, h: number, mi: number, s: number): boolean {
+  if (m < 1 || m > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false;
+  const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return d <= daysInMonth;
+}
+
 /**
- * Parses a wide CSV. Empty cells and `NA`/`null` become `null` (missing); any other
- * non-numeric cell becomes `NaN` (kept, so the risk engine can fail closed on it).
- * @param text - the file's contents (header row first; quoted or bare cells; no embedded commas).
- * @param source - label for error messages. Default `csv`.
- * @throws {MarketDataInvalidError} on no data rows, a bad or non-increasing timestamp, or a row with the wrong number of cells.
+ * The symbol a one-symbol OHLCV file stands for, from its file name: the base name up to its first
+ * `-` or `.`, upper-cased (`data/market/msft-daily.csv` is `MSFT`). Requirement: issue 14 "Market
+ * data that says what it is".
+ * @throws {MarketDataInvalidError} when the name yields no symbol (e.g. `-daily.csv`).
  */
-export function parseWideCsv(text: string, source = 'csv'): MarketTable {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length < 2) throw new MarketDataInvalidError(`${source}: needs a header row and at least one data row`);
-  const header = lines[0].split(',').map(unquote);
-  const symbols = header.slice(1);
-  if (symbols.length === 0) throw new MarketDataInvalidError(`${source}: header has no series columns`);
+export function symbolFromFileName(file: string): string {
+  const base = file.split(/[\\/]/).pop() ?? '';
+  const symbol = (base.split(/[-.]/)[0] ?? '').toUpperCase();
+  if (!symbol) throw new MarketDataInvalidError(`${file}: cannot name the symbol of this OHLCV file from its file name; pass one (--symbol)`);
+  return symbol;
+}
+
+/** Options of {@link parseWideCsv} and {@link loadMarketData}. */
+export interface MarketDataOptions {
+  /**
+   * Symbol of a one-symbol OHLCV file (columns Open/High/Low/Close/Volume, any case, `Adj Close`
+   * allowed): the file is read as this one series, its Close column. Ignored for a wide file.
+   * @default `process.env.MARKET_DATA_SYMBOL`, else {@link symbolFromFileName} of the source.
+   */
+  readonly symbol?: string;
+}
+
+/**
+ * Parses a market data CSV: a "wide" file (first column a timestamp, one column per symbol) or a
+ * one-symbol OHLCV file (Open/High/Low/Close/Volume), which is read as one series named
+ * `opts.symbol` holding the Close column.
+ *
+ * Validated as an exchange would (issue 10, "Prices and orders checked like an exchange would"):
+ * column names are unique, every timestamp is a real date (`YYYY-MM-DD` or
+ * `YYYY-MM-DD HH:MM[:SS]`, no month 13, no 31 April) and strictly after the previous row's, every
+ * cell is empty, `NA`/`null` (missing, `null`), `NaN` (kept as NaN, so the risk engine fails
+ * closed on it) or a plain decimal number (no `0x12`, `Infinity` or `1,000`).
+ * @param text - the file's contents (header row first; quoted or bare cells; no embedded commas; blank lines ignored).
+ * @param source - label for error messages (the file name). Default `csv`.
+ * @throws {MarketDataInvalidError} with one line `SOURCE line L, column C (NAME): problem` (1-based line of the file and column) for any of the above, a row with the wrong number of cells, or no data rows.
+ */
+export function parseWideCsv(text: string, source = 'csv', opts: MarketDataOptions = {}): MarketTable {
+  const all = text.split(/\r?\n/);
+  const rows: Array<{ line: number; text: string }> = [];
+  all.forEach((t, i) => t.trim() !== '' && rows.push({ line: i + 1, text: t }));
+  if (rows.length < 2) throw new MarketDataInvalidError(`${source}: needs a header row and at least one data row`);
+  const at = (line: number, col: number, name: string | undefined) => `${source} line ${line}, column ${col}${name !== undefined && name !== '' ? ` (${name})` : ''}`;
+  const headerRow = rows[0];
+  const header = headerRow.text.split(',').map(unquote);
+  const seen = new Map<string, number>();
+  header.forEach((name, i) => {
+    if (i > 0 && name === '') throw new MarketDataInvalidError(`${at(headerRow.line, i + 1, undefined)}: empty column name`);
+    const prev = seen.get(name);
+    if (prev !== undefined) throw new MarketDataInvalidError(`${at(headerRow.line, i + 1, name)}: duplicate column name "${name}" (also column ${prev + 1})`);
+    seen.set(name, i);
+  });
+  const columns = header.slice(1);
+  if (columns.length === 0) throw new MarketDataInvalidError(`${source}: header has no series columns`);
+  const lower = columns.map((c) => c.toLowerCase());
+  const ohlcv = lower.includes('close') && lower.every((c) => OHLCV_COLUMNS.has(c));
   const timestamps: string[] = [];
-  const cols: Array<Array<number | null>> = symbols.map(() => []);
-  for (let r = 1; r < lines.length; r++) {
-    const cells = lines[r].split(',').map(unquote);
+  const cols: Array<Array<number | null>> = columns.map(() => []);
+  for (let r = 1; r < rows.length; r++) {
+    const { line, text: rowText } = rows[r];
+    const cells = rowText.split(',').map(unquote);
     if (cells.length !== header.length) {
-      throw new MarketDataInvalidError(`${source}: line ${r + 1} has ${cells.length} cells, header has ${header.length}`);
+      throw new MarketDataInvalidError(`${source} line ${line}: has ${cells.length} cells, header has ${header.length}`);
     }
     const ts = cells[0];
-    if (!TIMESTAMP.test(ts)) throw new MarketDataInvalidError(`${source}: line ${r + 1} timestamp "${ts}" is not YYYY-MM-DD[ HH:MM[:SS]]`);
+    const m = TIMESTAMP.exec(ts);
+    if (!m) throw new MarketDataInvalidError(`${at(line, 1, header[0])}: timestamp "${ts}" is not YYYY-MM-DD[ HH:MM[:SS]]`);
+    const [y, mo, d, h, mi, s] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v)));
+    if (!isRealDateTime(y, mo, d, h, mi, s)) throw new MarketDataInvalidError(`${at(line, 1, header[0])}: timestamp "${ts}" is not a real date and time`);
     if (timestamps.length > 0 && ts <= timestamps[timestamps.length - 1]) {
-      throw new MarketDataInvalidError(`${source}: line ${r + 1} timestamp "${ts}" is not after "${timestamps[timestamps.length - 1]}"`);
+      throw new MarketDataInvalidError(`${at(line, 1, header[0])}: timestamp "${ts}" is not after "${timestamps[timestamps.length - 1]}" (timestamps must be strictly increasing)`);
     }
     timestamps.push(ts);
     for (let c = 1; c < cells.length; c++) {
       const cell = cells[c];
-      cols[c - 1].push(cell === '' || /^(na|null|nan)$/i.test(cell) ? (/^nan$/i.test(cell) ? Number.NaN : null) : Number(cell));
+      let v: number | null;
+      if (cell === '' || /^(na|null)$/i.test(cell)) v = null;
+      else if (/^nan$/i.test(cell)) v = Number.NaN;
+      else if (PLAIN_DECIMAL.test(cell)) v = Number(cell);
+      else throw new MarketDataInvalidError(`${at(line, c + 1, header[c])}: "${cell}" is not a plain decimal number`);
+      cols[c - 1].push(v);
     }
   }
+  if (ohlcv) {
+    const symbol = opts.symbol ?? (process.env.MARKET_DATA_SYMBOL || symbolFromFileName(source));
+    return { source, timestamps, symbols: [symbol], prices: { [symbol]: cols[lower.indexOf('close')] }, ohlcv: { symbol, columns } };
+  }
   const prices: Record<string, Array<number | null>> = {};
-  symbols.forEach((s, i) => (prices[s] = cols[i]));
-  return { source, timestamps, symbols, prices };
+  columns.forEach((s, i) => (prices[s] = cols[i]));
+  return { source, timestamps, symbols: columns, prices };
 }
 
 const tableCache = new Map<string, MarketTable>();
 
 /**
- * Loads (once per process, cached by absolute path) a wide CSV file.
+ * Loads (once per process, cached by absolute path and symbol) a market data CSV file; see {@link parseWideCsv}.
  * @param file - path; relative paths resolve against the working directory (the repo root locally, the bundle root in Lambda).
- * @throws {MarketDataInvalidError} when the file cannot be read or parsed.
+ * @throws {MarketDataInvalidError} when the file cannot be read or is invalid (the message names file, line and column).
  */
-export function loadMarketData(file: string): MarketTable {
+export function loadMarketData(file: string, opts: MarketDataOptions = {}): MarketTable {
   const path = resolve(file);
-  const cached = tableCache.get(path);
+  const key = `${path}\u0000${opts.symbol ?? process.env.MARKET_DATA_SYMBOL ?? ''}`;
+  const cached = tableCache.get(key);
   if (cached) return cached;
   let text: string;
   try {
@@ -106,8 +177,8 @@ export function loadMarketData(file: string): MarketTable {
   } catch (err) {
     throw new MarketDataInvalidError(`Cannot read market data file ${path}: ${(err as Error).message}`);
   }
-  const table = parseWideCsv(text, file);
-  tableCache.set(path, table);
+  const table = parseWideCsv(text, file, opts);
+  tableCache.set(key, table);
   return table;
 }
 
