@@ -151,8 +151,10 @@ export class LocalCloudWatch {
     for (let k = 0; k < a.evaluationPeriods; k++) {
       const vals = this.values(a, at - (k + 1) * p, at - k * p);
       if (!vals.length) {
-        if (a.treatMissing === 'breaching') (breaching++, withData++);
-        else if (a.treatMissing === 'notBreaching') withData++;
+        if (a.treatMissing === 'breaching') {
+          breaching++;
+          withData++;
+        } else if (a.treatMissing === 'notBreaching') withData++;
         continue;
       }
       const v = statistic(a.statistic, vals);

@@ -171,7 +171,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     const head = readFileSync(marketData, 'utf8').slice(0, 2000);
     if (!head.includes(',')) throw new Error('not a CSV (no comma in the first line)');
   } catch (err) {
-    throw new Error(`Market data file ${marketData} is unreadable: ${(err as Error).message}`);
+    throw new Error(`Market data file ${marketData} is unreadable: ${(err as Error).message}`, { cause: err });
   }
 
   const model = opts.model ?? synthAppModel(config);

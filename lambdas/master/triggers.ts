@@ -125,7 +125,7 @@ export function parseAlarmPolicy(json: string | undefined): AlarmPolicy {
   try {
     raw = JSON.parse(json);
   } catch (err) {
-    throw new Error(`ALARM_POLICY is malformed: not JSON (${(err as Error).message})`);
+    throw new Error(`ALARM_POLICY is malformed: not JSON (${(err as Error).message})`, { cause: err });
   }
   const parsed = z.record(z.string(), z.enum(ALARM_ACTIONS)).safeParse(raw);
   if (!parsed.success) {
