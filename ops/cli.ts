@@ -14,11 +14,9 @@
  * Exit codes: 0 success; 1 error (one line on stderr); 2 refused usage (halt, resume or
  * safe-mode without `--reason`).
  */
-import '../local/cli-env';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import Table from 'cli-table3';
 import { userInfo } from 'node:os';
-import * as path from 'node:path';
 import type { OpsStatus, OpsTarget } from './target';
 
 /** Default directory of the local runtime's state. */
@@ -67,32 +65,31 @@ export function defaultActor(): string {
 }
 
 /**
- * Opens the local runtime's target by dynamic import of `local/ops-target` (written by the
- * local runtime; `openLocalOpsTarget(dir)`).
- * @throws {CliError} naming the missing module or export.
+ * Opens the local runtime's target on a state directory (`openLocalOpsTarget(dir)` of
+ * `local/ops-target.ts`). ops/ does not import local/ (a layer rule, `npm run lint:layers`): the
+ * entry point `bin/ops.ts` passes this in.
  */
-export async function openLocalTarget(dir: string): Promise<OpsTarget> {
-  const specifier = path.join(__dirname, '..', 'local', 'ops-target');
-  let mod: { openLocalOpsTarget?: (dir: string) => Promise<OpsTarget> };
-  try {
-    mod = (await import(specifier)) as typeof mod;
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if ((code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') && String((err as Error).message).includes('ops-target')) {
-      throw new CliError('The local runtime target (local/ops-target.ts) is not available in this checkout: run against AWS (omit --local) or build the local runtime first');
+export type LocalTargetOpener = (dir: string) => Promise<OpsTarget>;
+
+/**
+ * The CLI's target factory: `--local` opens the local runtime's state through `openLocal`, else the
+ * deployed stack (`ops/aws-target.ts`, loaded on first use).
+ * @param openLocal the local target; absent, `--local` is refused.
+ * @throws {CliError} on `--local` without `openLocal`.
+ */
+export function createTargetFactory(openLocal?: LocalTargetOpener): TargetFactory {
+  return async (opts) => {
+    if (opts.localDir !== undefined) {
+      if (!openLocal) throw new CliError('The local runtime target is not wired into this entry point: use `npm run ops -- --local ...` (bin/ops.ts), or omit --local to use AWS');
+      return openLocal(opts.localDir);
     }
-    throw err;
-  }
-  if (typeof mod.openLocalOpsTarget !== 'function') throw new CliError('local/ops-target.ts does not export openLocalOpsTarget(dir)');
-  return mod.openLocalOpsTarget(dir);
+    const { openAwsOpsTarget } = await import('./aws-target');
+    return openAwsOpsTarget({ stackName: opts.stackName, region: opts.region, profile: opts.profile });
+  };
 }
 
-/** The default factory: local runtime with `--local`, else the deployed stack. */
-export const defaultTargetFactory: TargetFactory = async (opts) => {
-  if (opts.localDir !== undefined) return openLocalTarget(opts.localDir);
-  const { openAwsOpsTarget } = await import('./aws-target');
-  return openAwsOpsTarget({ stackName: opts.stackName, region: opts.region, profile: opts.profile });
-};
+/** The default factory: the deployed stack only ({@link createTargetFactory} without a local target). */
+export const defaultTargetFactory: TargetFactory = createTargetFactory();
 
 /** Default stack name: `stackName` of config/orchestrator.config.ts after validation. */
 async function defaultStackName(): Promise<string> {
@@ -252,14 +249,4 @@ export async function runCli(argv: string[], targetFactory: TargetFactory = defa
     io.err(`ops: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message.split('\n')[0]}`);
     return 1;
   }
-}
-
-if (require.main === module) {
-  runCli(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`ops: ${(err as Error).message}\n`);
-      process.exit(1);
-    },
-  );
 }

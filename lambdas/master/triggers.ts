@@ -23,6 +23,7 @@
  */
 import * as z from 'zod';
 import type { HaltRequest, ResumeRequest, SafeModeRequest } from './kill-switch';
+import { TRIGGER_SOURCES } from './trigger-sources';
 
 /** What the Master does when an alarm goes to ALARM. */
 export const ALARM_ACTIONS = ['halt', 'safe-mode', 'notify'] as const;
@@ -30,10 +31,6 @@ export type AlarmAction = (typeof ALARM_ACTIONS)[number];
 
 /** Alarm name -> action (env `ALARM_POLICY`). */
 export type AlarmPolicy = Record<string, AlarmAction>;
-
-/** Who can ask the Master for something. */
-export const TRIGGER_SOURCES = ['alarm', 'cycle', 'supervisor', 'operator'] as const;
-export type TriggerSource = (typeof TRIGGER_SOURCES)[number];
 
 /** The normalized command the handler executes. */
 export type MasterCommand =
