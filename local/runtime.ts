@@ -28,7 +28,7 @@ import { startLocalDynamo, type LocalDynamo, type TableDef } from './dynamo';
 import { functionPolicies, runAsPrincipal, startDynamoIamProxy } from './iam';
 import { feedForCycle } from '../lambdas/shared/trading/market-data';
 import { tradingEnv, tradingSettings } from '../lambdas/shared/trading/runtime';
-import { ExecutionAlreadyExists, LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
+import { LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
 import type { Fault } from './faults';
 import { AGENT_FROM_PAYLOAD, createLambdaAdapter, type InvocationRecord, type LambdaHandler, type LocalFunction } from './lambda-adapter';
 import { buildCycleReport, buildRunReport, type CycleReport, type Notification, type RunReport } from './report';
@@ -607,5 +607,3 @@ function lambdaContext(fn: LocalFunction, clock: SimClock) {
     getRemainingTimeInMillis: () => Math.max(0, deadline - clock.now()),
   };
 }
-
-export { ExecutionAlreadyExists };
