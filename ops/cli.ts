@@ -1,5 +1,5 @@
 /**
- * The operator command:
+ * The operator command (entry point `bin/ops.ts`, which wires in the local target):
  *
  *   npm run ops -- status [--json]
  *   npm run ops -- halt --reason "why"
