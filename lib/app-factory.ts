@@ -44,15 +44,6 @@ export function createOrchestratorApp(opts: CreateOrchestratorAppOptions): { app
   return { app, stack };
 }
 
-/**
- * Synthesizes the stack and returns its CloudFormation template as JSON.
- * @returns the template (`Resources`, `Outputs`, ...), with intrinsic functions unresolved.
- */
-export function synthTemplate(opts: CreateOrchestratorAppOptions): Record<string, any> {
-  const { app, stack } = createOrchestratorApp(opts);
-  return app.synth().getStackByName(stack.stackName).template as Record<string, any>;
-}
-
 /** Default config module, relative to the repo root. */
 export const DEFAULT_CONFIG_FILE = 'config/orchestrator.config.ts';
 
@@ -75,7 +66,7 @@ export function loadOrchestratorConfig(file: string = process.env.ORCHESTRATOR_C
     try {
       raw = JSON.parse(readFileSync(path, 'utf8'));
     } catch (err) {
-      throw new Error(`Config file ${path} is not valid JSON: ${(err as Error).message}`);
+      throw new Error(`Config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

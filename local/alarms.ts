@@ -332,8 +332,10 @@ export class LocalCloudWatch {
     for (let k = 0; k < a.evaluationPeriods; k++) {
       const v = this.periodValue(a, at - (k + 1) * p, at - k * p);
       if (v === undefined) {
-        if (a.treatMissing === 'breaching') (breaching++, withData++);
-        else if (a.treatMissing === 'notBreaching') withData++;
+        if (a.treatMissing === 'breaching') {
+          breaching++;
+          withData++;
+        } else if (a.treatMissing === 'notBreaching') withData++;
         continue;
       }
       seen.push(String(Math.round(v * 1000) / 1000));

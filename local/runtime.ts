@@ -29,7 +29,7 @@ import { startLocalDynamo, type LocalDynamo, type TableDef } from './dynamo';
 import { functionPolicies, runAsPrincipal, startDynamoIamProxy } from './iam';
 import { feedForCycle } from '../lambdas/shared/trading/market-data';
 import { tradingEnv, tradingSettings } from '../lambdas/shared/trading/runtime';
-import { ExecutionAlreadyExists, LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
+import { LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
 import { matchesEventPattern, renderTargetInput } from './events';
 import { faultFor, type Fault } from './faults';
 import { AGENT_FROM_PAYLOAD, createLambdaAdapter, type InvocationRecord, type LambdaHandler, type LocalFunction } from './lambda-adapter';
@@ -198,7 +198,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     const head = readFileSync(marketData, 'utf8').slice(0, 2000);
     if (!head.includes(',')) throw new Error('not a CSV (no comma in the first line)');
   } catch (err) {
-    throw new Error(`Market data file ${marketData} is unreadable: ${(err as Error).message}`);
+    throw new Error(`Market data file ${marketData} is unreadable: ${(err as Error).message}`, { cause: err });
   }
 
   const buffered = [...new Set(config.agents.map((a) => a.group))].filter((g) => overlapPolicyOf(config, g) === 'BUFFER_ONE');
@@ -776,5 +776,3 @@ function lambdaContext(fn: LocalFunction, clock: SimClock) {
     getRemainingTimeInMillis: () => Math.max(0, deadline - clock.now()),
   };
 }
-
-export { ExecutionAlreadyExists };

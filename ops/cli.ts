@@ -1,5 +1,5 @@
 /**
- * The operator command:
+ * The operator command (entry point `bin/ops.ts`, which wires in the local target):
  *
  *   npm run ops -- status [--json]
  *   npm run ops -- halt --reason "why"
@@ -19,11 +19,9 @@
  * resume or safe-mode without `--reason`, run-now on a halted system, no AWS region or
  * credentials); 1 other errors (one line on stderr).
  */
-import { colorEnabled } from '../local/cli-env';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import Table from 'cli-table3';
 import { userInfo } from 'node:os';
-import * as path from 'node:path';
 import type { OpsStatus, OpsTarget } from './target';
 
 /** Default directory of the local runtime's state. */
@@ -62,7 +60,7 @@ export class CliError extends Error {
 // logs), and the CLI's own output must reach the terminal untouched.
 const stdoutWrite = process.stdout.write.bind(process.stdout);
 const stderrWrite = process.stderr.write.bind(process.stderr);
-const consoleIo: CliIo = { out: (t) => stdoutWrite(`${t}\n`), err: (t) => stderrWrite(`${t}\n`) };
+export const consoleIo: CliIo = { out: (t) => stdoutWrite(`${t}\n`), err: (t) => stderrWrite(`${t}\n`) };
 
 /** `operator:<os user name>` (falls back to $USER, then `unknown`). */
 export function defaultActor(): string {
@@ -76,32 +74,31 @@ export function defaultActor(): string {
 }
 
 /**
- * Opens the local runtime's target by dynamic import of `local/ops-target` (written by the
- * local runtime; `openLocalOpsTarget(dir)`).
- * @throws {CliError} naming the missing module or export.
+ * Opens the local runtime's target on a state directory (`openLocalOpsTarget(dir)` of
+ * `local/ops-target.ts`). ops/ does not import local/ (a layer rule, `npm run lint:layers`): the
+ * entry point `bin/ops.ts` passes this in.
  */
-export async function openLocalTarget(dir: string): Promise<OpsTarget> {
-  const specifier = path.join(__dirname, '..', 'local', 'ops-target');
-  let mod: { openLocalOpsTarget?: (dir: string) => Promise<OpsTarget> };
-  try {
-    mod = (await import(specifier)) as typeof mod;
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if ((code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') && String((err as Error).message).includes('ops-target')) {
-      throw new CliError('The local runtime target (local/ops-target.ts) is not available in this checkout: run against AWS (omit --local) or build the local runtime first');
+export type LocalTargetOpener = (dir: string) => Promise<OpsTarget>;
+
+/**
+ * The CLI's target factory: `--local` opens the local runtime's state through `openLocal`, else the
+ * deployed stack (`ops/aws-target.ts`, loaded on first use).
+ * @param openLocal the local target; absent, `--local` is refused.
+ * @throws {CliError} on `--local` without `openLocal`.
+ */
+export function createTargetFactory(openLocal?: LocalTargetOpener): TargetFactory {
+  return async (opts) => {
+    if (opts.localDir !== undefined) {
+      if (!openLocal) throw new CliError('The local runtime target is not wired into this entry point: use `npm run ops -- --local ...` (bin/ops.ts), or omit --local to use AWS');
+      return openLocal(opts.localDir);
     }
-    throw err;
-  }
-  if (typeof mod.openLocalOpsTarget !== 'function') throw new CliError('local/ops-target.ts does not export openLocalOpsTarget(dir)');
-  return mod.openLocalOpsTarget(dir);
+    const { openAwsOpsTarget } = await import('./aws-target');
+    return openAwsOpsTarget({ stackName: opts.stackName, region: opts.region, profile: opts.profile });
+  };
 }
 
-/** The default factory: local runtime with `--local`, else the deployed stack. */
-export const defaultTargetFactory: TargetFactory = async (opts) => {
-  if (opts.localDir !== undefined) return openLocalTarget(opts.localDir);
-  const { openAwsOpsTarget } = await import('./aws-target');
-  return openAwsOpsTarget({ stackName: opts.stackName, region: opts.region, profile: opts.profile });
-};
+/** The default factory: the deployed stack only ({@link createTargetFactory} without a local target). */
+export const defaultTargetFactory: TargetFactory = createTargetFactory();
 
 /** Default stack name: `stackName` of config/orchestrator.config.ts after validation. */
 async function defaultStackName(): Promise<string> {
@@ -338,12 +335,3 @@ export function awsSetupHint(err: { name?: string; message?: string }): string |
   return undefined;
 }
 
-if (require.main === module) {
-  runCli(process.argv.slice(2), defaultTargetFactory, consoleIo, colorEnabled(process.stdout)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`ops: ${(err as Error).message}\n`);
-      process.exit(1);
-    },
-  );
-}

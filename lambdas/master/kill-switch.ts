@@ -26,7 +26,7 @@ import { clock } from '../shared/clock';
 import { readControlItem } from '../shared/control-read';
 import { writeHalt, writeMode, writeResume, type ControlChange } from './control-store';
 import type { KillSwitchPorts, RunningExecution, ScheduleRef } from './ports';
-import type { TriggerSource } from './triggers';
+import type { TriggerSource } from './trigger-sources';
 
 /** A request to halt. */
 export interface HaltRequest {

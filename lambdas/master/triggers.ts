@@ -28,6 +28,7 @@
  */
 import * as z from 'zod';
 import type { HaltRequest, ResumeRequest, SafeModeRequest } from './kill-switch';
+import { TRIGGER_SOURCES } from './trigger-sources';
 
 /** What the Master does when an alarm goes to ALARM. */
 export const ALARM_ACTIONS = ['halt', 'safe-mode', 'notify'] as const;
@@ -35,10 +36,6 @@ export type AlarmAction = (typeof ALARM_ACTIONS)[number];
 
 /** Alarm name -> action (env `ALARM_POLICY`). */
 export type AlarmPolicy = Record<string, AlarmAction>;
-
-/** Who can ask the Master for something. */
-export const TRIGGER_SOURCES = ['alarm', 'cycle', 'supervisor', 'operator', 'deploy'] as const;
-export type TriggerSource = (typeof TRIGGER_SOURCES)[number];
 
 /** The normalized command the handler executes. */
 export type MasterCommand =
@@ -146,7 +143,7 @@ export function parseAlarmPolicy(json: string | undefined): AlarmPolicy {
   try {
     raw = JSON.parse(json);
   } catch (err) {
-    throw new Error(`ALARM_POLICY is malformed: not JSON (${(err as Error).message})`);
+    throw new Error(`ALARM_POLICY is malformed: not JSON (${(err as Error).message})`, { cause: err });
   }
   const parsed = z.record(z.string(), z.enum(ALARM_ACTIONS)).safeParse(raw);
   if (!parsed.success) {

@@ -122,7 +122,7 @@ export function readSettings<T>(envName: string, schema: z.ZodType<T>): T {
     try {
       raw = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new Error(`${source} cannot be read: ${(err as Error).message}`);
+      throw new Error(`${source} cannot be read: ${(err as Error).message}`, { cause: err });
     }
   } else {
     throw new Error(`Missing environment variable ${envName} (or ${envName}_FILE)`);
@@ -131,7 +131,7 @@ export function readSettings<T>(envName: string, schema: z.ZodType<T>): T {
   try {
     json = JSON.parse(raw);
   } catch (err) {
-    throw new Error(`${source} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${source} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

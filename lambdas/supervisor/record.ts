@@ -35,7 +35,6 @@ export const recordPayloadSchema = z.object({
   /** Per phase: `[data[], strategy[], critical[]]` raw outcomes, in the order of the plan's items. */
   phaseResults: z.array(z.unknown()).default([]),
 });
-export type RecordPayload = z.infer<typeof recordPayloadSchema>;
 
 /** What {@link recordOutcomes} records: the stored plan (with the cycle's mode), the risk result and the raw outcomes. */
 export const recordInputSchema = z.object({

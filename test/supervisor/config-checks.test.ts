@@ -8,7 +8,12 @@ import { ConfigError, validateConfig, type OrchestratorConfigInput } from '../..
 import { supervisorSettingsFromConfig } from '../../lib/config/lambda-settings';
 import defaultConfig from '../../config/orchestrator.config';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { createOrchestratorApp, synthTemplate } from '../../lib/app-factory';
+import { createOrchestratorApp, type CreateOrchestratorAppOptions } from '../../lib/app-factory';
+
+const synthTemplate = (opts: CreateOrchestratorAppOptions): Record<string, any> => {
+  const { app, stack } = createOrchestratorApp(opts);
+  return app.synth().getStackByName(stack.stackName).template as Record<string, any>;
+};
 
 const REPO = join(__dirname, '..', '..');
 const base = (patch: (c: OrchestratorConfigInput) => void = () => undefined) => {

@@ -265,7 +265,10 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
 
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => (timedOut = true) && reject(new AgentTimeout(`Agent ${input.agent} did not finish within ${Math.round(deadlineMs)} ms`)), Math.max(0, deadlineMs));
+        timer = setTimeout(() => {
+          timedOut = true;
+          reject(new AgentTimeout(`Agent ${input.agent} did not finish within ${Math.round(deadlineMs)} ms`));
+        }, Math.max(0, deadlineMs));
       });
       let raw: unknown;
       try {

@@ -48,14 +48,3 @@ export function classifyHealth(c: HealthCounters): HealthStatus {
   if (rate >= DEGRADED_SUCCESS_RATE || c.consecutiveFailures <= DEGRADED_MAX_CONSECUTIVE_FAILURES) return 'DEGRADED';
   return 'UNHEALTHY';
 }
-
-/**
- * Running mean after adding one sample: `avg + (sample - avg) / n`.
- * @param avg - mean of the first `n - 1` samples (ms).
- * @param n - number of samples including this one (>= 1).
- * @param sample - the new sample (ms).
- */
-export function runningMean(avg: number, n: number, sample: number): number {
-  if (n <= 1) return sample;
-  return avg + (sample - avg) / n;
-}

@@ -11,11 +11,10 @@
 import type { LimitCheck, RiskVerdict } from '../contracts';
 import type { RiskLimits } from '../settings';
 import { simpleReturns } from './indicators';
-import { valuePortfolio, type Portfolio, type Valuation } from './portfolio';
+import { valuePortfolio, type Portfolio } from './portfolio';
 
 /** Re-export: exposure and equity of a portfolio at given prices. */
 export { valuePortfolio };
-export type { Valuation };
 
 /**
  * P&L of the day on the positions held through the bar: Σ qty x (close_now - close_prev), USD,
