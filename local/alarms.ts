@@ -168,7 +168,10 @@ export function parseExpression(text: string, alarm = '(alarm)'): Expr {
     if (fn !== 'FILL' && fn !== 'IF') fail(`function ${t}`);
     take('(');
     const args: Expr[] = [binary(0)];
-    while (peek() === ',') (take(), args.push(binary(0)));
+    while (peek() === ',') {
+      take();
+      args.push(binary(0));
+    }
     take(')');
     if ((fn === 'FILL' && args.length !== 2) || (fn === 'IF' && args.length !== 3)) fail(`${fn} takes ${fn === 'FILL' ? 2 : 3} arguments`);
     return { k: 'call', fn, args };

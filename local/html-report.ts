@@ -88,7 +88,10 @@ export function chartData(report: RunReport) {
   for (const c of cycles) {
     for (const [name, a] of Object.entries(c.trading?.byAgent ?? {})) {
       // pnlUsd is the agent's book since the start, marked at the cycle's bar: the run's is the last one.
-      if (typeof a.pnlUsd === 'number') ((pnlByAgent[name] = a.pnlUsd), (anyPnl = true));
+      if (typeof a.pnlUsd === 'number') {
+        pnlByAgent[name] = a.pnlUsd;
+        anyPnl = true;
+      }
       if (typeof a.ordersPlaced === 'number') placedByAgent[name] = (placedByAgent[name] ?? 0) + a.ordersPlaced;
       if (typeof a.ordersRejected === 'number') rejectedByAgent[name] = (rejectedByAgent[name] ?? 0) + a.ordersRejected;
     }

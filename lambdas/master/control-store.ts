@@ -22,7 +22,7 @@
  */
 import { isConditionalCheckFailed } from '../shared/dynamo-errors';
 import { retryWithBackoff } from '../shared/retry';
-import { boundActor } from './triggers';
+import { boundActor } from './bounds';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry, ControlItem, Mode } from '../shared/contracts';
 import { CONTROL_KEY, parseControlItem } from '../shared/control-read';

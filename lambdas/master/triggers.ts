@@ -28,6 +28,9 @@
  */
 import * as z from 'zod';
 import type { HaltRequest, ResumeRequest, SafeModeRequest } from './kill-switch';
+import { boundActor } from './bounds';
+
+export { MAX_ACTOR_CHARS } from './bounds';
 import { TRIGGER_SOURCES } from './trigger-sources';
 
 /** What the Master does when an alarm goes to ALARM. */
@@ -277,16 +280,6 @@ export function parseTrigger(event: unknown, policy: AlarmPolicy): MasterCommand
     default:
       throw new InvalidTrigger('unknown', 'action', `expected one of halt, resume, safe-mode, status (or an alarm / SNS payload), got ${JSON.stringify(e.action)}`);
   }
-}
-
-/** Longest actor stored or sent, characters (longer ones are cut with `…`): a halt is never refused for its size. */
-export const MAX_ACTOR_CHARS = 256;
-
-/** Cuts an actor to {@link MAX_ACTOR_CHARS}; an empty one becomes `(unknown)`. */
-export function boundActor(actor: string): string {
-  const trimmed = actor.replace(/\s+/g, ' ').trim();
-  if (!trimmed) return '(unknown)';
-  return trimmed.length > MAX_ACTOR_CHARS ? `${trimmed.slice(0, MAX_ACTOR_CHARS - 1)}…` : trimmed;
 }
 
 /** Body of an operator function URL request. */

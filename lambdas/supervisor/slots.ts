@@ -148,7 +148,7 @@ export async function claimSlot(
       if (isConditionalCheckFailed(err)) {
         const item = await readGroup(doc, table, args.group);
         const holder = item.slots[args.slotKey];
-        if (!holder) throw new Error(`Slot ${args.group}@${args.slotKey}: the claim failed its condition but is absent`);
+        if (!holder) throw new Error(`Slot ${args.group}@${args.slotKey}: the claim failed its condition but is absent`, { cause: err });
         return holder.cycleId === args.cycleId ? { mine: true, claim: holder, item } : { mine: false, holder, item };
       }
       // First slot of a new group: the item (and its slots map) does not exist yet.

@@ -160,6 +160,5 @@ describe('the page of a saved run: npx tsx local/cli.ts html REPORT PAGE', () =>
 });
 
 if (!hasChromium) {
-  // eslint-disable-next-line no-console
   console.warn('HTML report browser test skipped: /usr/bin/chromium is missing (apt-get install -y chromium; .ci/run installs it)');
 }
