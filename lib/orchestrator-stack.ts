@@ -199,6 +199,8 @@ export class OrchestratorStack extends Stack {
       stackName,
       controlTable: t.Control,
       agentStateTable: t.AgentState,
+      ledgerTable: t.Ledger,
+      tradingSettings: trading,
       stateMachineArn,
       executionArnPattern: cycleExecutionArnPattern(this, stateMachineName),
       scheduleNames: scheduleNamesEnv(this.schedules.refs),

@@ -15,6 +15,7 @@
  * May be imported by: `local/`, `bench/`, `test/`.
  */
 import './polyfills';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { alarmSpecFromProps, LocalCloudWatch, parseEmf, type AlarmTransition, ty
 import { bridgeDefinition } from './bridges';
 import { startLocalDynamo, type LocalDynamo, type TableDef } from './dynamo';
 import { functionPolicies, runAsPrincipal, startDynamoIamProxy } from './iam';
+import { orderPortsFromEnv } from '../lambdas/master/order-ports';
 import { feedForCycle } from '../lambdas/shared/trading/market-data';
 import { tradingEnv, tradingSettings } from '../lambdas/shared/trading/runtime';
 import { LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
@@ -334,7 +336,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     });
 
     let executions!: LocalExecutions;
+    // The Master's order ports go through the IAM proxy like a handler's own calls: its grants on the Ledger are checked.
+    const masterDoc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: iam.endpoint, region: dynamo.env.AWS_REGION, credentials: dynamo.credentials }), { marshallOptions: { removeUndefinedValues: true } });
     const ports = {
+      ...orderPortsFromEnv(masterDoc, { ...process.env }),
       // ListExecutions is eventually consistent: the local list lags a stop by `listLagMs`.
       listRunningExecutions: async () => executions.listRunning().map((e) => ({ executionArn: e.arn, name: e.name, startDate: new Date(e.startMs).toISOString() })),
       stopExecution: async (arn: string, cause: string) => executions.stop(arn, cause),

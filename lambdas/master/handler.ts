@@ -24,6 +24,7 @@ import type { AuditEntry, Mode } from '../shared/contracts';
 import { ENV, METRICS_NAMESPACE, requireEnv } from '../shared/env';
 import { MASTER_METRICS, SERVICE_NAME } from '../shared/metrics-catalog';
 import { awsPortsConfigFromEnv, createAwsPorts, defaultClients } from './aws-ports';
+import { orderPortsFromEnv } from './order-ports';
 import { readControlItem } from '../shared/control-read';
 import { createKillSwitch, KillSwitchIncomplete, ResumeRefused, SafeModeRefused, type HaltResult, type ResumeResult, type SafeModeResult } from './kill-switch';
 import type { KillSwitchPorts, RunningExecution, ScheduleRef } from './ports';
@@ -335,7 +336,7 @@ export function createOperatorHandler(deps: MasterDeps | (() => MasterDeps)): Op
  */
 export function awsDeps(): () => MasterDeps {
   return () => ({
-    ports: createAwsPorts(awsPortsConfigFromEnv(), awsClients),
+    ports: { ...createAwsPorts(awsPortsConfigFromEnv(), awsClients), ...orderPortsFromEnv(dynamo) },
     doc: dynamo,
     controlTable: requireEnv(ENV.controlTable),
     alarmPolicy: parseAlarmPolicy(process.env[ENV.alarmPolicy]),

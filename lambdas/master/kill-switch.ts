@@ -61,7 +61,7 @@ export interface SafeModeRequest {
 }
 
 /** The steps of a Master action, as named in errors. */
-export type KillSwitchStep = 'flag' | 'schedules' | 'executions' | 'notify' | 'event' | 'verify';
+export type KillSwitchStep = 'flag' | 'orders' | 'schedules' | 'executions' | 'notify' | 'event' | 'verify';
 
 /** One failed step (or one failed schedule / execution inside a step). */
 export interface StepError {
@@ -74,6 +74,8 @@ export interface HaltVerification {
   haltFlagSet: boolean;
   schedulesDisabled: boolean;
   noRunningExecutions: boolean;
+  /** No working (resting) order is left (FIA kill switch: "cancelling all working orders"); true when the Master has no order port. */
+  noWorkingOrders: boolean;
   ok: boolean;
 }
 
@@ -87,6 +89,8 @@ export interface HaltResult {
   stoppedExecutions: string[];
   /** `group/name` of schedules disabled by this call. */
   disabledSchedules: string[];
+  /** Working orders this call cancelled (each in one transaction through the order gateway). */
+  workingOrdersCancelled: number;
   /** Execution left running on purpose (the in-band caller), if any. */
   excludedExecutionArn?: string;
   /** ISO 8601 detection time used for {@link HaltResult.timeToHaltMs}. */
@@ -239,7 +243,18 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
     } catch (err) {
       errors.push({ step: 'verify', message: `listing running executions failed: ${errorText(err)}` });
     }
-    return { verified: { haltFlagSet, schedulesDisabled, noRunningExecutions, ok: haltFlagSet && schedulesDisabled && noRunningExecutions }, errors };
+    let noWorkingOrders = true;
+    if (ports.countWorkingOrders) {
+      try {
+        const n = await ports.countWorkingOrders();
+        noWorkingOrders = n === 0;
+        if (!noWorkingOrders) errors.push({ step: 'verify', message: `${n} working order${n === 1 ? '' : 's'} still open` });
+      } catch (err) {
+        noWorkingOrders = false;
+        errors.push({ step: 'verify', message: `counting working orders failed: ${errorText(err)}` });
+      }
+    }
+    return { verified: { haltFlagSet, schedulesDisabled, noRunningExecutions, noWorkingOrders, ok: haltFlagSet && schedulesDisabled && noRunningExecutions && noWorkingOrders }, errors };
   }
 
   async function halt(req: HaltRequest): Promise<HaltResult> {
@@ -257,6 +272,17 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
       errors.push({ step: 'flag', message: errorText(err) });
     }
     const reason = change?.after.reason ?? req.reason;
+
+    // 1b. Cancel every working order, right after the flag (which already stops every fill): each
+    // cancel is one transaction through the order gateway, so a fill and a cancel never both win.
+    let workingOrdersCancelled = 0;
+    if (ports.cancelWorkingOrders) {
+      try {
+        workingOrdersCancelled = await ports.cancelWorkingOrders(`kill switch: ${reason}`);
+      } catch (err) {
+        errors.push({ step: 'orders', message: `cancelling working orders failed: ${errorText(err)}` });
+      }
+    }
 
     // 2. Disable every enabled schedule.
     const disabledSchedules: string[] = [];
@@ -301,7 +327,7 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
     const changed = change?.changed ?? false;
 
     // 4. Tell people and machines, when something changed (or the flag write failed: people must know).
-    const acted = changed || disabledSchedules.length > 0 || stoppedExecutions.length > 0 || change === undefined;
+    const acted = changed || disabledSchedules.length > 0 || stoppedExecutions.length > 0 || workingOrdersCancelled > 0 || change === undefined;
     const summary = {
       actor: req.actor,
       source: req.source,
@@ -312,6 +338,7 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
       timeToHaltMs,
       disabledSchedules,
       stoppedExecutions,
+      workingOrdersCancelled,
       errors,
     };
     if (acted) {
@@ -323,6 +350,7 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
           `Detected at: ${summary.detectedAt}`,
           `Schedules disabled: ${disabledSchedules.join(', ') || 'none (already disabled)'}`,
           `Executions stopped: ${stoppedExecutions.join(', ') || 'none running'}`,
+          `Working orders cancelled: ${workingOrdersCancelled}`,
           ...(errors.length ? [`FAILED STEPS: ${errors.map((e) => `${e.step}: ${e.message}`).join('; ')}`] : []),
           ...(req.details !== undefined ? [`Details: ${JSON.stringify(req.details).slice(0, 4000)}`] : []),
           'Resume only with: npm run ops -- resume --reason "<why it is safe>"',
@@ -360,6 +388,7 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
       verified: check.verified,
       stoppedExecutions,
       disabledSchedules,
+      workingOrdersCancelled,
       ...(req.excludeExecutionArn ? { excludedExecutionArn: req.excludeExecutionArn } : {}),
       detectedAt: summary.detectedAt,
       timeToHaltMs,

@@ -53,6 +53,14 @@ export interface KillSwitchPorts {
   notify(subject: string, message: string): Promise<void>;
   /** Publishes a machine-readable event on the EventBridge bus (source `agent-fleet.master`). */
   publishEvent(detailType: MasterEventType, detail: Record<string, unknown>): Promise<void>;
+  /**
+   * Cancels every working order through the order gateway (`createOrderGateway(...).cancelAll`).
+   * Optional: a Master without an order book (tests of the platform steps) has none.
+   * @returns how many this call cancelled.
+   */
+  cancelWorkingOrders?(reason: string): Promise<number>;
+  /** Working orders still open (verify: `noWorkingOrders`). Optional, with {@link KillSwitchPorts.cancelWorkingOrders}. */
+  countWorkingOrders?(): Promise<number>;
 }
 
 /** EventBridge `source` of every event the Master publishes. */

@@ -50,6 +50,14 @@ export interface KillSwitchProps {
   readonly controlTable: dynamodb.ITable;
   /** AgentState table: read (the Master reports breaker states). */
   readonly agentStateTable: dynamodb.ITable;
+  /**
+   * Ledger table: the kill switch cancels every working order through the order gateway (each cancel one
+   * transaction on the order, the registry, the account and the book) and verifies none is left. Default none
+   * (no order step).
+   */
+  readonly ledgerTable?: dynamodb.ITable;
+  /** `TRADING_SETTINGS` JSON for the order gateway (starting cash, limits), with {@link KillSwitchProps.ledgerTable}. */
+  readonly tradingSettings?: string;
   /** Cycle state machine ARN, built from its name (no token from the resource: avoids a dependency cycle). */
   readonly stateMachineArn: string;
   /** ARN pattern of its executions, `arn:...:execution:<name>:*`. */
@@ -105,6 +113,8 @@ export class KillSwitch extends Construct {
       [ENV.alertTopicArn]: props.alertTopic.topicArn,
       [ENV.eventBusName]: 'default',
       [ENV.alarmPolicy]: JSON.stringify(props.alarmPolicy),
+      ...(props.ledgerTable ? { [ENV.ledgerTable]: props.ledgerTable.tableName } : {}),
+      ...(props.tradingSettings ? { [ENV.tradingSettings]: props.tradingSettings } : {}),
     };
     const reserved = props.reservedConcurrency ?? 5;
     if (!Number.isInteger(reserved) || reserved < 0) throw new Error(`KillSwitch reservedConcurrency must be a whole number >= 0, got ${reserved}`);
@@ -142,6 +152,8 @@ export class KillSwitch extends Construct {
     for (const fn of [this.fn, this.operator.fn]) {
       props.controlTable.grantReadWriteData(fn);
       props.agentStateTable.grantReadData(fn);
+      // Cancelling a working order: read it, update it, delete its registry item, replace account and book.
+      props.ledgerTable?.grant(fn, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [props.stateMachineArn] }));
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: [props.executionArnPattern] }));
       if (props.scheduleArns.length > 0) {
