@@ -40,7 +40,7 @@ describe('halt', () => {
     const result = await ks.halt({ actor: 'cycle:cycle-2', reason: 'Risk verdict HALT', source: 'cycle', excludeExecutionArn: ports.arnOf('cycle-2'), cycleId: 'cycle-2' });
 
     expect(result.changed).toBe(true);
-    expect(result.verified).toEqual({ haltFlagSet: true, schedulesDisabled: true, noRunningExecutions: true, ok: true });
+    expect(result.verified).toEqual({ haltFlagSet: true, schedulesDisabled: true, noRunningExecutions: true, noWorkingOrders: true, ok: true });
     expect(result.disabledSchedules.sort()).toEqual(['agent-fleet/cycle-default', 'agent-fleet/cycle-us-equities']);
     expect(result.stoppedExecutions.sort()).toEqual([ports.arnOf('cycle-1'), ports.arnOf('cycle-3')]);
     expect(result.errors).toEqual([]);
