@@ -7,8 +7,6 @@
  *
  * This measures module load + first-call work on this machine's CPU, not Lambda's own cold start
  * (sandbox creation and code download are not included).
- *
- * May be imported by: `bench/`.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -118,7 +116,13 @@ export async function measureColdStarts(config: OrchestratorConfig, bundles: Bun
       for (let i = 0; i < runs; i++) {
         // Asynchronous: dynalite answers from this process's event loop while the child runs.
         const { stdout } = await promisify(execFile)(process.execPath, ['-e', CHILD], {
-          env: { ...baseEnv, BENCH_BUNDLE: join(b.dir, 'index.js'), BENCH_PAYLOAD: JSON.stringify(payload), [ENV.marketDataFile]: join(b.dir, 'market-data.csv'), [`${ENV.supervisorSettings}_FILE`]: join(b.dir, 'supervisor-settings.json') },
+          env: {
+            ...baseEnv,
+            BENCH_BUNDLE: join(b.dir, 'index.js'),
+            BENCH_PAYLOAD: JSON.stringify(payload),
+            [ENV.marketDataFile]: join(b.dir, 'market-data.csv'),
+            [`${ENV.supervisorSettings}_FILE`]: join(b.dir, 'supervisor-settings.json'),
+          },
           encoding: 'utf8',
         });
         const line = stdout.trim().split('\n').pop()!;
@@ -142,9 +146,32 @@ function payloadFor(name: string, config: OrchestratorConfig): unknown {
   if (name === 'risk') return { cycleId: 'bench-cold', cycleSeq: 1, mode: 'normal' };
   if (name === 'master') {
     // An OK transition: parsed and ignored, so the measurement needs no AWS endpoint.
-    return { source: 'aws.cloudwatch', alarmArn: 'arn:aws:cloudwatch:local:000000000000:alarm:bench', accountId: '000000000000', time: now, region: 'local', alarmData: { alarmName: 'bench', state: { value: 'OK', reason: 'bench', timestamp: now }, previousState: { value: 'ALARM', reason: 'bench', timestamp: now }, configuration: {} } };
+    return {
+      source: 'aws.cloudwatch',
+      alarmArn: 'arn:aws:cloudwatch:local:000000000000:alarm:bench',
+      accountId: '000000000000',
+      time: now,
+      region: 'local',
+      alarmData: {
+        alarmName: 'bench',
+        state: { value: 'OK', reason: 'bench', timestamp: now },
+        previousState: { value: 'ALARM', reason: 'bench', timestamp: now },
+        configuration: {},
+      },
+    };
   }
   const agentName = name.replace(/^agent:/, '');
   const agent = config.agents.find((a) => a.name === agentName);
-  return { cycleId: 'bench-cold', cycleSeq: 1, agent: agentName, mode: 'normal', riskVerdict: 'OK', params: agent?.params ?? {}, dependsOn: agent?.dependsOn ?? [], timeoutSeconds: agent?.timeoutSeconds ?? 300, attempt: 0, probe: false };
+  return {
+    cycleId: 'bench-cold',
+    cycleSeq: 1,
+    agent: agentName,
+    mode: 'normal',
+    riskVerdict: 'OK',
+    params: agent?.params ?? {},
+    dependsOn: agent?.dependsOn ?? [],
+    timeoutSeconds: agent?.timeoutSeconds ?? 300,
+    attempt: 0,
+    probe: false,
+  };
 }

@@ -38,20 +38,52 @@ export async function measureGateway(config: OrchestratorConfig, repoRoot: strin
     const base = tradingSettingsFromConfig(config);
     const settings = {
       ...base,
-      limits: { ...base.limits, maxOrdersPerAgentPerCycle: 1e6, maxOrdersPerCycle: 1e6, maxOrdersPerSecond: 1e6, maxGrossExposureUsd: 1e12, maxPositionUsd: 1e12, minCashUsd: 0 },
+      limits: {
+        ...base.limits,
+        maxOrdersPerAgentPerCycle: 1e6,
+        maxOrdersPerCycle: 1e6,
+        maxOrdersPerSecond: 1e6,
+        maxGrossExposureUsd: 1e12,
+        maxPositionUsd: 1e12,
+        minCashUsd: 0,
+      },
       startingCashUsd: 1e12,
     };
     const feed = createReplayFeed(loadMarketData(join(repoRoot, config.marketData.file)), 260);
     const symbols = feed.symbols.filter((s) => feed.priceAt(s) !== undefined);
-    const handler = createGatewayHandler({ doc, tables: { ledger: names.Ledger, control: names.Control, cycles: names.Cycles }, settings, feedFor: () => feed });
+    const handler = createGatewayHandler({
+      doc,
+      tables: { ledger: names.Ledger, control: names.Control, cycles: names.Cycles },
+      settings,
+      feedFor: () => feed,
+    });
     const order = (i: number): ProposedOrder => ({ clientOrderId: String(i + 1), symbol: symbols[i % symbols.length], side: 'BUY', qty: 1 });
-    const result = (agent: string, cycleId: string, list: ProposedOrder[]): AgentResult => ({ agent, cycleId, status: 'SUCCEEDED', summary: 'bench', metrics: {}, durationMs: 0, attempt: 0, orders: list, output: null });
-    const call = (agent: string, cycleId: string, list: ProposedOrder[]) => handler({ action: 'execute', cycleId, cycleSeq: 1, mode: 'normal', riskVerdict: 'OK', agent, result: result(agent, cycleId, list) });
+    const result = (agent: string, cycleId: string, list: ProposedOrder[]): AgentResult => ({
+      agent,
+      cycleId,
+      status: 'SUCCEEDED',
+      summary: 'bench',
+      metrics: {},
+      durationMs: 0,
+      attempt: 0,
+      orders: list,
+      output: null,
+    });
+    const call = (agent: string, cycleId: string, list: ProposedOrder[]) =>
+      handler({ action: 'execute', cycleId, cycleSeq: 1, mode: 'normal', riskVerdict: 'OK', agent, result: result(agent, cycleId, list) });
     // Warm-up (JIT of DynamoDB Local, first table writes).
-    await call('warm', 'warm', Array.from({ length: 20 }, (_, i) => order(i)));
+    await call(
+      'warm',
+      'warm',
+      Array.from({ length: 20 }, (_, i) => order(i)),
+    );
     const out: GatewayThroughput[] = [];
     let t = performance.now();
-    const seq = await call('seq', 'seq', Array.from({ length: orders }, (_, i) => order(i)));
+    const seq = await call(
+      'seq',
+      'seq',
+      Array.from({ length: orders }, (_, i) => order(i)),
+    );
     let ms = performance.now() - t;
     out.push({ mode: 'sequential', orders, filled: seq.execution?.filled ?? 0, wallMs: ms, fillsPerSecond: ((seq.execution?.filled ?? 0) * 1000) / ms });
     const n = Math.min(orders, 50);

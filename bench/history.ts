@@ -13,8 +13,6 @@
  *   stops at 25,000 history events (Step Functions quotas);
  * - **largest payload**: the biggest state input or output, against the 256 KiB limit on a
  *   state's input or output (Step Functions quotas).
- *
- * May be imported by: `bench/`.
  */
 
 /** Step Functions Standard: history events per execution (quota). */
@@ -57,6 +55,6 @@ export function executionFigures(events: readonly unknown[]): ExecutionFigures {
 /** Monthly cost of a cycle's transitions: Standard workflows, USD 0.025 per 1,000 transitions (AWS pricing), cycles per month at a cadence. */
 export function monthlyTransitionCostUsd(transitionsPerCycle: number, cadenceMinutes: number): { cyclesPerMonth: number; usd: number } {
   // 365 days / 12 months * 24 h * 60 min / cadence; 15 min -> 2,920 cycles (the design card's figure).
-  const cyclesPerMonth = Math.round((365 / 12) * 24 * 60 / cadenceMinutes);
+  const cyclesPerMonth = Math.round(((365 / 12) * 24 * 60) / cadenceMinutes);
   return { cyclesPerMonth, usd: (transitionsPerCycle * cyclesPerMonth * 0.025) / 1000 };
 }

@@ -65,7 +65,13 @@ async function runCycles(config: ReturnType<typeof validateConfig>, cycles: numb
 }
 
 async function main(): Promise<void> {
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${process.platform}-${process.arch}` };
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: +(totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
   log(`Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, ${machine.platform}; ${opts.runs} runs per figure`);
   const results: Record<string, unknown> = { machine, runs: opts.runs, at: new Date().toISOString() };
 
@@ -108,7 +114,13 @@ async function main(): Promise<void> {
     const ideal = SEED_EXAMPLE.risk + lptMakespan(durations, maxWorkers);
     const { figures } = await runCycles(seedExampleConfig(maxWorkers), opts.runs);
     const wall = summarize(figures.map((f) => f.report.wallMs));
-    overhead[maxWorkers === 1 ? 'sequential' : 'parallel'] = { maxWorkers, idealMs: ideal, wallMs: wall, ratio: summarize(figures.map((f) => f.report.wallMs / ideal)), transitions: figures[0].transitions };
+    overhead[maxWorkers === 1 ? 'sequential' : 'parallel'] = {
+      maxWorkers,
+      idealMs: ideal,
+      wallMs: wall,
+      ratio: summarize(figures.map((f) => f.report.wallMs / ideal)),
+      transitions: figures[0].transitions,
+    };
   }
   results.overhead = overhead;
   process.env.BENCH_RISK_DURATION_MS = '0';
@@ -128,7 +140,14 @@ async function main(): Promise<void> {
     const k = defaultConfig.agents.filter((a) => a.enabled).length;
     const perAgent = bytes((phasesOut as { plan?: { phases?: unknown } } | undefined)?.plan?.phases) / k;
     const fixed = bytes(recordIn) - perAgent * k;
-    results.referenceScale = { agents: k, bytesPerAgent: Math.round(perAgent), fixedBytes: Math.round(fixed), maxAgentsPerExecution: Math.floor((PAYLOAD_LIMIT_BYTES - fixed) / perAgent), transitions: figures[0].transitions, invocations: figures[0].invocations };
+    results.referenceScale = {
+      agents: k,
+      bytesPerAgent: Math.round(perAgent),
+      fixedBytes: Math.round(fixed),
+      maxAgentsPerExecution: Math.floor((PAYLOAD_LIMIT_BYTES - fixed) / perAgent),
+      transitions: figures[0].transitions,
+      invocations: figures[0].invocations,
+    };
   }
 
   // --- transitions, cost and scale against K -------------------------------------------------
@@ -178,7 +197,8 @@ function print(r: Record<string, any>): void {
   out.push(synth.toString());
   if (r.bundles) {
     const t = new Table({ style: tableStyle, head: ['Function', 'index.js (KB, minified)', 'asset (KB)', 'require (ms)', 'require + 1st call (ms)', 'note'] });
-    for (const b of r.bundles) t.push([b.name, (b.codeBytes / 1024).toFixed(1), (b.assetBytes / 1024).toFixed(1), fmt(b.cold.load), fmt(b.cold.total), b.cold.error ?? '']);
+    for (const b of r.bundles)
+      t.push([b.name, (b.codeBytes / 1024).toFixed(1), (b.assetBytes / 1024).toFixed(1), fmt(b.cold.load), fmt(b.cold.total), b.cold.error ?? '']);
     out.push(t.toString());
   }
   const o = new Table({ style: tableStyle, head: ["Seed's example (ms)", 'maxWorkers', 'ideal', 'cycle wall', 'wall / ideal', 'transitions'] });
@@ -186,15 +206,54 @@ function print(r: Record<string, any>): void {
   out.push(o.toString());
   if (r.gateway) {
     const g = new Table({ style: tableStyle, head: ['Order gateway (DynamoDB Local)', 'orders', 'filled', 'wall ms', 'fills / s'] });
-    for (const v of r.gateway) g.push([v.mode === 'sequential' ? 'one result, orders in sequence' : `${v.orders} gateway calls at once (one account)`, v.orders, v.filled, v.wallMs.toFixed(0), v.fillsPerSecond.toFixed(0)]);
+    for (const v of r.gateway)
+      g.push([
+        v.mode === 'sequential' ? 'one result, orders in sequence' : `${v.orders} gateway calls at once (one account)`,
+        v.orders,
+        v.filled,
+        v.wallMs.toFixed(0),
+        v.fillsPerSecond.toFixed(0),
+      ]);
     out.push(g.toString());
   }
   if (r.referenceScale) {
     const x = r.referenceScale;
-    out.push(`Reference agents: ${x.bytesPerAgent} bytes per agent result in the state (+ ${x.fixedBytes} fixed): one execution holds about ${x.maxAgentsPerExecution} such agents within the 256 KiB quota; ${x.transitions} transitions and ${x.invocations} Lambda invocations for the default fleet of ${x.agents}.`);
+    out.push(
+      `Reference agents: ${x.bytesPerAgent} bytes per agent result in the state (+ ${x.fixedBytes} fixed): one execution holds about ${x.maxAgentsPerExecution} such agents within the 256 KiB quota; ${x.transitions} transitions and ${x.invocations} Lambda invocations for the default fleet of ${x.agents}.`,
+    );
   }
-  const s = new Table({ style: tableStyle, head: ['K', 'transitions', 'before the gateway (-K)', '8+2K', '16+K', 'Lambda invocations (gateway)', 'history events (of 25,000)', 'largest payload KB (of 256)', 'USD/month @15 min', 'cycle wall ms', 'ideal ms', 'RSS MB'] });
-  for (const v of r.scale) s.push([v.k, v.transitions, v.transitions - v.gatewayInvocations, v.targetMax, v.aim, `${v.invocations} (${v.gatewayInvocations})`, v.historyEvents, (v.maxPayloadBytes / 1024).toFixed(1), v.monthlyUsdAt15Min.toFixed(2), fmt(v.wallMs, 0), v.idealMs, v.rssMb]);
+  const s = new Table({
+    style: tableStyle,
+    head: [
+      'K',
+      'transitions',
+      'before the gateway (-K)',
+      '8+2K',
+      '16+K',
+      'Lambda invocations (gateway)',
+      'history events (of 25,000)',
+      'largest payload KB (of 256)',
+      'USD/month @15 min',
+      'cycle wall ms',
+      'ideal ms',
+      'RSS MB',
+    ],
+  });
+  for (const v of r.scale)
+    s.push([
+      v.k,
+      v.transitions,
+      v.transitions - v.gatewayInvocations,
+      v.targetMax,
+      v.aim,
+      `${v.invocations} (${v.gatewayInvocations})`,
+      v.historyEvents,
+      (v.maxPayloadBytes / 1024).toFixed(1),
+      v.monthlyUsdAt15Min.toFixed(2),
+      fmt(v.wallMs, 0),
+      v.idealMs,
+      v.rssMb,
+    ]);
   out.push(s.toString());
   for (const v of r.scale) for (const w of v.payloadWarnings ?? []) out.push(`K = ${v.k}: ${w}`);
   process.stdout.write(`${out.join('\n')}\n`);

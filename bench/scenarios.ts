@@ -3,8 +3,6 @@
  * 62 s, trading 45 s, strategy 120 s, copybot 300 s, sentiment 38 s, scaled from seconds to
  * milliseconds) and synthetic fleets of K agents of fixed duration. Every agent is the synthetic
  * fixture, so the figures are the orchestrator's, not the agents' work.
- *
- * May be imported by: `bench/`.
  */
 import { validateConfig, type OrchestratorConfig } from '../lib/config/schema';
 import defaults from '../config/orchestrator.config';
@@ -22,7 +20,12 @@ export function seedExampleConfig(maxWorkers: number): OrchestratorConfig {
     ...defaults,
     cycle: { ...defaults.cycle, maxWorkers },
     risk: { ...defaults.risk, entry: SYNTHETIC_RISK },
-    agents: Object.entries(SEED_EXAMPLE.agents).map(([name, seconds]) => ({ name, entry: SYNTHETIC_AGENT, faultDomain: 'strategy' as const, params: { durationMs: seconds } })),
+    agents: Object.entries(SEED_EXAMPLE.agents).map(([name, seconds]) => ({
+      name,
+      entry: SYNTHETIC_AGENT,
+      faultDomain: 'strategy' as const,
+      params: { durationMs: seconds },
+    })),
   });
 }
 

@@ -1,8 +1,6 @@
 /**
  * Small statistics for benchmark samples: median and spread (min, max, and the relative
  * half-range), so every printed figure says how much it moved between runs.
- *
- * May be imported by: `bench/`.
  */
 
 /** A summary of repeated measurements of one figure. */

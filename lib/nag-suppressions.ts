@@ -81,7 +81,7 @@ export function applyNagSuppressions(stack: NagSuppressionScope): void {
     ack(
       sm.role,
       `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
-      'grantInvoke adds the function\'s own versions and aliases (<functionArn>:*), scoped to that single function.',
+      "grantInvoke adds the function's own versions and aliases (<functionArn>:*), scoped to that single function.",
     );
   }
 
@@ -100,7 +100,11 @@ export function applyNagSuppressions(stack: NagSuppressionScope): void {
   }
 
   for (const q of [stack.schedules.deadLetterQueue, stack.killSwitch.failureQueue]) {
-    ack(q, 'Serverless-SQSRedrivePolicy', 'This queue is itself a dead-letter queue / on-failure destination (alarmed when not empty); redriving it to another queue adds nothing.');
+    ack(
+      q,
+      'Serverless-SQSRedrivePolicy',
+      'This queue is itself a dead-letter queue / on-failure destination (alarmed when not empty); redriving it to another queue adds nothing.',
+    );
   }
   ack(
     stack.schedules.deadLetterQueue,
@@ -110,6 +114,6 @@ export function applyNagSuppressions(stack: NagSuppressionScope): void {
   ack(
     stack.killSwitch.failureQueue,
     'AwsSolutions-SQS3',
-    'This queue IS the on-failure destination of the Master\'s asynchronous invocations; a dead-letter queue of a dead-letter queue adds nothing.',
+    "This queue IS the on-failure destination of the Master's asynchronous invocations; a dead-letter queue of a dead-letter queue adds nothing.",
   );
 }

@@ -57,7 +57,12 @@ export const SUPERVISOR_SETTINGS_FILE_NAME = 'supervisor-settings.json';
 
 /** A short, name-safe key for a shared code entry: `bench/fixtures/synthetic-agent.ts` -> `synthetic-agent`. */
 export function entryKey(entry: string): string {
-  const base = entry.replace(/\/handler\.[cm]?[jt]s$/, '').replace(/\.[cm]?[jt]s$/, '').split('/').pop() ?? 'agent';
+  const base =
+    entry
+      .replace(/\/handler\.[cm]?[jt]s$/, '')
+      .replace(/\.[cm]?[jt]s$/, '')
+      .split('/')
+      .pop() ?? 'agent';
   return base.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 40) || 'agent';
 }
 
@@ -191,7 +196,15 @@ export class OrchestratorStack extends Stack {
     });
     // The one writer of money: account, books, orders, fills and rate counters (Ledger, in transactions);
     // the halt flag is a condition of every fill (Control: ConditionCheckItem); agents' outputs (Cycles: PutItem).
-    t.Ledger.grant(gateway.fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem');
+    t.Ledger.grant(
+      gateway.fn,
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
+    );
     t.Control.grant(gateway.fn, 'dynamodb:GetItem', 'dynamodb:ConditionCheckItem');
     t.Cycles.grant(gateway.fn, 'dynamodb:PutItem');
 

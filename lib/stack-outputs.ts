@@ -2,8 +2,6 @@
  * Keys of the stack's CloudFormation outputs: the stack writes them (`lib/orchestrator-stack.ts`)
  * and the operator command reads them (`ops/aws-target.ts`). Kept free of CDK imports so the
  * operator command starts fast.
- *
- * May be imported by: `lib/`, `ops/`, `test/`.
  */
 export const OUTPUT_KEYS = [
   'StateMachineArn',

@@ -19,8 +19,6 @@
  * comparisons (`> >= < <= == !=`), `AND`/`OR`/`NOT` and `+ - * /` are evaluated; anything else is
  * refused at start. In a period where none of the inputs has data the expression has no datapoint
  * (missing), the conservative reading for alarms.
- *
- * May be imported by: `local/`, `test/`.
  */
 
 /** One datapoint. */
@@ -51,7 +49,10 @@ export interface AlarmSpec {
   okActions: string[];
   description?: string;
   /** Metric math: the expression and its inputs by id (then `namespace`/`metricName`/`dims`/`statistic` are the first input's). */
-  expression?: { text: string; inputs: Record<string, { namespace: string; metricName: string; dims: Record<string, string>; statistic: AlarmSpec['statistic'] }> };
+  expression?: {
+    text: string;
+    inputs: Record<string, { namespace: string; metricName: string; dims: Record<string, string>; statistic: AlarmSpec['statistic'] }>;
+  };
 }
 
 export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
@@ -73,10 +74,12 @@ export function alarmSpecFromProps(id: string, p: Record<string, unknown>): Alar
   const name = String(p.AlarmName ?? id);
   const statOf = (raw: unknown): AlarmSpec['statistic'] => {
     const stat = String(raw ?? '');
-    if (!['Sum', 'Average', 'Maximum', 'Minimum', 'SampleCount'].includes(stat)) throw new Error(`Alarm ${name}: statistic ${stat || String(p.ExtendedStatistic)} is not supported locally`);
+    if (!['Sum', 'Average', 'Maximum', 'Minimum', 'SampleCount'].includes(stat))
+      throw new Error(`Alarm ${name}: statistic ${stat || String(p.ExtendedStatistic)} is not supported locally`);
     return stat as AlarmSpec['statistic'];
   };
-  const dimsOf = (raw: unknown): Record<string, string> => Object.fromEntries(((raw as { Name: string; Value: string }[]) ?? []).map((d) => [d.Name, String(d.Value)]));
+  const dimsOf = (raw: unknown): Record<string, string> =>
+    Object.fromEntries(((raw as { Name: string; Value: string }[]) ?? []).map((d) => [d.Name, String(d.Value)]));
   const evaluationPeriods = Number(p.EvaluationPeriods ?? 1);
   const common = {
     name,
@@ -90,7 +93,12 @@ export function alarmSpecFromProps(id: string, p: Record<string, unknown>): Alar
     description: p.AlarmDescription ? String(p.AlarmDescription) : undefined,
   };
   if (p.Metrics) {
-    type Query = { Id: string; Expression?: string; ReturnData?: boolean; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: unknown }; Period: number; Stat: string } };
+    type Query = {
+      Id: string;
+      Expression?: string;
+      ReturnData?: boolean;
+      MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: unknown }; Period: number; Stat: string };
+    };
     const queries = p.Metrics as Query[];
     const returned = queries.filter((q) => q.Expression !== undefined && q.ReturnData !== false);
     if (returned.length !== 1) throw new Error(`Alarm ${name}: metric math needs exactly one returned expression locally, found ${returned.length}`);
@@ -98,7 +106,12 @@ export function alarmSpecFromProps(id: string, p: Record<string, unknown>): Alar
     let periodS = 0;
     for (const q of queries) {
       if (!q.MetricStat) continue;
-      inputs[q.Id] = { namespace: q.MetricStat.Metric.Namespace, metricName: q.MetricStat.Metric.MetricName, dims: dimsOf(q.MetricStat.Metric.Dimensions), statistic: statOf(q.MetricStat.Stat) };
+      inputs[q.Id] = {
+        namespace: q.MetricStat.Metric.Namespace,
+        metricName: q.MetricStat.Metric.MetricName,
+        dims: dimsOf(q.MetricStat.Metric.Dimensions),
+        statistic: statOf(q.MetricStat.Stat),
+      };
       periodS ||= Number(q.MetricStat.Period);
     }
     const text = String(returned[0].Expression);
@@ -106,7 +119,15 @@ export function alarmSpecFromProps(id: string, p: Record<string, unknown>): Alar
     parseExpression(text, name);
     const first = Object.values(inputs)[0];
     if (!first) throw new Error(`Alarm ${name}: metric math without a metric input cannot be evaluated locally`);
-    return { ...common, namespace: first.namespace, metricName: first.metricName, dims: first.dims, statistic: first.statistic, periodS: periodS || 300, expression: { text, inputs } };
+    return {
+      ...common,
+      namespace: first.namespace,
+      metricName: first.metricName,
+      dims: first.dims,
+      statistic: first.statistic,
+      periodS: periodS || 300,
+      expression: { text, inputs },
+    };
   }
   if (!p.MetricName || !p.Namespace) throw new Error(`Alarm ${name}: MetricName and Namespace are required locally`);
   return {
@@ -120,7 +141,13 @@ export function alarmSpecFromProps(id: string, p: Record<string, unknown>): Alar
 }
 
 /** A parsed metric math expression. */
-type Expr = { k: 'num'; v: number } | { k: 'id'; id: string } | { k: 'call'; fn: string; args: Expr[] } | { k: 'bin'; op: string; l: Expr; r: Expr } | { k: 'not'; e: Expr } | { k: 'neg'; e: Expr };
+type Expr =
+  | { k: 'num'; v: number }
+  | { k: 'id'; id: string }
+  | { k: 'call'; fn: string; args: Expr[] }
+  | { k: 'bin'; op: string; l: Expr; r: Expr }
+  | { k: 'not'; e: Expr }
+  | { k: 'neg'; e: Expr };
 
 /**
  * Parses the supported subset of CloudWatch metric math (see the module doc).
@@ -138,7 +165,13 @@ export function parseExpression(text: string, alarm = '(alarm)'): Expr {
     if (got === undefined || (t !== undefined && got !== t)) fail(`expected ${t ?? 'more'} at token ${i}`);
     return got as string;
   };
-  const levels: string[][] = [['OR', '||'], ['AND', '&&'], ['==', '!=', '<', '<=', '>', '>='], ['+', '-'], ['*', '/']];
+  const levels: string[][] = [
+    ['OR', '||'],
+    ['AND', '&&'],
+    ['==', '!=', '<', '<=', '>', '>='],
+    ['+', '-'],
+    ['*', '/'],
+  ];
   const binary = (level: number): Expr => {
     if (level === levels.length) return unary();
     let left = binary(level + 1);
@@ -346,7 +379,8 @@ export class LocalCloudWatch {
       if (compare(a.comparison, v, a.threshold)) breaching++;
     }
     const current = this.states.get(a.name)!.value;
-    if (!withData) return a.treatMissing === 'ignore' ? { value: current, reason: 'no data (ignored)' } : { value: 'INSUFFICIENT_DATA', reason: 'no datapoints' };
+    if (!withData)
+      return a.treatMissing === 'ignore' ? { value: current, reason: 'no data (ignored)' } : { value: 'INSUFFICIENT_DATA', reason: 'no datapoints' };
     const reason = `Threshold Crossed: ${breaching} of the last ${a.evaluationPeriods} datapoints [${seen.join(', ')}] were ${a.comparison} ${a.threshold} (needed ${a.datapointsToAlarm}; missing data ${a.treatMissing})`;
     return { value: breaching >= a.datapointsToAlarm ? 'ALARM' : 'OK', reason };
   }

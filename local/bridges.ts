@@ -16,8 +16,6 @@
  * 3. An explicit `"ResultPath": "$"` is mis-handled (treated as a key): refused.
  * 4. Unsupported features are refused with the state path: JSONata, `Assign`, `Output`,
  *    `Arguments`, Distributed Map, `ItemReader`, `ResultWriter`, `ItemBatcher`, `ToleratedFailure*`.
- *
- * May be imported by: `local/`, `test/`.
  */
 
 /** Parameters key the timeout bridge adds (the adapter strips it before the handler sees it). */
@@ -58,7 +56,18 @@ export interface RetryRule {
   JitterStrategy?: 'FULL' | 'NONE';
 }
 
-const REFUSED_FIELDS = ['Assign', 'Output', 'Arguments', 'ItemReader', 'ResultWriter', 'ItemBatcher', 'ToleratedFailurePercentage', 'ToleratedFailureCount', 'ToleratedFailurePercentagePath', 'ToleratedFailureCountPath'];
+const REFUSED_FIELDS = [
+  'Assign',
+  'Output',
+  'Arguments',
+  'ItemReader',
+  'ResultWriter',
+  'ItemBatcher',
+  'ToleratedFailurePercentage',
+  'ToleratedFailureCount',
+  'ToleratedFailurePercentagePath',
+  'ToleratedFailureCountPath',
+];
 
 type Json = unknown;
 type Obj = Record<string, Json>;

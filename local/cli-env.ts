@@ -2,8 +2,6 @@
  * Environment defaults and helpers shared by the local and operator CLIs. Import this first: it
  * sets variables before any AWS SDK module loads (the SDK's once-per-process notice that it will
  * need Node 22 from January 2027 is not useful on every run; the README says it once).
- *
- * May be imported by: `local/`, `ops/`, `bench/`, `test/`.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';

@@ -134,14 +134,18 @@ async function run(o: RunOptions): Promise<number> {
   const dataFile = resolveInputPath(o.marketData ?? config.marketData.file, REPO_ROOT);
   const dataLabel = o.marketData ? `--market-data ${shown(dataFile)}` : `marketData.file ${config.marketData.file}`;
   if (!existsSync(dataFile)) throw new UsageError(`${dataLabel}: market data file is unreadable: no such file`);
-  if (o.symbol && !/^[A-Z][A-Z0-9.]{0,9}$/.test(o.symbol)) throw new UsageError(`--symbol "${o.symbol}" is not a ticker (A-Z, 0-9 and ".", up to 10 characters, starting with a letter)`);
+  if (o.symbol && !/^[A-Z][A-Z0-9.]{0,9}$/.test(o.symbol))
+    throw new UsageError(`--symbol "${o.symbol}" is not a ticker (A-Z, 0-9 and ".", up to 10 characters, starting with a letter)`);
   let table: MarketTable;
   try {
     table = loadMarketData(dataFile, o.symbol ? { symbol: o.symbol } : {});
   } catch (err) {
     throw new UsageError(`market data is unreadable: ${firstLine((err as Error).message)}`);
   }
-  if (o.symbol && !table.ohlcv) throw new UsageError(`--symbol ${o.symbol}: ${shown(dataFile)} is a wide file (one column per symbol: ${table.symbols.slice(0, 5).join(', ')}...); --symbol names the one symbol of an OHLCV file`);
+  if (o.symbol && !table.ohlcv)
+    throw new UsageError(
+      `--symbol ${o.symbol}: ${shown(dataFile)} is a wide file (one column per symbol: ${table.symbols.slice(0, 5).join(', ')}...); --symbol names the one symbol of an OHLCV file`,
+    );
   const symbols = checkSymbols(config, table.symbols, shown(dataFile));
   if (symbols.errors.length) throw new UsageError(symbols.errors.join('; '));
   for (const w of symbols.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -149,7 +153,9 @@ async function run(o: RunOptions): Promise<number> {
   // The default is the repo's .local/state (where `npm run ops -- --local` looks); a given directory is the caller's.
   const stateDir = o.stateDir === DEFAULT_STATE_DIR ? join(REPO_ROOT, DEFAULT_STATE_DIR) : resolveFromUserCwd(o.stateDir);
   if (o.resumeState && !existsSync(join(stateDir, 'state.json'))) {
-    throw new UsageError(`--resume-state: no saved state in ${shown(stateDir)} (no state.json); run once without --resume-state, or name the directory with --state-dir`);
+    throw new UsageError(
+      `--resume-state: no saved state in ${shown(stateDir)} (no state.json); run once without --resume-state, or name the directory with --state-dir`,
+    );
   }
   // Read the events before anything runs: a bad file is a usage error, not a half-done run.
   const events = o.event.map((file) => {
@@ -167,7 +173,9 @@ async function run(o: RunOptions): Promise<number> {
   if (htmlFile) prepareOutput('--html', htmlFile);
 
   const color = colorEnabled(process.stdout);
-  const live = liveDashboardWanted({ quiet: o.quiet, noLive: !o.live, stdout: process.stdout, env: process.env }) ? await createLiveDashboard(o.cycles, rawStdoutWrite) : undefined;
+  const live = liveDashboardWanted({ quiet: o.quiet, noLive: !o.live, stdout: process.stdout, env: process.env })
+    ? await createLiveDashboard(o.cycles, rawStdoutWrite)
+    : undefined;
   const progress = o.quiet ? undefined : createProgressFilter((line) => (live ? live.progress(line) : process.stderr.write(line + '\n')));
   let rt: LocalRuntime;
   try {
@@ -211,7 +219,9 @@ async function run(o: RunOptions): Promise<number> {
   const onSigint = () => {
     sigints++;
     if (sigints > 1) process.exit(130);
-    process.stderr.write(`\ninterrupted: finishing the running cycle (up to ${INTERRUPT_GRACE_MS / 1000} s), then saving the state and the report (Ctrl-C again to quit at once)\n`);
+    process.stderr.write(
+      `\ninterrupted: finishing the running cycle (up to ${INTERRUPT_GRACE_MS / 1000} s), then saving the state and the report (Ctrl-C again to quit at once)\n`,
+    );
     interrupt();
   };
   process.on('SIGINT', onSigint);
@@ -225,7 +235,11 @@ async function run(o: RunOptions): Promise<number> {
     if (o.showLogs) {
       const logs = rt.handlerLogs().slice(logsShown);
       logsShown += logs.length;
-      if (logs.length) text += `\n  handler logs (${logs.length}):\n${logs.slice(-20).map((l) => `    ${formatHandlerLog(l)}`).join('\n')}`;
+      if (logs.length)
+        text += `\n  handler logs (${logs.length}):\n${logs
+          .slice(-20)
+          .map((l) => `    ${formatHandlerLog(l)}`)
+          .join('\n')}`;
     }
     if (live) live.cycle(text);
     else process.stdout.write(text + '\n\n');
@@ -244,7 +258,9 @@ async function run(o: RunOptions): Promise<number> {
         const written = writeOutputs(report);
         await rt.close().catch(() => undefined);
         live?.done();
-        process.stdout.write(`interrupted after ${report.cycles.length} of ${o.cycles} slots; state saved in ${shown(stateDir)}${written.length ? `; ${written.join('; ')}` : ''}\n`);
+        process.stdout.write(
+          `interrupted after ${report.cycles.length} of ${o.cycles} slots; state saved in ${shown(stateDir)}${written.length ? `; ${written.join('; ')}` : ''}\n`,
+        );
         return 130;
       }
       // One slot may report several executions (a duplicate delivery, an overlapping one).
@@ -257,7 +273,13 @@ async function run(o: RunOptions): Promise<number> {
     const counts: Record<string, number> = {};
     for (const c of report.cycles) counts[c.status] = (counts[c.status] ?? 0) + 1;
     process.stdout.write(
-      `${new Set(report.cycles.map((c) => c.cycle)).size} slots${new Set(report.cycles.map((c) => c.cycle)).size !== report.cycles.length ? ` (${report.cycles.length} deliveries)` : ''}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}; system ${report.system.halted ? `HALTED (${report.system.actor}: ${report.system.reason})` : 'running'}; simulated ${(report.simulatedMs / 1000).toFixed(0)} s in ${report.wallMs} ms wall${written.length ? `; ${written.join('; ')}` : ''}\n`,
+      `${new Set(report.cycles.map((c) => c.cycle)).size} slots${new Set(report.cycles.map((c) => c.cycle)).size !== report.cycles.length ? ` (${report.cycles.length} deliveries)` : ''}: ${Object.entries(
+        counts,
+      )
+        .map(([k, v]) => `${v} ${k}`)
+        .join(
+          ', ',
+        )}; system ${report.system.halted ? `HALTED (${report.system.actor}: ${report.system.reason})` : 'running'}; simulated ${(report.simulatedMs / 1000).toFixed(0)} s in ${report.wallMs} ms wall${written.length ? `; ${written.join('; ')}` : ''}\n`,
     );
     return 0;
   } finally {
@@ -277,14 +299,26 @@ export function buildProgram(onRun: (o: RunOptions) => Promise<number> = run): C
   program.exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   program.configureHelp({
-    commandUsage: (cmd) => (cmd.name() === 'run' ? 'npm start -- [options]' : cmd.name() === 'html' ? 'npx tsx local/cli.ts html <report.json> <page.html>' : 'npx tsx local/cli.ts run|html [options]'),
+    commandUsage: (cmd) =>
+      cmd.name() === 'run'
+        ? 'npm start -- [options]'
+        : cmd.name() === 'html'
+          ? 'npx tsx local/cli.ts html <report.json> <page.html>'
+          : 'npx tsx local/cli.ts run|html [options]',
   });
   program.name('local/cli.ts').description('Agent fleet orchestrator: local runtime (the deployed state machine, real handlers, dynalite, simulated clock)');
   program
     .command('run')
-    .description('Simulate schedule slots and run a cycle in each (fresh state unless --resume-state).\nExample: npm start -- --cycles 3 --market-data data/market/msft-daily.csv --html reports/run.html')
+    .description(
+      'Simulate schedule slots and run a cycle in each (fresh state unless --resume-state).\nExample: npm start -- --cycles 3 --market-data data/market/msft-daily.csv --html reports/run.html',
+    )
     .option('--cycles <n>', 'schedule slots to simulate', positiveInt('--cycles'), 5)
-    .option('--fail <spec>', 'inject a fault: TARGET=MODE[@FIRST-LAST]: an agent or risk with throw|timeout|garbage, plan or record with throw (fails once after running) or down (every attempt), schedule with duplicate|late|overlap; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--fail <spec>',
+      'inject a fault: TARGET=MODE[@FIRST-LAST]: an agent or risk with throw|timeout|garbage, plan or record with throw (fails once after running) or down (every attempt), schedule with duplicate|late|overlap; repeatable',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--market-data <file>', 'market data CSV: wide (timestamp + one column per symbol) or one-symbol OHLCV (default: config marketData.file)')
     .option('--symbol <ticker>', 'symbol of a one-symbol OHLCV file (default: its file name up to the first "-" or ".", upper-cased)')
     .option('--config <file>', 'config file (.ts module or .json; default config/orchestrator.config.ts)')
@@ -296,12 +330,21 @@ export function buildProgram(onRun: (o: RunOptions) => Promise<number> = run): C
     .option('--epoch <iso>', 'simulated start time', DEFAULT_EPOCH)
     .option('--log-level <level>', `handlers' log level (${LOG_LEVELS.join('|')}; default LOCAL_LOG_LEVEL or WARN); logs go to <state-dir>/handler-logs.jsonl`)
     .option('--show-logs', "print the handlers' log lines of each cycle under its dashboard (simulated time; level per --log-level)")
-    .option('--event <file>', 'after the slots, put this EventBridge event (JSON) on the local bus: matching cycle.triggers start cycles; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--deploy-lead <seconds>', 'a fresh run deploys this long before --epoch: alarms are evaluated from the deploy, the first slot is the next after it (default half a cadence)', (v: string) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--deploy-lead must be a number of seconds >= 0');
-      return n;
-    })
+    .option(
+      '--event <file>',
+      'after the slots, put this EventBridge event (JSON) on the local bus: matching cycle.triggers start cycles; repeatable',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option(
+      '--deploy-lead <seconds>',
+      'a fresh run deploys this long before --epoch: alarms are evaluated from the deploy, the first slot is the next after it (default half a cadence)',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--deploy-lead must be a number of seconds >= 0');
+        return n;
+      },
+    )
     .option('--quiet', 'no progress lines and no dashboards (summary line only)')
     .option('--no-live', 'print the plain log even on a terminal (the live dashboard is used on a colour TTY only)')
     .action(async (o: RunOptions) => {
@@ -320,7 +363,8 @@ export function buildProgram(onRun: (o: RunOptions) => Promise<number> = run): C
       } catch (err) {
         throw new UsageError(`${input}: not a readable JSON report (${firstLine((err as Error).message)})`);
       }
-      if (!report || !Array.isArray(report.cycles) || !report.config || !Array.isArray(report.config.agents)) throw new UsageError(`${input}: not a run report (no cycles or config; write one with npm start -- --report FILE)`);
+      if (!report || !Array.isArray(report.cycles) || !report.config || !Array.isArray(report.config.agents))
+        throw new UsageError(`${input}: not a run report (no cycles or config; write one with npm start -- --report FILE)`);
       const to = resolveFromUserCwd(output);
       prepareOutput('html', to);
       writeFileSync(to, renderHtmlReport(report));

@@ -6,8 +6,6 @@
  *
  * Colour only when asked (`color: true`, which the CLI sets from {@link colorEnabled}: never when
  * piped or with `NO_COLOR`).
- *
- * May be imported by: `local/`, `ops/`, `test/`.
  */
 import type { AgentCycleEntry, CycleReport, RunReport } from './report';
 
@@ -60,7 +58,12 @@ export function pct(fraction: number | undefined): string {
 function columns(rows: string[][], visibleLength: (s: string) => number): string[] {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(c))));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - visibleLength(c)))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - visibleLength(c))))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** The status line's words for a cycle, e.g. `SUCCEEDED, 2 of 4 agents FAILED`. Pure. */
@@ -79,7 +82,8 @@ export function renderDashboard(cycle: CycleReport, run: RunReport, opts: Dashbo
   const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
   // eslint-disable-next-line no-control-regex
   const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
-  const statusColor = (s: string) => (/SUCCEEDED|OK|CLOSED|HEALTHY/.test(s) ? ANSI.green : /FAILED|HALT|OPEN|UNHEALTHY|NOT_STARTED/.test(s) ? ANSI.red : ANSI.yellow);
+  const statusColor = (s: string) =>
+    /SUCCEEDED|OK|CLOSED|HEALTHY/.test(s) ? ANSI.green : /FAILED|HALT|OPEN|UNHEALTHY|NOT_STARTED/.test(s) ? ANSI.red : ANSI.yellow;
   const noteWidth = opts.noteWidth ?? 60;
   const out: string[] = [];
 
@@ -90,7 +94,8 @@ export function renderDashboard(cycle: CycleReport, run: RunReport, opts: Dashbo
     cycle.slot,
     paint(failed && cycle.status === 'SUCCEEDED' ? ANSI.yellow : statusColor(cycle.status), statusText),
   ];
-  if (cycle.status !== 'NOT_STARTED') head.push(paint(ANSI.dim, `simulated ${formatDuration(cycle.durationMs)}, wall ${cycle.wallMs} ms, ${cycle.transitions} transitions`));
+  if (cycle.status !== 'NOT_STARTED')
+    head.push(paint(ANSI.dim, `simulated ${formatDuration(cycle.durationMs)}, wall ${cycle.wallMs} ms, ${cycle.transitions} transitions`));
   out.push(head.join('  '));
   if (cycle.reason) out.push(`  ${truncate(cycle.reason, 200)}`);
   if (cycle.cycleId) out.push(paint(ANSI.dim, `  execution ${cycle.cycleId}`));
@@ -119,13 +124,22 @@ export function renderDashboard(cycle: CycleReport, run: RunReport, opts: Dashbo
     if (t) {
       const rej = Object.entries(t.ordersRejected).sort((a, b) => b[1] - a[1]);
       const rejTotal = rej.reduce((n, [, v]) => n + v, 0);
-      const working = typeof t.workingOrders === 'number' && t.workingOrders > 0 ? `; ${t.workingOrders} working${typeof t.reservedCashUsd === 'number' ? ` (${usd(t.reservedCashUsd)} reserved)` : ''}` : '';
+      const working =
+        typeof t.workingOrders === 'number' && t.workingOrders > 0
+          ? `; ${t.workingOrders} working${typeof t.reservedCashUsd === 'number' ? ` (${usd(t.reservedCashUsd)} reserved)` : ''}`
+          : '';
       out.push(`  orders: ${t.ordersPlaced} placed, ${rejTotal} rejected${rej.length ? ` (${rej.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}${working}`);
     }
   }
 
   const order = run.config.agents.map((a) => a.name);
-  const names = [...new Set([...order.filter((n) => cycle.agents.some((a) => a.name === n) || run.agents[n]), ...cycle.agents.map((a) => a.name), ...Object.keys(run.agents)])];
+  const names = [
+    ...new Set([
+      ...order.filter((n) => cycle.agents.some((a) => a.name === n) || run.agents[n]),
+      ...cycle.agents.map((a) => a.name),
+      ...Object.keys(run.agents),
+    ]),
+  ];
   if (names.length) {
     const byName = new Map<string, AgentCycleEntry>(cycle.agents.map((a) => [a.name, a]));
     const pnl = cycle.trading?.byAgent;
@@ -154,7 +168,9 @@ export function renderDashboard(cycle: CycleReport, run: RunReport, opts: Dashbo
   if (run.portfolio) {
     const ps = run.portfolio.positions;
     const list = ps.slice(0, 8).map((p) => `${p.symbol} ${p.qty}${p.avgPrice !== undefined ? ` @ ${p.avgPrice.toFixed(2)}` : ''}`);
-    out.push(`  positions (${ps.length}): ${ps.length ? list.join(', ') + (ps.length > 8 ? `, … ${ps.length - 8} more` : '') : 'none'} · cash ${usd(run.portfolio.cashUsd)}`);
+    out.push(
+      `  positions (${ps.length}): ${ps.length ? list.join(', ') + (ps.length > 8 ? `, … ${ps.length - 8} more` : '') : 'none'} · cash ${usd(run.portfolio.cashUsd)}`,
+    );
   }
 
   const recent = [
@@ -214,7 +230,22 @@ export function formatHandlerLog(line: string, width = 200): string {
   } catch {
     return truncate(line, width);
   }
-  const { level, message, simTime, timestamp, service, function_name: fn, sampling_rate: _s, xray_trace_id: _x, function_arn: _a, function_memory_size: _m, function_request_id: _r, cold_start: _c, cycleId: _cycle, ...extra } = o;
+  const {
+    level,
+    message,
+    simTime,
+    timestamp,
+    service,
+    function_name: fn,
+    sampling_rate: _s,
+    xray_trace_id: _x,
+    function_arn: _a,
+    function_memory_size: _m,
+    function_request_id: _r,
+    cold_start: _c,
+    cycleId: _cycle,
+    ...extra
+  } = o;
   const rest = Object.keys(extra).length ? ` ${JSON.stringify(extra)}` : '';
   return truncate(`log ${String(simTime ?? timestamp ?? '')} ${String(level ?? '')} ${String(fn ?? service ?? '')}: ${String(message ?? '')}${rest}`, width);
 }

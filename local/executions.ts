@@ -3,8 +3,6 @@
  * `aws-local-stepfunctions`, with unique names (a duplicate name is refused with
  * `ExecutionAlreadyExists`, as StartExecution does for a Standard workflow), stop (abort), the
  * event log per execution, and the AWS/States execution metrics a real account records.
- *
- * May be imported by: `local/`, `test/`.
  */
 import './polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -110,8 +108,7 @@ export class LocalExecutions {
     const arn = this.arnOf(name);
     const startMs = clock.now();
     const wall0 = performance.now();
-    const exec = { name, arn, input, status: 'RUNNING', startMs, events: [],
-      payloadWarnings: [], cycle } as unknown as LocalExecution;
+    const exec = { name, arn, input, status: 'RUNNING', startMs, events: [], payloadWarnings: [], cycle } as unknown as LocalExecution;
     this.all.set(name, exec);
     this.usedNames.add(name);
     const handlers = Object.fromEntries(this.opts.taskStates.map((s) => [s, this.guardRawOutput(exec, s, this.opts.taskHandler(name, s))]));
@@ -121,7 +118,14 @@ export class LocalExecutions {
         retryIntervalOverrides: Object.fromEntries(this.opts.taskStates.map((s) => [s, 0])),
       },
       context: {
-        Execution: { Id: arn, Name: name, StartTime: new Date(startMs).toISOString(), [SIM_START_TIME]: new Date(startMs).toISOString(), Input: input, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local` },
+        Execution: {
+          Id: arn,
+          Name: name,
+          StartTime: new Date(startMs).toISOString(),
+          [SIM_START_TIME]: new Date(startMs).toISOString(),
+          Input: input,
+          RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local`,
+        },
         StateMachine: { Id: this.opts.stateMachineArn, Name: this.opts.stateMachineArn.split(':').pop() },
       } as never,
     });
@@ -135,39 +139,47 @@ export class LocalExecutions {
         this.opts.onEvent?.(exec, e);
       }
     })().catch(() => undefined);
-    exec.done = run.result.then(
-      (output) => {
-        exec.status = 'SUCCEEDED';
-        exec.output = output;
-      },
-      (err: Error) => {
-        if (exec.dataLimit) {
-          exec.status = 'FAILED';
-          exec.error = 'States.DataLimitExceeded';
-          exec.cause = `The state/task '${exec.dataLimit.state}' returned a result with a size exceeding the maximum number of bytes service limit (${exec.dataLimit.bytes} bytes > ${PAYLOAD_LIMIT_BYTES}).`;
-        } else if (err?.name === 'ExecutionAbortedError' || /abort/i.test(err?.name ?? '')) {
-          exec.status = 'ABORTED';
-          exec.error = 'States.Aborted';
-        } else if (err?.name === 'ExecutionTimeoutError') {
-          exec.status = 'TIMED_OUT';
-          exec.error = 'States.Timeout';
-        } else {
-          exec.status = 'FAILED';
-          const inner = (err as unknown as { cause?: { name?: string; message?: string } }).cause;
-          exec.error = inner?.name ?? err?.name;
-          exec.cause = inner?.message ?? err?.message;
-        }
-        exec.cause ??= this.stopCauses.get(name);
-      },
-    ).then(async () => {
-      await logs;
-      exec.endMs = clock.now();
-      exec.wallMs = performance.now() - wall0;
-      this.aborts.delete(name);
-      const metric = { SUCCEEDED: 'ExecutionsSucceeded', FAILED: 'ExecutionsFailed', ABORTED: 'ExecutionsAborted', TIMED_OUT: 'ExecutionsTimedOut', RUNNING: '' }[exec.status];
-      if (metric) this.opts.onStatesMetric?.(metric, 1, exec.endMs);
-      return exec;
-    });
+    exec.done = run.result
+      .then(
+        (output) => {
+          exec.status = 'SUCCEEDED';
+          exec.output = output;
+        },
+        (err: Error) => {
+          if (exec.dataLimit) {
+            exec.status = 'FAILED';
+            exec.error = 'States.DataLimitExceeded';
+            exec.cause = `The state/task '${exec.dataLimit.state}' returned a result with a size exceeding the maximum number of bytes service limit (${exec.dataLimit.bytes} bytes > ${PAYLOAD_LIMIT_BYTES}).`;
+          } else if (err?.name === 'ExecutionAbortedError' || /abort/i.test(err?.name ?? '')) {
+            exec.status = 'ABORTED';
+            exec.error = 'States.Aborted';
+          } else if (err?.name === 'ExecutionTimeoutError') {
+            exec.status = 'TIMED_OUT';
+            exec.error = 'States.Timeout';
+          } else {
+            exec.status = 'FAILED';
+            const inner = (err as unknown as { cause?: { name?: string; message?: string } }).cause;
+            exec.error = inner?.name ?? err?.name;
+            exec.cause = inner?.message ?? err?.message;
+          }
+          exec.cause ??= this.stopCauses.get(name);
+        },
+      )
+      .then(async () => {
+        await logs;
+        exec.endMs = clock.now();
+        exec.wallMs = performance.now() - wall0;
+        this.aborts.delete(name);
+        const metric = {
+          SUCCEEDED: 'ExecutionsSucceeded',
+          FAILED: 'ExecutionsFailed',
+          ABORTED: 'ExecutionsAborted',
+          TIMED_OUT: 'ExecutionsTimedOut',
+          RUNNING: '',
+        }[exec.status];
+        if (metric) this.opts.onStatesMetric?.(metric, 1, exec.endMs);
+        return exec;
+      });
     return exec;
   }
 
@@ -243,6 +255,8 @@ export function checkPayload(exec: LocalExecution, e: ExecutionEvent): void {
   const value = e.type === 'StateEntered' ? state?.input : state?.output;
   const bytes = Buffer.byteLength(JSON.stringify(value ?? null));
   if (bytes > PAYLOAD_LIMIT_BYTES) {
-    exec.payloadWarnings.push(`"${state?.name}" ${e.type === 'StateEntered' ? 'input' : 'output'} is ${(bytes / 1024).toFixed(0)} KiB, over the 256 KiB Step Functions quota (AWS would fail with States.DataLimitExceeded)`);
+    exec.payloadWarnings.push(
+      `"${state?.name}" ${e.type === 'StateEntered' ? 'input' : 'output'} is ${(bytes / 1024).toFixed(0)} KiB, over the 256 KiB Step Functions quota (AWS would fail with States.DataLimitExceeded)`,
+    );
   }
 }

@@ -4,8 +4,6 @@
  * Agent and risk faults are applied in the Lambda invoke adapter, so they work for any agent and
  * for `risk`, without changing any handler. Supervisor faults (`plan`, `record`) are applied there
  * too; schedule faults (`schedule`) change how the runtime delivers a slot (`runtime.ts`).
- *
- * May be imported by: `local/`, `bench/`, `test/`.
  */
 
 /**
@@ -61,9 +59,13 @@ export function parseFault(spec: string, known?: readonly string[]): Fault {
   const [, target, mode, firstS, lastS] = m;
   if (!(FAULT_MODES as readonly string[]).includes(mode)) throw new FaultSpecError(`--fail "${spec}": unknown mode "${mode}" (use ${FAULT_MODES.join(', ')})`);
   const special = SPECIAL_FAULT_TARGETS[target];
-  if (!special && known && !known.includes(target)) throw new FaultSpecError(`--fail "${spec}": unknown agent "${target}" (known: ${[...known.filter((k) => !(k in SPECIAL_FAULT_TARGETS)), ...Object.keys(SPECIAL_FAULT_TARGETS)].join(', ')})`);
+  if (!special && known && !known.includes(target))
+    throw new FaultSpecError(
+      `--fail "${spec}": unknown agent "${target}" (known: ${[...known.filter((k) => !(k in SPECIAL_FAULT_TARGETS)), ...Object.keys(SPECIAL_FAULT_TARGETS)].join(', ')})`,
+    );
   const modes = special ?? AGENT_MODES;
-  if (!modes.includes(mode as FaultMode)) throw new FaultSpecError(`--fail "${spec}": mode "${mode}" does not apply to ${special ? `"${target}"` : 'an agent'} (use ${modes.join(', ')})`);
+  if (!modes.includes(mode as FaultMode))
+    throw new FaultSpecError(`--fail "${spec}": mode "${mode}" does not apply to ${special ? `"${target}"` : 'an agent'} (use ${modes.join(', ')})`);
   const fault: Fault = { target, mode: mode as FaultMode };
   if (firstS !== undefined) {
     fault.first = Number(firstS);
@@ -82,7 +84,5 @@ export function isSupervisorStepFault(target: string): boolean {
 
 /** The fault that applies to `target` in cycle `cycle` (1-based), if any (the first listed wins). */
 export function faultFor(faults: readonly Fault[], target: string, cycle: number | undefined): Fault | undefined {
-  return faults.find(
-    (f) => f.target === target && (cycle === undefined ? f.first === undefined : (f.first ?? 1) <= cycle && cycle <= (f.last ?? Infinity)),
-  );
+  return faults.find((f) => f.target === target && (cycle === undefined ? f.first === undefined : (f.first ?? 1) <= cycle && cycle <= (f.last ?? Infinity)));
 }

@@ -10,8 +10,6 @@
  * notifications and halts with their simulated times.
  *
  * Requirement: issue 14 "A report people look at".
- *
- * May be imported by: `local/`, `test/`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -38,7 +36,12 @@ export function escapeHtml(s: string): string {
 
 /** JSON safe inside a `<script>` element (no `</script>`, no HTML comment openers, no U+2028/9). Pure. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /**
@@ -151,14 +154,33 @@ export function renderHtmlReport(report: RunReport, title = 'Agent fleet run rep
 
   const events = [
     // Alarms entering or leaving ALARM (the first evaluations, INSUFFICIENT_DATA -> OK, are noise).
-    ...report.alarmTransitions.filter((t) => t.to === 'ALARM' || t.from === 'ALARM').map((t) => ({ at: t.at, kind: 'alarm', text: `${t.alarm}: ${t.from} → ${t.to}`, detail: t.reason })),
-    ...report.notifications.map((n) => ({ at: n.at, kind: n.channel, text: n.subject, detail: n.message.length > 300 ? `${n.message.slice(0, 299)}…` : n.message })),
-    ...report.cycles.filter((c) => c.status === 'HALTED').map((c) => ({ at: c.slot, kind: 'halt', text: `cycle ${c.cycle || c.cycleId} ${c.status}`, detail: c.reason ?? '' })),
+    ...report.alarmTransitions
+      .filter((t) => t.to === 'ALARM' || t.from === 'ALARM')
+      .map((t) => ({ at: t.at, kind: 'alarm', text: `${t.alarm}: ${t.from} → ${t.to}`, detail: t.reason })),
+    ...report.notifications.map((n) => ({
+      at: n.at,
+      kind: n.channel,
+      text: n.subject,
+      detail: n.message.length > 300 ? `${n.message.slice(0, 299)}…` : n.message,
+    })),
+    ...report.cycles
+      .filter((c) => c.status === 'HALTED')
+      .map((c) => ({ at: c.slot, kind: 'halt', text: `cycle ${c.cycle || c.cycleId} ${c.status}`, detail: c.reason ?? '' })),
   ].sort((a, b) => a.at.localeCompare(b.at));
   const eventRows = events.length
-    ? events.map((e) => `<tr class="${e.kind === 'halt' || /ALARM|HALT/.test(e.text) ? 'hl' : ''}"><td>${escapeHtml(e.at)}</td><td>${escapeHtml(e.kind)}</td><td>${escapeHtml(e.text)}</td><td class="detail">${escapeHtml(e.detail)}</td></tr>`).join('\n')
+    ? events
+        .map(
+          (e) =>
+            `<tr class="${e.kind === 'halt' || /ALARM|HALT/.test(e.text) ? 'hl' : ''}"><td>${escapeHtml(e.at)}</td><td>${escapeHtml(e.kind)}</td><td>${escapeHtml(e.text)}</td><td class="detail">${escapeHtml(e.detail)}</td></tr>`,
+        )
+        .join('\n')
     : '<tr><td colspan="4">none</td></tr>';
-  const reasons = report.cycles.filter((c) => c.risk.reasons.length).map((c) => `<li><b>cycle ${escapeHtml(String(c.cycle || c.cycleId))}</b> ${escapeHtml(c.risk.verdict ?? 'no verdict')}: ${escapeHtml(c.risk.reasons.join('; '))}</li>`);
+  const reasons = report.cycles
+    .filter((c) => c.risk.reasons.length)
+    .map(
+      (c) =>
+        `<li><b>cycle ${escapeHtml(String(c.cycle || c.cycleId))}</b> ${escapeHtml(c.risk.verdict ?? 'no verdict')}: ${escapeHtml(c.risk.reasons.join('; '))}</li>`,
+    );
   const positions = report.portfolio?.positions ?? [];
 
   return `<!doctype html>
@@ -182,7 +204,11 @@ tr.hl td { background: #fdeced; } td.detail { max-width: 60rem; word-break: brea
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-<p class="summary">${report.cycles.length} slots: ${escapeHtml(Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'none')} · cadence ${report.config.cadenceMinutes} min · simulated ${(report.simulatedMs / 1000).toFixed(0)} s in ${report.wallMs} ms wall${report.interrupted ? ' · <b>interrupted</b>' : ''}</p>
+<p class="summary">${report.cycles.length} slots: ${escapeHtml(
+    Object.entries(counts)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ') || 'none',
+  )} · cadence ${report.config.cadenceMinutes} min · simulated ${(report.simulatedMs / 1000).toFixed(0)} s in ${report.wallMs} ms wall${report.interrupted ? ' · <b>interrupted</b>' : ''}</p>
 <p class="${report.system.halted ? 'halted' : 'summary'}">System ${report.system.halted ? `HALTED by ${escapeHtml(report.system.actor ?? '?')}: ${escapeHtml(report.system.reason ?? '')}` : `running (mode ${escapeHtml(report.system.mode)})`}</p>
 <div class="grid">
   <div><h2>Equity and drawdown</h2><div class="chart"><canvas id="equity" aria-label="equity and drawdown per cycle"></canvas></div></div>

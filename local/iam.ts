@@ -77,7 +77,13 @@ export function functionPolicies(tpl: LocalTemplate): Map<string, AllowStatement
 
 function wildcard(pattern: string, value: string): boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return pattern === value;
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(value);
 }
 
@@ -150,7 +156,10 @@ export async function startDynamoIamProxy(target: string, policies: FunctionPoli
       const body = Buffer.concat(chunks);
       const who = req.headers[PRINCIPAL_HEADER] as string | undefined;
       if (who) {
-        const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+        const operation =
+          String(req.headers['x-amz-target'] ?? '')
+            .split('.')
+            .pop() ?? '';
         let parsed: Record<string, unknown> = {};
         try {
           parsed = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;

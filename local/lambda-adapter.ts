@@ -8,8 +8,6 @@
  * the task timeout on the simulated clock (`States.Timeout`), the attempt number that
  * `$$.State.RetryCount` would give, and the retry backoff on the simulated clock. Fault
  * injection (`faults.ts`) happens here.
- *
- * May be imported by: `local/`, `test/`.
  */
 import { runAsPrincipal } from './iam';
 import { randomUUID } from 'node:crypto';
@@ -128,7 +126,8 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       let timeoutSeconds: number | undefined = opts.notes.staticTimeouts[state];
       if (TIMEOUT_PARAM in inputObj) timeoutSeconds = Number(inputObj[TIMEOUT_PARAM]);
       timeoutSeconds ??= fn.timeoutSeconds ?? 900;
-      if (!(timeoutSeconds > 0)) throw aslError('States.Runtime', `State "${state}": TimeoutSecondsPath resolved to ${String(timeoutSeconds)}, not a positive number`);
+      if (!(timeoutSeconds > 0))
+        throw aslError('States.Runtime', `State "${state}": TimeoutSecondsPath resolved to ${String(timeoutSeconds)}, not a positive number`);
 
       const key = `${execution}\u0000${state}\u0000${JSON.stringify(payload)}`;
       const earlier = history.get(key) ?? [];
@@ -150,7 +149,12 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
 
       const cycle = opts.cycleOf?.(execution);
       // The supervisor's two steps are fault targets of their own (`plan`, `record`).
-      const target = fn.target === AGENT_FROM_PAYLOAD ? String(payload.agent ?? fn.name) : fn.target === 'supervisor' && (payload.action === 'plan' || payload.action === 'record') ? payload.action : fn.target;
+      const target =
+        fn.target === AGENT_FROM_PAYLOAD
+          ? String(payload.agent ?? fn.name)
+          : fn.target === 'supervisor' && (payload.action === 'plan' || payload.action === 'record')
+            ? payload.action
+            : fn.target;
       const stepFault = isSupervisorStepFault(target);
       const found = faultFor(opts.faults ?? [], target, cycle);
       const fault = stepFault && attempt > 0 && found?.mode !== 'down' ? undefined : found;
@@ -191,8 +195,18 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       const timer = deadlineTimer.promise.then(() => TIMED_OUT);
       const record = (outcome: InvocationRecord['outcome'], errorName?: string, errorMessage?: string) => {
         const rec: InvocationRecord = {
-          execution, state, function: fn.name, target, attempt, startMs, endMs: opts.clock.now(),
-          wallMs: performance.now() - wallStart, outcome, errorName, errorMessage, fault: fault?.mode,
+          execution,
+          state,
+          function: fn.name,
+          target,
+          attempt,
+          startMs,
+          endMs: opts.clock.now(),
+          wallMs: performance.now() - wallStart,
+          outcome,
+          errorName,
+          errorMessage,
+          fault: fault?.mode,
         };
         if (outcome !== 'ok') earlier.push(errorName ?? 'Error');
         opts.onInvocation?.(rec);
@@ -222,7 +236,10 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       const raw = JSON.stringify({ Payload: result ?? null, StatusCode: 200, ExecutedVersion: '$LATEST' });
       if (Buffer.byteLength(raw, 'utf8') > STATE_PAYLOAD_LIMIT_BYTES) {
         record('error', 'States.DataLimitExceeded', `raw output ${Buffer.byteLength(raw, 'utf8')} bytes`);
-        throw aslError('States.DataLimitExceeded', `State "${state}": the task's raw output is ${Buffer.byteLength(raw, 'utf8')} bytes, over the ${STATE_PAYLOAD_LIMIT_BYTES}-byte (256 KiB) state quota`);
+        throw aslError(
+          'States.DataLimitExceeded',
+          `State "${state}": the task's raw output is ${Buffer.byteLength(raw, 'utf8')} bytes, over the ${STATE_PAYLOAD_LIMIT_BYTES}-byte (256 KiB) state quota`,
+        );
       }
       record('ok');
       opts.onLambdaMetric?.('Errors', fn.name, 0, opts.clock.now());

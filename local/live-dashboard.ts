@@ -4,8 +4,6 @@
  * being entered) above the dashboard of the last finished cycle. When piped, with `--quiet`,
  * `NO_COLOR` or `TERM=dumb`, or under CI, the CLI prints the plain log instead
  * ({@link liveDashboardWanted}).
- *
- * May be imported by: `local/`, `test/`.
  */
 import { colorEnabled } from './cli-env';
 

@@ -3,8 +3,6 @@
  * universe and the symbols in each agent's params. Requirement: issue 14 "Market data that says
  * what it is" (a missing symbol is named in a warning at start; an agent left with none is an
  * error), instead of a silent "0 of 6" in the first cycle.
- *
- * May be imported by: `local/`, `test/`.
  */
 import type { OrchestratorConfig } from '../lib/config/schema';
 
@@ -41,7 +39,11 @@ export interface SymbolCheck {
  * @param dataSymbols - the series of the market data (`MarketTable.symbols`).
  * @param file - the data file, for the messages.
  */
-export function checkSymbols(config: Pick<OrchestratorConfig, 'agents'> & { portfolio?: { universe?: readonly string[] } }, dataSymbols: readonly string[], file: string): SymbolCheck {
+export function checkSymbols(
+  config: Pick<OrchestratorConfig, 'agents'> & { portfolio?: { universe?: readonly string[] } },
+  dataSymbols: readonly string[],
+  file: string,
+): SymbolCheck {
   const have = new Set(dataSymbols);
   const shown = dataSymbols.length > 8 ? `${dataSymbols.slice(0, 8).join(', ')}, ... (${dataSymbols.length})` : dataSymbols.join(', ');
   const warnings: string[] = [];

@@ -2,8 +2,6 @@
  * The operator command's target for the local runtime (`npm run ops -- --local ...`): opens the
  * saved state directory (restores dynalite and the schedules), runs the real Master logic with
  * the local ports, and saves the state back on close.
- *
- * May be imported by: `ops/`, `test/`.
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { existsSync, readFileSync } from 'node:fs';
@@ -50,10 +48,21 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
         actor: ctl.actor,
         at: ctl.at,
         agents: items
-          .map((a) => ({ name: a.agent, health: a.health, breaker: a.breaker, successRate: a.executions ? a.successes / a.executions : 1, consecutiveFailures: a.consecutiveFailures, ...(a.openUntil ? { openUntil: a.openUntil } : {}), ...(a.disabled ? { paused: `${a.disabled.actor} at ${a.disabled.at}: ${a.disabled.reason}` } : {}) }))
+          .map((a) => ({
+            name: a.agent,
+            health: a.health,
+            breaker: a.breaker,
+            successRate: a.executions ? a.successes / a.executions : 1,
+            consecutiveFailures: a.consecutiveFailures,
+            ...(a.openUntil ? { openUntil: a.openUntil } : {}),
+            ...(a.disabled ? { paused: `${a.disabled.actor} at ${a.disabled.at}: ${a.disabled.reason}` } : {}),
+          }))
           .sort((x, y) => x.name.localeCompare(y.name)),
         schedules: rt.schedules().map((s) => ({ group: s.group, name: s.name, enabled: s.state === 'ENABLED' })),
-        runningExecutions: rt.executions().filter((e) => e.status === 'RUNNING').map((e) => ({ name: e.name, startDate: new Date(e.startMs).toISOString() })),
+        runningExecutions: rt
+          .executions()
+          .filter((e) => e.status === 'RUNNING')
+          .map((e) => ({ name: e.name, startDate: new Date(e.startMs).toISOString() })),
         audit: ctl.audit,
         pausedGroups: await listPausedGroups(rt.doc, rt.tableEnv.CONTROL_TABLE),
       };
@@ -61,9 +70,16 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
     halt: (reason, actor) => operator({ action: 'halt', reason }, actor),
     resume: (reason, actor) => operator({ action: 'resume', reason }, actor),
     safeMode: (on, reason, actor) => operator({ action: 'safe-mode', on, reason }, actor),
-    pauseGroup: (group, paused, reason, actor) => setGroupPaused(rt.doc, rt.tableEnv.CONTROL_TABLE, { group, paused, reason, actor, nowIso: new Date(rt.clock.now()).toISOString() }),
+    pauseGroup: (group, paused, reason, actor) =>
+      setGroupPaused(rt.doc, rt.tableEnv.CONTROL_TABLE, { group, paused, reason, actor, nowIso: new Date(rt.clock.now()).toISOString() }),
     disableAgent: (agent, disabled, reason, actor) =>
-      setAgentDisabled(new AgentStateStore(rt.doc, { agentState: rt.tableEnv.AGENT_STATE_TABLE, control: rt.tableEnv.CONTROL_TABLE }), { agent, disabled, reason, actor, nowIso: new Date(rt.clock.now()).toISOString() }),
+      setAgentDisabled(new AgentStateStore(rt.doc, { agentState: rt.tableEnv.AGENT_STATE_TABLE, control: rt.tableEnv.CONTROL_TABLE }), {
+        agent,
+        disabled,
+        reason,
+        actor,
+        nowIso: new Date(rt.clock.now()).toISOString(),
+      }),
     async runNow(actor, group) {
       const executionName = `manual-${new Date(rt.clock.now()).toISOString().replace(/[-:.]/g, '')}`;
       const cycle = await rt.startExecution(executionName, { source: 'operator', requestedBy: actor, ...(group ? { group } : {}) });

@@ -2,8 +2,6 @@
  * The local runtime's report: one entry per cycle (built from the execution's event log, the
  * supervisor's RecordResult and the Cycles table), and the run summary (agent state items, the
  * control item, alarms, notifications). `--report FILE` writes {@link RunReport} as JSON.
- *
- * May be imported by: `local/`, `bench/`, `test/`.
  */
 import type { TradingSettings } from '../lambdas/shared/settings';
 import { cycleTrading, type CycleTrading } from './trading-report';
@@ -96,9 +94,26 @@ export interface Notification {
 
 /** The `--report` JSON. */
 export interface RunReport {
-  config: { cadenceMinutes: number; maxWorkers: number; agents: { name: string; faultDomain: string; enabled: boolean; dependsOn: string[]; timeoutSeconds: number }[] };
+  config: {
+    cadenceMinutes: number;
+    maxWorkers: number;
+    agents: { name: string; faultDomain: string; enabled: boolean; dependsOn: string[]; timeoutSeconds: number }[];
+  };
   cycles: CycleReport[];
-  agents: Record<string, { health: string; breaker: string; successRate: number | null; executions: number; successes: number; failures: number; consecutiveFailures: number; avgDurationMs: number; tripCount: number }>;
+  agents: Record<
+    string,
+    {
+      health: string;
+      breaker: string;
+      successRate: number | null;
+      executions: number;
+      successes: number;
+      failures: number;
+      consecutiveFailures: number;
+      avgDurationMs: number;
+      tripCount: number;
+    }
+  >;
   system: { halted: boolean; mode: string; reason?: string; actor?: string; at?: string; timeToHaltMs?: number };
   alarms: { name: string; state: string; changedAt: string | null }[];
   alarmTransitions: { alarm: string; from: string; to: string; at: string; reason: string }[];
@@ -160,7 +175,9 @@ export async function buildCycleReport(
   }
   let status: CycleStatus;
   let reason: string | undefined;
-  const stoppedState = exec.events.find((e) => e.type === 'StateEntered' && /^Cycle stopped \(halted by (risk|supervisor)\)$/.test(String((e.state as { name?: string } | undefined)?.name)));
+  const stoppedState = exec.events.find(
+    (e) => e.type === 'StateEntered' && /^Cycle stopped \(halted by (risk|supervisor)\)$/.test(String((e.state as { name?: string } | undefined)?.name)),
+  );
   const stoppedBy = stoppedState ? (/risk/.test(String((stoppedState.state as { name: string }).name)) ? 'risk' : 'supervisor') : undefined;
   const planSkip = plan?.skip as { reason: string; detail: string } | undefined;
   let skip: string | undefined;
@@ -171,7 +188,10 @@ export async function buildCycleReport(
   } else if (exec.status === 'SUCCEEDED' && stoppedBy) {
     // In-band halt confirmed by the Master: the execution ends without failing (see the state's comment).
     status = 'HALTED';
-    reason = stoppedBy === 'risk' ? `risk: ${((assessment?.reasons as string[]) ?? []).join('; ') || 'HALT'}` : `supervisor escalation: ${String(recordOut?.escalationReason ?? record?.escalationReason ?? '')}`;
+    reason =
+      stoppedBy === 'risk'
+        ? `risk: ${((assessment?.reasons as string[]) ?? []).join('; ') || 'HALT'}`
+        : `supervisor escalation: ${String(recordOut?.escalationReason ?? record?.escalationReason ?? '')}`;
   } else if (exec.status === 'SUCCEEDED') {
     status = 'SUCCEEDED';
   } else if (exec.status === 'ABORTED') {
@@ -179,7 +199,10 @@ export async function buildCycleReport(
     reason = `stopped: ${exec.cause ?? 'execution aborted'}`;
   } else if (exec.error === 'RiskHalt' || exec.error === 'SupervisorEscalation') {
     status = 'HALTED';
-    reason = exec.error === 'RiskHalt' ? `risk: ${((assessment?.reasons as string[]) ?? []).join('; ') || 'HALT'}` : `supervisor escalation: ${String(recordOut?.escalationReason ?? record?.escalationReason ?? '')}`;
+    reason =
+      exec.error === 'RiskHalt'
+        ? `risk: ${((assessment?.reasons as string[]) ?? []).join('; ') || 'HALT'}`
+        : `supervisor escalation: ${String(recordOut?.escalationReason ?? record?.escalationReason ?? '')}`;
   } else {
     status = 'FAILED';
     reason = `${exec.error ?? 'error'}: ${exec.cause ?? ''}`.slice(0, 500);
@@ -221,7 +244,15 @@ export async function buildCycleReport(
     ...(skip ? { skip } : plan && typeof plan.cycleSeq === 'number' ? { cycleSeq: plan.cycleSeq } : {}),
     durationMs: (exec.endMs ?? exec.startMs) - exec.startMs,
     wallMs: Math.round(exec.wallMs ?? 0),
-    risk: { verdict, reasons: Array.isArray(assessment?.reasons) ? (assessment.reasons as unknown[]).map(String) : assessment && !verdict ? ['the risk gate returned no valid verdict'] : [], ...(figures ? { figures } : {}) },
+    risk: {
+      verdict,
+      reasons: Array.isArray(assessment?.reasons)
+        ? (assessment.reasons as unknown[]).map(String)
+        : assessment && !verdict
+          ? ['the risk gate returned no valid verdict']
+          : [],
+      ...(figures ? { figures } : {}),
+    },
     agents: outcomes,
     transitions: exec.events.filter((e) => e.type === 'StateEntered').length,
     ...(exec.payloadWarnings.length ? { warnings: [...exec.payloadWarnings] } : {}),
@@ -241,7 +272,14 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 export function riskFigures(metrics: Record<string, unknown> | undefined): RiskFigures | undefined {
   const m = metrics ?? {};
   const out: Record<string, number> = {};
-  for (const [key, digits] of [['equityUsd', 2], ['cashUsd', 2], ['grossExposureUsd', 2], ['dailyPnlUsd', 2], ['drawdownFraction', 6], ['positions', 0]] as const) {
+  for (const [key, digits] of [
+    ['equityUsd', 2],
+    ['cashUsd', 2],
+    ['grossExposureUsd', 2],
+    ['dailyPnlUsd', 2],
+    ['drawdownFraction', 6],
+    ['positions', 0],
+  ] as const) {
     const v = num(m[key]);
     if (v !== undefined) out[key] = Math.round(v * 10 ** digits) / 10 ** digits;
   }
@@ -298,7 +336,8 @@ export async function buildRunReport(ctx: {
   let portfolio: RunReport['portfolio'];
   if (ctx.tables.ledger) {
     try {
-      const acct = (await ctx.doc.send(new GetCommand({ TableName: ctx.tables.ledger, Key: { pk: 'ACCOUNT', sk: 'STATE' }, ConsistentRead: true }))).Item as Obj | undefined;
+      const acct = (await ctx.doc.send(new GetCommand({ TableName: ctx.tables.ledger, Key: { pk: 'ACCOUNT', sk: 'STATE' }, ConsistentRead: true }))).Item as
+        Obj | undefined;
       if (acct && typeof acct.cash === 'number') {
         const positions = Object.entries((acct.positions as Record<string, { qty?: number; avgPrice?: number }>) ?? {})
           .filter(([, p]) => typeof p?.qty === 'number' && p.qty !== 0)
@@ -314,7 +353,13 @@ export async function buildRunReport(ctx: {
     config: {
       cadenceMinutes: ctx.config.cycle.cadenceMinutes,
       maxWorkers: ctx.config.cycle.maxWorkers,
-      agents: ctx.config.agents.map((a) => ({ name: a.name, faultDomain: a.faultDomain, enabled: a.enabled, dependsOn: a.dependsOn, timeoutSeconds: a.timeoutSeconds })),
+      agents: ctx.config.agents.map((a) => ({
+        name: a.name,
+        faultDomain: a.faultDomain,
+        enabled: a.enabled,
+        dependsOn: a.dependsOn,
+        timeoutSeconds: a.timeoutSeconds,
+      })),
     },
     cycles: ctx.cycles,
     agents,

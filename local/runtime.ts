@@ -11,8 +11,6 @@
  *
  * Entry point: {@link startLocalRuntime}. Used by `local/cli.ts`, `local/ops-target.ts`, the
  * e2e tests and the benchmark.
- *
- * May be imported by: `local/`, `bench/`, `test/`.
  */
 import './polyfills';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -153,7 +151,18 @@ export function synthAppModel(config: OrchestratorConfig): AppModel {
   if (hit) return JSON.parse(JSON.stringify(hit)) as AppModel;
   const { app, stack } = createOrchestratorApp({ config, bundling: false });
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
-  const model = { template, stackName: stack.stackName, functions: stack.lambdaFunctions.map((f) => ({ role: f.role, agent: f.agent, agents: f.agents, entry: f.entry, logicalId: f.logicalId, assetFiles: f.assetFiles })) };
+  const model = {
+    template,
+    stackName: stack.stackName,
+    functions: stack.lambdaFunctions.map((f) => ({
+      role: f.role,
+      agent: f.agent,
+      agents: f.agents,
+      entry: f.entry,
+      logicalId: f.logicalId,
+      assetFiles: f.assetFiles,
+    })),
+  };
   modelCache.set(key, JSON.parse(JSON.stringify(model)) as AppModel);
   return model;
 }
@@ -205,7 +214,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
   const buffered = [...new Set(config.agents.map((a) => a.group))].filter((g) => overlapPolicyOf(config, g) === 'BUFFER_ONE');
   if (buffered.length) {
-    throw new Error(`The local runtime cannot run overlap policy BUFFER_ONE (groups ${buffered.join(', ')}): its "Wait for the running cycle" state would wait in wall time; use SKIP or ALLOW_ALL locally`);
+    throw new Error(
+      `The local runtime cannot run overlap policy BUFFER_ONE (groups ${buffered.join(', ')}): its "Wait for the running cycle" state would wait in wall time; use SKIP or ALLOW_ALL locally`,
+    );
   }
   const model = opts.model ?? synthAppModel(config);
   const tpl = new LocalTemplate(model.template, model.stackName);
@@ -222,7 +233,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const synthesized = JSON.parse(defText.replace(/\$\{([A-Za-z0-9]+)\}/g, (m, n: string) => (n in subs ? subs[n] : m))) as AslDefinition;
   const expected = substituteArns(renderCycleDefinition(config), subs as never);
   if (JSON.stringify(synthesized) !== JSON.stringify(expected)) {
-    throw new Error('The synthesized state machine definition differs from statemachines/cycle.asl.json rendered for this config; the local runtime only runs the deployed file');
+    throw new Error(
+      'The synthesized state machine definition differs from statemachines/cycle.asl.json rendered for this config; the local runtime only runs the deployed file',
+    );
   }
   const { definition, notes } = bridgeDefinition(synthesized as unknown as Record<string, unknown>);
   const stateMachineArn = tpl.arn(smId);
@@ -230,12 +243,20 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   // --- tables -------------------------------------------------------------------------------------
   const tableDefs: TableDef[] = tpl.ofType('AWS::DynamoDB::Table').map((id) => {
     const p = tpl.props(id);
-    return { name: tpl.ref(id), KeySchema: p.KeySchema as TableDef['KeySchema'], AttributeDefinitions: p.AttributeDefinitions as TableDef['AttributeDefinitions'] };
+    return {
+      name: tpl.ref(id),
+      KeySchema: p.KeySchema as TableDef['KeySchema'],
+      AttributeDefinitions: p.AttributeDefinitions as TableDef['AttributeDefinitions'],
+    };
   });
   const dynamo: LocalDynamo = await startLocalDynamo(tableDefs);
   // Every handler's DynamoDB call goes through the IAM proxy: the function's synthesized policy decides (local/iam.ts).
   const tableArns = new Map(tpl.ofType('AWS::DynamoDB::Table').map((id) => [tpl.ref(id), tpl.arn(id)]));
-  const iam = await startDynamoIamProxy(dynamo.endpoint, functionPolicies(tpl), (table) => tableArns.get(table) ?? `arn:aws:dynamodb:local:000000000000:table/${table}`);
+  const iam = await startDynamoIamProxy(
+    dynamo.endpoint,
+    functionPolicies(tpl),
+    (table) => tableArns.get(table) ?? `arn:aws:dynamodb:local:000000000000:table/${table}`,
+  );
   active = true;
   const savedEnv = { ...process.env };
   const origWrite = process.stdout.write.bind(process.stdout);
@@ -254,7 +275,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         // Files the deployed function reads from its asset (/var/task/<name>): the staged copies synth wrote.
         const inAsset = /^\/var\/task\/(.+)$/.exec(String(raw))?.[1];
         const v = k === 'MARKET_DATA_FILE' ? marketData : inAsset && assetFiles[inAsset] ? assetFiles[inAsset] : String(raw);
-        if (k in env && env[k] !== v) throw new Error(`Functions ${envOwner[k]} and ${id} need different values for ${k}; the in-process runtime shares one environment`);
+        if (k in env && env[k] !== v)
+          throw new Error(`Functions ${envOwner[k]} and ${id} need different values for ${k}; the in-process runtime shares one environment`);
         env[k] = v;
         envOwner[k] = id;
       }
@@ -337,11 +359,15 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
     let executions!: LocalExecutions;
     // The Master's order ports go through the IAM proxy like a handler's own calls: its grants on the Ledger are checked.
-    const masterDoc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: iam.endpoint, region: dynamo.env.AWS_REGION, credentials: dynamo.credentials }), { marshallOptions: { removeUndefinedValues: true } });
+    const masterDoc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: iam.endpoint, region: dynamo.env.AWS_REGION, credentials: dynamo.credentials }),
+      { marshallOptions: { removeUndefinedValues: true } },
+    );
     const ports = {
       ...orderPortsFromEnv(masterDoc, { ...process.env }),
       // ListExecutions is eventually consistent: the local list lags a stop by `listLagMs`.
-      listRunningExecutions: async () => executions.listRunning().map((e) => ({ executionArn: e.arn, name: e.name, startDate: new Date(e.startMs).toISOString() })),
+      listRunningExecutions: async () =>
+        executions.listRunning().map((e) => ({ executionArn: e.arn, name: e.name, startDate: new Date(e.startMs).toISOString() })),
       stopExecution: async (arn: string, cause: string) => executions.stop(arn, cause),
       listSchedules: async () => schedules.map((s) => ({ group: s.group, name: s.name, enabled: s.state === 'ENABLED' })),
       setScheduleEnabled: async (group: string, name: string, enabled: boolean) => {
@@ -382,8 +408,16 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         handler = async (event, ctx) => {
           const result = await inner(event, ctx);
           const ev = event as Record<string, unknown>;
-          const by = ev.source === 'aws.cloudwatch' ? `alarm ${(ev.alarmData as { alarmName?: string })?.alarmName}` : `${String(ev.source ?? 'operator')} ${String(ev.action ?? '')}`;
-          notifications.push({ channel: 'master', at: clock.iso(), subject: `Master (${by}): ${String((result as { action?: string })?.action ?? '')}`, message: JSON.stringify(result) });
+          const by =
+            ev.source === 'aws.cloudwatch'
+              ? `alarm ${(ev.alarmData as { alarmName?: string })?.alarmName}`
+              : `${String(ev.source ?? 'operator')} ${String(ev.action ?? '')}`;
+          notifications.push({
+            channel: 'master',
+            at: clock.iso(),
+            subject: `Master (${by}): ${String((result as { action?: string })?.action ?? '')}`,
+            message: JSON.stringify(result),
+          });
           return result;
         };
       } else if (f.role === 'gateway' && typeof mod.createGatewayActions === 'function') {
@@ -458,7 +492,16 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
               alarmName: a.name,
               state: { value: t.to, reason: t.reason, timestamp: ts },
               previousState: { value: t.from, reason: '', timestamp: ts },
-              configuration: { description: a.description ?? '', metrics: [{ id: 'm1', metricStat: { metric: { namespace: a.namespace, name: a.metricName, dimensions: a.dims }, period: a.periodS, stat: a.statistic }, returnData: true }] },
+              configuration: {
+                description: a.description ?? '',
+                metrics: [
+                  {
+                    id: 'm1',
+                    metricStat: { metric: { namespace: a.namespace, name: a.metricName, dimensions: a.dims }, period: a.periodS, stat: a.statistic },
+                    returnData: true,
+                  },
+                ],
+              },
             },
           };
           cw.put({ namespace: 'AWS/Lambda', name: 'Invocations', dims: { FunctionName: masterFn.name }, value: 1, at: clock.now() });
@@ -467,10 +510,20 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
             cw.put({ namespace: 'AWS/Lambda', name: 'Errors', dims: { FunctionName: masterFn.name }, value: 0, at: clock.now() });
           } catch (err) {
             cw.put({ namespace: 'AWS/Lambda', name: 'Errors', dims: { FunctionName: masterFn.name }, value: 1, at: clock.now() });
-            notifications.push({ channel: 'master', at: clock.iso(), subject: `Master failed on alarm ${a.name}`, message: `${(err as Error).name}: ${(err as Error).message}` });
+            notifications.push({
+              channel: 'master',
+              at: clock.iso(),
+              subject: `Master failed on alarm ${a.name}`,
+              message: `${(err as Error).name}: ${(err as Error).message}`,
+            });
           }
         } else if (arn.startsWith('arn:aws:sns:')) {
-          notifications.push({ channel: 'sns', at: ts, subject: `${t.to}: "${a.name}"`.slice(0, 100), message: JSON.stringify({ AlarmName: a.name, NewStateValue: t.to, OldStateValue: t.from, NewStateReason: t.reason, StateChangeTime: ts }) });
+          notifications.push({
+            channel: 'sns',
+            at: ts,
+            subject: `${t.to}: "${a.name}"`.slice(0, 100),
+            message: JSON.stringify({ AlarmName: a.name, NewStateValue: t.to, OldStateValue: t.from, NewStateReason: t.reason, StateChangeTime: ts }),
+          });
         }
       }
     };
@@ -488,8 +541,16 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     let slotCursor = clock.now(); // next slot strictly after this
     let slotNumber = 0;
     const cycleReports: CycleReport[] = [];
-    const fingerprint = (id: string): string => createHash('sha256').update(JSON.stringify(model.template.Resources[id].Properties ?? {})).digest('hex').slice(0, 32);
-    const scheduleFingerprints = new Map(tpl.ofType('AWS::Scheduler::Schedule').map((id) => [`${String(tpl.props(id).GroupName ?? 'default')}/${String(tpl.props(id).Name ?? id)}`, fingerprint(id)]));
+    const fingerprint = (id: string): string =>
+      createHash('sha256')
+        .update(JSON.stringify(model.template.Resources[id].Properties ?? {}))
+        .digest('hex')
+        .slice(0, 32);
+    const scheduleFingerprints = new Map(
+      tpl
+        .ofType('AWS::Scheduler::Schedule')
+        .map((id) => [`${String(tpl.props(id).GroupName ?? 'default')}/${String(tpl.props(id).Name ?? id)}`, fingerprint(id)]),
+    );
     // Custom resources served by the Master (Custom::ReapplyHalt): what a CloudFormation update would send it.
     const masterCustomResources = Object.entries(model.template.Resources)
       .filter(([id, r]) => r.Type.startsWith('Custom::') && masterFn && tpl.props(id).ServiceToken === masterFn.arn)
@@ -529,7 +590,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
           ...(requestType === 'Update' ? { PhysicalResourceId: 'reapply-halt' } : {}),
         };
         await runAsPrincipal(masterFn.name, () => masterFn.handler(event, lambdaContext(masterFn, clock)));
-        progress(`deploy: ${requestType} ${c.id} -> Master (${JSON.stringify((cfnResponses[cfnResponses.length - 1]?.body as { Reason?: string } | undefined)?.Reason ?? '')})`);
+        progress(
+          `deploy: ${requestType} ${c.id} -> Master (${JSON.stringify((cfnResponses[cfnResponses.length - 1]?.body as { Reason?: string } | undefined)?.Reason ?? '')})`,
+        );
       }
       customResourceState = Object.fromEntries(masterCustomResources.map((c) => [c.id, c.fingerprint]));
     }
@@ -538,7 +601,14 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
     const finishCycle = async (exec: LocalExecution, slot?: string, scheduleName?: string): Promise<CycleReport> => {
       await exec.done;
-      const rep = await buildCycleReport(exec, { doc, cyclesTable: process.env.CYCLES_TABLE ?? '', invocations, slot, scheduleName, trading: { ledgerTable: process.env.LEDGER_TABLE ?? '', settings: tradingSettings(), marketDataFile: marketData } });
+      const rep = await buildCycleReport(exec, {
+        doc,
+        cyclesTable: process.env.CYCLES_TABLE ?? '',
+        invocations,
+        slot,
+        scheduleName,
+        trading: { ledgerTable: process.env.LEDGER_TABLE ?? '', settings: tradingSettings(), marketDataFile: marketData },
+      });
       cycleReports.push(rep);
       return rep;
     };
@@ -547,7 +617,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     /** Executions of earlier slots still running when the next slot is delivered (`schedule=overlap`). */
     const carried: { exec: LocalExecution; slotIso: string; schedule: string }[] = [];
     const untilPlanned = async (exec: LocalExecution) => {
-      while (exec.status === 'RUNNING' && !exec.events.some((e) => e.type === 'StateExited' && (e.state as { name?: string } | undefined)?.name === 'Plan cycle')) {
+      while (
+        exec.status === 'RUNNING' &&
+        !exec.events.some((e) => e.type === 'StateExited' && (e.state as { name?: string } | undefined)?.name === 'Plan cycle')
+      ) {
         await new Promise((r) => setTimeout(r, 2));
       }
     };
@@ -571,14 +644,30 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
           progress(`slot ${slotNumber} ${slotIso}`);
           for (const s of due) {
             if (s.state !== 'ENABLED') {
-              const rep: CycleReport = { cycle: slotNumber, cycleId: '', slot: slotIso, schedule: scheduleId(s), status: 'NOT_STARTED', reason: 'skipped: schedule disabled', durationMs: 0, wallMs: 0, risk: { verdict: null, reasons: [] }, agents: [], transitions: 0 };
+              const rep: CycleReport = {
+                cycle: slotNumber,
+                cycleId: '',
+                slot: slotIso,
+                schedule: scheduleId(s),
+                status: 'NOT_STARTED',
+                reason: 'skipped: schedule disabled',
+                durationMs: 0,
+                wallMs: 0,
+                risk: { verdict: null, reasons: [] },
+                agents: [],
+                transitions: 0,
+              };
               cycleReports.push(rep);
               out.push(rep);
               progress(`  #${slotNumber} skipped: schedule ${scheduleId(s)} disabled`);
               continue;
             }
             const deliver = (executionId: string) => {
-              const filled = fillScheduleInput(s.input, { scheduledTime: slotIso, executionId, scheduleArn: `arn:aws:scheduler:local:000000000000:schedule/${s.group}/${s.name}` }) as Record<string, unknown>;
+              const filled = fillScheduleInput(s.input, {
+                scheduledTime: slotIso,
+                executionId,
+                scheduleArn: `arn:aws:scheduler:local:000000000000:schedule/${s.group}/${s.name}`,
+              }) as Record<string, unknown>;
               // Universal target sfn:startExecution: { StateMachineArn, Name, Input (JSON text) }; a templated target: the input itself.
               const universal = s.targetArn.includes(':aws-sdk:sfn:startExecution');
               const name = universal && typeof filled.Name === 'string' ? filled.Name : executionId;
@@ -615,7 +704,16 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         return finishCycle(exec);
       },
       async putEvent(event) {
-        const full = { version: '0', id: `local-${(eventSeq += 1)}`, account: '000000000000', region: 'local', time: clock.iso(), resources: [], detail: {}, ...event };
+        const full = {
+          version: '0',
+          id: `local-${(eventSeq += 1)}`,
+          account: '000000000000',
+          region: 'local',
+          time: clock.iso(),
+          resources: [],
+          detail: {},
+          ...event,
+        };
         const out: CycleReport[] = [];
         for (const id of tpl.ofType('AWS::Events::Rule')) {
           const p = tpl.props(id);
@@ -659,10 +757,23 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       accessDenied: () => iam.denied,
       async invokeOperator(request, callerArn) {
         if (!operatorFn) throw new Error('The template has no operator function');
-        const event = { version: '2.0', requestContext: { authorizer: { iam: { userArn: callerArn, accountId: '000000000000' } }, http: { method: 'POST' } }, body: JSON.stringify(request), isBase64Encoded: false };
-        const res = (await runAsPrincipal(operatorFn.name, () => operatorFn.handler(event, lambdaContext(operatorFn, clock)))) as { statusCode: number; body: string };
+        const event = {
+          version: '2.0',
+          requestContext: { authorizer: { iam: { userArn: callerArn, accountId: '000000000000' } }, http: { method: 'POST' } },
+          body: JSON.stringify(request),
+          isBase64Encoded: false,
+        };
+        const res = (await runAsPrincipal(operatorFn.name, () => operatorFn.handler(event, lambdaContext(operatorFn, clock)))) as {
+          statusCode: number;
+          body: string;
+        };
         const body = JSON.parse(res.body) as Record<string, unknown>;
-        notifications.push({ channel: 'master', at: clock.iso(), subject: `Operator (${callerArn}): ${String(request.action)} -> ${res.statusCode}`, message: res.body });
+        notifications.push({
+          channel: 'master',
+          at: clock.iso(),
+          subject: `Operator (${callerArn}): ${String(request.action)} -> ${res.statusCode}`,
+          message: res.body,
+        });
         if (res.statusCode >= 400) {
           const err = new Error(String(body.message ?? body.error));
           err.name = String(body.error ?? 'Error');
@@ -687,7 +798,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
               schedules: schedules.map((s) => ({ group: s.group, name: s.name, state: s.state, fingerprint: scheduleFingerprints.get(scheduleId(s)) })),
               customResources: customResourceState,
               executionNames: [...executions.usedNames],
-              executions: [...executions.all.values()].map((e) => ({ name: e.name, status: e.status, cycle: e.cycle, start: new Date(e.startMs).toISOString(), error: e.error })),
+              executions: [...executions.all.values()].map((e) => ({
+                name: e.name,
+                status: e.status,
+                cycle: e.cycle,
+                start: new Date(e.startMs).toISOString(),
+                error: e.error,
+              })),
               alarms: Object.fromEntries(cw.states),
               config,
             };

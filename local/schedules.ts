@@ -6,8 +6,6 @@
  * Supported expressions: `rate(N minute|minutes|hour|hours|day|days)` (slots at multiples of
  * the rate from the run's epoch) and six-field `cron(min hour day-of-month month day-of-week year)`
  * with `*`, `?`, lists, ranges and `/` steps, evaluated in `ScheduleExpressionTimezone`.
- *
- * May be imported by: `local/`, `test/`.
  */
 
 /** One local schedule. */
@@ -48,7 +46,16 @@ export function nextFireTime(expression: string, timezone: string, afterMs: numb
   const fields = cron[1].trim().split(/\s+/);
   if (fields.length !== 6) throw new Error(`cron expression "${expression}" must have 6 fields`);
   const [mi, h, dom, mo, dow, yr] = fields;
-  const fmt = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short' });
+  const fmt = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    weekday: 'short',
+  });
   const wd: Record<string, number> = { Sun: 1, Mon: 2, Tue: 3, Wed: 4, Thu: 5, Fri: 6, Sat: 7 };
   let t = Math.floor(afterMs / 60_000) * 60_000 + 60_000;
   for (let i = 0; i < 60 * 24 * 400; i++, t += 60_000) {
@@ -58,7 +65,12 @@ export function nextFireTime(expression: string, timezone: string, afterMs: numb
       matchCron(h, Number(parts.hour), 0, 23) &&
       matchCron(dom, Number(parts.day), 1, 31) &&
       matchCron(mo, Number(parts.month), 1, 12) &&
-      matchCron(dow.replace(/SUN|MON|TUE|WED|THU|FRI|SAT/g, (d) => String(wd[d[0] + d.slice(1).toLowerCase()])), wd[parts.weekday], 1, 7) &&
+      matchCron(
+        dow.replace(/SUN|MON|TUE|WED|THU|FRI|SAT/g, (d) => String(wd[d[0] + d.slice(1).toLowerCase()])),
+        wd[parts.weekday],
+        1,
+        7,
+      ) &&
       matchCron(yr, Number(parts.year), 1970, 2199)
     )
       return t;
@@ -85,7 +97,10 @@ function matchCron(field: string, value: number, min: number, max: number): bool
  * Step Functions' limit), so a double trigger of one slot reuses the name.
  */
 export function slotExecutionName(schedule: LocalSchedule, slotMs: number): string {
-  const stamp = new Date(slotMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date(slotMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${schedule.name}-${stamp}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
 }
 

@@ -11,8 +11,6 @@
  * - between schedule slots the runtime jumps the clock with {@link SimClock.advanceTo}.
  * A handler that computes for longer than `activeCapMs` stops counting as active, so a real
  * handler that hangs is still cut on the scaled clock.
- *
- * May be imported by: `local/`, `test/`.
  */
 
 /** Options of {@link SimClock}. */
@@ -186,10 +184,13 @@ export class SimClock {
       const w = this.wallNow();
       const capIn = Math.min(...[...this.active.values()].map((s) => s + this.activeCapMs - w).filter((x) => x > 0));
       if (Number.isFinite(capIn)) {
-        this.capCheck = setTimeout(() => {
-          this.reanchor();
-          this.schedule();
-        }, Math.ceil(capIn) + 1);
+        this.capCheck = setTimeout(
+          () => {
+            this.reanchor();
+            this.schedule();
+          },
+          Math.ceil(capIn) + 1,
+        );
       }
     }
   }

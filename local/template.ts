@@ -6,8 +6,6 @@
  *
  * Local ARNs: `arn:aws:<service>:local:000000000000:...`, e.g. a function is
  * `arn:aws:lambda:local:000000000000:function:<name>` (FunctionName when the template sets one, else the logical id).
- *
- * May be imported by: `local/`, `test/`.
  */
 
 /** A CloudFormation template as JSON. */

@@ -79,7 +79,14 @@ export function apportionCents(shares: ReadonlyArray<readonly [string, number]>,
  * Reads the Ledger and computes the figures of cycle `cycleId` (number `cycleSeq`).
  * @throws {Error} from DynamoDB or from reading the market data file.
  */
-export async function cycleTrading(ctx: { doc: DynamoDBDocumentClient; ledgerTable: string; settings: TradingSettings; marketDataFile: string; cycleId: string; cycleSeq: number }): Promise<CycleTrading> {
+export async function cycleTrading(ctx: {
+  doc: DynamoDBDocumentClient;
+  ledgerTable: string;
+  settings: TradingSettings;
+  marketDataFile: string;
+  cycleId: string;
+  cycleSeq: number;
+}): Promise<CycleTrading> {
   const [account, books, orders, working] = await Promise.all([
     readAccount(ctx.doc, ctx.ledgerTable, ctx.settings.startingCashUsd),
     listBooks(ctx.doc, ctx.ledgerTable),

@@ -8,8 +8,6 @@
  * operator function). Status reads
  * the Control and AgentState tables, the schedules and the running executions; run-now starts
  * an execution named `manual-<timestamp>`.
- *
- * May be imported by: `ops/`, `test/`.
  */
 import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -113,7 +111,16 @@ export async function callOperatorUrl(functionUrl: string, body: Record<string, 
   const text = JSON.stringify(body);
   const signer = new SignatureV4({ service: 'lambda', region: signing.region, credentials: signing.credentials, sha256: signing.sha256 });
   const host = url.port ? `${url.hostname}:${url.port}` : url.hostname;
-  const signed = await signer.sign({ method: 'POST', protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query: {}, headers: { host, 'content-type': 'application/json' }, body: text });
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    query: {},
+    headers: { host, 'content-type': 'application/json' },
+    body: text,
+  });
   const res = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: text });
   const raw = await res.text();
   let parsed: Record<string, unknown>;
@@ -123,7 +130,11 @@ export async function callOperatorUrl(functionUrl: string, body: Record<string, 
     parsed = { message: raw };
   }
   if (!res.ok) {
-    const err = new Error(`Operator function refused or failed (HTTP ${res.status}): ${String(parsed.error ?? '')} ${String(parsed.message ?? parsed.Message ?? raw)}`.replace(/\s+/g, ' ').trim());
+    const err = new Error(
+      `Operator function refused or failed (HTTP ${res.status}): ${String(parsed.error ?? '')} ${String(parsed.message ?? parsed.Message ?? raw)}`
+        .replace(/\s+/g, ' ')
+        .trim(),
+    );
     err.name = String(parsed.error ?? (res.status === 403 ? 'Forbidden' : 'OperatorError'));
     throw err;
   }
@@ -156,7 +167,9 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
   );
 
   async function invokeMaster(payload: Record<string, unknown>): Promise<unknown> {
-    const res = await lambda.send(new InvokeCommand({ FunctionName: out.MasterFunctionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(payload)) }));
+    const res = await lambda.send(
+      new InvokeCommand({ FunctionName: out.MasterFunctionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(payload)) }),
+    );
     const text = res.Payload ? Buffer.from(res.Payload).toString('utf8') : 'null';
     const body = JSON.parse(text) as unknown;
     if (res.FunctionError) {
@@ -169,7 +182,11 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
   }
 
   const callOperator = async (body: Record<string, unknown>): Promise<unknown> =>
-    callOperatorUrl(out.OperatorFunctionUrl, body, { region: await lambda.config.region(), credentials: lambda.config.credentials, sha256: lambda.config.sha256 });
+    callOperatorUrl(out.OperatorFunctionUrl, body, {
+      region: await lambda.config.region(),
+      credentials: lambda.config.credentials,
+      sha256: lambda.config.sha256,
+    });
 
   async function scanAgents(): Promise<OpsAgentStatus[]> {
     const rows: OpsAgentStatus[] = [];
@@ -211,10 +228,22 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
     safeMode: (on, reason) => callOperator(operatorRequests.safeMode(on, reason)),
     pauseGroup: (group, paused, reason, actor) => setGroupPaused(doc, out.ControlTableName, { group, paused, reason, actor, nowIso: new Date().toISOString() }),
     disableAgent: (agent, disabled, reason, actor) =>
-      setAgentDisabled(new AgentStateStore(doc, { agentState: out.AgentStateTableName, control: out.ControlTableName }), { agent, disabled, reason, actor, nowIso: new Date().toISOString() }),
+      setAgentDisabled(new AgentStateStore(doc, { agentState: out.AgentStateTableName, control: out.ControlTableName }), {
+        agent,
+        disabled,
+        reason,
+        actor,
+        nowIso: new Date().toISOString(),
+      }),
     async runNow(actor: string, group?: string): Promise<{ executionName: string }> {
       const name = manualExecutionName(Date.now());
-      await sfn.send(new StartExecutionCommand({ stateMachineArn: out.StateMachineArn, name, input: JSON.stringify({ source: 'operator', requestedBy: actor, ...(group ? { group } : {}) }) }));
+      await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: out.StateMachineArn,
+          name,
+          input: JSON.stringify({ source: 'operator', requestedBy: actor, ...(group ? { group } : {}) }),
+        }),
+      );
       return { executionName: name };
     },
     async close(): Promise<void> {

@@ -89,7 +89,10 @@ export type LocalTargetOpener = (dir: string) => Promise<OpsTarget>;
 export function createTargetFactory(openLocal?: LocalTargetOpener): TargetFactory {
   return async (opts) => {
     if (opts.localDir !== undefined) {
-      if (!openLocal) throw new CliError('The local runtime target is not wired into this entry point: use `npm run ops -- --local ...` (bin/ops.ts), or omit --local to use AWS');
+      if (!openLocal)
+        throw new CliError(
+          'The local runtime target is not wired into this entry point: use `npm run ops -- --local ...` (bin/ops.ts), or omit --local to use AWS',
+        );
       return openLocal(opts.localDir);
     }
     const { openAwsOpsTarget } = await import('./aws-target');
@@ -222,46 +225,76 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
     .option('--json', 'print only the JSON result (no "requested by" line on stderr)')
     .action(async (state: 'on' | 'off', o: { reason?: string; json?: boolean }, cmd: Command) => {
       const reason = requireReason(o.reason, `switch safe mode ${state}`);
-      await withTarget(cmd, async (t, actor) => printResult(`Safe mode ${state} requested on ${t.describe()} by ${actor}:`, await t.safeMode(state === 'on', reason, actor), o.json));
+      await withTarget(cmd, async (t, actor) =>
+        printResult(`Safe mode ${state} requested on ${t.describe()} by ${actor}:`, await t.safeMode(state === 'on', reason, actor), o.json),
+      );
     });
 
-  for (const [name, paused] of [['pause', true], ['unpause', false]] as const) {
+  for (const [name, paused] of [
+    ['pause', true],
+    ['unpause', false],
+  ] as const) {
     program
       .command(`${name} <group>`)
-      .description(paused ? 'pause an agent group with a note: its slots are skipped as paused until unpause (audited on the group item)' : 'unpause an agent group (reason required, audited)')
+      .description(
+        paused
+          ? 'pause an agent group with a note: its slots are skipped as paused until unpause (audited on the group item)'
+          : 'unpause an agent group (reason required, audited)',
+      )
       .addOption(new Option('--reason <reason>', 'why (required, shown with every skipped slot, audited)'))
       .action(async (group: string, o: { reason?: string }, cmd: Command) => {
         const reason = requireReason(o.reason, `${name} group ${group}`);
-        await withTarget(cmd, async (t, actor) => printResult(`${paused ? 'Pause' : 'Unpause'} of group ${group} on ${t.describe()} by ${actor}:`, await t.pauseGroup(group, paused, reason, actor)));
+        await withTarget(cmd, async (t, actor) =>
+          printResult(`${paused ? 'Pause' : 'Unpause'} of group ${group} on ${t.describe()} by ${actor}:`, await t.pauseGroup(group, paused, reason, actor)),
+        );
       });
   }
   const agentCmd = program.command('agent').description('pause (disable) or enable one agent with a note');
-  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+  for (const [name, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
     agentCmd
       .command(`${name} <agent>`)
-      .description(disabled ? 'pause an agent with a note: it is SKIPPED with the note until enabled (audited on its state item)' : 'enable a paused agent (reason required, audited)')
+      .description(
+        disabled
+          ? 'pause an agent with a note: it is SKIPPED with the note until enabled (audited on its state item)'
+          : 'enable a paused agent (reason required, audited)',
+      )
       .addOption(new Option('--reason <reason>', 'why (required, shown with every skip, audited)'))
       .action(async (agent: string, o: { reason?: string }, cmd: Command) => {
         const reason = requireReason(o.reason, `${name} agent ${agent}`);
-        await withTarget(cmd, async (t, actor) => printResult(`Agent ${agent} ${disabled ? 'disabled' : 'enabled'} on ${t.describe()} by ${actor}:`, await t.disableAgent(agent, disabled, reason, actor)));
+        await withTarget(cmd, async (t, actor) =>
+          printResult(
+            `Agent ${agent} ${disabled ? 'disabled' : 'enabled'} on ${t.describe()} by ${actor}:`,
+            await t.disableAgent(agent, disabled, reason, actor),
+          ),
+        );
       });
   }
 
   program
     .command('run-now')
-    .description('run one cycle now (execution manual-<timestamp>) and print its result; the group\'s overlap policy applies (SKIP: skipped while the group runs a cycle); refused while the system is halted')
+    .description(
+      "run one cycle now (execution manual-<timestamp>) and print its result; the group's overlap policy applies (SKIP: skipped while the group runs a cycle); refused while the system is halted",
+    )
     .option('--group <name>', 'agent group to run (required when the fleet has several)')
     .option('--json', 'print the result as JSON')
     .action(async (o: { json?: boolean; group?: string }, cmd: Command) => {
       await withTarget(cmd, async (t, actor) => {
         const before = await t.status();
         if (before.halted) {
-          throw new CliError(`Refusing run-now: the system is halted (${before.actor ?? '?'}: ${before.reason ?? 'no reason recorded'}); resume it first (npm run ops -- resume --reason "...")`, 2);
+          throw new CliError(
+            `Refusing run-now: the system is halted (${before.actor ?? '?'}: ${before.reason ?? 'no reason recorded'}); resume it first (npm run ops -- resume --reason "...")`,
+            2,
+          );
         }
         const result = await t.runNow(actor, o.group);
         if (o.json) return io.out(JSON.stringify(result, null, 2));
         if (!result.status) return io.out(`Started execution ${result.executionName} on ${t.describe()}`);
-        io.out(`Execution ${result.executionName} on ${t.describe()}: ${result.status}${result.reason ? ` (${result.reason})` : ''}${result.summary ? `\n${result.summary}` : ''}`);
+        io.out(
+          `Execution ${result.executionName} on ${t.describe()}: ${result.status}${result.reason ? ` (${result.reason})` : ''}${result.summary ? `\n${result.summary}` : ''}`,
+        );
       });
     });
 
@@ -269,7 +302,12 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
   program.argument('[command]').action(async (command: string | undefined, o: { local?: string | boolean }) => {
     const guess = command ?? (typeof o.local === 'string' && !/[\\/.]/.test(o.local) ? o.local : undefined);
     const names = COMMANDS.filter((c) => c !== 'help').join(', ');
-    throw new CliError(guess ? `ops: unknown command '${guess}' (commands: ${names}; npm run ops -- --help)` : `ops: no command given (commands: ${names}; npm run ops -- --help)`, 2);
+    throw new CliError(
+      guess
+        ? `ops: unknown command '${guess}' (commands: ${names}; npm run ops -- --help)`
+        : `ops: no command given (commands: ${names}; npm run ops -- --help)`,
+      2,
+    );
   });
 
   return program;
@@ -327,11 +365,12 @@ export async function runCli(argv: string[], targetFactory: TargetFactory = defa
 export function awsSetupHint(err: { name?: string; message?: string }): string | undefined {
   const msg = `${err.name ?? ''} ${err.message ?? ''}`;
   if (/Region is missing|ConfigError: Missing region/i.test(msg)) {
-    return 'ops: no AWS region: pass --region REGION or set AWS_REGION (and credentials, e.g. --profile NAME), or use --local for the local runtime\'s state';
+    return "ops: no AWS region: pass --region REGION or set AWS_REGION (and credentials, e.g. --profile NAME), or use --local for the local runtime's state";
   }
-  if (/CredentialsProviderError|Could not load credentials|Unable to locate credentials|ExpiredToken|UnrecognizedClientException|InvalidClientTokenId/i.test(msg)) {
+  if (
+    /CredentialsProviderError|Could not load credentials|Unable to locate credentials|ExpiredToken|UnrecognizedClientException|InvalidClientTokenId/i.test(msg)
+  ) {
     return `ops: no usable AWS credentials (${(err.message ?? '').split('\n')[0]}): pass --profile NAME or set AWS_PROFILE / AWS_ACCESS_KEY_ID, or use --local for the local runtime's state`;
   }
   return undefined;
 }
-

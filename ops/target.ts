@@ -3,8 +3,6 @@
  * - `ops/aws-target.ts`: a deployed stack (reads tables and schedules; halt, resume and safe
  *   mode INVOKE the deployed Master function, so the Master stays the one place that acts);
  * - `local/ops-target.ts` (the local runtime, `openLocalOpsTarget(dir)`): the local state dir.
- *
- * May be imported by: `ops/`, `local/`, `test/`.
  */
 import type { AuditEntry, BreakerState, HealthStatus, Mode } from '../lambdas/shared/contracts';
 

@@ -101,7 +101,15 @@ export function createGatewayHandler(deps: GatewayHandlerDeps): (event: unknown)
 export function createGatewayActions(deps: GatewayHandlerDeps): (event: unknown) => Promise<AgentResult | MatchResult | { cancelled: number }> {
   const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAME });
   const gatewayFor = (feed?: MarketDataProvider) =>
-    createOrderGateway({ doc: deps.doc, ledgerTable: deps.tables.ledger, controlTable: deps.tables.control, settings: deps.settings, feed, now: deps.now, sleep: deps.sleep });
+    createOrderGateway({
+      doc: deps.doc,
+      ledgerTable: deps.tables.ledger,
+      controlTable: deps.tables.control,
+      settings: deps.settings,
+      feed,
+      now: deps.now,
+      sleep: deps.sleep,
+    });
   return async (event) => {
     const parsed = gatewayInputSchema.safeParse(event);
     if (!parsed.success) {
@@ -127,8 +135,10 @@ export function createGatewayActions(deps: GatewayHandlerDeps): (event: unknown)
       throw new AgentOutputInvalid(`Agent ${input.agent}: result is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
     }
     const result = checked.data;
-    if (result.agent !== input.agent) throw new AgentOutputInvalid(`Agent ${input.agent}: the result names agent "${result.agent}"; results are filed under the work item's agent only`);
-    if (result.cycleId !== input.cycleId) throw new AgentOutputInvalid(`Agent ${input.agent}: the result names cycle "${result.cycleId}", this is ${input.cycleId}`);
+    if (result.agent !== input.agent)
+      throw new AgentOutputInvalid(`Agent ${input.agent}: the result names agent "${result.agent}"; results are filed under the work item's agent only`);
+    if (result.cycleId !== input.cycleId)
+      throw new AgentOutputInvalid(`Agent ${input.agent}: the result names cycle "${result.cycleId}", this is ${input.cycleId}`);
     assertResultWithinLimits(input.agent, result);
 
     const { orders = [], output, ...rest } = result;
@@ -159,7 +169,8 @@ export function createGatewayActions(deps: GatewayHandlerDeps): (event: unknown)
         if (decision.replayed) execution.replayed++;
         if (decision.order.status === 'FILLED') execution.filled++;
         else if (decision.order.status === 'WORKING') execution.working++;
-        else if (decision.order.status === 'CANCELLED') execution.cancelled++; // IOC not marketable
+        else if (decision.order.status === 'CANCELLED')
+          execution.cancelled++; // IOC not marketable
         else {
           execution.rejected++;
           const by = decision.rejectedBy ?? decision.order.rejectedBy ?? 'unknown';
@@ -172,7 +183,14 @@ export function createGatewayActions(deps: GatewayHandlerDeps): (event: unknown)
     return {
       ...rest,
       summary: summary.length > AGENT_RESULT_LIMITS.summaryChars ? `${summary.slice(0, AGENT_RESULT_LIMITS.summaryChars - 1)}…` : summary,
-      metrics: { ...rest.metrics, ordersProposed: execution.proposed, ordersPlaced: execution.filled, ordersWorking: execution.working, ordersRejected: execution.rejected, ordersReplayed: execution.replayed },
+      metrics: {
+        ...rest.metrics,
+        ordersProposed: execution.proposed,
+        ordersPlaced: execution.filled,
+        ordersWorking: execution.working,
+        ordersRejected: execution.rejected,
+        ordersReplayed: execution.replayed,
+      },
       execution,
     };
   };

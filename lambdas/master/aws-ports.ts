@@ -5,11 +5,15 @@
  *
  * Also used by `ops/aws-target.ts` for status reads, with clients built for the operator's
  * region and profile.
- *
- * May be imported by: `lambdas/master/`, `ops/`, `test/`.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand, type GetScheduleCommandOutput, type UpdateScheduleCommandInput } from '@aws-sdk/client-scheduler';
+import {
+  GetScheduleCommand,
+  SchedulerClient,
+  UpdateScheduleCommand,
+  type GetScheduleCommandOutput,
+  type UpdateScheduleCommandInput,
+} from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ENV, requireEnv } from '../shared/env';
@@ -58,7 +62,10 @@ export function parseScheduleNames(value: string): Array<{ group: string; name: 
 
 /** Makes an SNS-valid subject: printable ASCII only, one line, at most {@link SNS_SUBJECT_MAX} chars. */
 export function snsSubject(subject: string): string {
-  const ascii = subject.replace(/[^\x20-\x7e]/g, ' ').replace(/\s+/g, ' ').trim();
+  const ascii = subject
+    .replace(/[^\x20-\x7e]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return ascii.length > SNS_SUBJECT_MAX ? `${ascii.slice(0, SNS_SUBJECT_MAX - 3)}...` : ascii || 'agent-fleet';
 }
 
@@ -80,11 +87,7 @@ export function awsPortsConfigFromEnv(): AwsPortsConfig {
  * ("The StartDate you specify cannot be earlier than 5 minutes ago") and it has no effect
  * once passed.
  */
-export function updateInputFromSchedule(
-  current: Omit<GetScheduleCommandOutput, '$metadata'>,
-  enabled: boolean,
-  nowMs: number,
-): UpdateScheduleCommandInput {
+export function updateInputFromSchedule(current: Omit<GetScheduleCommandOutput, '$metadata'>, enabled: boolean, nowMs: number): UpdateScheduleCommandInput {
   return {
     Name: current.Name,
     GroupName: current.GroupName,
@@ -109,7 +112,9 @@ export function createAwsPorts(config: AwsPortsConfig, clients: AwsClients = def
       const out: RunningExecution[] = [];
       let nextToken: string | undefined;
       do {
-        const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn: config.stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }));
+        const page = await sfn.send(
+          new ListExecutionsCommand({ stateMachineArn: config.stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }),
+        );
         for (const e of page.executions ?? []) {
           if (!e.executionArn || !e.name) continue;
           out.push({ executionArn: e.executionArn, name: e.name, ...(e.startDate ? { startDate: e.startDate.toISOString() } : {}) });
@@ -145,14 +150,18 @@ export function createAwsPorts(config: AwsPortsConfig, clients: AwsClients = def
     async setScheduleEnabled(group: string, name: string, enabled: boolean): Promise<void> {
       const got = await scheduler.send(new GetScheduleCommand({ GroupName: group, Name: name }));
       if ((got.State === 'ENABLED') === enabled) return;
-      await scheduler.send(new UpdateScheduleCommand(updateInputFromSchedule({ ...got, Name: got.Name ?? name, GroupName: got.GroupName ?? group }, enabled, Date.now())));
+      await scheduler.send(
+        new UpdateScheduleCommand(updateInputFromSchedule({ ...got, Name: got.Name ?? name, GroupName: got.GroupName ?? group }, enabled, Date.now())),
+      );
     },
     async notify(subject: string, message: string): Promise<void> {
       await sns.send(new PublishCommand({ TopicArn: config.alertTopicArn, Subject: snsSubject(subject), Message: message.slice(0, 200_000) }));
     },
     async publishEvent(detailType: MasterEventType, detail: Record<string, unknown>): Promise<void> {
       const out = await eventBridge.send(
-        new PutEventsCommand({ Entries: [{ Source: MASTER_EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: config.eventBusName }] }),
+        new PutEventsCommand({
+          Entries: [{ Source: MASTER_EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: config.eventBusName }],
+        }),
       );
       if ((out.FailedEntryCount ?? 0) > 0) {
         const entry = out.Entries?.find((e) => e.ErrorCode);

@@ -12,4 +12,3 @@ export function boundActor(actor: string): string {
   if (!trimmed) return '(unknown)';
   return trimmed.length > MAX_ACTOR_CHARS ? `${trimmed.slice(0, MAX_ACTOR_CHARS - 1)}…` : trimmed;
 }
-

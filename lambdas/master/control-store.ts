@@ -17,8 +17,6 @@
  *
  * Only the fields the Master owns are written (`halted`, `mode`, `reason`, `actor`, `at`,
  * `version`, `audit`); `cycleSeq`, written by "Plan cycle", is never overwritten.
- *
- * May be imported by: `lambdas/master/`, `local/`, `test/`.
  */
 import { isConditionalCheckFailed } from '../shared/dynamo-errors';
 import { retryWithBackoff } from '../shared/retry';
@@ -95,12 +93,7 @@ interface Decision {
  * @throws {ControlWriteConflict} after {@link MAX_WRITE_ATTEMPTS} lost races.
  * @throws whatever DynamoDB throws besides ConditionalCheckFailedException (not retried here).
  */
-async function auditedWrite(
-  doc: DynamoDBDocumentClient,
-  table: string,
-  what: string,
-  decide: (current: ControlItem) => Decision,
-): Promise<ControlChange> {
+async function auditedWrite(doc: DynamoDBDocumentClient, table: string, what: string, decide: (current: ControlItem) => Decision): Promise<ControlChange> {
   const won = await retryWithBackoff<ControlChange>({ attempts: MAX_WRITE_ATTEMPTS }, async (attempt) => {
     const raw = (await doc.send(new GetCommand({ TableName: table, Key: CONTROL_KEY, ConsistentRead: true }))).Item;
     const before = parseControlItem(raw);
@@ -183,8 +176,18 @@ export function writeHalt(doc: DynamoDBDocumentClient, table: string, req: Contr
   const at = new Date(req.at).toISOString();
   return auditedWrite(doc, table, 'halt', (current) =>
     current.halted
-      ? { changed: false, premise: 'halted', set: {}, entry: { at, action: 'HALT', actor: req.actor, reason: normalizeReason(`already halted: ${reason}`), changed: false } }
-      : { changed: true, premise: 'halted', set: { halted: true, reason, actor: req.actor, at }, entry: { at, action: 'HALT', actor: req.actor, reason, changed: true } },
+      ? {
+          changed: false,
+          premise: 'halted',
+          set: {},
+          entry: { at, action: 'HALT', actor: req.actor, reason: normalizeReason(`already halted: ${reason}`), changed: false },
+        }
+      : {
+          changed: true,
+          premise: 'halted',
+          set: { halted: true, reason, actor: req.actor, at },
+          entry: { at, action: 'HALT', actor: req.actor, reason, changed: true },
+        },
   );
 }
 
@@ -198,8 +201,18 @@ export function writeResume(doc: DynamoDBDocumentClient, table: string, req: Con
   const at = new Date(req.at).toISOString();
   return auditedWrite(doc, table, 'resume', (current) =>
     current.halted
-      ? { changed: true, premise: 'halted', set: { halted: false, reason, actor: req.actor, at }, entry: { at, action: 'RESUME', actor: req.actor, reason, changed: true } }
-      : { changed: false, premise: 'halted', set: {}, entry: { at, action: 'RESUME', actor: req.actor, reason: normalizeReason(`not halted: ${reason}`), changed: false } },
+      ? {
+          changed: true,
+          premise: 'halted',
+          set: { halted: false, reason, actor: req.actor, at },
+          entry: { at, action: 'RESUME', actor: req.actor, reason, changed: true },
+        }
+      : {
+          changed: false,
+          premise: 'halted',
+          set: {},
+          entry: { at, action: 'RESUME', actor: req.actor, reason: normalizeReason(`not halted: ${reason}`), changed: false },
+        },
   );
 }
 
@@ -214,6 +227,11 @@ export function writeMode(doc: DynamoDBDocumentClient, table: string, mode: Mode
   const action = mode === 'safe' ? 'SAFE_MODE_ON' : 'SAFE_MODE_OFF';
   return auditedWrite(doc, table, `set mode ${mode}`, (current) => {
     const changed = current.mode !== mode;
-    return { changed, premise: 'mode', set: changed ? { mode } : {}, entry: { at, action, actor: req.actor, reason: changed ? reason : normalizeReason(`already ${mode}: ${reason}`), changed } };
+    return {
+      changed,
+      premise: 'mode',
+      set: changed ? { mode } : {},
+      entry: { at, action, actor: req.actor, reason: changed ? reason : normalizeReason(`already ${mode}: ${reason}`), changed },
+    };
   });
 }

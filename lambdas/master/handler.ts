@@ -127,13 +127,23 @@ async function fetchRespond(responseUrl: string, body: CustomResourceResponse): 
  * The command runner both handlers share: one kill switch, metrics, logs. `authority` decides
  * whether loosening control (resume, safe mode off) is reachable: only for `operator`.
  */
-function createRunner(deps: MasterDeps | (() => MasterDeps), authority: Authority): { run: (command: MasterCommand, context?: Context) => Promise<MasterResponse>; deps: () => MasterDeps } {
+function createRunner(
+  deps: MasterDeps | (() => MasterDeps),
+  authority: Authority,
+): { run: (command: MasterCommand, context?: Context) => Promise<MasterResponse>; deps: () => MasterDeps } {
   let resolved: MasterDeps | undefined;
   let killSwitch: ReturnType<typeof createKillSwitch> | undefined;
   const get = (): { d: MasterDeps; ks: ReturnType<typeof createKillSwitch> } => {
     if (!resolved || !killSwitch) {
       resolved = typeof deps === 'function' ? deps() : deps;
-      killSwitch = createKillSwitch({ ports: resolved.ports, doc: resolved.doc, controlTable: resolved.controlTable, now: resolved.now, verifyRetryDelaysMs: resolved.verifyRetryDelaysMs, sleep: resolved.sleep });
+      killSwitch = createKillSwitch({
+        ports: resolved.ports,
+        doc: resolved.doc,
+        controlTable: resolved.controlTable,
+        now: resolved.now,
+        verifyRetryDelaysMs: resolved.verifyRetryDelaysMs,
+        sleep: resolved.sleep,
+      });
     }
     return { d: resolved, ks: killSwitch };
   };
@@ -167,7 +177,17 @@ function createRunner(deps: MasterDeps | (() => MasterDeps), authority: Authorit
         case 'status': {
           const s = await ks.status();
           const c = s.control;
-          return { action: 'STATUS', halted: c.halted, mode: c.mode, reason: c.reason, actor: c.actor, at: c.at, schedules: s.schedules, runningExecutions: s.runningExecutions, audit: c.audit };
+          return {
+            action: 'STATUS',
+            halted: c.halted,
+            mode: c.mode,
+            reason: c.reason,
+            actor: c.actor,
+            at: c.at,
+            schedules: s.schedules,
+            runningExecutions: s.runningExecutions,
+            audit: c.audit,
+          };
         }
         case 'halt': {
           const result = await ks.halt(command.request);
@@ -225,7 +245,11 @@ function createRunner(deps: MasterDeps | (() => MasterDeps), authority: Authorit
           halted = (await readControlItem(d.doc, d.controlTable, true)).halted;
           if (halted) {
             const stack = req.StackId.split('/')[1] ?? req.StackId;
-            result = await ks.halt({ actor: `cloudformation:${stack}`, reason: `re-applied after a deploy (${req.RequestType} of ${req.LogicalResourceId}): CloudFormation may have re-enabled schedules`, source: 'deploy' });
+            result = await ks.halt({
+              actor: `cloudformation:${stack}`,
+              reason: `re-applied after a deploy (${req.RequestType} of ${req.LogicalResourceId}): CloudFormation may have re-enabled schedules`,
+              source: 'deploy',
+            });
             recordHalt(result);
           }
         } catch (err) {
@@ -237,7 +261,14 @@ function createRunner(deps: MasterDeps | (() => MasterDeps), authority: Authorit
       const reapplied = result !== null;
       const body: CustomResourceResponse = {
         Status: 'SUCCESS',
-        Reason: (error ? `halt re-applied incompletely: ${error}` : reapplied ? 'halt re-applied' : halted ? 'halted' : 'not halted: nothing to re-apply').slice(0, 1000),
+        Reason: (error
+          ? `halt re-applied incompletely: ${error}`
+          : reapplied
+            ? 'halt re-applied'
+            : halted
+              ? 'halted'
+              : 'not halted: nothing to re-apply'
+        ).slice(0, 1000),
         PhysicalResourceId: req.PhysicalResourceId ?? REAPPLY_HALT_PHYSICAL_ID,
         StackId: req.StackId,
         RequestId: req.RequestId,
@@ -304,7 +335,11 @@ export type OperatorHandler = (event: FunctionUrlRequest, context?: Context) => 
  */
 export function createOperatorHandler(deps: MasterDeps | (() => MasterDeps)): OperatorHandler {
   const { run } = createRunner(deps, 'operator');
-  const reply = (statusCode: number, body: unknown): FunctionUrlResponse => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const reply = (statusCode: number, body: unknown): FunctionUrlResponse => ({
+    statusCode,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return async (event, context) => {
     const caller = event?.requestContext?.authorizer?.iam?.userArn;
     if (typeof caller !== 'string' || !caller) {

@@ -17,8 +17,6 @@
  *                 ListExecutions may lag a StopExecution.
  * Any failed step makes the call throw {@link KillSwitchIncomplete} at the end (after every
  * step ran), so Lambda's retry, the state machine's Retry or an alarm on Master errors picks it up.
- *
- * May be imported by: `lambdas/master/`, `local/`, `test/`.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry, ControlItem } from '../shared/contracts';
@@ -254,7 +252,16 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
         errors.push({ step: 'verify', message: `counting working orders failed: ${errorText(err)}` });
       }
     }
-    return { verified: { haltFlagSet, schedulesDisabled, noRunningExecutions, noWorkingOrders, ok: haltFlagSet && schedulesDisabled && noRunningExecutions && noWorkingOrders }, errors };
+    return {
+      verified: {
+        haltFlagSet,
+        schedulesDisabled,
+        noRunningExecutions,
+        noWorkingOrders,
+        ok: haltFlagSet && schedulesDisabled && noRunningExecutions && noWorkingOrders,
+      },
+      errors,
+    };
   }
 
   async function halt(req: HaltRequest): Promise<HaltResult> {
@@ -401,7 +408,9 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
 
   async function resume(req: ResumeRequest): Promise<ResumeResult> {
     if (req.source !== 'operator') {
-      throw new ResumeRefused(`Resume refused: only an operator can resume (source was '${req.source}', actor ${req.actor}); alarms, the cycle and the supervisor can only halt`);
+      throw new ResumeRefused(
+        `Resume refused: only an operator can resume (source was '${req.source}', actor ${req.actor}); alarms, the cycle and the supervisor can only halt`,
+      );
     }
     if (!req.reason.trim()) throw new ResumeRefused('Resume refused: a reason is required (why is it safe to trade again?)');
     const errors: StepError[] = [];
@@ -427,7 +436,10 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
     }
     const detail = { actor: req.actor, reason: req.reason, changed: change.changed, enabledSchedules };
     try {
-      await ports.notify(`[agent-fleet] RESUME: ${req.reason}`, `The agent fleet was resumed by ${req.actor}.\nReason: ${req.reason}\nSchedules enabled: ${enabledSchedules.join(', ') || 'none (already enabled)'}`);
+      await ports.notify(
+        `[agent-fleet] RESUME: ${req.reason}`,
+        `The agent fleet was resumed by ${req.actor}.\nReason: ${req.reason}\nSchedules enabled: ${enabledSchedules.join(', ') || 'none (already enabled)'}`,
+      );
     } catch (err) {
       errors.push({ step: 'notify', message: errorText(err) });
     }
@@ -473,7 +485,10 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
     const errors: StepError[] = [];
     if (change.changed) {
       try {
-        await ports.notify(`[agent-fleet] SAFE MODE ${req.on ? 'ON' : 'OFF'}: ${req.reason}`, `${req.actor} switched safe mode ${req.on ? 'on (agents may only reduce exposure)' : 'off (normal trading)'}.\nReason: ${req.reason}`);
+        await ports.notify(
+          `[agent-fleet] SAFE MODE ${req.on ? 'ON' : 'OFF'}: ${req.reason}`,
+          `${req.actor} switched safe mode ${req.on ? 'on (agents may only reduce exposure)' : 'off (normal trading)'}.\nReason: ${req.reason}`,
+        );
       } catch (err) {
         errors.push({ step: 'notify', message: errorText(err) });
       }
@@ -489,7 +504,11 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
   }
 
   async function status(): Promise<KillSwitchStatus> {
-    const [control, schedules, runningExecutions] = await Promise.all([readControlItem(doc, controlTable, true), ports.listSchedules(), ports.listRunningExecutions()]);
+    const [control, schedules, runningExecutions] = await Promise.all([
+      readControlItem(doc, controlTable, true),
+      ports.listSchedules(),
+      ports.listRunningExecutions(),
+    ]);
     return { control, schedules, runningExecutions };
   }
 

@@ -4,7 +4,5 @@
  * alarms (`lambda.alarms.cloudwatch.amazonaws.com`) nor the state machine's role may invoke it, and
  * the audit actor is the caller's IAM identity. Same ports and Control table as the Master
  * (`handler.ts`); see {@link createOperatorHandler}.
- *
- * May be imported by: `lambdas/master/`, `local/`, `test/`.
  */
 export { createOperatorHandler, operatorHandler as handler, type FunctionUrlRequest, type FunctionUrlResponse, type OperatorHandler } from './handler';

@@ -14,12 +14,16 @@ import type { KillSwitchPorts } from './ports';
  * The order ports for a Ledger, or none when the environment names no Ledger (`LEDGER_TABLE`).
  * @throws {Error} (when a port is called) from `TRADING_SETTINGS` validation or DynamoDB.
  */
-export function orderPortsFromEnv(doc: DynamoDBDocumentClient, env: NodeJS.ProcessEnv = process.env): Pick<KillSwitchPorts, 'cancelWorkingOrders' | 'countWorkingOrders'> {
+export function orderPortsFromEnv(
+  doc: DynamoDBDocumentClient,
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<KillSwitchPorts, 'cancelWorkingOrders' | 'countWorkingOrders'> {
   const ledgerTable = env[ENV.ledgerTable];
   const controlTable = env[ENV.controlTable];
   if (!ledgerTable || !controlTable) return {};
   return {
-    cancelWorkingOrders: (reason) => createOrderGateway({ doc, ledgerTable, controlTable, settings: readSettings(ENV.tradingSettings, tradingSettingsSchema) }).cancelAll(reason),
+    cancelWorkingOrders: (reason) =>
+      createOrderGateway({ doc, ledgerTable, controlTable, settings: readSettings(ENV.tradingSettings, tradingSettingsSchema) }).cancelAll(reason),
     countWorkingOrders: async () => (await listWorkingOrders(doc, ledgerTable)).length,
   };
 }

@@ -6,8 +6,6 @@
  *
  * The kill switch logic (`kill-switch.ts`) only talks to these ports and to the Control table,
  * so the same logic halts the deployed system and the local one.
- *
- * May be imported by: `lambdas/master/`, `local/`, `ops/`, `test/`.
  */
 
 /** One RUNNING execution of the cycle state machine. */

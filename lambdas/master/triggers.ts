@@ -24,7 +24,7 @@
  * ALARM does comes from the alarm policy (env `ALARM_POLICY`, JSON alarm name ->
  * `halt | safe-mode | notify`); an alarm missing from the policy only notifies, with a warning.
  *
- * Pure: no I/O, no clock. May be imported by: `lambdas/master/`, `local/`, `test/`.
+ * Pure: no I/O, no clock.
  */
 import * as z from 'zod';
 import type { HaltRequest, ResumeRequest, SafeModeRequest } from './kill-switch';
@@ -116,9 +116,7 @@ export const snsAlarmMessageSchema = z.object({
 
 /** (c) SNS envelope. */
 export const snsEventSchema = z.object({
-  Records: z
-    .array(z.object({ EventSource: z.literal('aws:sns'), Sns: z.object({ Message: z.string(), Subject: z.string().nullish() }) }))
-    .min(1),
+  Records: z.array(z.object({ EventSource: z.literal('aws:sns'), Sns: z.object({ Message: z.string(), Subject: z.string().nullish() }) })).min(1),
 });
 
 /** (d) Operator halt / resume. `source` other than operator is accepted here and refused by the kill switch (ResumeRefused) with a clear message. */
@@ -237,7 +235,13 @@ export function parseTrigger(event: unknown, policy: AlarmPolicy): MasterCommand
     }
     const m = parseWith(snsAlarmMessageSchema, message, 'sns alarm', 'Records.0.Sns.Message');
     return alarmCommand(
-      { name: m.AlarmName, state: m.NewStateValue, previous: m.OldStateValue, reason: m.NewStateReason, at: alarmTime(m.StateChangeTime, 'sns alarm', 'Records.0.Sns.Message.StateChangeTime') },
+      {
+        name: m.AlarmName,
+        state: m.NewStateValue,
+        previous: m.OldStateValue,
+        reason: m.NewStateReason,
+        at: alarmTime(m.StateChangeTime, 'sns alarm', 'Records.0.Sns.Message.StateChangeTime'),
+      },
       policy,
     );
   }
@@ -246,7 +250,13 @@ export function parseTrigger(event: unknown, policy: AlarmPolicy): MasterCommand
     const a = parseWith(cloudWatchAlarmEventSchema, e, 'cloudwatch alarm');
     const d = a.alarmData;
     return alarmCommand(
-      { name: d.alarmName, state: d.state.value, previous: d.previousState?.value, reason: d.state.reason, at: alarmTime(d.state.timestamp, 'cloudwatch alarm', 'alarmData.state.timestamp') },
+      {
+        name: d.alarmName,
+        state: d.state.value,
+        previous: d.previousState?.value,
+        reason: d.state.reason,
+        at: alarmTime(d.state.timestamp, 'cloudwatch alarm', 'alarmData.state.timestamp'),
+      },
       policy,
     );
   }
@@ -278,7 +288,11 @@ export function parseTrigger(event: unknown, policy: AlarmPolicy): MasterCommand
       return { kind: 'safe-mode', request: { on: s.on, actor: boundActor(s.actor), reason: s.reason, source: s.source } };
     }
     default:
-      throw new InvalidTrigger('unknown', 'action', `expected one of halt, resume, safe-mode, status (or an alarm / SNS payload), got ${JSON.stringify(e.action)}`);
+      throw new InvalidTrigger(
+        'unknown',
+        'action',
+        `expected one of halt, resume, safe-mode, status (or an alarm / SNS payload), got ${JSON.stringify(e.action)}`,
+      );
   }
 }
 

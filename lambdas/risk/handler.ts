@@ -51,7 +51,8 @@ export const handler = async (event: unknown): Promise<RiskAssessment> => {
   logger.info('Risk assessed', { verdict: assessment.verdict, reasons: assessment.reasons, asOf: assessment.asOf });
   metrics.addMetric(RISK_METRICS.halt, MetricUnit.Count, assessment.verdict === 'HALT' ? 1 : 0);
   metrics.addMetric(RISK_METRICS.reduce, MetricUnit.Count, assessment.verdict === 'REDUCE' ? 1 : 0);
-  if (assessment.metrics.grossExposureUsd !== undefined) metrics.addMetric(RISK_METRICS.grossExposureUsd, MetricUnit.NoUnit, assessment.metrics.grossExposureUsd);
+  if (assessment.metrics.grossExposureUsd !== undefined)
+    metrics.addMetric(RISK_METRICS.grossExposureUsd, MetricUnit.NoUnit, assessment.metrics.grossExposureUsd);
   if (assessment.metrics.equityUsd !== undefined) metrics.addMetric(RISK_METRICS.equityUsd, MetricUnit.NoUnit, assessment.metrics.equityUsd);
   if (assessment.metrics.varFraction !== undefined) metrics.addMetric(RISK_METRICS.varFraction, MetricUnit.NoUnit, assessment.metrics.varFraction);
   metrics.publishStoredMetrics();

@@ -6,8 +6,6 @@
  * (schedule slots, timeouts and backoffs run scaled), so durations and timestamps a handler
  * computes agree with the simulated schedule. Domain "now" for a cycle (breaker open-until,
  * trading hours) comes from the execution start time in the payload, not from here.
- *
- * May be imported by: every Lambda, `local/`, `test/`.
  */
 export const clock = {
   /** Epoch milliseconds. */

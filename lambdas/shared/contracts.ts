@@ -6,8 +6,6 @@
  *
  * The state machine (`statemachines/cycle.asl.json`) moves these shapes between states;
  * a field renamed here must be renamed there too (the e2e tests catch a mismatch).
- *
- * May be imported by: every Lambda, `local/`, `ops/`, `bench/`, `test/`.
  */
 import * as z from 'zod';
 
@@ -353,7 +351,9 @@ export const agentStateItemSchema = z.object({
   /** Set while an operator has paused the agent (`ops agent disable NAME --reason`): "Plan cycle" skips it with the note. */
   disabled: z.object({ reason: z.string(), actor: z.string(), at: z.string() }).optional(),
   /** Pause and unpause of this agent, newest last (last 20): `{ at, action: DISABLE | ENABLE, actor, reason, changed }`. */
-  pauseAudit: z.array(z.object({ at: z.string(), action: z.enum(['DISABLE', 'ENABLE']), actor: z.string(), reason: z.string(), changed: z.boolean() })).optional(),
+  pauseAudit: z
+    .array(z.object({ at: z.string(), action: z.enum(['DISABLE', 'ENABLE']), actor: z.string(), reason: z.string(), changed: z.boolean() }))
+    .optional(),
   /** The last breaker transition and the cycle that caused it, so a retried "Record outcomes" still reports it (`CLOSED->OPEN`). */
   lastTransition: z.object({ cycleId: z.string(), transition: z.string() }).optional(),
   version: z.number().int().min(0),

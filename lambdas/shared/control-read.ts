@@ -2,8 +2,6 @@
  * Reads the system control item (halt flag, mode, cycle counter, audit trail).
  * Writers live with their owners: the Master (halt, resume, safe mode) and "Plan cycle"
  * (cycle counter). This module only reads.
- *
- * May be imported by: every Lambda, `local/`, `ops/`, `test/`.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';

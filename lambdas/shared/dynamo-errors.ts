@@ -1,8 +1,6 @@
 /**
  * DynamoDB error helpers shared by every conditional writer (agent state, control item, ledger,
  * cycle statistics).
- *
- * May be imported by: every Lambda, `local/`, `test/`.
  */
 
 /**

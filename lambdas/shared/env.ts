@@ -2,8 +2,6 @@
  * Environment variables every Lambda may read, their names in one place. The CDK
  * constructs set them (`lib/`), the local runtime sets them for in-process handlers
  * (`local/`), and handlers read them through {@link requireEnv}.
- *
- * May be imported by: every Lambda, `lib/`, `local/`, `test/`.
  */
 
 /** Names of the environment variables. */

@@ -6,8 +6,6 @@
  *
  * Dimensions: every metric carries `service` (= {@link SERVICE_NAME}; Powertools adds it);
  * per-agent metrics also carry `agent`.
- *
- * May be imported by: every Lambda, `lib/`, `local/`, `test/`.
  */
 
 /** Powertools `serviceName` of every handler; becomes the `service` dimension. */

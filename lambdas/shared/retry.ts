@@ -1,8 +1,6 @@
 /**
  * One retry helper for conditional writers that lose races: exponential backoff with full jitter
  * (AWS Architecture Blog, "Exponential Backoff And Jitter"), bounded attempts.
- *
- * May be imported by: every Lambda, `local/`, `test/`.
  */
 
 /** Options of {@link retryWithBackoff}. */
@@ -28,7 +26,10 @@ export type AttemptResult<T> = { done: true; value: T } | { done: false };
  * @returns the value and the attempt number that produced it, or `undefined` after `attempts` losses.
  * @throws whatever `attempt` throws (not retried).
  */
-export async function retryWithBackoff<T>(opts: RetryOptions, attempt: (n: number) => Promise<AttemptResult<T>>): Promise<{ value: T; attempts: number } | undefined> {
+export async function retryWithBackoff<T>(
+  opts: RetryOptions,
+  attempt: (n: number) => Promise<AttemptResult<T>>,
+): Promise<{ value: T; attempts: number } | undefined> {
   const base = opts.baseDelayMs ?? 5;
   const max = opts.maxDelayMs ?? 200;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

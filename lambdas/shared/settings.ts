@@ -2,8 +2,6 @@
  * Settings the Lambdas receive as JSON environment variables, validated at cold start.
  * Built from the validated config by `lib/config/lambda-settings.ts` (CDK and the local
  * runtime both call it), so the handlers never import the CDK config module.
- *
- * May be imported by: every Lambda, `lib/`, `local/`, `test/`.
  */
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
@@ -23,9 +21,7 @@ export const registeredAgentSchema = z.object({
   faultDomain: z.enum(FAULT_DOMAIN_NAMES),
   /** Per-attempt timeout, seconds. */
   timeoutSeconds: z.number().int().positive(),
-  tradingHours: z
-    .object({ timezone: z.string(), start: z.string(), end: z.string(), weekdays: z.array(z.number().int()) })
-    .optional(),
+  tradingHours: z.object({ timezone: z.string(), start: z.string(), end: z.string(), weekdays: z.array(z.number().int()) }).optional(),
   params: paramsSchema,
 });
 export type RegisteredAgent = z.infer<typeof registeredAgentSchema>;
@@ -73,7 +69,9 @@ export const tradingSettingsSchema = z.object({
   /** Agents allowed to sell beyond their own position (config `agents[].allowShort`); every other agent is long-only. @default [] */
   allowShort: z.array(z.string()).default([]),
   /** Agent -> its own risk budget (config `agents[].budget`): gross exposure and position per symbol of its book, USD. @default {} */
-  budgets: z.record(z.string(), z.object({ maxGrossExposureUsd: z.number().positive().optional(), maxPositionUsd: z.number().positive().optional() })).default({}),
+  budgets: z
+    .record(z.string(), z.object({ maxGrossExposureUsd: z.number().positive().optional(), maxPositionUsd: z.number().positive().optional() }))
+    .default({}),
   limits: z.object({
     maxOrderNotionalUsd: z.number().positive(),
     maxPositionUsd: z.number().positive(),

@@ -3,8 +3,6 @@
  * (`lib/constructs/state-tables.ts`) builds the tables from these specs; the test helper
  * (`test/support/dynalite.ts`) creates the same tables in dynalite; the local runtime creates
  * its tables from the synthesized template (and a test checks the two agree).
- *
- * May be imported by: every Lambda, `lib/`, `local/`, `test/`.
  */
 
 /** One table's keys. Attribute types are all strings (`S`). */

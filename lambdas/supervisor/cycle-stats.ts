@@ -37,7 +37,12 @@ export async function recordCycleDuration(doc: DynamoDBDocumentClient, table: st
   for (let attempt = 1; attempt <= 20; attempt++) {
     const out = await doc.send(new GetCommand({ TableName: table, Key: CYCLE_STATS_KEY, ConsistentRead: true }));
     const cur: CycleStats = out.Item
-      ? { count: Number(out.Item.count), avgDurationMs: Number(out.Item.avgDurationMs), recentCycleIds: (out.Item.recentCycleIds as string[]) ?? [], version: Number(out.Item.version) }
+      ? {
+          count: Number(out.Item.count),
+          avgDurationMs: Number(out.Item.avgDurationMs),
+          recentCycleIds: (out.Item.recentCycleIds as string[]) ?? [],
+          version: Number(out.Item.version),
+        }
       : { count: 0, avgDurationMs: 0, recentCycleIds: [], version: 0 };
     if (cur.recentCycleIds.includes(cycleId)) {
       // Already counted: the ratio against the mean without this cycle cannot be recovered exactly; use the current mean.

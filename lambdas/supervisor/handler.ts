@@ -61,7 +61,11 @@ function load() {
   return deps;
 }
 
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, event: unknown, what: string): T {
+function parse<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } },
+  event: unknown,
+  what: string,
+): T {
   const r = schema.safeParse(event);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -117,7 +121,12 @@ export const handler = async (event: unknown): Promise<CyclePlan | RecordResult 
     logger.appendKeys({ cycleId: payload.cycleId });
     const d = load();
     const group = await readGroup(doc, d.controlTable, payload.group);
-    const verified = verifyRiskVerdict(payload.assessment, { cycleId: payload.cycleId, cycleSeq: payload.cycleSeq, plannedAt: payload.plannedAt, previous: group.riskAsOf });
+    const verified = verifyRiskVerdict(payload.assessment, {
+      cycleId: payload.cycleId,
+      cycleSeq: payload.cycleSeq,
+      plannedAt: payload.plannedAt,
+      previous: group.riskAsOf,
+    });
     if (verified.accepted && verified.assessment.verdict !== 'HALT' && verified.asOfMs !== undefined) {
       await recordRiskAsOf(doc, d.controlTable, payload.group, payload.cycleSeq, verified.asOfMs);
     }

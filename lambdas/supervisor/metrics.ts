@@ -50,7 +50,9 @@ export interface CycleFigures {
 }
 
 /** Fleet aggregates over agent states: the worst agent's figures, for the fleet-wide seed alerts. */
-export function fleetAggregates(states: readonly AgentStateItem[]): Pick<CycleFigures, 'maxUnhealthyCycles' | 'minSuccessRatePercent' | 'maxConsecutiveFailures'> {
+export function fleetAggregates(
+  states: readonly AgentStateItem[],
+): Pick<CycleFigures, 'maxUnhealthyCycles' | 'minSuccessRatePercent' | 'maxConsecutiveFailures'> {
   const ran = states.filter((s) => s.executions > 0);
   return {
     maxUnhealthyCycles: Math.max(0, ...states.map((s) => s.unhealthyCycles)),

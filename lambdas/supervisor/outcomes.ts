@@ -21,7 +21,13 @@ import type { SupervisorSettings } from '../shared/settings';
 
 /** Retries of the definition's Lambda-service-error retrier (`MaxAttempts` 3 in cycle.asl.json). */
 export const LAMBDA_SERVICE_RETRIES = 3;
-const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException'];
+const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+];
 // AgentTimeout: defineAgent's own deadline, raised just before Step Functions' timeout; the state machine does not retry it either.
 // The deterministic agent errors (and SystemHalted) have a MaxAttempts 0 retrier of their own in every agent task.
 const NOT_RETRIED: readonly string[] = ['States.Timeout', 'AgentTimeout', 'States.Runtime', 'States.DataLimitExceeded', ...DETERMINISTIC_AGENT_ERRORS];
@@ -76,7 +82,13 @@ export function failureReason(error: string, cause: string | undefined, timeoutS
  * is SKIPPED (not a failure); a caught `SystemHalted` (the halt raced the running agent) is SKIPPED
  * too, so it never counts against the agent's health or breaker.
  */
-export function interpretOutcome(item: WorkItem, raw: unknown, cycleId: string, phase: number, settings: Pick<SupervisorSettings, 'maxRetries'>): InterpretedOutcome {
+export function interpretOutcome(
+  item: WorkItem,
+  raw: unknown,
+  cycleId: string,
+  phase: number,
+  settings: Pick<SupervisorSettings, 'maxRetries'>,
+): InterpretedOutcome {
   const base = { name: item.agent, faultDomain: item.faultDomain, phase, probe: item.probe };
   const failed = (reason: string, attempts: number, durationMs = 0): InterpretedOutcome => ({ ...base, outcome: 'FAILED', reason, attempts, durationMs });
   const envelope = rawOutcomeSchema.safeParse(raw);
@@ -87,7 +99,14 @@ export function interpretOutcome(item: WorkItem, raw: unknown, cycleId: string, 
   const o = envelope.data;
   if (!o.ok) {
     // A halt raced the running agent: not the agent's failure; it never counts against its health or breaker.
-    if (o.error === 'SystemHalted') return { ...base, outcome: 'SKIPPED', reason: `system halted while it ran: ${failureReason(o.error, o.cause, item.timeoutSeconds)}`, attempts: 1, durationMs: 0 };
+    if (o.error === 'SystemHalted')
+      return {
+        ...base,
+        outcome: 'SKIPPED',
+        reason: `system halted while it ran: ${failureReason(o.error, o.cause, item.timeoutSeconds)}`,
+        attempts: 1,
+        durationMs: 0,
+      };
     const durationMs = o.error === 'States.Timeout' ? item.timeoutSeconds * 1000 : 0;
     return failed(failureReason(o.error, o.cause, item.timeoutSeconds), attemptsForError(o.error, item.faultDomain, settings.maxRetries), durationMs);
   }
@@ -123,13 +142,34 @@ export function interpretCycle(plan: CyclePlan, phaseResults: unknown, settings:
     (['data', 'strategy', 'critical'] as const).forEach((domain, d) => {
       const raws = Array.isArray(perDomain[d]) ? (perDomain[d] as unknown[]) : [];
       phase[domain].forEach((item, j) => {
-        out.push(j < raws.length ? interpretOutcome(item, raws[j], plan.cycleId, phase.index, settings) : { name: item.agent, faultDomain: item.faultDomain, outcome: 'FAILED', reason: 'no outcome recorded', attempts: 1, durationMs: 0, phase: phase.index, probe: item.probe });
+        out.push(
+          j < raws.length
+            ? interpretOutcome(item, raws[j], plan.cycleId, phase.index, settings)
+            : {
+                name: item.agent,
+                faultDomain: item.faultDomain,
+                outcome: 'FAILED',
+                reason: 'no outcome recorded',
+                attempts: 1,
+                durationMs: 0,
+                phase: phase.index,
+                probe: item.probe,
+              },
+        );
       });
     });
   });
   const domainOf = new Map(settings.agents.map((a) => [a.name, a.faultDomain]));
   for (const s of plan.skipped) {
-    out.push({ name: s.agent, faultDomain: domainOf.get(s.agent) ?? 'strategy', outcome: 'SKIPPED', reason: s.reason, attempts: 0, durationMs: 0, probe: false });
+    out.push({
+      name: s.agent,
+      faultDomain: domainOf.get(s.agent) ?? 'strategy',
+      outcome: 'SKIPPED',
+      reason: s.reason,
+      attempts: 0,
+      durationMs: 0,
+      probe: false,
+    });
   }
   return out;
 }

@@ -11,8 +11,6 @@
  *   agent (SKIPPED with `paused by <actor> at <at>: <reason>`, its dependants too) without claiming a probe.
  *
  * A second pause (or an unpause of what is not paused) changes nothing and is audited with `changed: false`.
- *
- * May be imported by: `lambdas/supervisor/`, `local/`, `ops/`, `test/`.
  */
 import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AgentStateItem } from '../shared/contracts';
@@ -50,7 +48,8 @@ export async function listPausedGroups(doc: DynamoDBDocumentClient, controlTable
     const page = await doc.send(new ScanCommand({ TableName: controlTable, ConsistentRead: true, ExclusiveStartKey: start }));
     for (const it of page.Items ?? []) {
       const p = it.paused as { reason?: string; actor?: string; at?: string } | undefined;
-      if (typeof it.pk === 'string' && it.pk.startsWith('group#') && p) out.push({ group: it.pk.slice('group#'.length), note: `${p.actor} at ${p.at}: ${p.reason}` });
+      if (typeof it.pk === 'string' && it.pk.startsWith('group#') && p)
+        out.push({ group: it.pk.slice('group#'.length), note: `${p.actor} at ${p.at}: ${p.reason}` });
     }
     start = page.LastEvaluatedKey;
   } while (start);
@@ -70,7 +69,14 @@ export async function setGroupPaused(
   if (!args.reason.trim()) throw new PauseReasonRequiredError(`${args.paused ? 'Pausing' : 'Unpausing'} group ${args.group}`);
   const before = await readGroup(doc, controlTable, args.group);
   const changed = args.paused !== Boolean(before.paused);
-  const entry: PauseChange = { at: args.nowIso, action: args.paused ? 'PAUSE' : 'UNPAUSE', target: `group ${args.group}`, actor: args.actor, reason: args.reason, changed };
+  const entry: PauseChange = {
+    at: args.nowIso,
+    action: args.paused ? 'PAUSE' : 'UNPAUSE',
+    target: `group ${args.group}`,
+    actor: args.actor,
+    reason: args.reason,
+    changed,
+  };
   const audit = 'pauseAudit = list_append(if_not_exists(pauseAudit, :empty), :entry)';
   await doc.send(
     new UpdateCommand({
@@ -102,12 +108,22 @@ export async function setAgentDisabled(
   if (!args.reason.trim()) throw new PauseReasonRequiredError(`${args.disabled ? 'Disabling' : 'Enabling'} agent ${args.agent}`);
   const res = await store.update<PauseChange>(args.agent, (cur: AgentStateItem) => {
     const changed = args.disabled !== Boolean(cur.disabled);
-    const entry: PauseChange = { at: args.nowIso, action: args.disabled ? 'DISABLE' : 'ENABLE', target: `agent ${args.agent}`, actor: args.actor, reason: args.reason, changed };
+    const entry: PauseChange = {
+      at: args.nowIso,
+      action: args.disabled ? 'DISABLE' : 'ENABLE',
+      target: `agent ${args.agent}`,
+      actor: args.actor,
+      reason: args.reason,
+      changed,
+    };
     const { disabled: _old, ...rest } = cur;
     void _old;
     const next: AgentStateItem = {
       ...(args.disabled ? { ...cur, disabled: changed ? { reason: args.reason, actor: args.actor, at: args.nowIso } : cur.disabled } : rest),
-      pauseAudit: [...(cur.pauseAudit ?? []), { at: entry.at, action: entry.action as 'DISABLE' | 'ENABLE', actor: entry.actor, reason: entry.reason, changed }].slice(-20),
+      pauseAudit: [
+        ...(cur.pauseAudit ?? []),
+        { at: entry.at, action: entry.action as 'DISABLE' | 'ENABLE', actor: entry.actor, reason: entry.reason, changed },
+      ].slice(-20),
       version: cur.version + 1,
     };
     return { next, info: entry };

@@ -7,8 +7,6 @@
  * (`ResultPath: $.plan.phases`), so the state never carries both; "Record outcomes" reads the items
  * back from here to pair each result with its agent. That keeps the largest state at about one
  * result per agent instead of a work item plus a result per agent.
- *
- * May be imported by: `lambdas/supervisor/`, `test/`.
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { cyclePlanSchema, type CyclePlan } from '../shared/contracts';
@@ -50,7 +48,9 @@ export class PlanTooLargeError extends Error {
 export async function savePlan(doc: DynamoDBDocumentClient, table: string, plan: CyclePlan, retentionDays: number, nowMs: number): Promise<void> {
   const bytes = Buffer.byteLength(JSON.stringify(plan));
   if (bytes > MAX_PLAN_BYTES) throw new PlanTooLargeError(plan.cycleId, bytes);
-  await doc.send(new PutCommand({ TableName: table, Item: { cycleId: plan.cycleId, sk: PLAN_SK, plan, expiresAt: Math.floor(nowMs / 1000) + retentionDays * 86_400 } }));
+  await doc.send(
+    new PutCommand({ TableName: table, Item: { cycleId: plan.cycleId, sk: PLAN_SK, plan, expiresAt: Math.floor(nowMs / 1000) + retentionDays * 86_400 } }),
+  );
 }
 
 /**

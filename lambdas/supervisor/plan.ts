@@ -16,7 +16,16 @@
 import * as z from 'zod';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { clock } from '../shared/clock';
-import { cyclePlanSchema, cycleTriggerSchema, type AgentStateItem, type CyclePlan, type ParamChange, type SkippedAgent, type SlotSkipReason, type WorkItem } from '../shared/contracts';
+import {
+  cyclePlanSchema,
+  cycleTriggerSchema,
+  type AgentStateItem,
+  type CyclePlan,
+  type ParamChange,
+  type SkippedAgent,
+  type SlotSkipReason,
+  type WorkItem,
+} from '../shared/contracts';
 import type { RegisteredAgent, SupervisorSettings } from '../shared/settings';
 import type { AgentStateStore } from '../shared/supervision/agent-state-store';
 import { claimProbe, planBreakerDecision, probeLeaseSeconds, type PlanBreakerDecision } from '../shared/supervision/breaker';
@@ -54,7 +63,9 @@ export function bufferWaitSeconds(cadenceMinutes: number): number {
 /** Thrown when the trigger names no group and the fleet has several: the cycle would not know whose bars to replay. */
 export class GroupRequiredError extends Error {
   constructor(groups: readonly string[]) {
-    super(`The cycle's input names no group and the fleet has ${groups.length} (${groups.join(', ')}): start it with {"group": "<name>"} (ops run-now --group NAME)`);
+    super(
+      `The cycle's input names no group and the fleet has ${groups.length} (${groups.join(', ')}): start it with {"group": "<name>"} (ops run-now --group NAME)`,
+    );
     this.name = 'GroupRequired';
   }
 }
@@ -107,12 +118,23 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
   // 1. The claim, before anything else.
   const claim = await claimSlot(deps.doc, deps.controlTable, { group, slotKey, cycleId, nowIso: plannedAt });
   const base = { cycleId, plannedAt, group, slot, riskTimeoutSeconds: settings.riskTimeoutSeconds, phases: [], skipped: [], adjustments: [] };
-  const skippedPlan = (reason: SlotSkipReason, detail: string, mode: CyclePlan['mode'] = 'normal'): CyclePlan =>
-    ({ ...base, cycleSeq: Math.max(1, claim.item.cycleSeq), halted: false, mode, skip: { reason, detail } });
+  const skippedPlan = (reason: SlotSkipReason, detail: string, mode: CyclePlan['mode'] = 'normal'): CyclePlan => ({
+    ...base,
+    cycleSeq: Math.max(1, claim.item.cycleSeq),
+    halted: false,
+    mode,
+    skip: { reason, detail },
+  });
   if (!claim.mine) return skippedPlan('duplicate', `slot ${slot} is already claimed by ${claim.holder.cycleId} (at ${claim.holder.claimedAt})`);
 
   const { control, states } = await store.readControlAndAgents(agents.map((a) => a.name));
-  const haltedPlan = (reason: string | undefined): CyclePlan => ({ ...base, cycleSeq: Math.max(1, claim.item.cycleSeq), halted: true, haltReason: reason ?? 'system halted', mode: control.mode });
+  const haltedPlan = (reason: string | undefined): CyclePlan => ({
+    ...base,
+    cycleSeq: Math.max(1, claim.item.cycleSeq),
+    halted: true,
+    haltReason: reason ?? 'system halted',
+    mode: control.mode,
+  });
   if (claim.claim.skip === 'halted') return haltedPlan(control.reason);
   if (claim.claim.skip) return skippedPlan(claim.claim.skip, `decided by an earlier attempt of this plan for slot ${slot}`, control.mode);
 
@@ -124,7 +146,11 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
       const lateSeconds = (waitingNow - Date.parse(slotKey)) / 1000;
       if (lateSeconds > maxLatenessSeconds) {
         await markSkipped(deps.doc, deps.controlTable, { group, slotKey, cycleId, skip: 'late' });
-        return skippedPlan('late', `slot ${slot} started ${Math.round(lateSeconds)} s after its scheduled time, over cycle.maxLatenessSeconds (${maxLatenessSeconds} s)`, control.mode);
+        return skippedPlan(
+          'late',
+          `slot ${slot} started ${Math.round(lateSeconds)} s after its scheduled time, over cycle.maxLatenessSeconds (${maxLatenessSeconds} s)`,
+          control.mode,
+        );
       }
     }
     // 3. Paused by an operator (ops pause GROUP --reason): the slot is skipped with the note.
@@ -157,7 +183,8 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
       claim.item,
     );
     if (!started.started) {
-      if ('wait' in started) return { ...skippedPlan('overlap', started.detail, control.mode), skip: undefined, waitSeconds: bufferWaitSeconds(settings.cadenceMinutes) };
+      if ('wait' in started)
+        return { ...skippedPlan('overlap', started.detail, control.mode), skip: undefined, waitSeconds: bufferWaitSeconds(settings.cadenceMinutes) };
       return skippedPlan('overlap', started.detail, control.mode);
     }
     cycleSeq = started.cycleSeq;
@@ -199,18 +226,26 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
       case 'skip':
         return { run: false, reason: decision.reason, state };
       case 'claim': {
-        const claim = await store.update<PlanBreakerDecision>(agent.name, (current) => {
-          // Recompute on the fresh state: only claim if the probe is still free for us.
-          const again = planBreakerDecision(current, cycleId, nowMs, lease, haltMs);
-          if (again.action !== 'claim') return { next: undefined, info: again };
-          return { next: { ...claimProbe(current, cycleId, plannedAt), version: current.version + 1 }, info: again };
-        }, state);
+        const claim = await store.update<PlanBreakerDecision>(
+          agent.name,
+          (current) => {
+            // Recompute on the fresh state: only claim if the probe is still free for us.
+            const again = planBreakerDecision(current, cycleId, nowMs, lease, haltMs);
+            if (again.action !== 'claim') return { next: undefined, info: again };
+            return { next: { ...claimProbe(current, cycleId, plannedAt), version: current.version + 1 }, info: again };
+          },
+          state,
+        );
         if (claim.written) return { run: true, probe: true, state: claim.state };
         const lost = claim.info;
         if (lost.action === 'probe') return { run: true, probe: true, state: claim.state };
         if (lost.action === 'run') return { run: true, probe: false, state: claim.state };
         const holder = claim.state.probeCycleId;
-        return { run: false, reason: holder ? `probe already taken by ${holder}` : lost.action === 'skip' ? lost.reason : 'probe not available', state: claim.state };
+        return {
+          run: false,
+          reason: holder ? `probe already taken by ${holder}` : lost.action === 'skip' ? lost.reason : 'probe not available',
+          state: claim.state,
+        };
       }
     }
   }

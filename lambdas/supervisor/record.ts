@@ -31,7 +31,15 @@ export const recordPayloadSchema = z.object({
   cycleId: z.string().min(1),
   mode: z.enum(MODES),
   /** `{ assessment }` from "Assess risk". */
-  risk: z.object({ assessment: z.object({ verdict: z.string().optional(), reasons: z.array(z.string()).optional() }).passthrough().optional() }).passthrough().optional(),
+  risk: z
+    .object({
+      assessment: z
+        .object({ verdict: z.string().optional(), reasons: z.array(z.string()).optional() })
+        .passthrough()
+        .optional(),
+    })
+    .passthrough()
+    .optional(),
   /** Per phase: `[data[], strategy[], critical[]]` raw outcomes, in the order of the plan's items. */
   phaseResults: z.array(z.unknown()).default([]),
 });
@@ -41,7 +49,15 @@ export const recordInputSchema = z.object({
   /** The plan; `mode` may have been switched to `safe` by "Enter safe mode". */
   plan: cyclePlanSchema,
   /** `{ assessment }` from "Assess risk". */
-  risk: z.object({ assessment: z.object({ verdict: z.string().optional(), reasons: z.array(z.string()).optional() }).passthrough().optional() }).passthrough().optional(),
+  risk: z
+    .object({
+      assessment: z
+        .object({ verdict: z.string().optional(), reasons: z.array(z.string()).optional() })
+        .passthrough()
+        .optional(),
+    })
+    .passthrough()
+    .optional(),
   /** Per phase: `[data[], strategy[], critical[]]` raw outcomes. */
   phaseResults: z.array(z.unknown()).default([]),
 });

@@ -23,8 +23,6 @@
  * timeout, or not younger than the last halt in the control item's audit trail: the kill switch
  * stops every running execution when it halts, so after a resume a stopped cycle's marker never
  * blocks the group.
- *
- * May be imported by: `lambdas/supervisor/`, `local/`, `ops/`, `test/`.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ControlItem, OverlapPolicy, SlotSkipReason } from '../shared/contracts';
@@ -66,7 +64,8 @@ export interface GroupItem {
 }
 
 /** Result of {@link claimSlot}. */
-export type ClaimResult = { readonly mine: true; readonly claim: SlotClaim; readonly item: GroupItem } | { readonly mine: false; readonly holder: SlotClaim; readonly item: GroupItem };
+export type ClaimResult =
+  { readonly mine: true; readonly claim: SlotClaim; readonly item: GroupItem } | { readonly mine: false; readonly holder: SlotClaim; readonly item: GroupItem };
 
 /** Result of {@link startCycle}. */
 export type StartResult =
@@ -207,7 +206,14 @@ export async function startCycle(
     if (mineClaim?.cycleId !== args.cycleId) throw new Error(`Slot ${args.group}@${args.slotKey} is not held by ${args.cycleId}`);
     if (mineClaim.cycleSeq !== undefined) return { started: true, cycleSeq: mineClaim.cycleSeq };
     const running = item.running && item.running.cycleId !== args.cycleId && !stale(item.running) ? item.running : undefined;
-    const names: Record<string, string> = { '#slots': 'slots', '#slot': args.slotKey, '#seq': 'cycleSeq', '#running': 'running', '#waiting': 'waiting', '#cid': 'cycleId' };
+    const names: Record<string, string> = {
+      '#slots': 'slots',
+      '#slot': args.slotKey,
+      '#seq': 'cycleSeq',
+      '#running': 'running',
+      '#waiting': 'waiting',
+      '#cid': 'cycleId',
+    };
     const values: Record<string, unknown> = { ':me': args.cycleId };
     if (running && args.policy !== 'ALLOW_ALL') {
       const waiter = item.waiting && item.waiting.cycleId !== args.cycleId && !stale(item.waiting) ? item.waiting : undefined;
@@ -217,7 +223,14 @@ export async function startCycle(
         const cond = item.waiting ? '#waiting.#cid = :seenWaiting' : 'attribute_not_exists(#waiting)';
         if (item.waiting) values[':seenWaiting'] = item.waiting.cycleId;
         values[':marker'] = { cycleId: args.cycleId, since: args.since };
-        const ok = await conditional(doc, { TableName: table, Key: { pk: groupKey(args.group) }, UpdateExpression: 'SET #waiting = :marker', ConditionExpression: cond, ExpressionAttributeNames: { '#waiting': 'waiting', '#cid': 'cycleId' }, ExpressionAttributeValues: values });
+        const ok = await conditional(doc, {
+          TableName: table,
+          Key: { pk: groupKey(args.group) },
+          UpdateExpression: 'SET #waiting = :marker',
+          ConditionExpression: cond,
+          ExpressionAttributeNames: { '#waiting': 'waiting', '#cid': 'cycleId' },
+          ExpressionAttributeValues: values,
+        });
         if (ok) return { started: false, wait: true, detail: `waiting for ${running.cycleId}` };
       } else {
         const detail = waiter
@@ -282,7 +295,11 @@ export async function startCycle(
  * Marks the claim of a slot whose cycle does not run (late, halted) so that a retried plan repeats
  * the decision; a no-op when the claim is not this cycle's or already numbered.
  */
-export async function markSkipped(doc: DynamoDBDocumentClient, table: string, args: { readonly group: string; readonly slotKey: string; readonly cycleId: string; readonly skip: SlotSkipReason }): Promise<void> {
+export async function markSkipped(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  args: { readonly group: string; readonly slotKey: string; readonly cycleId: string; readonly skip: SlotSkipReason },
+): Promise<void> {
   await conditional(doc, {
     TableName: table,
     Key: { pk: groupKey(args.group) },
@@ -339,7 +356,13 @@ async function conditional(doc: DynamoDBDocumentClient, input: ConstructorParame
   const names = Object.fromEntries(Object.entries(input.ExpressionAttributeNames ?? {}).filter(([k]) => used(k)));
   const values = Object.fromEntries(Object.entries(input.ExpressionAttributeValues ?? {}).filter(([k]) => used(k)));
   try {
-    await doc.send(new UpdateCommand({ ...input, ExpressionAttributeNames: names, ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : { ExpressionAttributeValues: undefined }) }));
+    await doc.send(
+      new UpdateCommand({
+        ...input,
+        ExpressionAttributeNames: names,
+        ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : { ExpressionAttributeValues: undefined }),
+      }),
+    );
     return true;
   } catch (err) {
     if (isConditionalCheckFailed(err)) return false;

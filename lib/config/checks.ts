@@ -6,8 +6,6 @@
  * `createOrchestratorApp` runs them at synth (so `cdk synth` and `npm start`, which synthesizes
  * in-process, both refuse or warn): errors throw a {@link ConfigError} naming the field path,
  * warnings become CDK warning annotations and are printed by `npm start`.
- *
- * May be imported by: `lib/`, `local/`, `test/`.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -29,7 +27,10 @@ const SERVICE_RETRIES = 3;
  * one attempt running to its timeout. A timeout is never retried, so the retried attempts are the
  * ones that fail fast; this is the chain of an agent that keeps failing (the issue's 1,031 s).
  */
-export function retryChainSeconds(timeoutSeconds: number, policy: { readonly maxRetries: number; readonly intervalSeconds: number; readonly backoffRate: number }): number {
+export function retryChainSeconds(
+  timeoutSeconds: number,
+  policy: { readonly maxRetries: number; readonly intervalSeconds: number; readonly backoffRate: number },
+): number {
   let waits = 0;
   for (let k = 0; k < policy.maxRetries; k++) waits += policy.intervalSeconds * policy.backoffRate ** k;
   for (let k = 0; k < SERVICE_RETRIES; k++) waits += 2 ** k;
@@ -90,7 +91,10 @@ export function configErrors(config: OrchestratorConfig): ConfigFinding[] {
 export function configWarnings(config: OrchestratorConfig): ConfigFinding[] {
   const out: ConfigFinding[] = [];
   if (config.faultDomains.critical.maxRetries > 0) {
-    out.push({ path: 'faultDomains.critical.maxRetries', message: `is ${config.faultDomains.critical.maxRetries}: critical agents are fail-stop by design (a failure escalates and halts); a retried critical agent may act twice` });
+    out.push({
+      path: 'faultDomains.critical.maxRetries',
+      message: `is ${config.faultDomains.critical.maxRetries}: critical agents are fail-stop by design (a failure escalates and halts); a retried critical agent may act twice`,
+    });
   }
   return out;
 }
@@ -106,7 +110,9 @@ export function dataErrors(config: OrchestratorConfig, repoRoot: string): Config
   if (config.portfolio.universe.length === 0 || !existsSync(file)) return [];
   const symbols = new Set(loadMarketData(file).symbols);
   return config.portfolio.universe.flatMap((sym, i) =>
-    symbols.has(sym) ? [] : [{ path: `portfolio.universe[${i}]`, message: `"${sym}" is not a column of ${config.marketData.file} (the risk gate would HALT every cycle)` }],
+    symbols.has(sym)
+      ? []
+      : [{ path: `portfolio.universe[${i}]`, message: `"${sym}" is not a column of ${config.marketData.file} (the risk gate would HALT every cycle)` }],
   );
 }
 

@@ -2,8 +2,6 @@
  * Builds the JSON settings the Lambdas receive (see `lambdas/shared/settings.ts`) from the
  * validated config. Used by the CDK constructs (with real function ARNs) and by the local
  * runtime (with local ARNs), so both hand the handlers the same settings.
- *
- * May be imported by: `lib/`, `local/`, `bench/`, `test/`.
  */
 import { cycleTimeoutSeconds, overlapPolicyOf, type OrchestratorConfig } from './schema';
 import type { SupervisorSettings, TradingSettings } from '../../lambdas/shared/settings';

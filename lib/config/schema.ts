@@ -6,7 +6,7 @@
  * workers, a 300 s timeout per agent, a 15-minute cycle, agents `trading`,
  * `strategy`, `copybot` and `sentiment` behind the `risk` gate.
  *
- * May be imported by: `bin/`, `lib/`, `local/`, `ops/`, `bench/`, `test/`. Lambdas do
+ * Lambdas do
  * not import this module (they receive the resolved values as environment variables
  * or in the cycle plan) so that the zod schema is not bundled twice.
  */
@@ -109,7 +109,10 @@ const retryPolicySchema = z
 export const orchestratorConfigSchema = z
   .object({
     /** Stack name and prefix of physical names. Default `AgentFleet`. */
-    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,100}$/, 'must be a valid CloudFormation stack name').default('AgentFleet'),
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,100}$/, 'must be a valid CloudFormation stack name')
+      .default('AgentFleet'),
     cycle: z
       .object({
         /** Minutes between cycles (seed: 15). EventBridge Scheduler's finest rate is 1 minute. */
@@ -326,7 +329,11 @@ export const orchestratorConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: '"risk" is reserved for the risk gate' });
       }
       if (['plan', 'record', 'schedule'].includes(agent.name)) {
-        ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: `"${agent.name}" is reserved (a fault target of the local runtime: --fail ${agent.name}=...)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['agents', i, 'name'],
+          message: `"${agent.name}" is reserved (a fault target of the local runtime: --fail ${agent.name}=...)`,
+        });
       }
       const first = seen.get(agent.name);
       if (first !== undefined) {
@@ -369,23 +376,47 @@ export const orchestratorConfigSchema = z
     }
     const groups = new Set(cfg.agents.filter((a) => a.enabled).map((a) => a.group));
     for (const g of Object.keys(cfg.cycle.groups)) {
-      if (!groups.has(g)) ctx.addIssue({ code: 'custom', path: ['cycle', 'groups', g], message: `no enabled agent is in group "${g}" (groups: ${[...groups].join(', ')})` });
+      if (!groups.has(g))
+        ctx.addIssue({ code: 'custom', path: ['cycle', 'groups', g], message: `no enabled agent is in group "${g}" (groups: ${[...groups].join(', ')})` });
     }
-    const policies: Array<[ReadonlyArray<PropertyKey>, string]> = [[['cycle', 'overlapPolicy'], cfg.cycle.overlapPolicy], ...Object.entries(cfg.cycle.groups).map(([g, v]): [PropertyKey[], string] => [['cycle', 'groups', g, 'overlapPolicy'], v.overlapPolicy])];
+    const policies: Array<[ReadonlyArray<PropertyKey>, string]> = [
+      [['cycle', 'overlapPolicy'], cfg.cycle.overlapPolicy],
+      ...Object.entries(cfg.cycle.groups).map(([g, v]): [PropertyKey[], string] => [['cycle', 'groups', g, 'overlapPolicy'], v.overlapPolicy]),
+    ];
     for (const [path, policy] of policies) {
-      if (policy === 'CANCEL_OTHER') ctx.addIssue({ code: 'custom', path: [...path], message: 'CANCEL_OTHER is not supported yet (the cycle cannot stop another execution); use SKIP or BUFFER_ONE' });
+      if (policy === 'CANCEL_OTHER')
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path],
+          message: 'CANCEL_OTHER is not supported yet (the cycle cannot stop another execution); use SKIP or BUFFER_ONE',
+        });
     }
     cfg.cycle.triggers.forEach((t, i) => {
-      if (t.group !== undefined && !groups.has(t.group)) ctx.addIssue({ code: 'custom', path: ['cycle', 'triggers', i, 'group'], message: `no enabled agent is in group "${t.group}"` });
-      if (t.group === undefined && groups.size > 1) ctx.addIssue({ code: 'custom', path: ['cycle', 'triggers', i, 'group'], message: `required: the fleet has ${groups.size} groups (${[...groups].join(', ')})` });
-      if (cfg.cycle.triggers.findIndex((x) => x.name === t.name) !== i) ctx.addIssue({ code: 'custom', path: ['cycle', 'triggers', i, 'name'], message: `duplicate trigger "${t.name}"` });
+      if (t.group !== undefined && !groups.has(t.group))
+        ctx.addIssue({ code: 'custom', path: ['cycle', 'triggers', i, 'group'], message: `no enabled agent is in group "${t.group}"` });
+      if (t.group === undefined && groups.size > 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cycle', 'triggers', i, 'group'],
+          message: `required: the fleet has ${groups.size} groups (${[...groups].join(', ')})`,
+        });
+      if (cfg.cycle.triggers.findIndex((x) => x.name === t.name) !== i)
+        ctx.addIssue({ code: 'custom', path: ['cycle', 'triggers', i, 'name'], message: `duplicate trigger "${t.name}"` });
     });
     if (cfg.breaker.minimumRuns > cfg.breaker.windowSize) {
-      ctx.addIssue({ code: 'custom', path: ['breaker', 'minimumRuns'], message: `must be at most breaker.windowSize (${cfg.breaker.windowSize}): the window never holds ${cfg.breaker.minimumRuns} runs, so the failure-rate rule would never apply` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['breaker', 'minimumRuns'],
+        message: `must be at most breaker.windowSize (${cfg.breaker.windowSize}): the window never holds ${cfg.breaker.minimumRuns} runs, so the failure-rate rule would never apply`,
+      });
     }
     cfg.agents.forEach((agent, i) => {
       if (agent.tradingHours && agent.tradingHours.start === agent.tradingHours.end) {
-        ctx.addIssue({ code: 'custom', path: ['agents', i, 'tradingHours', 'end'], message: `equals start (${agent.tradingHours.start}): the window is empty; omit tradingHours to run at any time` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['agents', i, 'tradingHours', 'end'],
+          message: `equals start (${agent.tradingHours.start}): the window is empty; omit tradingHours to run at any time`,
+        });
       }
     });
     if (!cfg.agents.some((a) => a.enabled)) {
@@ -396,7 +427,11 @@ export const orchestratorConfigSchema = z
   .transform((cfg) => {
     const openSeconds = cfg.breaker.openSeconds ?? 2 * cfg.cycle.cadenceMinutes * 60;
     const maxLatenessSeconds = cfg.cycle.maxLatenessSeconds ?? cfg.cycle.cadenceMinutes * 60;
-    return { ...cfg, cycle: { ...cfg.cycle, maxLatenessSeconds }, breaker: { ...cfg.breaker, openSeconds, maxOpenSeconds: cfg.breaker.maxOpenSeconds ?? Math.max(14_400, 8 * openSeconds) } };
+    return {
+      ...cfg,
+      cycle: { ...cfg.cycle, maxLatenessSeconds },
+      breaker: { ...cfg.breaker, openSeconds, maxOpenSeconds: cfg.breaker.maxOpenSeconds ?? Math.max(14_400, 8 * openSeconds) },
+    };
   });
 
 /**

@@ -104,10 +104,15 @@ export class FleetFunction extends Construct {
     // Validated at synth (file, line, column); a one-symbol OHLCV file keeps its symbol from its own name in the asset's env.
     const ohlcvSymbol = marketData ? loadMarketData(marketData).ohlcv?.symbol : undefined;
     this.entry = props.entry;
-    const timeoutSeconds = Math.max(props.timeoutSeconds ?? 0, props.taskTimeoutSeconds !== undefined ? props.taskTimeoutSeconds + LAMBDA_TIMEOUT_MARGIN_SECONDS : 0);
+    const timeoutSeconds = Math.max(
+      props.timeoutSeconds ?? 0,
+      props.taskTimeoutSeconds !== undefined ? props.taskTimeoutSeconds + LAMBDA_TIMEOUT_MARGIN_SECONDS : 0,
+    );
     if (!(timeoutSeconds > 0)) throw new Error(`Function ${id}: give timeoutSeconds or taskTimeoutSeconds`);
     if (timeoutSeconds > LAMBDA_MAX_TIMEOUT_SECONDS) {
-      throw new Error(`Function ${id}: timeout ${timeoutSeconds} s exceeds Lambda's ${LAMBDA_MAX_TIMEOUT_SECONDS} s (task timeout ${props.taskTimeoutSeconds} s + ${LAMBDA_TIMEOUT_MARGIN_SECONDS} s margin); lower the task timeout to at most ${LAMBDA_MAX_TIMEOUT_SECONDS - LAMBDA_TIMEOUT_MARGIN_SECONDS} s`);
+      throw new Error(
+        `Function ${id}: timeout ${timeoutSeconds} s exceeds Lambda's ${LAMBDA_MAX_TIMEOUT_SECONDS} s (task timeout ${props.taskTimeoutSeconds} s + ${LAMBDA_TIMEOUT_MARGIN_SECONDS} s margin); lower the task timeout to at most ${LAMBDA_MAX_TIMEOUT_SECONDS - LAMBDA_TIMEOUT_MARGIN_SECONDS} s`,
+      );
     }
     if (props.functionName !== undefined && props.functionName.length > 64) {
       throw new Error(`Function name ${props.functionName} is longer than 64 characters (Lambda quota); shorten the stack or agent name`);

@@ -72,7 +72,17 @@ export interface AlarmSpec {
     /** The expression, e.g. `IF(FILL(succeeded, 0) >= 1, 0, FILL(started, 0))`. */
     readonly text: string;
     /** Id -> metric, each with the alarm's period. */
-    readonly metrics: Readonly<Record<string, { readonly namespace: string; readonly metricName: string; readonly dimensions: Readonly<Record<string, string | undefined>>; readonly statistic: 'Sum' | 'Maximum' | 'Minimum' }>>;
+    readonly metrics: Readonly<
+      Record<
+        string,
+        {
+          readonly namespace: string;
+          readonly metricName: string;
+          readonly dimensions: Readonly<Record<string, string | undefined>>;
+          readonly statistic: 'Sum' | 'Maximum' | 'Minimum';
+        }
+      >
+    >;
   };
   /** What the Master does on ALARM. */
   readonly policy: AlarmPolicy;
@@ -112,7 +122,9 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
   const service = { service: SERVICE_NAME };
   const sfnDims = { StateMachineArn: undefined };
   const one = clampPeriod(cadence, 1);
-  const fleet = (s: Omit<AlarmSpec, 'alarmName' | 'evaluationPeriods' | 'datapointsToAlarm' | 'periodSeconds' | 'treatMissingData'> & Partial<AlarmSpec>): AlarmSpec => ({
+  const fleet = (
+    s: Omit<AlarmSpec, 'alarmName' | 'evaluationPeriods' | 'datapointsToAlarm' | 'periodSeconds' | 'treatMissingData'> & Partial<AlarmSpec>,
+  ): AlarmSpec => ({
     alarmName: `${stackName}-${s.kind}`,
     periodSeconds: one,
     evaluationPeriods: 1,
@@ -121,8 +133,28 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
     ...s,
   });
   const specs: AlarmSpec[] = [
-    fleet({ kind: 'CycleFailed', namespace: 'AWS/States', metricName: 'ExecutionsFailed', dimensions: sfnDims, statistic: 'Sum', threshold: 1, comparison: 'GreaterThanOrEqualToThreshold', policy: 'halt', description: 'A cycle execution failed. The Master halts the system.' }),
-    fleet({ kind: 'CycleTimedOut', namespace: 'AWS/States', metricName: 'ExecutionsTimedOut', dimensions: sfnDims, statistic: 'Sum', threshold: 1, comparison: 'GreaterThanOrEqualToThreshold', policy: 'halt', description: 'A cycle execution timed out. The Master halts the system.' }),
+    fleet({
+      kind: 'CycleFailed',
+      namespace: 'AWS/States',
+      metricName: 'ExecutionsFailed',
+      dimensions: sfnDims,
+      statistic: 'Sum',
+      threshold: 1,
+      comparison: 'GreaterThanOrEqualToThreshold',
+      policy: 'halt',
+      description: 'A cycle execution failed. The Master halts the system.',
+    }),
+    fleet({
+      kind: 'CycleTimedOut',
+      namespace: 'AWS/States',
+      metricName: 'ExecutionsTimedOut',
+      dimensions: sfnDims,
+      statistic: 'Sum',
+      threshold: 1,
+      comparison: 'GreaterThanOrEqualToThreshold',
+      policy: 'halt',
+      description: 'A cycle execution timed out. The Master halts the system.',
+    }),
     // Cycles keep starting and none succeeds (hung, aborted or failing cycles), two cadences in a row.
     // Metric math so that no data (a fresh stack, a halted one with its schedules disabled) is not a
     // breach: the expression is the number of cycles started in a period in which none succeeded.
@@ -148,9 +180,20 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
         },
       },
       policy: 'halt',
-      description: 'Cycles started but none succeeded in two consecutive cadences (no data, e.g. before the first cycle, is not a breach). The Master halts the system.',
+      description:
+        'Cycles started but none succeeded in two consecutive cadences (no data, e.g. before the first cycle, is not a breach). The Master halts the system.',
     }),
-    fleet({ kind: 'RiskHalt', namespace: METRICS_NAMESPACE, metricName: RISK_METRICS.halt, dimensions: service, statistic: 'Maximum', threshold: 1, comparison: 'GreaterThanOrEqualToThreshold', policy: 'halt', description: 'The pre-trade risk check returned HALT. The Master halts the system.' }),
+    fleet({
+      kind: 'RiskHalt',
+      namespace: METRICS_NAMESPACE,
+      metricName: RISK_METRICS.halt,
+      dimensions: service,
+      statistic: 'Maximum',
+      threshold: 1,
+      comparison: 'GreaterThanOrEqualToThreshold',
+      policy: 'halt',
+      description: 'The pre-trade risk check returned HALT. The Master halts the system.',
+    }),
     fleet({
       kind: 'TooManyOpenBreakers',
       namespace: METRICS_NAMESPACE,
@@ -162,7 +205,17 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
       policy: 'halt',
       description: `At least ${config.supervisor.maxOpenBreakerFraction} of enabled agents have OPEN circuit breakers. The Master halts the system.`,
     }),
-    fleet({ kind: 'CriticalAgentFailed', namespace: METRICS_NAMESPACE, metricName: CYCLE_METRICS.criticalFailures, dimensions: service, statistic: 'Sum', threshold: 1, comparison: 'GreaterThanOrEqualToThreshold', policy: 'halt', description: 'A critical-domain agent failed (fail-stop). The Master halts the system.' }),
+    fleet({
+      kind: 'CriticalAgentFailed',
+      namespace: METRICS_NAMESPACE,
+      metricName: CYCLE_METRICS.criticalFailures,
+      dimensions: service,
+      statistic: 'Sum',
+      threshold: 1,
+      comparison: 'GreaterThanOrEqualToThreshold',
+      policy: 'halt',
+      description: 'A critical-domain agent failed (fail-stop). The Master halts the system.',
+    }),
     fleet({
       kind: 'FleetFailing',
       namespace: METRICS_NAMESPACE,
@@ -177,23 +230,80 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
       policy: 'halt',
       description: 'Most agents (at least half) failed in each of the last 3 cycles. The Master halts the system.',
     }),
-    fleet({ kind: 'LateSlot', namespace: METRICS_NAMESPACE, metricName: SLOT_METRICS.late, dimensions: service, statistic: 'Maximum', threshold: 1, comparison: 'GreaterThanOrEqualToThreshold', policy: 'notify', description: `A schedule slot was delivered more than cycle.maxLatenessSeconds (${config.cycle.maxLatenessSeconds} s) after its scheduled time and skipped: that bar was not traded. People are notified.` }),
-    fleet({ kind: 'CycleSlow', namespace: METRICS_NAMESPACE, metricName: CYCLE_METRICS.durationRatio, dimensions: service, statistic: 'Maximum', threshold: 2, comparison: 'GreaterThanThreshold', policy: 'notify', description: 'A cycle took more than twice its rolling average (seed alert). People are notified.' }),
+    fleet({
+      kind: 'LateSlot',
+      namespace: METRICS_NAMESPACE,
+      metricName: SLOT_METRICS.late,
+      dimensions: service,
+      statistic: 'Maximum',
+      threshold: 1,
+      comparison: 'GreaterThanOrEqualToThreshold',
+      policy: 'notify',
+      description: `A schedule slot was delivered more than cycle.maxLatenessSeconds (${config.cycle.maxLatenessSeconds} s) after its scheduled time and skipped: that bar was not traded. People are notified.`,
+    }),
+    fleet({
+      kind: 'CycleSlow',
+      namespace: METRICS_NAMESPACE,
+      metricName: CYCLE_METRICS.durationRatio,
+      dimensions: service,
+      statistic: 'Maximum',
+      threshold: 2,
+      comparison: 'GreaterThanThreshold',
+      policy: 'notify',
+      description: 'A cycle took more than twice its rolling average (seed alert). People are notified.',
+    }),
   ];
   if (!config.monitoring.perAgentAlarms) {
     // Fleet form of the seed's per-agent alerts: one alarm each on the worst agent's value, so the
     // number of alarms does not grow with the fleet. The notification names the metric; the
     // dashboard and `npm run ops -- status` name the agent.
     specs.push(
-      fleet({ kind: 'AnyAgentUnhealthy', namespace: METRICS_NAMESPACE, metricName: CYCLE_METRICS.maxUnhealthyCycles, dimensions: service, statistic: 'Maximum', threshold: 3, comparison: 'GreaterThanOrEqualToThreshold', policy: 'notify', description: 'An agent has been UNHEALTHY for 3 or more cycles (seed alert). People are notified.' }),
-      fleet({ kind: 'AnyAgentLowSuccessRate', namespace: METRICS_NAMESPACE, metricName: CYCLE_METRICS.minSuccessRatePercent, dimensions: service, statistic: 'Minimum', threshold: 80, comparison: 'LessThanThreshold', policy: 'notify', description: "An agent's success rate is below 80 % (seed alert). People are notified." }),
-      fleet({ kind: 'AnyAgentFailureStreak', namespace: METRICS_NAMESPACE, metricName: CYCLE_METRICS.maxConsecutiveFailures, dimensions: service, statistic: 'Maximum', threshold: 5, comparison: 'GreaterThanOrEqualToThreshold', policy: 'notify', description: 'An agent failed 5 or more times in a row (seed alert). People are notified.' }),
+      fleet({
+        kind: 'AnyAgentUnhealthy',
+        namespace: METRICS_NAMESPACE,
+        metricName: CYCLE_METRICS.maxUnhealthyCycles,
+        dimensions: service,
+        statistic: 'Maximum',
+        threshold: 3,
+        comparison: 'GreaterThanOrEqualToThreshold',
+        policy: 'notify',
+        description: 'An agent has been UNHEALTHY for 3 or more cycles (seed alert). People are notified.',
+      }),
+      fleet({
+        kind: 'AnyAgentLowSuccessRate',
+        namespace: METRICS_NAMESPACE,
+        metricName: CYCLE_METRICS.minSuccessRatePercent,
+        dimensions: service,
+        statistic: 'Minimum',
+        threshold: 80,
+        comparison: 'LessThanThreshold',
+        policy: 'notify',
+        description: "An agent's success rate is below 80 % (seed alert). People are notified.",
+      }),
+      fleet({
+        kind: 'AnyAgentFailureStreak',
+        namespace: METRICS_NAMESPACE,
+        metricName: CYCLE_METRICS.maxConsecutiveFailures,
+        dimensions: service,
+        statistic: 'Maximum',
+        threshold: 5,
+        comparison: 'GreaterThanOrEqualToThreshold',
+        policy: 'notify',
+        description: 'An agent failed 5 or more times in a row (seed alert). People are notified.',
+      }),
     );
     return specs;
   }
   for (const agent of config.agents.filter((a) => a.enabled)) {
     const dims = { service: SERVICE_NAME, agent: agent.name };
-    const per = (kind: string, metricName: string, statistic: AlarmSpec['statistic'], threshold: number, comparison: AlarmComparison, description: string): AlarmSpec => ({
+    const per = (
+      kind: string,
+      metricName: string,
+      statistic: AlarmSpec['statistic'],
+      threshold: number,
+      comparison: AlarmComparison,
+      description: string,
+    ): AlarmSpec => ({
       kind,
       alarmName: `${stackName}-${agent.name}-${kind}`,
       agent: agent.name,
@@ -211,9 +321,30 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
       description,
     });
     specs.push(
-      per('Unhealthy', AGENT_METRICS.unhealthyCycles, 'Maximum', 3, 'GreaterThanOrEqualToThreshold', `Agent ${agent.name} has been UNHEALTHY for 3 or more cycles (seed alert).`),
-      per('LowSuccessRate', AGENT_METRICS.successRatePercent, 'Minimum', 80, 'LessThanThreshold', `Agent ${agent.name}'s success rate is below 80 % (seed alert).`),
-      per('FailureStreak', AGENT_METRICS.consecutiveFailures, 'Maximum', 5, 'GreaterThanOrEqualToThreshold', `Agent ${agent.name} failed 5 or more times in a row (seed alert).`),
+      per(
+        'Unhealthy',
+        AGENT_METRICS.unhealthyCycles,
+        'Maximum',
+        3,
+        'GreaterThanOrEqualToThreshold',
+        `Agent ${agent.name} has been UNHEALTHY for 3 or more cycles (seed alert).`,
+      ),
+      per(
+        'LowSuccessRate',
+        AGENT_METRICS.successRatePercent,
+        'Minimum',
+        80,
+        'LessThanThreshold',
+        `Agent ${agent.name}'s success rate is below 80 % (seed alert).`,
+      ),
+      per(
+        'FailureStreak',
+        AGENT_METRICS.consecutiveFailures,
+        'Maximum',
+        5,
+        'GreaterThanOrEqualToThreshold',
+        `Agent ${agent.name} failed 5 or more times in a row (seed alert).`,
+      ),
     );
   }
   return specs;

@@ -129,31 +129,31 @@ export class CycleSchedules extends Construct {
     const expression = cadenceExpression(config.cycle.cadenceMinutes);
     this.schedules = this.refs.map((ref) => {
       const schedule = new scheduler.Schedule(this, `Schedule-${ref.group}`, {
-          scheduleName: ref.scheduleName,
-          scheduleGroup: this.group,
-          description: `Starts a cycle for agent group "${ref.group}" every ${config.cycle.cadenceMinutes} min (${config.cycle.timezone})`,
-          schedule: scheduler.ScheduleExpression.expression(expression, TimeZone.of(config.cycle.timezone)),
-          timeWindow: scheduler.TimeWindow.off(),
-          target: new targets.Universal({
-            service: 'sfn',
-            action: 'startExecution',
-            role: this.role,
-            deadLetterQueue: this.deadLetterQueue,
-            retryAttempts: props.retryAttempts ?? 5,
-            maxEventAge: props.maxEventAge ?? Duration.seconds(Math.max(60, config.cycle.cadenceMinutes * 60)),
-            policyStatements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [props.stateMachineArn] })],
-            input: scheduler.ScheduleTargetInput.fromObject({
-              StateMachineArn: props.stateMachineArn,
-              Name: scheduler.ContextAttribute.executionId,
-              Input: JSON.stringify({
-                source: 'schedule',
-                scheduleName: ref.scheduleName,
-                group: ref.group,
-                scheduledTime: scheduler.ContextAttribute.scheduledTime,
-              }),
+        scheduleName: ref.scheduleName,
+        scheduleGroup: this.group,
+        description: `Starts a cycle for agent group "${ref.group}" every ${config.cycle.cadenceMinutes} min (${config.cycle.timezone})`,
+        schedule: scheduler.ScheduleExpression.expression(expression, TimeZone.of(config.cycle.timezone)),
+        timeWindow: scheduler.TimeWindow.off(),
+        target: new targets.Universal({
+          service: 'sfn',
+          action: 'startExecution',
+          role: this.role,
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: props.retryAttempts ?? 5,
+          maxEventAge: props.maxEventAge ?? Duration.seconds(Math.max(60, config.cycle.cadenceMinutes * 60)),
+          policyStatements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [props.stateMachineArn] })],
+          input: scheduler.ScheduleTargetInput.fromObject({
+            StateMachineArn: props.stateMachineArn,
+            Name: scheduler.ContextAttribute.executionId,
+            Input: JSON.stringify({
+              source: 'schedule',
+              scheduleName: ref.scheduleName,
+              group: ref.group,
+              scheduledTime: scheduler.ContextAttribute.scheduledTime,
             }),
           }),
-        });
+        }),
+      });
       // The group is referenced by its literal name (no Ref), so order the creation explicitly.
       schedule.node.addDependency(this.group);
       return schedule;

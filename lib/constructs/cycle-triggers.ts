@@ -7,8 +7,6 @@
  *
  * Failed starts are retried by EventBridge (`retryAttempts`, `maxEventAge`) and then land in the
  * schedules' dead-letter queue, which already alarms people.
- *
- * May be imported by: `lib/`, `test/`.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -51,7 +49,13 @@ export class CycleTriggers extends Construct {
         eventPattern: t.eventPattern as events.EventPattern,
         targets: [
           new targets.SfnStateMachine(props.stateMachine, {
-            input: events.RuleTargetInput.fromObject({ source: 'event', trigger: t.name, group, eventId: events.EventField.eventId, eventTime: events.EventField.time }),
+            input: events.RuleTargetInput.fromObject({
+              source: 'event',
+              trigger: t.name,
+              group,
+              eventId: events.EventField.eventId,
+              eventTime: events.EventField.time,
+            }),
             deadLetterQueue: props.deadLetterQueue,
             retryAttempts: 5,
             maxEventAge: Duration.seconds(Math.max(60, config.cycle.cadenceMinutes * 60)),

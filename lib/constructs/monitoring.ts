@@ -76,7 +76,9 @@ export function assertResourceQuota(stack: Stack, config: OrchestratorConfig): v
   const hint = config.monitoring.perAgentAlarms
     ? ` ${3 * agents} of them are the per-agent alarms of ${agents} agents: set monitoring.perAgentAlarms: false to use three fleet-level alarms instead`
     : ' Agents with distinct code entries add one function each (4 resources): share an entry (agents[].entry) or split the fleet into stacks';
-  throw new Error(`Stack ${stack.stackName} would have ${count} resources, over CloudFormation's limit of ${MAX_STACK_RESOURCES} per stack (AWS CloudFormation quotas).${hint}.`);
+  throw new Error(
+    `Stack ${stack.stackName} would have ${count} resources, over CloudFormation's limit of ${MAX_STACK_RESOURCES} per stack (AWS CloudFormation quotas).${hint}.`,
+  );
 }
 
 const COMPARISON: Record<AlarmSpec['comparison'], cloudwatch.ComparisonOperator> = {
@@ -122,10 +124,19 @@ export class Monitoring extends Construct {
             expression: spec.expression.text,
             period,
             usingMetrics: Object.fromEntries(
-              Object.entries(spec.expression.metrics).map(([id, m]) => [id, new cloudwatch.Metric({ namespace: m.namespace, metricName: m.metricName, dimensionsMap: dims(m.dimensions), statistic: m.statistic, period })]),
+              Object.entries(spec.expression.metrics).map(([id, m]) => [
+                id,
+                new cloudwatch.Metric({ namespace: m.namespace, metricName: m.metricName, dimensionsMap: dims(m.dimensions), statistic: m.statistic, period }),
+              ]),
             ),
           })
-        : new cloudwatch.Metric({ namespace: spec.namespace, metricName: spec.metricName, dimensionsMap: dims(spec.dimensions), statistic: spec.statistic, period });
+        : new cloudwatch.Metric({
+            namespace: spec.namespace,
+            metricName: spec.metricName,
+            dimensionsMap: dims(spec.dimensions),
+            statistic: spec.statistic,
+            period,
+          });
       const alarm = new cloudwatch.Alarm(this, spec.agent ? `${spec.agent}-${spec.kind}` : spec.kind, {
         alarmName: spec.alarmName,
         alarmDescription: `${spec.description} (policy: ${spec.policy})`,
@@ -166,7 +177,14 @@ export class Monitoring extends Construct {
         label,
       });
     const states = (metricName: string, label: string): cloudwatch.Metric =>
-      new cloudwatch.Metric({ namespace: 'AWS/States', metricName, dimensionsMap: { StateMachineArn: props.stateMachineArn }, statistic: 'Sum', period, label });
+      new cloudwatch.Metric({
+        namespace: 'AWS/States',
+        metricName,
+        dimensionsMap: { StateMachineArn: props.stateMachineArn },
+        statistic: 'Sum',
+        period,
+        label,
+      });
     // One series per agent for small fleets; one SEARCH per widget beyond (see DASHBOARD_EXPLICIT_AGENT_SERIES).
     const perAgent = (metricName: string, statistic: string): cloudwatch.IMetric[] =>
       agents.length <= DASHBOARD_EXPLICIT_AGENT_SERIES
@@ -181,7 +199,12 @@ export class Monitoring extends Construct {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Cycle outcome (executions)',
-        left: [states('ExecutionsSucceeded', 'succeeded'), states('ExecutionsFailed', 'failed'), states('ExecutionsTimedOut', 'timed out'), states('ExecutionsAborted', 'aborted')],
+        left: [
+          states('ExecutionsSucceeded', 'succeeded'),
+          states('ExecutionsFailed', 'failed'),
+          states('ExecutionsTimedOut', 'timed out'),
+          states('ExecutionsAborted', 'aborted'),
+        ],
         width: 8,
       }),
       new cloudwatch.GraphWidget({
@@ -198,7 +221,12 @@ export class Monitoring extends Construct {
       }),
     );
     dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Agent success rate (%)', left: perAgent(AGENT_METRICS.successRatePercent, 'Minimum'), leftYAxis: { min: 0, max: 100 }, width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Agent success rate (%)',
+        left: perAgent(AGENT_METRICS.successRatePercent, 'Minimum'),
+        leftYAxis: { min: 0, max: 100 },
+        width: 8,
+      }),
       new cloudwatch.GraphWidget({ title: 'Agent duration (ms)', left: perAgent(AGENT_METRICS.durationMs, 'Maximum'), width: 8 }),
       new cloudwatch.GraphWidget({ title: 'Agent retries', left: perAgent(AGENT_METRICS.retries, 'Sum'), width: 8 }),
     );
@@ -219,7 +247,10 @@ export class Monitoring extends Construct {
     const shown = allAlarms.length <= ALARM_STATUS_WIDGET_MAX_ALARMS ? allAlarms : allAlarms.filter((a) => !this.perAgentAlarms.has(a));
     dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({
-        title: shown.length < allAlarms.length ? `Alarms (fleet and people-only; ${allAlarms.length - shown.length} per-agent alarms in the CloudWatch console)` : 'Alarms',
+        title:
+          shown.length < allAlarms.length
+            ? `Alarms (fleet and people-only; ${allAlarms.length - shown.length} per-agent alarms in the CloudWatch console)`
+            : 'Alarms',
         alarms: shown.slice(0, ALARM_STATUS_WIDGET_MAX_ALARMS),
         width: 24,
         height: Math.max(4, Math.ceil(Math.min(shown.length, ALARM_STATUS_WIDGET_MAX_ALARMS) / 4) + 2),

@@ -3,8 +3,6 @@
  * to the alert topic. Used for what the Master cannot handle itself (its own errors, its failed
  * invocations, schedules that could not start a cycle). Missing data is not breaching: no errors,
  * no messages.
- *
- * May be imported by: `lib/`.
  */
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';

@@ -11,8 +11,6 @@
  *
  * Both the CDK construct and the local runtime use this module, so AWS and the local runtime run
  * the same definition.
- *
- * May be imported by: `lib/`, `local/`, `bench/`, `test/`.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

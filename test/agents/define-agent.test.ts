@@ -24,20 +24,33 @@ const echo = defineAgent<{ seen: unknown; asOf: string }>({
   name: 'echo',
   outputSchema: z.object({ seen: z.unknown(), asOf: z.string() }),
   async run(ctx) {
-    return { summary: `echo at ${ctx.feed.asOf}`, metrics: { deps: Object.keys(ctx.deps).length }, output: { seen: ctx.deps.upstream ?? null, asOf: ctx.feed.asOf } };
+    return {
+      summary: `echo at ${ctx.feed.asOf}`,
+      metrics: { deps: Object.keys(ctx.deps).length },
+      output: { seen: ctx.deps.upstream ?? null, asOf: ctx.feed.asOf },
+    };
   },
 });
 
 describe('defineAgent', () => {
   it('runs the agent and returns its output in the AgentResult; the agent itself writes nothing', async () => {
     const result = await echo(agentInput('echo', { attempt: 2 }));
-    expect(result).toMatchObject({ agent: 'echo', cycleId: 'cycle-1', status: 'SUCCEEDED', summary: `echo at ${BAR_260}`, metrics: { deps: 0 }, attempt: 2, orders: [], output: { seen: null, asOf: BAR_260 } });
+    expect(result).toMatchObject({
+      agent: 'echo',
+      cycleId: 'cycle-1',
+      status: 'SUCCEEDED',
+      summary: `echo at ${BAR_260}`,
+      metrics: { deps: 0 },
+      attempt: 2,
+      orders: [],
+      output: { seen: null, asOf: BAR_260 },
+    });
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
     const stored = await db.doc.send(new GetCommand({ TableName: db.tables.Cycles, Key: { cycleId: 'cycle-1', sk: 'OUTPUT#echo' } }));
     expect(stored.Item).toBeUndefined(); // the order gateway stores outputs, under the work item's name
   });
 
-  it('hands dependencies\' outputs of this cycle to run', async () => {
+  it("hands dependencies' outputs of this cycle to run", async () => {
     await db.doc.send(new PutCommand({ TableName: db.tables.Cycles, Item: { cycleId: 'cycle-deps', sk: 'OUTPUT#upstream', output: { x: 1 } } }));
     const result = await echo(agentInput('echo', { cycleId: 'cycle-deps', dependsOn: ['upstream'] }));
     expect(result.status).toBe('SUCCEEDED');
@@ -58,13 +71,26 @@ describe('defineAgent', () => {
     expect(await listCycleOrders(db.doc, db.tables.Ledger, 'cycle-burst')).toEqual([]);
     const bad = defineAgent({ name: 'bad', run: async (ctx) => (await ctx.placeOrder({ symbol: 'MSFT', side: 'BUY', qty: 1.5 }), { summary: 'x' }) });
     await expect(bad(agentInput('bad'))).rejects.toMatchObject({ name: 'AgentOutputInvalid', message: expect.stringMatching(/order 1 is invalid at qty/) });
-    const twice = defineAgent({ name: 'twice', run: async (ctx) => { await ctx.placeOrder({ symbol: 'KO', side: 'BUY', qty: 1, clientOrderId: 'a' }); await ctx.placeOrder({ symbol: 'GE', side: 'BUY', qty: 1, clientOrderId: 'a' }); return { summary: 'x' }; } });
+    const twice = defineAgent({
+      name: 'twice',
+      run: async (ctx) => {
+        await ctx.placeOrder({ symbol: 'KO', side: 'BUY', qty: 1, clientOrderId: 'a' });
+        await ctx.placeOrder({ symbol: 'GE', side: 'BUY', qty: 1, clientOrderId: 'a' });
+        return { summary: 'x' };
+      },
+    });
     await expect(twice(agentInput('twice'))).rejects.toMatchObject({ name: 'AgentOutputInvalid', message: expect.stringMatching(/used twice/) });
   });
 
   it('a result over its hard limits is AgentResultTooLarge naming the limit (20,000 metrics; a 1 MB output)', async () => {
-    const many = defineAgent({ name: 'many', run: async () => ({ summary: 'x', metrics: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`m${i}`, i])) }) });
-    await expect(many(agentInput('many'))).rejects.toMatchObject({ name: 'AgentResultTooLarge', message: expect.stringMatching(/20000 metrics exceed the limit of 100/) });
+    const many = defineAgent({
+      name: 'many',
+      run: async () => ({ summary: 'x', metrics: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`m${i}`, i])) }),
+    });
+    await expect(many(agentInput('many'))).rejects.toMatchObject({
+      name: 'AgentResultTooLarge',
+      message: expect.stringMatching(/20000 metrics exceed the limit of 100/),
+    });
     const huge = defineAgent({ name: 'huge', run: async () => ({ summary: 'x', output: 'y'.repeat(1_000_000) }) });
     await expect(huge(agentInput('huge'))).rejects.toMatchObject({ name: 'AgentResultTooLarge', message: expect.stringMatching(/outputBytes/) });
   });
@@ -85,15 +111,22 @@ describe('defineAgent', () => {
   it('throws AgentOutputInvalid on garbage from run or an output not matching outputSchema', async () => {
     const garbage = defineAgent({ name: 'garbage', run: async () => ({ summary: 42 }) as unknown as { summary: string } });
     await expect(garbage(agentInput('garbage'))).rejects.toMatchObject({ name: 'AgentOutputInvalid', message: expect.stringMatching(/summary/) });
-    const wrong = defineAgent<{ n: number }>({ name: 'wrong', outputSchema: z.object({ n: z.number() }), run: async () => ({ summary: 'x', output: { n: 'one' } as unknown as { n: number } }) });
+    const wrong = defineAgent<{ n: number }>({
+      name: 'wrong',
+      outputSchema: z.object({ n: z.number() }),
+      run: async () => ({ summary: 'x', output: { n: 'one' } as unknown as { n: number } }),
+    });
     await expect(wrong(agentInput('wrong'))).rejects.toMatchObject({ name: 'AgentOutputInvalid', message: expect.stringMatching(/output\.n/) });
     const nan = defineAgent({ name: 'nan', run: async () => ({ summary: 'x', metrics: { m: Number.NaN } }) });
     await expect(nan(agentInput('nan'))).rejects.toMatchObject({ name: 'AgentOutputInvalid' });
   });
 
-  it('throws AgentTimeout when run outlasts the Lambda context\'s remaining time', async () => {
+  it("throws AgentTimeout when run outlasts the Lambda context's remaining time", async () => {
     const slow = defineAgent({ name: 'slow', run: () => new Promise<{ summary: string }>((resolve) => setTimeout(() => resolve({ summary: 'late' }), 5_000)) });
-    await expect(slow(agentInput('slow'), { getRemainingTimeInMillis: () => 60 })).rejects.toMatchObject({ name: 'AgentTimeout', message: expect.stringMatching(/within 54 ms/) });
+    await expect(slow(agentInput('slow'), { getRemainingTimeInMillis: () => 60 })).rejects.toMatchObject({
+      name: 'AgentTimeout',
+      message: expect.stringMatching(/within 54 ms/),
+    });
   });
 
   it("times out at the agent's own timeout even when its (shared) function has more time left", async () => {
@@ -111,7 +144,10 @@ describe('defineAgent', () => {
         }),
     });
     // timeoutSeconds 1 -> deadline 900 ms (10 % reserve), although the Lambda has 300 s left.
-    await expect(short(agentInput('short', { cycleId: 'cycle-short', timeoutSeconds: 1 }), { getRemainingTimeInMillis: () => 300_000 })).rejects.toMatchObject({ name: 'AgentTimeout', message: expect.stringMatching(/within 900 ms/) });
+    await expect(short(agentInput('short', { cycleId: 'cycle-short', timeoutSeconds: 1 }), { getRemainingTimeInMillis: () => 300_000 })).rejects.toMatchObject({
+      name: 'AgentTimeout',
+      message: expect.stringMatching(/within 900 ms/),
+    });
     await new Promise((r) => setTimeout(r, 400));
     expect(await late).toBe('AgentTimeout');
     expect(await listCycleOrders(db.doc, db.tables.Ledger, 'cycle-short')).toEqual([]);
@@ -129,7 +165,9 @@ describe('defineAgent', () => {
           }, 120);
         }),
     });
-    await expect(lagging(agentInput('lagging', { cycleId: 'cycle-late' }), { getRemainingTimeInMillis: () => 40 })).rejects.toMatchObject({ name: 'AgentTimeout' });
+    await expect(lagging(agentInput('lagging', { cycleId: 'cycle-late' }), { getRemainingTimeInMillis: () => 40 })).rejects.toMatchObject({
+      name: 'AgentTimeout',
+    });
     await new Promise((r) => setTimeout(r, 200));
     expect(await late).toBe('AgentTimeout');
     expect(await listCycleOrders(db.doc, db.tables.Ledger, 'cycle-late')).toEqual([]);
@@ -146,7 +184,10 @@ describe('defineAgent', () => {
     });
     await setHalted(db, true);
     try {
-      await expect(careful(agentInput('careful', { cycleId: 'cycle-halt' }))).rejects.toMatchObject({ name: 'SystemHalted', message: expect.stringMatching(/test halt/) });
+      await expect(careful(agentInput('careful', { cycleId: 'cycle-halt' }))).rejects.toMatchObject({
+        name: 'SystemHalted',
+        message: expect.stringMatching(/test halt/),
+      });
     } finally {
       await setHalted(db, false);
     }

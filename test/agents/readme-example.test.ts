@@ -13,7 +13,14 @@ import { DOW_FILE } from '../trading/support';
 import { agentInput, clearLedger, throughGateway, useEnv } from './support';
 
 let db: TestDynamo;
-const meanrev = throughGateway({ get doc() { return db.doc; }, get tables() { return db.tables; } } as TestDynamo)(meanrevAgent);
+const meanrev = throughGateway({
+  get doc() {
+    return db.doc;
+  },
+  get tables() {
+    return db.tables;
+  },
+} as TestDynamo)(meanrevAgent);
 beforeAll(async () => {
   db = await startDynalite('meanrev');
   useEnv(db);
@@ -43,5 +50,7 @@ test('runs on the real data and orders only when MSFT is 3 % under its 20-bar me
   expect(await listCycleOrders(db.doc, db.tables.Ledger, 'c-calm')).toEqual([]);
   const dip = await meanrev(agentInput('meanrev', { cycleId: 'c-dip', cycleSeq: dipSeq }));
   expect(dip.status).toBe('SUCCEEDED');
-  expect(await listCycleOrders(db.doc, db.tables.Ledger, 'c-dip')).toEqual([expect.objectContaining({ agent: 'meanrev', symbol: 'MSFT', side: 'BUY', qty: 10, status: 'FILLED' })]);
+  expect(await listCycleOrders(db.doc, db.tables.Ledger, 'c-dip')).toEqual([
+    expect.objectContaining({ agent: 'meanrev', symbol: 'MSFT', side: 'BUY', qty: 10, status: 'FILLED' }),
+  ]);
 });

@@ -13,7 +13,14 @@ import { DOW_FILE, testSettings } from '../trading/support';
 import { agentInput, clearLedger, throughGateway, useEnv } from './support';
 
 let db: TestDynamo;
-const run = throughGateway({ get doc() { return db.doc; }, get tables() { return db.tables; } } as TestDynamo);
+const run = throughGateway({
+  get doc() {
+    return db.doc;
+  },
+  get tables() {
+    return db.tables;
+  },
+} as TestDynamo);
 const [copybot, sentiment, strategy, trading] = [copybotAgent, sentimentAgent, strategyAgent, tradingAgent].map(run);
 beforeAll(async () => {
   db = await startDynalite('refagents');
@@ -103,7 +110,13 @@ describe('reference agents on real data', () => {
     const msft = table.prices.MSFT[260]!;
     const working = (await listCycleOrders(db.doc, db.tables.Ledger, 'c-copy-1')).find((o) => o.symbol === 'MSFT')!;
     // target 0.02 x 1,000,000 = 20,000 USD => trunc(20,000 / close) shares, limit 0.5 % under the close
-    expect(working).toMatchObject({ status: 'WORKING', side: 'BUY', qty: Math.trunc(20_000 / msft), timeInForce: 'DAY', limitPrice: Math.round(msft * 0.995 * 100) / 100 });
+    expect(working).toMatchObject({
+      status: 'WORKING',
+      side: 'BUY',
+      qty: Math.trunc(20_000 / msft),
+      timeInForce: 'DAY',
+      limitPrice: Math.round(msft * 0.995 * 100) / 100,
+    });
     const second = await copybot(agentInput('copybot', { cycleId: 'c-copy-2', cycleSeq: 2, params }));
     expect(second.metrics.ordersProposed).toBe(0);
     expect(second.summary).toMatch(/^0 of 3 weights drifted/);
@@ -113,7 +126,9 @@ describe('reference agents on real data', () => {
     await clearLedger(db);
     useEnv(db, testSettings({}, { maxPositionUsd: 15_000 }));
     try {
-      const result = await copybot(agentInput('copybot', { cycleId: 'c-copy-lim', params: { targetWeights: ['MSFT:0.02', 'KO:0.01'], rebalanceThreshold: 0.005 } }));
+      const result = await copybot(
+        agentInput('copybot', { cycleId: 'c-copy-lim', params: { targetWeights: ['MSFT:0.02', 'KO:0.01'], rebalanceThreshold: 0.005 } }),
+      );
       expect(result.metrics).toMatchObject({ ordersWorking: 1, ordersRejected: 1 });
       expect(result.summary).toMatch(/orders: 0 filled, 1 working, 1 rejected \(maxPosition\)/);
     } finally {

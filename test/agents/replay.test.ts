@@ -31,7 +31,14 @@ afterAll(async () => {
   await db.stop();
 });
 
-const run = throughGateway({ get doc() { return db.doc; }, get tables() { return db.tables; } } as TestDynamo);
+const run = throughGateway({
+  get doc() {
+    return db.doc;
+  },
+  get tables() {
+    return db.tables;
+  },
+} as TestDynamo);
 const handlers = { strategy: run(strategy), sentiment: run(sentiment), copybot: run(copybot), trading: run(trading) } as const;
 
 it('runs 15 cycles of the default fleet on real data without a HALT', async () => {
@@ -46,7 +53,9 @@ it('runs 15 cycles of the default fleet on real data without a HALT', async () =
     const mode = a.verdict === 'REDUCE' ? 'safe' : 'normal';
     for (const name of ['strategy', 'sentiment', 'copybot', 'trading'] as const) {
       const agent = cfg.agents.find((x) => x.name === name)!;
-      const r = await handlers[name](agentInput(name, { cycleId, cycleSeq: seq, mode, riskVerdict: a.verdict as 'OK' | 'REDUCE', params: agent.params, dependsOn: agent.dependsOn }));
+      const r = await handlers[name](
+        agentInput(name, { cycleId, cycleSeq: seq, mode, riskVerdict: a.verdict as 'OK' | 'REDUCE', params: agent.params, dependsOn: agent.dependsOn }),
+      );
       expect(r.status).toBe('SUCCEEDED');
     }
     const orders = await listCycleOrders(db.doc, db.tables.Ledger, cycleId);
@@ -59,7 +68,9 @@ it('runs 15 cycles of the default fleet on real data without a HALT', async () =
     }
   }
   expect(verdicts[0]).toBe('OK');
-  const snaps = await db.doc.send(new QueryCommand({ TableName: db.tables.Ledger, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'EQUITY' } }));
+  const snaps = await db.doc.send(
+    new QueryCommand({ TableName: db.tables.Ledger, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'EQUITY' } }),
+  );
   expect(snaps.Items).toHaveLength(15);
   // The ledger values at the last bar to the equity the risk gate reported (fills at the close do not change equity).
   const acc = await readAccount(db.doc, db.tables.Ledger, settings.startingCashUsd);

@@ -24,13 +24,28 @@ export async function clearLedger(db: TestDynamo): Promise<void> {
 /** Writes the control item with the halt flag set or cleared. */
 export async function setHalted(db: TestDynamo, halted: boolean): Promise<void> {
   await db.doc.send(
-    new PutCommand({ TableName: db.tables.Control, Item: { pk: 'control', halted, mode: 'normal', cycleSeq: 1, version: 1, audit: [], ...(halted ? { reason: 'test halt' } : {}) } }),
+    new PutCommand({
+      TableName: db.tables.Control,
+      Item: { pk: 'control', halted, mode: 'normal', cycleSeq: 1, version: 1, audit: [], ...(halted ? { reason: 'test halt' } : {}) },
+    }),
   );
 }
 
 /** An agent payload as the state machine builds it. */
 export function agentInput(agent: string, overrides: Partial<AgentInput> = {}): AgentInput {
-  return { cycleId: 'cycle-1', cycleSeq: 1, agent, mode: 'normal', riskVerdict: 'OK', params: {}, dependsOn: [], timeoutSeconds: 30, attempt: 0, probe: false, ...overrides };
+  return {
+    cycleId: 'cycle-1',
+    cycleSeq: 1,
+    agent,
+    mode: 'normal',
+    riskVerdict: 'OK',
+    params: {},
+    dependsOn: [],
+    timeoutSeconds: 30,
+    attempt: 0,
+    probe: false,
+    ...overrides,
+  };
 }
 
 /**
@@ -49,6 +64,14 @@ export function throughGateway(db: TestDynamo, settings: () => TradingSettings =
         settings: s,
         feedFor: (cycleSeq) => feedForCycle(process.env[ENV.marketDataFile]!, s.startBar, cycleSeq),
       });
-      return gateway({ action: 'execute', cycleId: input.cycleId, cycleSeq: input.cycleSeq, mode: input.mode, riskVerdict: input.riskVerdict, agent: input.agent, result });
+      return gateway({
+        action: 'execute',
+        cycleId: input.cycleId,
+        cycleSeq: input.cycleSeq,
+        mode: input.mode,
+        riskVerdict: input.riskVerdict,
+        agent: input.agent,
+        result,
+      });
     };
 }

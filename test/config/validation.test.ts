@@ -94,7 +94,9 @@ describe('config validation', () => {
     const c = base();
     c.cycle = { ...c.cycle, maxWorkers: 0, timezone: 'Nowhere/Land' };
     c.agents[2].timeoutSeconds = 0;
-    const lines = errorOf(c).split('\n').filter((l) => l.startsWith('  - '));
+    const lines = errorOf(c)
+      .split('\n')
+      .filter((l) => l.startsWith('  - '));
     expect(lines.length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -29,9 +29,16 @@ interface Run {
  * Runs a CLI as its npm script does: `npm start` is `node --import tsx local/cli.ts run` (one
  * process, so a Ctrl-C reaches the CLI itself), `npm run ops` is `tsx ops/cli.ts`.
  */
-function spawnCli(script: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): { child: ChildProcess; done: Promise<Run>; stdout: () => string } {
+function spawnCli(
+  script: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): { child: ChildProcess; done: Promise<Run>; stdout: () => string } {
   const argv = script === 'local/cli.ts' ? ['--import', TSX_LOADER, join(ROOT, script), ...args] : [TSX, join(ROOT, script), ...args];
-  const child = spawn(process.execPath, argv, { cwd: opts.cwd ?? ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', INIT_CWD: opts.cwd ?? ROOT, ...opts.env } });
+  const child = spawn(process.execPath, argv, {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', INIT_CWD: opts.cwd ?? ROOT, ...opts.env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -60,7 +67,24 @@ describe('npm start on the MSFT OHLCV file, then npm run ops on its state', () =
 
   beforeAll(async () => {
     // Relative output paths, from the directory the user is in (INIT_CWD), into directories that do not exist yet.
-    run = await cli(['run', '--cycles', '3', '--market-data', join(ROOT, 'data/market/msft-daily.csv'), '--report', 'reports/deep/run.json', '--html', 'out/run.html', '--state-dir', 'state', '--fail', 'copybot=throw@2'], { cwd: dir, env: { NO_COLOR: '1' } });
+    run = await cli(
+      [
+        'run',
+        '--cycles',
+        '3',
+        '--market-data',
+        join(ROOT, 'data/market/msft-daily.csv'),
+        '--report',
+        'reports/deep/run.json',
+        '--html',
+        'out/run.html',
+        '--state-dir',
+        'state',
+        '--fail',
+        'copybot=throw@2',
+      ],
+      { cwd: dir, env: { NO_COLOR: '1' } },
+    );
   });
 
   it('runs 3 cycles, exits 0, writes the report and the HTML page where asked, and saves the state', () => {
@@ -134,7 +158,10 @@ describe('npm start refuses user mistakes with exit 2 and one line', () => {
     [['run', '--bogus'], /^error: unknown option '--bogus'$/],
     [['run', '--market-data', '/nonexistent/prices.csv'], /unreadable/],
     [['run', '--market-data', badCsv], /prices\.csv line 3, column 1 \(date\): timestamp "2024-13-01" is not a real date/],
-    [['run', '--market-data', join(ROOT, 'data/market/dowjones30-daily.csv'), '--symbol', 'AAA'], /^error: --symbol AAA: .*dowjones30-daily\.csv is a wide file/],
+    [
+      ['run', '--market-data', join(ROOT, 'data/market/dowjones30-daily.csv'), '--symbol', 'AAA'],
+      /^error: --symbol AAA: .*dowjones30-daily\.csv is a wide file/,
+    ],
     [['run', '--resume-state', '--state-dir', join(dir, 'empty-state')], /^error: --resume-state: no saved state in .*empty-state/],
     [['run', '--config', noHandler], /^error: cannot start the local runtime: Lambda entry lambdas\/agents\/ghost\/handler\.ts does not exist/],
   ])('%j', async (args, re) => {

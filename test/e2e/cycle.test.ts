@@ -22,11 +22,19 @@ describe('a healthy cycle', () => {
     expect(risk).toBeGreaterThan(0);
     expect(Math.min(...agentIdx)).toBeGreaterThan(risk);
     expect(names.indexOf('Record outcomes')).toBeGreaterThan(Math.max(...agentIdx));
-    const ran = names.filter((n) => /^Run \w+ agent:/.test(n)).map((n) => n.split(':')[1]).sort();
+    const ran = names
+      .filter((n) => /^Run \w+ agent:/.test(n))
+      .map((n) => n.split(':')[1])
+      .sort();
     expect(ran).toEqual(['copybot', 'sentiment', 'strategy', 'trading']);
     // trading depends on strategy and sentiment: a later phase
     expect(names.indexOf('Run strategy agent:trading')).toBeGreaterThan(names.indexOf('Run data agent:sentiment'));
-    expect(rep.agents.map((a) => [a.name, a.outcome]).sort()).toEqual([['copybot', 'SUCCEEDED'], ['sentiment', 'SUCCEEDED'], ['strategy', 'SUCCEEDED'], ['trading', 'SUCCEEDED']]);
+    expect(rep.agents.map((a) => [a.name, a.outcome]).sort()).toEqual([
+      ['copybot', 'SUCCEEDED'],
+      ['sentiment', 'SUCCEEDED'],
+      ['strategy', 'SUCCEEDED'],
+      ['trading', 'SUCCEEDED'],
+    ]);
     expect(rep.transitions).toBe(names.length);
     const run = await rt.report();
     expect(run.system.halted).toBe(false);
@@ -46,7 +54,12 @@ describe('agent faults stay in their own outcome', () => {
     expect(copybot.outcome).toBe('FAILED');
     expect(copybot.reason).toMatch(/InjectedFault/);
     expect(rt.invocations().filter((i) => i.target === 'copybot')).toHaveLength(1 + rt.config.faultDomains.strategy.maxRetries);
-    expect(rt.invocations().filter((i) => i.target === 'copybot').map((i) => i.attempt)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(
+      rt
+        .invocations()
+        .filter((i) => i.target === 'copybot')
+        .map((i) => i.attempt),
+    ).toEqual([0, 1, 2, 3, 4, 5]);
     for (const other of ['strategy', 'sentiment', 'trading']) expect(rep.agents.find((a) => a.name === other)?.outcome).toBe('SUCCEEDED');
   });
 

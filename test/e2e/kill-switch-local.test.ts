@@ -11,7 +11,13 @@ import { entered, start, E2E_TIMEOUT } from './support';
 
 jest.setTimeout(E2E_TIMEOUT);
 
-const operator = (action: string, reason: string, extra: Record<string, unknown> = {}) => ({ action, source: 'operator', actor: 'operator:test', reason, ...extra });
+const operator = (action: string, reason: string, extra: Record<string, unknown> = {}) => ({
+  action,
+  source: 'operator',
+  actor: 'operator:test',
+  reason,
+  ...extra,
+});
 
 describe('kill switch on the local scheduler and executions', () => {
   let rt: LocalRuntime;
@@ -27,7 +33,11 @@ describe('kill switch on the local scheduler and executions', () => {
     expect(entered(rt.executionEvents('manual-halt-test'))).toContain('Run strategy agent:trading');
 
     const halt = (await rt.invokeMaster(operator('halt', 'test: breach'))) as Record<string, any>;
-    expect(halt).toMatchObject({ action: 'HALT', changed: true, verified: { haltFlagSet: true, schedulesDisabled: true, noRunningExecutions: true, ok: true } });
+    expect(halt).toMatchObject({
+      action: 'HALT',
+      changed: true,
+      verified: { haltFlagSet: true, schedulesDisabled: true, noRunningExecutions: true, ok: true },
+    });
     expect(halt.stoppedExecutions).toEqual([expect.stringContaining('manual-halt-test')]);
     expect(halt.timeToHaltMs).toEqual(expect.any(Number));
     const report = await running;

@@ -93,7 +93,8 @@ describe('alarm-driven halt', () => {
     const fleet = run.alarmTransitions.find((t) => t.alarm === 'AgentFleet-FleetFailing' && t.to === 'ALARM');
     expect(fleet?.at).toBe(reps[3].slot);
     // the halt came from the alarm action, not from a cycle's kill-switch state
-    for (const r of reps.slice(0, 3)) expect(rt.executionEvents(r.cycleId).some((e) => String((e.state as { name?: string })?.name).startsWith('Engage kill switch'))).toBe(false);
+    for (const r of reps.slice(0, 3))
+      expect(rt.executionEvents(r.cycleId).some((e) => String((e.state as { name?: string })?.name).startsWith('Engage kill switch'))).toBe(false);
     expect(run.notifications.some((n) => n.channel === 'master' && /alarm AgentFleet-FleetFailing/.test(n.subject))).toBe(true);
   });
 });

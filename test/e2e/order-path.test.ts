@@ -64,18 +64,25 @@ describe('order path on the local runtime', () => {
     const fills = await listFills(rt.doc, ledger);
     expect(fills.filter((f) => f.agent === 'copybot' && f.symbol === 'KO' && f.qty === 1)).toEqual([]);
     expect(fills.filter((f) => f.agent === 'rogue')).toHaveLength(3); // its one front-door order per cycle, under its own name
-    expect(reconcileLedger(account, await listBooks(rt.doc, ledger), replayFills(fills, config.portfolio.startingCashUsd), await listWorkingOrders(rt.doc, ledger))).toEqual([]);
+    expect(
+      reconcileLedger(account, await listBooks(rt.doc, ledger), replayFills(fills, config.portfolio.startingCashUsd), await listWorkingOrders(rt.doc, ledger)),
+    ).toEqual([]);
 
     // The kill switch cancels every working order (copybot rests DAY limits) and verifies none is left.
     const working = (await listWorkingOrders(rt.doc, ledger)).length;
     expect(working).toBeGreaterThan(0);
-    const halt = (await rt.invokeMaster({ action: 'halt', source: 'operator', actor: 'operator:e2e', reason: 'drill' })) as { workingOrdersCancelled: number; verified: { noWorkingOrders: boolean; ok: boolean } };
+    const halt = (await rt.invokeMaster({ action: 'halt', source: 'operator', actor: 'operator:e2e', reason: 'drill' })) as {
+      workingOrdersCancelled: number;
+      verified: { noWorkingOrders: boolean; ok: boolean };
+    };
     expect(halt.workingOrdersCancelled).toBe(working);
     expect(halt.verified).toMatchObject({ noWorkingOrders: true, ok: true });
     expect(await listWorkingOrders(rt.doc, ledger)).toEqual([]);
     const after = await readAccount(rt.doc, ledger, config.portfolio.startingCashUsd);
     expect(after.reservedCashUsd).toBeCloseTo(0, 6);
-    expect(reconcileLedger(after, await listBooks(rt.doc, ledger), replayFills(await listFills(rt.doc, ledger), config.portfolio.startingCashUsd), [])).toEqual([]);
+    expect(reconcileLedger(after, await listBooks(rt.doc, ledger), replayFills(await listFills(rt.doc, ledger), config.portfolio.startingCashUsd), [])).toEqual(
+      [],
+    );
     expect(rt.accessDenied().filter((d) => !d.principal.endsWith('-rogue'))).toEqual([]); // the Master's own grants suffice
   });
 });

@@ -23,7 +23,12 @@ describe('three agents on one shared function', () => {
     const [cycle] = await rt.runSlots(1);
     expect(cycle.status).toBe('SUCCEEDED');
     expect(Object.fromEntries(cycle.agents.map((a) => [a.name, a.outcome]))).toEqual({ 'grid-0': 'SUCCEEDED', 'grid-1': 'FAILED', 'grid-2': 'SUCCEEDED' });
-    const fns = new Set(rt.invocations().filter((i) => i.target.startsWith('grid-')).map((i) => i.function));
+    const fns = new Set(
+      rt
+        .invocations()
+        .filter((i) => i.target.startsWith('grid-'))
+        .map((i) => i.function),
+    );
     expect(fns.size).toBe(1);
   });
 });

@@ -40,7 +40,13 @@ export function e2eConfig(patch: (c: OrchestratorConfigInput) => void = () => un
 
 /** Starts a fresh, quiet runtime that does not write the repo's state dir. */
 export function start(opts: { config?: OrchestratorConfig; faults?: Fault[] } = {}): Promise<LocalRuntime> {
-  return startLocalRuntime({ config: opts.config ?? e2eConfig(), faults: opts.faults, quiet: true, save: false, stateDir: mkdtempSync(join(tmpdir(), 'e2e-state-')) });
+  return startLocalRuntime({
+    config: opts.config ?? e2eConfig(),
+    faults: opts.faults,
+    quiet: true,
+    save: false,
+    stateDir: mkdtempSync(join(tmpdir(), 'e2e-state-')),
+  });
 }
 
 /** Names of the states entered, in order, with the agent for "Run ... agent" states. */

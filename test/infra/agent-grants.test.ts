@@ -5,7 +5,16 @@
  */
 import { asArray, policyStatements, resourcesOfType, synth, type Synthesized } from './template-helpers';
 
-const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete', 'dynamodb:*'];
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+  'dynamodb:*',
+];
 
 let s: Synthesized;
 beforeAll(() => {
@@ -49,6 +58,13 @@ test('the order gateway is the one writer of the Ledger among the cycle function
   const actions = dynamoActionsByRole();
   const gateway = s.stack.lambdaFunctions.find((f) => f.role === 'gateway')!;
   const granted = actions.get(roleOf(gateway.logicalId))!;
-  expect([...granted].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+  expect([...granted].sort()).toEqual([
+    'dynamodb:BatchGetItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ]);
   expect(granted.has('dynamodb:DeleteItem')).toBe(false);
 });

@@ -81,7 +81,12 @@ describe('cycle state machine definition', () => {
     const [[, sm]] = resourcesOfType(base.template, 'AWS::StepFunctions::StateMachine');
     const placeholders = new Set([...(sm.Properties.DefinitionString as string).matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1]));
     expect([...placeholders].sort()).toEqual(['GatewayFunctionArn', 'MasterFunctionArn', 'RiskFunctionArn', 'SupervisorFunctionArn']);
-    expect(Object.keys(sm.Properties.DefinitionSubstitutions).sort()).toEqual(['GatewayFunctionArn', 'MasterFunctionArn', 'RiskFunctionArn', 'SupervisorFunctionArn']);
+    expect(Object.keys(sm.Properties.DefinitionSubstitutions).sort()).toEqual([
+      'GatewayFunctionArn',
+      'MasterFunctionArn',
+      'RiskFunctionArn',
+      'SupervisorFunctionArn',
+    ]);
     const masterId = base.stack.lambdaFunctions.find((f) => f.role === 'master')!.logicalId;
     expect(sm.Properties.DefinitionSubstitutions.MasterFunctionArn).toEqual({ 'Fn::GetAtt': [masterId, 'Arn'] });
   });

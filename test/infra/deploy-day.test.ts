@@ -18,19 +18,37 @@ describe('deploy day (template)', () => {
   it('no alarm that invokes the Master treats missing data as breaching', () => {
     const toMaster = resourcesOfType(s.template, 'AWS::CloudWatch::Alarm').filter(([, a]) => invokesMaster(a));
     expect(toMaster.length).toBeGreaterThan(5);
-    for (const [, a] of toMaster) expect({ name: a.Properties.AlarmName, missing: a.Properties.TreatMissingData }).toEqual({ name: a.Properties.AlarmName, missing: 'notBreaching' });
+    for (const [, a] of toMaster)
+      expect({ name: a.Properties.AlarmName, missing: a.Properties.TreatMissingData }).toEqual({ name: a.Properties.AlarmName, missing: 'notBreaching' });
   });
 
   it('every alarm that invokes the Master depends on the permission that lets CloudWatch invoke it', () => {
-    const [[permId]] = resourcesOfType(s.template, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'lambda.alarms.cloudwatch.amazonaws.com');
+    const [[permId]] = resourcesOfType(s.template, 'AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties.Principal === 'lambda.alarms.cloudwatch.amazonaws.com',
+    );
     for (const [, a] of resourcesOfType(s.template, 'AWS::CloudWatch::Alarm').filter(([, x]) => invokesMaster(x))) {
       expect({ name: a.Properties.AlarmName, dependsOn: a.DependsOn }).toEqual({ name: a.Properties.AlarmName, dependsOn: expect.arrayContaining([permId]) });
     }
   });
 
   it('no retained resource has a fixed physical name (a generated one, or one unique to the stack instance)', () => {
-    const NAME_PROPS = ['Name', 'TableName', 'LogGroupName', 'QueueName', 'TopicName', 'FunctionName', 'RoleName', 'StateMachineName', 'AliasName', 'BucketName', 'AlarmName', 'DashboardName'];
-    const retained = Object.entries<any>(s.template.Resources).filter(([, r]) => ['Retain', 'RetainExceptOnCreate'].includes(r.DeletionPolicy) || r.UpdateReplacePolicy === 'Retain');
+    const NAME_PROPS = [
+      'Name',
+      'TableName',
+      'LogGroupName',
+      'QueueName',
+      'TopicName',
+      'FunctionName',
+      'RoleName',
+      'StateMachineName',
+      'AliasName',
+      'BucketName',
+      'AlarmName',
+      'DashboardName',
+    ];
+    const retained = Object.entries<any>(s.template.Resources).filter(
+      ([, r]) => ['Retain', 'RetainExceptOnCreate'].includes(r.DeletionPolicy) || r.UpdateReplacePolicy === 'Retain',
+    );
     expect(retained.length).toBeGreaterThan(4);
     const stackUnique = (v: unknown): boolean => JSON.stringify(v).includes('"AWS::StackId"');
     for (const [id, r] of retained) {
@@ -56,7 +74,10 @@ describe('deploy day (template)', () => {
     const other = synth((c) => ({ ...c, cycle: { ...c.cycle!, cadenceMinutes: 30 } }));
     const [[, cr2]] = resourcesOfType(other.template, 'Custom::ReapplyHalt');
     expect(cr2.Properties.SchedulesFingerprint).not.toBe(cr.Properties.SchedulesFingerprint);
-    expect(synth().template.Resources).toHaveProperty([resourcesOfType(s.template, 'Custom::ReapplyHalt')[0][0], 'Properties', 'SchedulesFingerprint'], cr.Properties.SchedulesFingerprint);
+    expect(synth().template.Resources).toHaveProperty(
+      [resourcesOfType(s.template, 'Custom::ReapplyHalt')[0][0], 'Properties', 'SchedulesFingerprint'],
+      cr.Properties.SchedulesFingerprint,
+    );
   });
 
   it('only the operator function can resume, and neither the alarms nor the state machine role can invoke it', () => {
@@ -65,11 +86,18 @@ describe('deploy day (template)', () => {
     expect(url.Properties).toEqual({ AuthType: 'AWS_IAM', TargetFunctionArn: { 'Fn::GetAtt': [operatorId, 'Arn'] } });
     const refsOperator = (v: unknown): boolean => JSON.stringify(v).includes(`"${operatorId}"`);
     for (const [, p] of resourcesOfType(s.template, 'AWS::Lambda::Permission')) {
-      expect({ principal: p.Properties.Principal, operator: refsOperator(p.Properties.FunctionName) }).toEqual({ principal: p.Properties.Principal, operator: false });
+      expect({ principal: p.Properties.Principal, operator: refsOperator(p.Properties.FunctionName) }).toEqual({
+        principal: p.Properties.Principal,
+        operator: false,
+      });
     }
     const smRole = s.template.Resources[s.stack.getLogicalId(s.stack.cycle.stateMachine.role.node.defaultChild as any)];
     expect(smRole.Type).toBe('AWS::IAM::Role');
-    const smPolicies = Object.values<any>(s.template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(s.stack.getLogicalId(s.stack.cycle.stateMachine.role.node.defaultChild as any)));
+    const smPolicies = Object.values<any>(s.template.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        JSON.stringify(r.Properties.Roles).includes(s.stack.getLogicalId(s.stack.cycle.stateMachine.role.node.defaultChild as any)),
+    );
     expect(smPolicies.length).toBeGreaterThan(0);
     for (const p of smPolicies) expect(refsOperator(p.Properties.PolicyDocument)).toBe(false);
     // Alarms never target it.
@@ -86,7 +114,8 @@ describe('deploy day (template)', () => {
 
   it('each agent and risk function times out 5 s after its task, so the task timeout (never retried for agents) fires first', () => {
     for (const f of s.stack.lambdaFunctions.filter((x) => x.role === 'agent' || x.role === 'risk')) {
-      const task = f.role === 'risk' ? s.config.risk.timeoutSeconds : Math.max(...s.config.agents.filter((a) => f.agents?.includes(a.name)).map((a) => a.timeoutSeconds));
+      const task =
+        f.role === 'risk' ? s.config.risk.timeoutSeconds : Math.max(...s.config.agents.filter((a) => f.agents?.includes(a.name)).map((a) => a.timeoutSeconds));
       expect({ fn: f.logicalId, timeout: s.template.Resources[f.logicalId].Properties.Timeout }).toEqual({ fn: f.logicalId, timeout: task + 5 });
     }
   });
@@ -117,7 +146,11 @@ describe('deploy day (template)', () => {
       const retriers = (st.Retry ?? []) as Array<{ ErrorEquals: string[] }>;
       const covered = retriers.some((r) => r.ErrorEquals.includes('States.ALL') || r.ErrorEquals.includes('Lambda.ClientExecutionTimeoutException'));
       const serviceRetriers = retriers.filter((r) => r.ErrorEquals.some((e) => e.startsWith('Lambda.')));
-      expect({ name, covered, serviceRetriersComplete: serviceRetriers.every((r) => r.ErrorEquals.includes('Lambda.ClientExecutionTimeoutException')) }).toEqual({ name, covered: true, serviceRetriersComplete: true });
+      expect({
+        name,
+        covered,
+        serviceRetriersComplete: serviceRetriers.every((r) => r.ErrorEquals.includes('Lambda.ClientExecutionTimeoutException')),
+      }).toEqual({ name, covered: true, serviceRetriersComplete: true });
     }
   });
 });

@@ -21,7 +21,12 @@ test('alarm count is constant in the fleet size without per-agent alarms', () =>
   const large = fleetAlarmSpecs(many(500, false), 'S');
   expect(large).toHaveLength(small.length);
   const byKind = new Map(large.map((a) => [a.kind, a]));
-  expect(byKind.get('AnyAgentUnhealthy')).toMatchObject({ metricName: 'MaxAgentUnhealthyCycles', threshold: 3, comparison: 'GreaterThanOrEqualToThreshold', policy: 'notify' });
+  expect(byKind.get('AnyAgentUnhealthy')).toMatchObject({
+    metricName: 'MaxAgentUnhealthyCycles',
+    threshold: 3,
+    comparison: 'GreaterThanOrEqualToThreshold',
+    policy: 'notify',
+  });
   expect(byKind.get('AnyAgentLowSuccessRate')).toMatchObject({ metricName: 'MinAgentSuccessRate', threshold: 80, comparison: 'LessThanThreshold' });
   expect(byKind.get('AnyAgentFailureStreak')).toMatchObject({ metricName: 'MaxAgentConsecutiveFailures', threshold: 5 });
   expect(fleetAlarmSpecs(many(5, true), 'S').length).toBe(small.length - 3 + 5 * 3);
@@ -35,7 +40,9 @@ test('the Master policy stays small: per-agent alarms fall under "*"', () => {
 });
 
 test('per-agent alarms without per-agent metrics is a config error with the field path', () => {
-  expect(() => validateConfig({ ...defaults, monitoring: { perAgentMetrics: false } })).toThrow(/monitoring\.perAgentAlarms: per-agent alarms need monitoring\.perAgentMetrics/);
+  expect(() => validateConfig({ ...defaults, monitoring: { perAgentMetrics: false } })).toThrow(
+    /monitoring\.perAgentAlarms: per-agent alarms need monitoring\.perAgentMetrics/,
+  );
 });
 
 test('fleet aggregates are the worst agent values; agents that never ran do not lower the success rate', () => {

@@ -42,7 +42,10 @@ describe('a fleet of 300 agents on one code entry', () => {
     expect(s.template.Resources[sup.logicalId].Properties.Environment.Variables[`${ENV.supervisorSettings}_FILE`]).toBe('/var/task/supervisor-settings.json');
     const registry = JSON.parse(readFileSync(sup.assetFiles!['supervisor-settings.json'], 'utf8'));
     expect(registry.agents).toHaveLength(304);
-    expect(registry.agents.find((a: { name: string }) => a.name === 'grid-299')).toMatchObject({ functionArn: 'AgentFleet-synthetic-agent', params: { durationMs: 299 } });
+    expect(registry.agents.find((a: { name: string }) => a.name === 'grid-299')).toMatchObject({
+      functionArn: 'AgentFleet-synthetic-agent',
+      params: { durationMs: 299 },
+    });
     expect(registry.agents.find((a: { name: string }) => a.name === 'trading')).toMatchObject({ functionArn: 'AgentFleet-trading' });
   });
 

@@ -27,7 +27,7 @@ describe('quotas and names', () => {
     expect(Math.max(...perWidget)).toBeLessThanOrEqual(500);
     expect(perWidget.reduce((a: number, b: number) => a + b, 0)).toBeLessThanOrEqual(2500);
     const search = body.widgets.find((w: any) => w.properties.title === 'Agent success rate (%)');
-    expect(JSON.stringify(search.properties.metrics)).toContain("SEARCH('{AgentFleet,agent,service} MetricName=\\\"AgentSuccessRate\\\"");
+    expect(JSON.stringify(search.properties.metrics)).toContain('SEARCH(\'{AgentFleet,agent,service} MetricName=\\"AgentSuccessRate\\"');
     expect(flatten(dash.Properties.DashboardBody).length).toBeLessThan(100_000);
     // A small fleet keeps one labelled series per agent.
     const small = synth();

@@ -33,7 +33,10 @@ describe('robustness of the synthesized stack', () => {
     expect(agentTasks.map(([n]) => n).sort()).toEqual(['Run critical agent', 'Run data agent', 'Run strategy agent']);
     for (const [, task] of agentTasks) {
       const first = task.Retry[0];
-      expect(first).toEqual({ ErrorEquals: ['States.Timeout', 'AgentTimeout', 'AgentInputInvalid', 'AgentOutputInvalid', 'AgentResultTooLarge', 'SystemHalted'], MaxAttempts: 0 });
+      expect(first).toEqual({
+        ErrorEquals: ['States.Timeout', 'AgentTimeout', 'AgentInputInvalid', 'AgentOutputInvalid', 'AgentResultTooLarge', 'SystemHalted'],
+        MaxAttempts: 0,
+      });
     }
   });
 
@@ -45,9 +48,12 @@ describe('robustness of the synthesized stack', () => {
     expect(allow.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
   });
 
-  it('keeps a function\'s logical id when a second agent starts sharing its code entry (no replacement on update)', () => {
+  it("keeps a function's logical id when a second agent starts sharing its code entry (no replacement on update)", () => {
     const before = s.stack.lambdaFunctions.find((f) => f.agent === 'strategy')!;
-    const after = synth((c) => ({ ...c, agents: [...c.agents, { name: 'strategy-slow', entry: 'lambdas/agents/strategy/handler.ts', params: { fastWindow: 20, slowWindow: 60 } }] }));
+    const after = synth((c) => ({
+      ...c,
+      agents: [...c.agents, { name: 'strategy-slow', entry: 'lambdas/agents/strategy/handler.ts', params: { fastWindow: 20, slowWindow: 60 } }],
+    }));
     const shared = after.stack.lambdaFunctions.find((f) => f.entry === 'lambdas/agents/strategy/handler.ts')!;
     expect(shared.agents).toEqual(['strategy', 'strategy-slow']);
     expect(shared.logicalId).toBe(before.logicalId);

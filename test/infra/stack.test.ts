@@ -43,7 +43,9 @@ describe('orchestrator stack', () => {
     });
 
     it('lambdaFunctions maps every template function to an existing handler module', () => {
-      const ids = resourcesOfType(s.template, 'AWS::Lambda::Function').map(([id]) => id).sort();
+      const ids = resourcesOfType(s.template, 'AWS::Lambda::Function')
+        .map(([id]) => id)
+        .sort();
       expect(s.stack.lambdaFunctions.map((f) => f.logicalId).sort()).toEqual(ids);
       for (const f of s.stack.lambdaFunctions) expect(existsSync(join(REPO, f.entry))).toBe(true);
       expect(s.stack.lambdaFunctions.filter((f) => f.role === 'agent').map((f) => [f.agent, f.entry])).toEqual(
@@ -68,7 +70,10 @@ describe('orchestrator stack', () => {
         const env = envOf(f.logicalId);
         expect(JSON.parse(flatten(env[ENV.tradingSettings])).limits.maxOrderNotionalUsd).toBe(s.config.risk.limits.maxOrderNotionalUsd);
         expect(env[ENV.marketDataFile]).toBe('/var/task/market-data.csv');
-        for (const id of TABLE_SPECS.map((t) => t.id)) expect(env[{ AgentState: ENV.agentStateTable, Control: ENV.controlTable, Cycles: ENV.cyclesTable, Ledger: ENV.ledgerTable }[id]]).toHaveProperty('Ref');
+        for (const id of TABLE_SPECS.map((t) => t.id))
+          expect(env[{ AgentState: ENV.agentStateTable, Control: ENV.controlTable, Cycles: ENV.cyclesTable, Ledger: ENV.ledgerTable }[id]]).toHaveProperty(
+            'Ref',
+          );
       }
     });
 
@@ -96,7 +101,7 @@ describe('orchestrator stack', () => {
       expect(Object.keys(policy).sort()).toEqual(reachingMaster.sort());
     });
 
-    it('routes the Master\'s failed asynchronous invocations to an encrypted queue after retries', () => {
+    it("routes the Master's failed asynchronous invocations to an encrypted queue after retries", () => {
       const [[, cfg]] = resourcesOfType(s.template, 'AWS::Lambda::EventInvokeConfig');
       expect(cfg.Properties.FunctionName).toEqual({ Ref: masterId });
       expect(cfg.Properties.MaximumRetryAttempts).toBe(2);
@@ -184,7 +189,9 @@ describe('orchestrator stack', () => {
         if (a.Properties.AlarmName === 'AgentFleet-NoSuccessfulCycle') expect(a.Properties.Metrics).toHaveLength(3);
         else expect(typeof a.Properties.MetricName).toBe('string');
       }
-      const perms = resourcesOfType(s.template, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'lambda.alarms.cloudwatch.amazonaws.com');
+      const perms = resourcesOfType(s.template, 'AWS::Lambda::Permission').filter(
+        ([, p]) => p.Properties.Principal === 'lambda.alarms.cloudwatch.amazonaws.com',
+      );
       expect(perms).toHaveLength(1);
       expect(perms[0][1].Properties.FunctionName).toEqual({ 'Fn::GetAtt': [masterId, 'Arn'] });
       expect(flatten(perms[0][1].Properties.SourceArn)).toBe('arn:aws:cloudwatch:REGION:ACCOUNT:alarm:AgentFleet-*');
@@ -193,24 +200,58 @@ describe('orchestrator stack', () => {
     it('uses the metric catalog, seed thresholds and one-cadence periods', () => {
       const byName = new Map(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm').map(([, a]) => [a.Properties.AlarmName, a.Properties]));
       const cycleFailed = byName.get('AgentFleet-CycleFailed')!;
-      expect(cycleFailed).toMatchObject({ Namespace: 'AWS/States', MetricName: 'ExecutionsFailed', Threshold: 1, Period: 900, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(cycleFailed).toMatchObject({
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsFailed',
+        Threshold: 1,
+        Period: 900,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
       expect(flatten(cycleFailed.Dimensions[0].Value)).toBe('arn:aws:states:REGION:ACCOUNT:stateMachine:AgentFleet-cycle');
       const noSuccess = byName.get('AgentFleet-NoSuccessfulCycle')!;
-      expect(noSuccess).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 2, DatapointsToAlarm: 2, TreatMissingData: 'notBreaching' });
+      expect(noSuccess).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 2,
+        TreatMissingData: 'notBreaching',
+      });
       const queries = noSuccess.Metrics as any[];
       expect(queries.find((q) => q.Expression)).toMatchObject({ Expression: 'IF(FILL(succeeded, 0) >= 1, 0, FILL(started, 0))' });
-      expect(queries.filter((q) => q.MetricStat).map((q) => [q.Id, q.MetricStat.Metric.MetricName, q.MetricStat.Period, q.MetricStat.Stat]).sort()).toEqual([
+      expect(
+        queries
+          .filter((q) => q.MetricStat)
+          .map((q) => [q.Id, q.MetricStat.Metric.MetricName, q.MetricStat.Period, q.MetricStat.Stat])
+          .sort(),
+      ).toEqual([
         ['started', 'ExecutionsStarted', 900, 'Sum'],
         ['succeeded', 'ExecutionsSucceeded', 900, 'Sum'],
       ]);
-      expect(byName.get('AgentFleet-FleetFailing')).toMatchObject({ Namespace: 'AgentFleet', MetricName: 'FailedAgentFraction', Statistic: 'Minimum', Threshold: 0.5, EvaluationPeriods: 3, DatapointsToAlarm: 3, Period: 900 });
-      expect(byName.get('AgentFleet-TooManyOpenBreakers')).toMatchObject({ MetricName: 'OpenBreakerFraction', Statistic: 'Maximum', Threshold: s.config.supervisor.maxOpenBreakerFraction });
+      expect(byName.get('AgentFleet-FleetFailing')).toMatchObject({
+        Namespace: 'AgentFleet',
+        MetricName: 'FailedAgentFraction',
+        Statistic: 'Minimum',
+        Threshold: 0.5,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        Period: 900,
+      });
+      expect(byName.get('AgentFleet-TooManyOpenBreakers')).toMatchObject({
+        MetricName: 'OpenBreakerFraction',
+        Statistic: 'Maximum',
+        Threshold: s.config.supervisor.maxOpenBreakerFraction,
+      });
       expect(byName.get('AgentFleet-CycleSlow')).toMatchObject({ MetricName: 'CycleDurationRatio', Threshold: 2, ComparisonOperator: 'GreaterThanThreshold' });
       expect(byName.get('AgentFleet-RiskHalt')).toMatchObject({ MetricName: 'RiskVerdictHalt', Statistic: 'Maximum', Threshold: 1 });
       expect(byName.get('AgentFleet-CriticalAgentFailed')).toMatchObject({ MetricName: 'CriticalAgentFailures', Statistic: 'Sum', Threshold: 1 });
       const low = byName.get('AgentFleet-copybot-LowSuccessRate')!;
       expect(low).toMatchObject({ MetricName: 'AgentSuccessRate', Statistic: 'Minimum', Threshold: 80, ComparisonOperator: 'LessThanThreshold' });
-      expect(low.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: 'agent-fleet' }, { Name: 'agent', Value: 'copybot' }]));
+      expect(low.Dimensions).toEqual(
+        expect.arrayContaining([
+          { Name: 'service', Value: 'agent-fleet' },
+          { Name: 'agent', Value: 'copybot' },
+        ]),
+      );
       expect(byName.get('AgentFleet-trading-FailureStreak')).toMatchObject({ MetricName: 'AgentConsecutiveFailures', Threshold: 5 });
       expect(byName.get('AgentFleet-sentiment-Unhealthy')).toMatchObject({ MetricName: 'AgentUnhealthyCycles', Threshold: 3 });
       expect(byName.get('AgentFleet-MasterErrors')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1 });
@@ -223,7 +264,16 @@ describe('orchestrator stack', () => {
       const alarmIds = resourcesOfType(s.template, 'AWS::CloudWatch::Alarm').map(([id]) => `<GetAtt:${id}.Arn>`);
       expect([...alarmWidget.properties.alarms].sort()).toEqual(alarmIds.sort());
       const titles = body.widgets.map((w: any) => w.properties.title);
-      expect(titles).toEqual(expect.arrayContaining(['Cycle outcome (executions)', 'Agent success rate (%)', 'Agent duration (ms)', 'Agent retries', 'Circuit breakers OPEN (1 = OPEN)', 'Risk verdicts']));
+      expect(titles).toEqual(
+        expect.arrayContaining([
+          'Cycle outcome (executions)',
+          'Agent success rate (%)',
+          'Agent duration (ms)',
+          'Agent retries',
+          'Circuit breakers OPEN (1 = OPEN)',
+          'Risk verdicts',
+        ]),
+      );
       expect(flatten(dash.Properties.DashboardName)).toBe('AgentFleet-REGION-Fleet');
     });
   });
@@ -246,7 +296,10 @@ describe('orchestrator stack', () => {
     it('Resource "*" appears only for actions without resource-level permissions (X-Ray, log delivery)', () => {
       for (const { statement } of policyStatements(s.template)) {
         if (!asArray(statement.Resource).includes('*')) continue;
-        for (const action of asArray<string>(statement.Action)) expect(action).toMatch(/^(xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))/);
+        for (const action of asArray<string>(statement.Action))
+          expect(action).toMatch(
+            /^(xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))/,
+          );
       }
     });
 
@@ -257,8 +310,12 @@ describe('orchestrator stack', () => {
       const find = (action: string): any => mine.find(({ statement }) => asArray(statement.Action).includes(action))?.statement;
       expect(asArray(find('states:StopExecution').Resource).map(flatten)).toEqual(['arn:aws:states:REGION:ACCOUNT:execution:AgentFleet-cycle:*']);
       expect(asArray(find('states:ListExecutions').Resource).map(flatten)).toEqual(['arn:aws:states:REGION:ACCOUNT:stateMachine:AgentFleet-cycle']);
-      expect(asArray(find('scheduler:UpdateSchedule').Resource).map(flatten)).toEqual(['arn:aws:scheduler:REGION:ACCOUNT:schedule/AgentFleet/AgentFleet-default']);
-      const [[schedRoleId]] = resourcesOfType(s.template, 'AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'));
+      expect(asArray(find('scheduler:UpdateSchedule').Resource).map(flatten)).toEqual([
+        'arn:aws:scheduler:REGION:ACCOUNT:schedule/AgentFleet/AgentFleet-default',
+      ]);
+      const [[schedRoleId]] = resourcesOfType(s.template, 'AWS::IAM::Role').filter(([, r]) =>
+        JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'),
+      );
       expect(asArray(find('iam:PassRole').Resource)).toEqual([{ 'Fn::GetAtt': [schedRoleId, 'Arn'] }]);
       expect(asArray(find('events:PutEvents').Resource).map(flatten)).toEqual(['arn:aws:events:REGION:ACCOUNT:event-bus/default']);
       expect(asArray(find('sns:Publish').Resource)).toEqual([{ Ref: resourcesOfType(s.template, 'AWS::SNS::Topic')[0][0] }]);
@@ -272,7 +329,9 @@ describe('orchestrator stack', () => {
       const policies = [...resourcesOfType(s.template, 'AWS::SQS::QueuePolicy'), ...resourcesOfType(s.template, 'AWS::SNS::TopicPolicy')];
       expect(policies).toHaveLength(3);
       for (const [, p] of policies) {
-        expect(p.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+        expect(p.Properties.PolicyDocument.Statement).toContainEqual(
+          expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        );
       }
     });
 
@@ -289,7 +348,9 @@ describe('orchestrator stack', () => {
         const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? r.resourceLogicalId}`));
         expect({ pack: pack.readPackName, findings }).toEqual({ pack: pack.readPackName, findings: [] });
       }
-      const acks = s.stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data as any));
+      const acks = s.stack.node
+        .findAll()
+        .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data as any));
       expect(acks.length).toBeGreaterThan(5);
       for (const a of acks) for (const reason of Object.values(a)) expect(String(reason).length).toBeGreaterThan(40);
     });

@@ -38,7 +38,12 @@ export function flatten(value: unknown): string {
   if (typeof value === 'number') return String(value);
   if (value && typeof value === 'object') {
     const v = value as Record<string, any>;
-    if ('Ref' in v) return ({ 'AWS::Partition': 'aws', 'AWS::Region': 'REGION', 'AWS::AccountId': 'ACCOUNT', 'AWS::URLSuffix': 'amazonaws.com' } as Record<string, string>)[v.Ref] ?? `<Ref:${v.Ref}>`;
+    if ('Ref' in v)
+      return (
+        ({ 'AWS::Partition': 'aws', 'AWS::Region': 'REGION', 'AWS::AccountId': 'ACCOUNT', 'AWS::URLSuffix': 'amazonaws.com' } as Record<string, string>)[
+          v.Ref
+        ] ?? `<Ref:${v.Ref}>`
+      );
     if ('Fn::GetAtt' in v) return `<GetAtt:${v['Fn::GetAtt'][0]}.${v['Fn::GetAtt'][1]}>`;
     if ('Fn::Join' in v) return (v['Fn::Join'][1] as unknown[]).map(flatten).join(v['Fn::Join'][0]);
   }

@@ -19,10 +19,22 @@ describe('alarm evaluation from deploy time', () => {
   const specs = tpl.ofType('AWS::CloudWatch::Alarm').map((id) => alarmSpecFromProps(id, tpl.props(id)));
   const noSuccess = specs.find((a) => a.name === 'AgentFleet-NoSuccessfulCycle')!;
   const arn = noSuccess.dims.StateMachineArn;
-  const states = (cw: LocalCloudWatch, name: string, v: number, at: number) => cw.put({ namespace: 'AWS/States', name, dims: { StateMachineArn: arn }, value: v, at });
+  const states = (cw: LocalCloudWatch, name: string, v: number, at: number) =>
+    cw.put({ namespace: 'AWS/States', name, dims: { StateMachineArn: arn }, value: v, at });
 
   it('a breaching single-metric alarm (the old NoSuccessfulCycle) goes to ALARM at the first evaluation after a deploy with no data', () => {
-    const old = alarmSpecFromProps('Old', { AlarmName: 'Old', Namespace: 'AWS/States', MetricName: 'ExecutionsSucceeded', Dimensions: [{ Name: 'StateMachineArn', Value: arn }], Statistic: 'Sum', Period: 1800, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
+    const old = alarmSpecFromProps('Old', {
+      AlarmName: 'Old',
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsSucceeded',
+      Dimensions: [{ Name: 'StateMachineArn', Value: arn }],
+      Statistic: 'Sum',
+      Period: 1800,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
     const cw = new LocalCloudWatch([old], { createdAtMs: DEPLOY });
     // Deployed at 14:22:30; evaluated at whole minutes, the first at 14:23:00.
     expect(cw.evaluateUntil(DEPLOY + 30_000 - 1)).toEqual([]);
@@ -57,7 +69,9 @@ describe('alarm evaluation from deploy time', () => {
   });
 
   it('refuses metric math it cannot evaluate, naming the alarm', () => {
-    expect(() => parseExpression('ANOMALY_DETECTION_BAND(m1)', 'X')).toThrow(/Alarm X: metric math .* not supported locally \(function ANOMALY_DETECTION_BAND\)/);
+    expect(() => parseExpression('ANOMALY_DETECTION_BAND(m1)', 'X')).toThrow(
+      /Alarm X: metric math .* not supported locally \(function ANOMALY_DETECTION_BAND\)/,
+    );
     expect(parseExpression('IF(a > 1 AND NOT b, 1, -2) * 3')).toBeDefined();
   });
 });

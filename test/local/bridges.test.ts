@@ -12,10 +12,14 @@ import defaultConfig from '../../config/orchestrator.config';
 const arns = { SupervisorFunctionArn: 'arn:sup', RiskFunctionArn: 'arn:risk', MasterFunctionArn: 'arn:master', GatewayFunctionArn: 'arn:gateway' };
 const lambdaTask = (extra: Record<string, unknown>) => ({
   StartAt: 'T',
-  States: { T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'f', Payload: { 'x.$': '$.x' } }, End: true, ...extra } },
+  States: {
+    T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'f', Payload: { 'x.$': '$.x' } }, End: true, ...extra },
+  },
 });
 const run = (def: unknown, input: unknown, handler: (i: unknown) => Promise<unknown>) =>
-  new StateMachine(def as never, { validationOptions: { checkArn: false } }).run(input as never, { overrides: { taskResourceLocalHandlers: { T: handler as never } } }).result;
+  new StateMachine(def as never, { validationOptions: { checkArn: false } }).run(input as never, {
+    overrides: { taskResourceLocalHandlers: { T: handler as never } },
+  }).result;
 
 describe('gaps of the interpreter (pinned: if one closes, the bridge can go)', () => {
   it('gap 1: TimeoutSecondsPath is resolved against the input after Parameters', async () => {
@@ -27,12 +31,15 @@ describe('gaps of the interpreter (pinned: if one closes, the bridge can go)', (
     await expect(run(def, { x: 1 }, async (i) => i)).rejects.toThrow(/State\.RetryCount' does not point to a value/);
   });
   it('gap 3: an explicit ResultPath "$" is treated as a key', async () => {
-    const out = await new StateMachine({ StartAt: 'P', States: { P: { Type: 'Pass', Result: { a: 1 }, ResultPath: '$', End: true } } } as never).run({ x: 1 }).result;
+    const out = await new StateMachine({ StartAt: 'P', States: { P: { Type: 'Pass', Result: { a: 1 }, ResultPath: '$', End: true } } } as never).run({ x: 1 })
+      .result;
     expect(out).toEqual({ x: 1, $: { a: 1 } });
   });
   it('gap 5: $$.Execution.StartTime is the real time, whatever the context says', async () => {
     const def = { StartAt: 'P', States: { P: { Type: 'Pass', Parameters: { 't.$': '$$.Execution.StartTime' }, End: true } } };
-    const out = (await new StateMachine(def as never).run({}, { context: { Execution: { StartTime: '2000-01-01T00:00:00.000Z' } } as never }).result) as { t: string };
+    const out = (await new StateMachine(def as never).run({}, { context: { Execution: { StartTime: '2000-01-01T00:00:00.000Z' } } as never }).result) as {
+      t: string;
+    };
     expect(out.t).not.toBe('2000-01-01T00:00:00.000Z');
   });
 });
@@ -40,7 +47,8 @@ describe('gaps of the interpreter (pinned: if one closes, the bridge can go)', (
 describe('bridgeDefinition', () => {
   it('rewrites $$.Execution.StartTime to the simulated start time the runtime puts in the context', async () => {
     const { definition } = bridgeDefinition({ StartAt: 'P', States: { P: { Type: 'Pass', Parameters: { 't.$': '$$.Execution.StartTime' }, End: true } } });
-    const out = (await new StateMachine(definition as never).run({}, { context: { Execution: { [SIM_START_TIME]: '2000-01-01T00:00:00.000Z' } } as never }).result) as { t: string };
+    const out = (await new StateMachine(definition as never).run({}, { context: { Execution: { [SIM_START_TIME]: '2000-01-01T00:00:00.000Z' } } as never })
+      .result) as { t: string };
     expect(out.t).toBe('2000-01-01T00:00:00.000Z');
   });
 
@@ -78,7 +86,9 @@ describe('bridgeDefinition', () => {
   it('refuses a Distributed Map, ItemReader and ToleratedFailure*, naming the nested path', () => {
     const map = (extra: Record<string, unknown>, mode = 'INLINE') => ({
       StartAt: 'M',
-      States: { M: { Type: 'Map', ItemProcessor: { ProcessorConfig: { Mode: mode }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true, ...extra } },
+      States: {
+        M: { Type: 'Map', ItemProcessor: { ProcessorConfig: { Mode: mode }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true, ...extra },
+      },
     });
     expect(() => bridgeDefinition(map({}, 'DISTRIBUTED'))).toThrow(UnsupportedDefinitionError);
     expect(() => bridgeDefinition(map({}, 'DISTRIBUTED'))).toThrow(/States\["M"\].*Distributed/);
@@ -88,7 +98,9 @@ describe('bridgeDefinition', () => {
   });
 
   it('refuses a Task that is not lambda:invoke', () => {
-    expect(() => bridgeDefinition({ StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', End: true } } })).toThrow(/sqs:sendMessage/);
+    expect(() => bridgeDefinition({ StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', End: true } } })).toThrow(
+      /sqs:sendMessage/,
+    );
   });
 });
 

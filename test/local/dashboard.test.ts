@@ -17,26 +17,78 @@ const cycle = (over: Partial<CycleReport> = {}): CycleReport => ({
   status: 'SUCCEEDED',
   durationMs: 1234,
   wallMs: 900,
-  risk: { verdict: 'OK', reasons: [], figures: { equityUsd: 1_234_000, cashUsd: 2000, grossExposureUsd: 4000, dailyPnlUsd: -12.5, drawdownFraction: 0.0123, positions: 1 } },
+  risk: {
+    verdict: 'OK',
+    reasons: [],
+    figures: { equityUsd: 1_234_000, cashUsd: 2000, grossExposureUsd: 4000, dailyPnlUsd: -12.5, drawdownFraction: 0.0123, positions: 1 },
+  },
   transitions: 20,
   agents: [
     { name: 'trading', outcome: 'SUCCEEDED', durationMs: 12, attempts: 1, breaker: 'CLOSED', summary: 'placed 1 order' },
-    { name: 'strategy', outcome: 'FAILED', durationMs: 730, attempts: 3, breaker: 'OPEN', breakerTransition: 'CLOSED->OPEN', reason: `InjectedFault: ${'x'.repeat(200)}` },
+    {
+      name: 'strategy',
+      outcome: 'FAILED',
+      durationMs: 730,
+      attempts: 3,
+      breaker: 'OPEN',
+      breakerTransition: 'CLOSED->OPEN',
+      reason: `InjectedFault: ${'x'.repeat(200)}`,
+    },
   ],
-  trading: { ordersPlaced: 3, ordersRejected: { minCash: 2, priceCollar: 1 }, equityUsd: 1_234_567.891, cashUsd: 1000, grossExposureUsd: 5000, pnlUsd: 234_567.89, workingOrders: 2, reservedCashUsd: 1500, byAgent: {} },
+  trading: {
+    ordersPlaced: 3,
+    ordersRejected: { minCash: 2, priceCollar: 1 },
+    equityUsd: 1_234_567.891,
+    cashUsd: 1000,
+    grossExposureUsd: 5000,
+    pnlUsd: 234_567.89,
+    workingOrders: 2,
+    reservedCashUsd: 1500,
+    byAgent: {},
+  },
   ...over,
 });
 
 const run = (over: Partial<RunReport> = {}): RunReport => ({
-  config: { cadenceMinutes: 15, maxWorkers: 4, agents: [{ name: 'strategy', faultDomain: 'strategy', enabled: true, dependsOn: [], timeoutSeconds: 300 }, { name: 'trading', faultDomain: 'strategy', enabled: true, dependsOn: ['strategy'], timeoutSeconds: 300 }] },
+  config: {
+    cadenceMinutes: 15,
+    maxWorkers: 4,
+    agents: [
+      { name: 'strategy', faultDomain: 'strategy', enabled: true, dependsOn: [], timeoutSeconds: 300 },
+      { name: 'trading', faultDomain: 'strategy', enabled: true, dependsOn: ['strategy'], timeoutSeconds: 300 },
+    ],
+  },
   cycles: [],
   agents: {
-    trading: { health: 'HEALTHY', breaker: 'CLOSED', successRate: 1, executions: 2, successes: 2, failures: 0, consecutiveFailures: 0, avgDurationMs: 20, tripCount: 0 },
-    strategy: { health: 'UNHEALTHY', breaker: 'OPEN', successRate: 0.5, executions: 2, successes: 1, failures: 1, consecutiveFailures: 1, avgDurationMs: 400, tripCount: 1 },
+    trading: {
+      health: 'HEALTHY',
+      breaker: 'CLOSED',
+      successRate: 1,
+      executions: 2,
+      successes: 2,
+      failures: 0,
+      consecutiveFailures: 0,
+      avgDurationMs: 20,
+      tripCount: 0,
+    },
+    strategy: {
+      health: 'UNHEALTHY',
+      breaker: 'OPEN',
+      successRate: 0.5,
+      executions: 2,
+      successes: 1,
+      failures: 1,
+      consecutiveFailures: 1,
+      avgDurationMs: 400,
+      tripCount: 1,
+    },
   },
   system: { halted: false, mode: 'normal' },
   alarms: [],
-  alarmTransitions: [{ alarm: 'A', from: 'OK', to: 'ALARM', at: '2026-01-05T14:46:00.000Z', reason: 'r' }, { alarm: 'Old', from: 'OK', to: 'ALARM', at: '2026-01-05T14:00:00.000Z', reason: 'r' }],
+  alarmTransitions: [
+    { alarm: 'A', from: 'OK', to: 'ALARM', at: '2026-01-05T14:46:00.000Z', reason: 'r' },
+    { alarm: 'Old', from: 'OK', to: 'ALARM', at: '2026-01-05T14:00:00.000Z', reason: 'r' },
+  ],
   notifications: [],
   portfolio: { cashUsd: 1000, positions: [{ symbol: 'MSFT', qty: 10, avgPrice: 61.25 }] },
   simulatedMs: 0,
@@ -57,7 +109,9 @@ describe('renderDashboard', () => {
     expect(text).toContain('risk OK · P&L today USD -12.50 · drawdown 1.23 %');
     expect(text).toContain('account: equity USD 1,234,567.89 · cash USD 1,000.00 · gross exposure USD 5,000.00 · P&L since start USD +234,567.89');
     // Without the Ledger's figures, the account as the risk check found it.
-    expect(renderDashboard(cycle({ trading: undefined }), run())).toContain('account (at the risk check): equity USD 1,234,000.00 · cash USD 2,000.00 · gross exposure USD 4,000.00');
+    expect(renderDashboard(cycle({ trading: undefined }), run())).toContain(
+      'account (at the risk check): equity USD 1,234,000.00 · cash USD 2,000.00 · gross exposure USD 4,000.00',
+    );
     expect(text).toContain('orders: 3 placed, 3 rejected (minCash 2, priceCollar 1); 2 working (USD 1,500.00 reserved)');
     expect(text).toContain('positions (1): MSFT 10 @ 61.25 · cash USD 1,000.00');
   });
@@ -79,7 +133,23 @@ describe('renderDashboard', () => {
   });
 
   it('a risk result with no verdict reads "no verdict", never "undefined"; a per-agent P&L column appears when reported', () => {
-    const t = renderDashboard(cycle({ risk: { verdict: null, reasons: ['the risk gate returned no valid verdict'] }, trading: { ordersPlaced: 0, ordersRejected: {}, cashUsd: 0, equityUsd: 0, grossExposureUsd: 0, pnlUsd: 12.5, workingOrders: 0, reservedCashUsd: 0, byAgent: { trading: { ordersPlaced: 0, ordersRejected: 0, pnlUsd: 12.5, grossExposureUsd: 0, workingOrders: 0 } } } }), run());
+    const t = renderDashboard(
+      cycle({
+        risk: { verdict: null, reasons: ['the risk gate returned no valid verdict'] },
+        trading: {
+          ordersPlaced: 0,
+          ordersRejected: {},
+          cashUsd: 0,
+          equityUsd: 0,
+          grossExposureUsd: 0,
+          pnlUsd: 12.5,
+          workingOrders: 0,
+          reservedCashUsd: 0,
+          byAgent: { trading: { ordersPlaced: 0, ordersRejected: 0, pnlUsd: 12.5, grossExposureUsd: 0, workingOrders: 0 } },
+        },
+      }),
+      run(),
+    );
     expect(t).toContain('risk no verdict (the risk gate returned no valid verdict)');
     expect(t).not.toContain('undefined');
     expect(t).toMatch(/agent\s+outcome\s+time\s+tries\s+breaker\s+health\s+success\s+avg\s+P&L\s+note/);
@@ -115,7 +185,17 @@ describe('formatting helpers', () => {
 
 describe('handler logs under the cycle', () => {
   it('show the simulated time, level, function and message, and the extra keys but the cycle id', () => {
-    const line = JSON.stringify({ level: 'WARN', message: 'Order rejected', timestamp: '2026-12-01T10:00:00.000Z', service: 'agent-fleet', sampling_rate: 0, function_name: 'AgentFleet-trading', cycleId: 'c1', check: 'minCash', simTime: '2026-01-05T14:30:01.200Z' });
+    const line = JSON.stringify({
+      level: 'WARN',
+      message: 'Order rejected',
+      timestamp: '2026-12-01T10:00:00.000Z',
+      service: 'agent-fleet',
+      sampling_rate: 0,
+      function_name: 'AgentFleet-trading',
+      cycleId: 'c1',
+      check: 'minCash',
+      simTime: '2026-01-05T14:30:01.200Z',
+    });
     expect(formatHandlerLog(line)).toBe('log 2026-01-05T14:30:01.200Z WARN AgentFleet-trading: Order rejected {"check":"minCash"}');
     expect(formatHandlerLog(JSON.stringify({ level: 'INFO', message: 'x'.repeat(300), service: 's' }), 50)).toHaveLength(50);
   });
@@ -125,9 +205,31 @@ describe('progress filter', () => {
   it('drops fault-domain states that ran no agent and keeps the rest in order', () => {
     const kept: string[] = [];
     const f = createProgressFilter((l) => kept.push(l.trim()));
-    for (const l of ['#1 +0.2s Run phases', '#1 +0.2s Run agents', '#1 +0.2s Run data agents', '#1 +0.2s Run strategy agents', '#1 +0.2s Run critical agents', '#1 +0.2s Run strategy agent (strategy)', '#1 +0.2s Run strategy agent (copybot)', '#1 +0.5s Run agents', '#1 +0.5s Run data agents', '#1 +0.5s Run data agent (sentiment)', '#1 +0.9s Record outcomes'])
+    for (const l of [
+      '#1 +0.2s Run phases',
+      '#1 +0.2s Run agents',
+      '#1 +0.2s Run data agents',
+      '#1 +0.2s Run strategy agents',
+      '#1 +0.2s Run critical agents',
+      '#1 +0.2s Run strategy agent (strategy)',
+      '#1 +0.2s Run strategy agent (copybot)',
+      '#1 +0.5s Run agents',
+      '#1 +0.5s Run data agents',
+      '#1 +0.5s Run data agent (sentiment)',
+      '#1 +0.9s Record outcomes',
+    ])
       f(`  ${l}`);
-    expect(kept).toEqual(['#1 +0.2s Run phases', '#1 +0.2s Run agents', '#1 +0.2s Run strategy agents', '#1 +0.2s Run strategy agent (strategy)', '#1 +0.2s Run strategy agent (copybot)', '#1 +0.5s Run agents', '#1 +0.5s Run data agents', '#1 +0.5s Run data agent (sentiment)', '#1 +0.9s Record outcomes']);
+    expect(kept).toEqual([
+      '#1 +0.2s Run phases',
+      '#1 +0.2s Run agents',
+      '#1 +0.2s Run strategy agents',
+      '#1 +0.2s Run strategy agent (strategy)',
+      '#1 +0.2s Run strategy agent (copybot)',
+      '#1 +0.5s Run agents',
+      '#1 +0.5s Run data agents',
+      '#1 +0.5s Run data agent (sentiment)',
+      '#1 +0.9s Record outcomes',
+    ]);
   });
 });
 
@@ -135,11 +237,20 @@ describe('symbols the config names against the market data', () => {
   const agent = (name: string, params: Record<string, unknown>) => ({ name, enabled: true, params }) as never;
 
   it('finds ticker lists and SYMBOL:weight pairs in params, not other strings', () => {
-    expect(symbolsInParams({ targetWeights: ['MSFT:0.04', 'BRK.B:0.01'], watch: ['IBM'], symbol: 'KO', mode: 'fast', notes: ['hello world'] })).toEqual(['MSFT', 'BRK.B', 'IBM', 'KO']);
+    expect(symbolsInParams({ targetWeights: ['MSFT:0.04', 'BRK.B:0.01'], watch: ['IBM'], symbol: 'KO', mode: 'fast', notes: ['hello world'] })).toEqual([
+      'MSFT',
+      'BRK.B',
+      'IBM',
+      'KO',
+    ]);
   });
 
   it('warns about a missing symbol, and is an error when an agent or the universe is left with none', () => {
-    const r = checkSymbols({ agents: [agent('copybot', { targetWeights: ['MSFT:0.04', 'IBM:0.03'] }), agent('solo', { watch: ['XOM'] })], portfolio: { universe: [] } }, ['MSFT'], 'msft.csv');
+    const r = checkSymbols(
+      { agents: [agent('copybot', { targetWeights: ['MSFT:0.04', 'IBM:0.03'] }), agent('solo', { watch: ['XOM'] })], portfolio: { universe: [] } },
+      ['MSFT'],
+      'msft.csv',
+    );
     expect(r.warnings).toEqual(['agent copybot: params name IBM, not in msft.csv (it has MSFT)']);
     expect(r.errors).toEqual(['agent solo: params name XOM, not in msft.csv (it has MSFT): the agent is left with no symbol']);
     const u = checkSymbols({ agents: [], portfolio: { universe: ['Close'] } }, ['MSFT'], 'msft.csv');

@@ -1,7 +1,13 @@
 /** The local EventBridge matcher and input transformer (`local/events.ts`), against the patterns `cycle.triggers` may use. */
 import { matchesEventPattern, renderTargetInput } from '../../local/events';
 
-const event = { id: 'e1', source: 'acme.news', 'detail-type': 'Earnings', time: '2026-01-05T14:31:00Z', detail: { symbol: 'IBM', surprise: 0.07, tags: ['tech', 'dow'] } };
+const event = {
+  id: 'e1',
+  source: 'acme.news',
+  'detail-type': 'Earnings',
+  time: '2026-01-05T14:31:00Z',
+  detail: { symbol: 'IBM', surprise: 0.07, tags: ['tech', 'dow'] },
+};
 
 describe('matchesEventPattern', () => {
   it.each([
@@ -26,8 +32,19 @@ describe('matchesEventPattern', () => {
 
 describe('renderTargetInput', () => {
   it('fills an input transformer with JSON values, as EventBridge does', () => {
-    const target = { InputTransformer: { InputPathsMap: { id: '$.id', time: '$.time' }, InputTemplate: '{"source":"event","trigger":"earnings","group":"default","eventId":<id>,"eventTime":<time>}' } };
-    expect(renderTargetInput(target, event)).toEqual({ source: 'event', trigger: 'earnings', group: 'default', eventId: 'e1', eventTime: '2026-01-05T14:31:00Z' });
+    const target = {
+      InputTransformer: {
+        InputPathsMap: { id: '$.id', time: '$.time' },
+        InputTemplate: '{"source":"event","trigger":"earnings","group":"default","eventId":<id>,"eventTime":<time>}',
+      },
+    };
+    expect(renderTargetInput(target, event)).toEqual({
+      source: 'event',
+      trigger: 'earnings',
+      group: 'default',
+      eventId: 'e1',
+      eventTime: '2026-01-05T14:31:00Z',
+    });
     expect(renderTargetInput({ Input: '{"a":1}' }, event)).toEqual({ a: 1 });
   });
 });

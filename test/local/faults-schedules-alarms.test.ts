@@ -47,12 +47,31 @@ describe('schedules', () => {
   it('execution names are deterministic per slot and fill the placeholders', () => {
     const s = { name: 'AgentFleet-default', group: 'AgentFleet', expression: '', timezone: 'UTC', state: 'ENABLED' as const, targetArn: '', input: '' };
     expect(slotExecutionName(s, epoch)).toBe('AgentFleet-default-20260105T143000Z');
-    expect(fillScheduleInput('{"Name":"<aws.scheduler.execution-id>","t":"<aws.scheduler.scheduled-time>"}', { scheduledTime: 'T', executionId: 'E', scheduleArn: 'A' })).toEqual({ Name: 'E', t: 'T' });
+    expect(
+      fillScheduleInput('{"Name":"<aws.scheduler.execution-id>","t":"<aws.scheduler.scheduled-time>"}', {
+        scheduledTime: 'T',
+        executionId: 'E',
+        scheduleArn: 'A',
+      }),
+    ).toEqual({ Name: 'E', t: 'T' });
   });
 });
 
 describe('LocalCloudWatch', () => {
-  const props = { AlarmName: 'Failing', Namespace: 'AgentFleet', MetricName: 'FailedAgentFraction', Dimensions: [{ Name: 'service', Value: 'agent-fleet' }], Statistic: 'Maximum', Period: 900, EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 0.5, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching', AlarmActions: ['arn:x'] };
+  const props = {
+    AlarmName: 'Failing',
+    Namespace: 'AgentFleet',
+    MetricName: 'FailedAgentFraction',
+    Dimensions: [{ Name: 'service', Value: 'agent-fleet' }],
+    Statistic: 'Maximum',
+    Period: 900,
+    EvaluationPeriods: 3,
+    DatapointsToAlarm: 2,
+    Threshold: 0.5,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+    AlarmActions: ['arn:x'],
+  };
   it('goes to ALARM when DatapointsToAlarm of EvaluationPeriods breach, and back to OK', () => {
     const cw = new LocalCloudWatch([alarmSpecFromProps('A', props)]);
     const put = (v: number, at: number) => cw.put({ namespace: 'AgentFleet', name: 'FailedAgentFraction', dims: { service: 'agent-fleet' }, value: v, at });
@@ -69,8 +88,18 @@ describe('LocalCloudWatch', () => {
   });
   it('refuses metric math', () => expect(() => alarmSpecFromProps('M', { AlarmName: 'M', Metrics: [{}] })).toThrow(/metric math/));
   it('parses EMF lines into one datapoint per metric and dimension set', () => {
-    const line = JSON.stringify({ _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: 'AgentFleet', Dimensions: [['service', 'agent']], Metrics: [{ Name: 'AgentFailed', Unit: 'Count' }] }] }, service: 'agent-fleet', agent: 'trading', AgentFailed: 1 });
-    expect(parseEmf(line, 42)).toEqual([{ namespace: 'AgentFleet', name: 'AgentFailed', dims: { service: 'agent-fleet', agent: 'trading' }, value: 1, at: 42 }]);
+    const line = JSON.stringify({
+      _aws: {
+        Timestamp: 1,
+        CloudWatchMetrics: [{ Namespace: 'AgentFleet', Dimensions: [['service', 'agent']], Metrics: [{ Name: 'AgentFailed', Unit: 'Count' }] }],
+      },
+      service: 'agent-fleet',
+      agent: 'trading',
+      AgentFailed: 1,
+    });
+    expect(parseEmf(line, 42)).toEqual([
+      { namespace: 'AgentFleet', name: 'AgentFailed', dims: { service: 'agent-fleet', agent: 'trading' }, value: 1, at: 42 },
+    ]);
     expect(parseEmf('{"level":"INFO"}', 1)).toEqual([]);
   });
 });

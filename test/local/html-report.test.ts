@@ -32,8 +32,18 @@ function cycle(n: number, over: Partial<CycleReport> = {}): CycleReport {
     transitions: 20,
     agents: [
       { name: 'sentiment', outcome: 'SUCCEEDED', durationMs: 200, attempts: 1, breaker: 'CLOSED' },
-      { name: 'strategy', outcome: failing ? 'FAILED' : 'SUCCEEDED', durationMs: 400, attempts: failing ? 3 : 1, breaker: n === 4 ? 'OPEN' : 'CLOSED', ...(n === 4 ? { breakerTransition: 'CLOSED->OPEN' } : {}), ...(failing ? { reason: 'InjectedFault: <script>alert(1)</script>' } : {}) },
-      n === 4 ? { name: 'trading', outcome: 'SKIPPED', durationMs: 0, attempts: 0, breaker: 'CLOSED', reason: 'dependency strategy failed' } : { name: 'trading', outcome: 'SUCCEEDED', durationMs: 700, attempts: 1, breaker: 'CLOSED' },
+      {
+        name: 'strategy',
+        outcome: failing ? 'FAILED' : 'SUCCEEDED',
+        durationMs: 400,
+        attempts: failing ? 3 : 1,
+        breaker: n === 4 ? 'OPEN' : 'CLOSED',
+        ...(n === 4 ? { breakerTransition: 'CLOSED->OPEN' } : {}),
+        ...(failing ? { reason: 'InjectedFault: <script>alert(1)</script>' } : {}),
+      },
+      n === 4
+        ? { name: 'trading', outcome: 'SKIPPED', durationMs: 0, attempts: 0, breaker: 'CLOSED', reason: 'dependency strategy failed' }
+        : { name: 'trading', outcome: 'SUCCEEDED', durationMs: 700, attempts: 1, breaker: 'CLOSED' },
     ],
     trading: {
       ordersPlaced: 3,
@@ -44,7 +54,10 @@ function cycle(n: number, over: Partial<CycleReport> = {}): CycleReport {
       pnlUsd: -2000 * n,
       workingOrders: 0,
       reservedCashUsd: 0,
-      byAgent: { trading: { ordersPlaced: 3, ordersRejected: 1, pnlUsd: -1500 * n, grossExposureUsd: 150_000, workingOrders: 0 }, strategy: { ordersPlaced: 0, ordersRejected: 0, pnlUsd: 300, grossExposureUsd: 50_000, workingOrders: 0 } },
+      byAgent: {
+        trading: { ordersPlaced: 3, ordersRejected: 1, pnlUsd: -1500 * n, grossExposureUsd: 150_000, workingOrders: 0 },
+        strategy: { ordersPlaced: 0, ordersRejected: 0, pnlUsd: 300, grossExposureUsd: 50_000, workingOrders: 0 },
+      },
     },
     ...over,
   };
@@ -57,8 +70,24 @@ const report: RunReport = {
     cycle(2),
     cycle(3),
     cycle(4),
-    cycle(5, { status: 'HALTED', trading: undefined, reason: 'risk: Daily loss 3.1 % is beyond the limit 3 % (HALT)', risk: { verdict: 'HALT', reasons: ['Daily loss 3.1 % is beyond the limit 3 % (HALT)'] } }),
-    { cycle: 6, cycleId: '', slot: '2026-01-05T15:45:00.000Z', status: 'NOT_STARTED', reason: 'skipped: schedule disabled', durationMs: 0, wallMs: 0, risk: { verdict: null, reasons: [] }, agents: [], transitions: 0 },
+    cycle(5, {
+      status: 'HALTED',
+      trading: undefined,
+      reason: 'risk: Daily loss 3.1 % is beyond the limit 3 % (HALT)',
+      risk: { verdict: 'HALT', reasons: ['Daily loss 3.1 % is beyond the limit 3 % (HALT)'] },
+    }),
+    {
+      cycle: 6,
+      cycleId: '',
+      slot: '2026-01-05T15:45:00.000Z',
+      status: 'NOT_STARTED',
+      reason: 'skipped: schedule disabled',
+      durationMs: 0,
+      wallMs: 0,
+      risk: { verdict: null, reasons: [] },
+      agents: [],
+      transitions: 0,
+    },
   ],
   agents: {},
   system: { halted: true, mode: 'normal', reason: 'Risk verdict HALT', actor: 'cycle', at: '2026-01-05T15:30:02.000Z' },
@@ -129,7 +158,9 @@ describe('the page of a saved run: npx tsx local/cli.ts html REPORT PAGE', () =>
       expect(readFileSync(join(dir, 'deep', 'run.html'), 'utf8')).toBe(renderHtmlReport(report));
       writeFileSync(join(dir, 'other.json'), '{"hello":1}');
       await expect(buildProgram().parseAsync(['html', join(dir, 'other.json'), join(dir, 'x.html')], { from: 'user' })).rejects.toThrow(UsageError);
-      await expect(buildProgram().parseAsync(['html', join(dir, 'missing.json'), join(dir, 'x.html')], { from: 'user' })).rejects.toThrow(/not a readable JSON report/);
+      await expect(buildProgram().parseAsync(['html', join(dir, 'missing.json'), join(dir, 'x.html')], { from: 'user' })).rejects.toThrow(
+        /not a readable JSON report/,
+      );
     } finally {
       out.mockRestore();
       process.exitCode = undefined;
@@ -153,7 +184,9 @@ describe('the page of a saved run: npx tsx local/cli.ts html REPORT PAGE', () =>
       expect(c.width).toBeGreaterThan(100);
       expect(c.inkedPixels).toBeGreaterThan(1000);
     }
-    expect(page.headings).toEqual(expect.arrayContaining(['P&L per agent since the start (USD)', 'Timeline: outcomes, circuit breakers, risk verdicts', 'Alarms, notifications and halts']));
+    expect(page.headings).toEqual(
+      expect.arrayContaining(['P&L per agent since the start (USD)', 'Timeline: outcomes, circuit breakers, risk verdicts', 'Alarms, notifications and halts']),
+    );
     expect(page.text).toContain('System HALTED by cycle');
     expect(page.text).toContain('NOT_STARTED');
   });

@@ -9,7 +9,15 @@ function adapterReturning(bytes: number) {
   const adapter = createLambdaAdapter({
     clock,
     notes,
-    functions: [{ arn: 'arn:aws:lambda:local:000000000000:function:big', name: 'big', target: 'big', timeoutSeconds: 10, handler: async () => ({ blob: 'x'.repeat(bytes) }) }],
+    functions: [
+      {
+        arn: 'arn:aws:lambda:local:000000000000:function:big',
+        name: 'big',
+        target: 'big',
+        timeoutSeconds: 10,
+        handler: async () => ({ blob: 'x'.repeat(bytes) }),
+      },
+    ],
   });
   return { clock, run: () => adapter.taskHandler('exec', 'Run data agent')({ FunctionName: 'big', Payload: {} }) };
 }
@@ -17,7 +25,10 @@ function adapterReturning(bytes: number) {
 test('a 300 KiB raw task output fails with States.DataLimitExceeded, as in AWS', async () => {
   const { clock, run } = adapterReturning(300 * 1024);
   try {
-    await expect(run()).rejects.toMatchObject({ name: 'States.DataLimitExceeded', message: expect.stringMatching(/raw output is \d+ bytes, over the 262144-byte \(256 KiB\) state quota/) });
+    await expect(run()).rejects.toMatchObject({
+      name: 'States.DataLimitExceeded',
+      message: expect.stringMatching(/raw output is \d+ bytes, over the 262144-byte \(256 KiB\) state quota/),
+    });
   } finally {
     clock.dispose();
   }

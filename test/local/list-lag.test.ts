@@ -17,7 +17,14 @@ describe('ListExecutions lag', () => {
   afterAll(() => rt?.close());
 
   it('a halt of a running cycle verifies after the list catches up (lag 20 s simulated)', async () => {
-    rt = await startLocalRuntime({ config: e2eConfig(), faults: [parseFault('trading=timeout')], quiet: true, save: false, listLagMs: 20_000, stateDir: mkdtempSync(join(tmpdir(), 'lag-')) });
+    rt = await startLocalRuntime({
+      config: e2eConfig(),
+      faults: [parseFault('trading=timeout')],
+      quiet: true,
+      save: false,
+      listLagMs: 20_000,
+      stateDir: mkdtempSync(join(tmpdir(), 'lag-')),
+    });
     const running = rt.startExecution('lagging', { source: 'operator', requestedBy: 'test' });
     const started = (): boolean => entered(rt!.executionEvents('lagging')).includes('Run strategy agent:trading');
     for (let i = 0; i < 500 && !started(); i++) await new Promise((r) => setTimeout(r, 10));

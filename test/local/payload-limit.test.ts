@@ -6,7 +6,16 @@
 import { checkPayload, LocalExecutions, type ExecutionEvent, type LocalExecution } from '../../local/executions';
 import { SimClock } from '../../local/sim-clock';
 
-const exec = (): LocalExecution => ({ name: 'x', arn: 'arn', input: {}, status: 'RUNNING', startMs: 0, events: [], payloadWarnings: [], done: Promise.resolve(undefined as never) });
+const exec = (): LocalExecution => ({
+  name: 'x',
+  arn: 'arn',
+  input: {},
+  status: 'RUNNING',
+  startMs: 0,
+  events: [],
+  payloadWarnings: [],
+  done: Promise.resolve(undefined as never),
+});
 const event = (type: string, payload: unknown, extra: Record<string, unknown> = {}): ExecutionEvent =>
   ({ type, simAt: 0, state: { name: 'Record outcomes', type: 'Task', input: payload, output: payload }, ...extra }) as ExecutionEvent;
 
@@ -61,9 +70,11 @@ describe('raw task results over 256 KiB (checked before ResultSelector, as AWS d
     expect(e.dataLimit!.bytes).toBeGreaterThan(300 * 1024);
   });
 
-  it('the Lambda adapter\'s own States.DataLimitExceeded also fails the execution past the catcher', async () => {
+  it("the Lambda adapter's own States.DataLimitExceeded also fails the execution past the catcher", async () => {
     const e = await run(0, async () => {
-      throw Object.assign(new Error('State "Record outcomes": the task\'s raw output is 307300 bytes, over the 262144-byte (256 KiB) state quota'), { name: 'States.DataLimitExceeded' });
+      throw Object.assign(new Error('State "Record outcomes": the task\'s raw output is 307300 bytes, over the 262144-byte (256 KiB) state quota'), {
+        name: 'States.DataLimitExceeded',
+      });
     });
     expect(e).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', dataLimit: { state: 'Record outcomes', bytes: 307300 } });
   });

@@ -36,7 +36,9 @@ suite(title, () => {
       const arn = stack?.Outputs?.find((o) => o.OutputKey === 'StateMachineArn')?.OutputValue;
       expect(arn).toEqual(expect.stringContaining(':stateMachine:'));
       const name = `localstack-test-${Date.now()}`;
-      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name, input: JSON.stringify({ source: 'operator', requestedBy: 'localstack-test' }) }));
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: arn, name, input: JSON.stringify({ source: 'operator', requestedBy: 'localstack-test' }) }),
+      );
       let status = 'RUNNING';
       let output: string | undefined;
       let error: string | undefined;

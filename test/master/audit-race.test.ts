@@ -20,7 +20,13 @@ beforeEach(async () => {
 });
 
 const master = () =>
-  createMasterHandler({ ports: new InMemoryPlatformPorts([{ group: 'g', name: 's' }]), doc: db.doc, controlTable: db.tables.Control, alarmPolicy: { 'AgentFleet-RiskHalt': 'halt' }, verifyRetryDelaysMs: [] });
+  createMasterHandler({
+    ports: new InMemoryPlatformPorts([{ group: 'g', name: 's' }]),
+    doc: db.doc,
+    controlTable: db.tables.Control,
+    alarmPolicy: { 'AgentFleet-RiskHalt': 'halt' },
+    verifyRetryDelaysMs: [],
+  });
 
 it('50 concurrent halts (alarms, cycles, operators) all land in the audit trail, exactly one changes the state; 5 rounds', async () => {
   for (let round = 0; round < 5; round++) {
@@ -30,7 +36,10 @@ it('50 concurrent halts (alarms, cycles, operators) all land in the audit trail,
       i % 3 === 0
         ? { action: 'halt', source: 'cycle', cycleId: `c${i}`, executionArn: `arn:x:${i}`, reason: `risk ${i}` }
         : i % 3 === 1
-          ? { source: 'aws.cloudwatch', alarmData: { alarmName: 'AgentFleet-RiskHalt', state: { value: 'ALARM', reason: `r${i}`, timestamp: '2026-01-05T14:30:00.000+0000' } } }
+          ? {
+              source: 'aws.cloudwatch',
+              alarmData: { alarmName: 'AgentFleet-RiskHalt', state: { value: 'ALARM', reason: `r${i}`, timestamp: '2026-01-05T14:30:00.000+0000' } },
+            }
           : { action: 'halt', source: 'operator', actor: `operator:o${i}`, reason: `drill ${i}` },
     );
     const results = await Promise.allSettled(events.map((e) => handler(e)));

@@ -21,7 +21,14 @@ beforeEach(async () => {
 function setup() {
   const ports = new InMemoryPlatformPorts([{ group: 'g', name: 's' }], ['slot-1']);
   const responses: Array<{ url: string; body: CustomResourceResponse }> = [];
-  const deps = { ports, doc: db.doc, controlTable: db.tables.Control, alarmPolicy: {}, verifyRetryDelaysMs: [], respond: async (url: string, body: CustomResourceResponse) => void responses.push({ url, body }) };
+  const deps = {
+    ports,
+    doc: db.doc,
+    controlTable: db.tables.Control,
+    alarmPolicy: {},
+    verifyRetryDelaysMs: [],
+    respond: async (url: string, body: CustomResourceResponse) => void responses.push({ url, body }),
+  };
   const operatorFn = createOperatorHandler(deps);
   const call = async (body: unknown, userArn?: string) => {
     const event: FunctionUrlRequest = { requestContext: userArn ? { authorizer: { iam: { userArn } } } : {}, body: JSON.stringify(body) };
@@ -36,11 +43,17 @@ const ALICE = 'arn:aws:iam::123456789012:user/alice';
 it('the Master refuses resume and safe mode off even from an operator payload that claims an alarm actor', async () => {
   const { master } = setup();
   await master({ action: 'halt', source: 'operator', actor: 'operator:bob', reason: 'drill' });
-  await expect(master({ action: 'resume', source: 'operator', actor: 'alarm:AgentFleet-RiskHalt', reason: 'ok' })).rejects.toMatchObject({ name: 'ResumeRefused' });
-  await expect(master({ action: 'safe-mode', on: false, source: 'operator', actor: 'operator:bob', reason: 'ok' })).rejects.toMatchObject({ name: 'SafeModeRefused' });
+  await expect(master({ action: 'resume', source: 'operator', actor: 'alarm:AgentFleet-RiskHalt', reason: 'ok' })).rejects.toMatchObject({
+    name: 'ResumeRefused',
+  });
+  await expect(master({ action: 'safe-mode', on: false, source: 'operator', actor: 'operator:bob', reason: 'ok' })).rejects.toMatchObject({
+    name: 'SafeModeRefused',
+  });
   expect((await readControlItem(db.doc, db.tables.Control)).halted).toBe(true);
   // Tightening stays open: safe mode on.
-  await expect(master({ action: 'safe-mode', on: true, source: 'operator', actor: 'operator:bob', reason: 'careful' })).resolves.toMatchObject({ action: 'SAFE_MODE_ON' });
+  await expect(master({ action: 'safe-mode', on: true, source: 'operator', actor: 'operator:bob', reason: 'careful' })).resolves.toMatchObject({
+    action: 'SAFE_MODE_ON',
+  });
 });
 
 it('the operator function resumes for the verified IAM identity and audits it, ignoring any actor in the body', async () => {
@@ -62,12 +75,23 @@ it('the operator function answers 403 without an IAM identity and 400 for a refu
   await master({ action: 'halt', source: 'operator', actor: 'operator:bob', reason: 'drill' });
   expect(await call({ action: 'resume', reason: 'ok' })).toMatchObject({ status: 403, body: { error: 'Forbidden' } });
   expect(await call({ action: 'resume', reason: '  ' }, ALICE)).toMatchObject({ status: 400, body: { error: 'ResumeRefused' } });
-  expect(await call({ action: 'safe-mode', reason: 'x' }, ALICE)).toMatchObject({ status: 400, body: { error: 'InvalidTrigger', message: expect.stringContaining('body.on') } });
+  expect(await call({ action: 'safe-mode', reason: 'x' }, ALICE)).toMatchObject({
+    status: 400,
+    body: { error: 'InvalidTrigger', message: expect.stringContaining('body.on') },
+  });
   expect((await readControlItem(db.doc, db.tables.Control)).halted).toBe(true);
 });
 
 describe('CloudFormation custom resource (Custom::ReapplyHalt)', () => {
-  const request = (RequestType: string) => ({ RequestType, ResponseURL: 'https://cfn.example/response', StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/AgentFleet/uuid', RequestId: 'r1', LogicalResourceId: 'KillSwitchReapplyHaltOnDeploy', ResourceType: 'Custom::ReapplyHalt', ...(RequestType !== 'Create' ? { PhysicalResourceId: 'reapply-halt' } : {}) });
+  const request = (RequestType: string) => ({
+    RequestType,
+    ResponseURL: 'https://cfn.example/response',
+    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/AgentFleet/uuid',
+    RequestId: 'r1',
+    LogicalResourceId: 'KillSwitchReapplyHaltOnDeploy',
+    ResourceType: 'Custom::ReapplyHalt',
+    ...(RequestType !== 'Create' ? { PhysicalResourceId: 'reapply-halt' } : {}),
+  });
 
   it('after an update that re-enabled a schedule of a halted system, disables it again and answers SUCCESS', async () => {
     const { master, ports, responses } = setup();
@@ -76,7 +100,17 @@ describe('CloudFormation custom resource (Custom::ReapplyHalt)', () => {
     const out = await master(request('Update'));
     expect(out).toMatchObject({ action: 'DEPLOY', halted: true, reapplied: true, result: { disabledSchedules: ['g/s'], verified: { ok: true } } });
     expect(ports.schedules[0].enabled).toBe(false);
-    expect(responses).toEqual([{ url: 'https://cfn.example/response', body: expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'reapply-halt', RequestId: 'r1', LogicalResourceId: 'KillSwitchReapplyHaltOnDeploy' }) }]);
+    expect(responses).toEqual([
+      {
+        url: 'https://cfn.example/response',
+        body: expect.objectContaining({
+          Status: 'SUCCESS',
+          PhysicalResourceId: 'reapply-halt',
+          RequestId: 'r1',
+          LogicalResourceId: 'KillSwitchReapplyHaltOnDeploy',
+        }),
+      },
+    ]);
     const item = await readControlItem(db.doc, db.tables.Control);
     expect(item.audit.map((a) => [a.action, a.changed, a.actor])).toEqual([
       ['HALT', true, 'operator:bob'],

@@ -57,7 +57,13 @@ it('an alarm returning to OK is ignored and changes nothing', async () => {
 
 it('an in-band halt leaves the calling execution to fail by itself', async () => {
   const { ports, handler } = setup();
-  const result = (await handler({ action: 'halt', source: 'cycle', cycleId: 'slot-2', executionArn: ports.arnOf('slot-2'), reason: 'Risk verdict HALT' })) as HaltResult;
+  const result = (await handler({
+    action: 'halt',
+    source: 'cycle',
+    cycleId: 'slot-2',
+    executionArn: ports.arnOf('slot-2'),
+    reason: 'Risk verdict HALT',
+  })) as HaltResult;
   expect(result.stoppedExecutions).toEqual([ports.arnOf('slot-1')]);
   expect(result.excludedExecutionArn).toBe(ports.arnOf('slot-2'));
   expect(result.verified.noRunningExecutions).toBe(true);
@@ -77,7 +83,13 @@ it('operator resume through the handler is refused without operator source, and 
   await handler({ action: 'halt', source: 'operator', actor: 'operator:alice', reason: 'drill' });
   await expect(handler({ action: 'resume', source: 'alarm', actor: 'alarm:x', reason: 'ok' })).rejects.toMatchObject({ name: 'ResumeRefused' });
   const status = (await handler({ action: 'status' })) as MasterStatusResponse;
-  expect(status).toMatchObject({ action: 'STATUS', halted: true, reason: 'drill', schedules: [{ group: 'agent-fleet', name: 'cycle-default', enabled: false }], runningExecutions: [] });
+  expect(status).toMatchObject({
+    action: 'STATUS',
+    halted: true,
+    reason: 'drill',
+    schedules: [{ group: 'agent-fleet', name: 'cycle-default', enabled: false }],
+    runningExecutions: [],
+  });
   expect(status.audit).toHaveLength(1);
 });
 
@@ -140,6 +152,9 @@ describe('AWS ports helpers', () => {
       ActionAfterCompletion: 'NONE',
       State: 'DISABLED',
     });
-    expect(updateInputFromSchedule({ ...current, StartDate: new Date('2026-01-01T00:00:00Z') }, true, now)).toMatchObject({ StartDate: new Date('2026-01-01T00:00:00Z'), State: 'ENABLED' });
+    expect(updateInputFromSchedule({ ...current, StartDate: new Date('2026-01-01T00:00:00Z') }, true, now)).toMatchObject({
+      StartDate: new Date('2026-01-01T00:00:00Z'),
+      State: 'ENABLED',
+    });
   });
 });

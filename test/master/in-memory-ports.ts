@@ -35,7 +35,9 @@ export class InMemoryPlatformPorts implements KillSwitchPorts {
 
   async listRunningExecutions(): Promise<RunningExecution[]> {
     this.enter('listRunningExecutions');
-    return this.executions.filter((e) => e.status === 'RUNNING').map(({ executionArn, name, startDate }) => ({ executionArn, name, ...(startDate ? { startDate } : {}) }));
+    return this.executions
+      .filter((e) => e.status === 'RUNNING')
+      .map(({ executionArn, name, startDate }) => ({ executionArn, name, ...(startDate ? { startDate } : {}) }));
   }
 
   async stopExecution(executionArn: string, cause: string): Promise<void> {

@@ -37,7 +37,13 @@ function setup(running: string[] = ['cycle-1', 'cycle-2', 'cycle-3'], now?: () =
 describe('halt', () => {
   it('sets the flag with an audit entry, disables every schedule, stops running executions except the excluded one, notifies and verifies', async () => {
     const { ports, ks } = setup();
-    const result = await ks.halt({ actor: 'cycle:cycle-2', reason: 'Risk verdict HALT', source: 'cycle', excludeExecutionArn: ports.arnOf('cycle-2'), cycleId: 'cycle-2' });
+    const result = await ks.halt({
+      actor: 'cycle:cycle-2',
+      reason: 'Risk verdict HALT',
+      source: 'cycle',
+      excludeExecutionArn: ports.arnOf('cycle-2'),
+      cycleId: 'cycle-2',
+    });
 
     expect(result.changed).toBe(true);
     expect(result.verified).toEqual({ haltFlagSet: true, schedulesDisabled: true, noRunningExecutions: true, noWorkingOrders: true, ok: true });
@@ -56,7 +62,9 @@ describe('halt', () => {
     // the already-disabled schedule was not touched
     expect(ports.calls.setScheduleEnabled).toBe(2);
 
-    expect(ports.events).toEqual([{ detailType: 'SystemHalted', detail: expect.objectContaining({ actor: 'cycle:cycle-2', changed: true, reason: 'Risk verdict HALT' }) }]);
+    expect(ports.events).toEqual([
+      { detailType: 'SystemHalted', detail: expect.objectContaining({ actor: 'cycle:cycle-2', changed: true, reason: 'Risk verdict HALT' }) },
+    ]);
     expect(ports.notifications).toHaveLength(1);
     expect(ports.notifications[0].subject).toContain('HALT');
     expect(ports.notifications[0].message).toContain('cycle-1');
@@ -235,7 +243,10 @@ describe('control item', () => {
   it('keeps cycleSeq written by Plan cycle and bounds the audit trail', async () => {
     const { ks } = setup([]);
     await db.doc.send(
-      new (await import('@aws-sdk/lib-dynamodb')).PutCommand({ TableName: table, Item: { pk: 'control', halted: false, mode: 'normal', cycleSeq: 41, version: 7, audit: [] } }),
+      new (await import('@aws-sdk/lib-dynamodb')).PutCommand({
+        TableName: table,
+        Item: { pk: 'control', halted: false, mode: 'normal', cycleSeq: 41, version: 7, audit: [] },
+      }),
     );
     await ks.halt({ actor: 'operator:a', reason: 'x', source: 'operator' });
     const raw = (await db.doc.send(new GetCommand({ TableName: table, Key: { pk: 'control' } }))).Item;

@@ -60,11 +60,17 @@ describe('parseTrigger: alarms', () => {
   });
 
   it('policy safe-mode switches safe mode on; notify only notifies; an unknown alarm notifies with a warning', () => {
-    expect(parseTrigger(alarmEvent('AgentFleet-VarNearLimit', 'ALARM'), policy)).toMatchObject({ kind: 'safe-mode', request: { on: true, source: 'alarm', actor: 'alarm:AgentFleet-VarNearLimit' } });
+    expect(parseTrigger(alarmEvent('AgentFleet-VarNearLimit', 'ALARM'), policy)).toMatchObject({
+      kind: 'safe-mode',
+      request: { on: true, source: 'alarm', actor: 'alarm:AgentFleet-VarNearLimit' },
+    });
     const notify = parseTrigger(alarmEvent('AgentFleet-SlowCycle', 'ALARM'), policy);
     expect(notify).toMatchObject({ kind: 'notify', subject: expect.stringContaining('AgentFleet-SlowCycle') });
     expect(notify).not.toHaveProperty('warning');
-    expect(parseTrigger(alarmEvent('Someone-Else', 'ALARM'), policy)).toMatchObject({ kind: 'notify', warning: expect.stringContaining('not in ALARM_POLICY') });
+    expect(parseTrigger(alarmEvent('Someone-Else', 'ALARM'), policy)).toMatchObject({
+      kind: 'notify',
+      warning: expect.stringContaining('not in ALARM_POLICY'),
+    });
   });
 
   it('parses the same alarm delivered through SNS', () => {
@@ -82,7 +88,12 @@ describe('parseTrigger: alarms', () => {
       policy,
     );
     expect(cmd).toMatchObject({ kind: 'halt', request: { actor: 'alarm:AgentFleet-CriticalFailure', detectedAt: Date.UTC(2024, 2, 1, 12, 36, 15, 490) } });
-    expect(parseTrigger(snsEvent({ AlarmName: 'AgentFleet-CriticalFailure', NewStateValue: 'OK', NewStateReason: '', StateChangeTime: '2024-03-01T12:36:15.490+0000' }), policy)).toMatchObject({
+    expect(
+      parseTrigger(
+        snsEvent({ AlarmName: 'AgentFleet-CriticalFailure', NewStateValue: 'OK', NewStateReason: '', StateChangeTime: '2024-03-01T12:36:15.490+0000' }),
+        policy,
+      ),
+    ).toMatchObject({
       kind: 'ignore',
     });
   });
@@ -91,7 +102,14 @@ describe('parseTrigger: alarms', () => {
 describe('parseTrigger: in-band, operator, status', () => {
   it('an in-band halt from the cycle excludes the calling execution and names the cycle as actor', () => {
     const cmd = parseTrigger(
-      { action: 'halt', source: 'cycle', cycleId: 'slot-0915', executionArn: 'arn:aws:states:us-east-1:000000000000:execution:Cycle:slot-0915', reason: 'Risk verdict HALT', details: { verdict: 'HALT' } },
+      {
+        action: 'halt',
+        source: 'cycle',
+        cycleId: 'slot-0915',
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:Cycle:slot-0915',
+        reason: 'Risk verdict HALT',
+        details: { verdict: 'HALT' },
+      },
       policy,
     );
     expect(cmd).toEqual({
@@ -118,14 +136,21 @@ describe('parseTrigger: in-band, operator, status', () => {
       request: { actor: 'operator:alice', source: 'operator', reason: 'drill' },
     });
     expect(parseTrigger({ action: 'resume', source: 'operator', actor: 'operator:alice', reason: 'ok' }, policy)).toMatchObject({ kind: 'resume' });
-    expect(parseTrigger({ action: 'safe-mode', on: false, source: 'operator', actor: 'operator:alice', reason: 'ok' }, policy)).toMatchObject({ kind: 'safe-mode', request: { on: false } });
+    expect(parseTrigger({ action: 'safe-mode', on: false, source: 'operator', actor: 'operator:alice', reason: 'ok' }, policy)).toMatchObject({
+      kind: 'safe-mode',
+      request: { on: false },
+    });
     expect(parseTrigger({ action: 'status' }, policy)).toEqual({ kind: 'status' });
   });
 });
 
 describe('parseTrigger: malformed payloads throw InvalidTrigger with the path', () => {
   const cases: Array<[string, unknown, string]> = [
-    ['alarm with an unknown state', { ...alarmEvent('A', 'ALARM'), alarmData: { ...alarmEvent('A', 'ALARM').alarmData, state: { value: 'RED', timestamp: 't' } } }, 'alarmData.state.value'],
+    [
+      'alarm with an unknown state',
+      { ...alarmEvent('A', 'ALARM'), alarmData: { ...alarmEvent('A', 'ALARM').alarmData, state: { value: 'RED', timestamp: 't' } } },
+      'alarmData.state.value',
+    ],
     ['alarm with a bad timestamp', alarmEvent('A', 'ALARM', 'yesterday'), 'alarmData.state.timestamp'],
     ['SNS message that is not JSON', snsEvent('not json'), 'Records.0.Sns.Message'],
     ['SNS message without AlarmName', snsEvent({ NewStateValue: 'ALARM', StateChangeTime: '2024-03-01T00:00:00Z' }), 'Records.0.Sns.Message.AlarmName'],

@@ -21,7 +21,13 @@ const baseStatus = (): OpsStatus => ({
   agents: [{ name: 'trading', health: 'DEGRADED', breaker: 'HALF_OPEN', successRate: 0.875, consecutiveFailures: 2, openUntil: '2024-03-01T13:00:00.000Z' }],
   schedules: [{ group: 'agent-fleet', name: 'cycle-default', enabled: false }],
   runningExecutions: [{ name: 'slot-0915', startDate: '2024-03-01T09:15:00.000Z' }],
-  audit: Array.from({ length: 12 }, (_, i) => ({ at: `2024-03-01T12:${String(i).padStart(2, '0')}:00.000Z`, action: 'HALT' as const, actor: `a${i}`, reason: `entry-${i}`, changed: i === 0 })),
+  audit: Array.from({ length: 12 }, (_, i) => ({
+    at: `2024-03-01T12:${String(i).padStart(2, '0')}:00.000Z`,
+    action: 'HALT' as const,
+    actor: `a${i}`,
+    reason: `entry-${i}`,
+    changed: i === 0,
+  })),
 });
 
 class RecordingTarget implements OpsTarget {
@@ -84,12 +90,15 @@ async function run(argv: string[], target: OpsTarget = new RecordingTarget()) {
 }
 
 describe('argument parsing and refusals', () => {
-  it.each([['halt'], ['resume'], ['safe-mode', 'on'], ['halt', '--reason', '  ']])('%s without --reason is refused with exit 2 and never opens the target', async (...argv) => {
-    const r = await run([...argv, '--stack', 'S']);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^Refusing to .* without a reason: add --reason/);
-    expect(r.opened).toEqual([]);
-  });
+  it.each([['halt'], ['resume'], ['safe-mode', 'on'], ['halt', '--reason', '  ']])(
+    '%s without --reason is refused with exit 2 and never opens the target',
+    async (...argv) => {
+      const r = await run([...argv, '--stack', 'S']);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^Refusing to .* without a reason: add --reason/);
+      expect(r.opened).toEqual([]);
+    },
+  );
 
   it('halt with a reason calls the target with the reason and the --actor override, and closes it', async () => {
     const r = await run(['halt', '--reason', 'VaR breach', '--actor', 'operator:risk-desk', '--stack', 'MyStack', '--region', 'eu-west-1']);
@@ -102,10 +111,18 @@ describe('argument parsing and refusals', () => {
 
   it('pause / unpause GROUP and agent disable / enable NAME need a reason and call the target with it', async () => {
     const actor = ['--actor', 'operator:desk', '--stack', 'S'];
-    expect((await run(['pause', 'default', '--reason', 'data vendor outage', ...actor])).target).toMatchObject({ calls: [['pauseGroup', 'default', true, 'data vendor outage', 'operator:desk']] });
-    expect((await run(['unpause', 'default', '--reason', 'vendor back', ...actor])).target).toMatchObject({ calls: [['pauseGroup', 'default', false, 'vendor back', 'operator:desk']] });
-    expect((await run(['agent', 'disable', 'copybot', '--reason', 'doubling targets', ...actor])).target).toMatchObject({ calls: [['disableAgent', 'copybot', true, 'doubling targets', 'operator:desk']] });
-    expect((await run(['agent', 'enable', 'copybot', '--reason', 'fixed', ...actor])).target).toMatchObject({ calls: [['disableAgent', 'copybot', false, 'fixed', 'operator:desk']] });
+    expect((await run(['pause', 'default', '--reason', 'data vendor outage', ...actor])).target).toMatchObject({
+      calls: [['pauseGroup', 'default', true, 'data vendor outage', 'operator:desk']],
+    });
+    expect((await run(['unpause', 'default', '--reason', 'vendor back', ...actor])).target).toMatchObject({
+      calls: [['pauseGroup', 'default', false, 'vendor back', 'operator:desk']],
+    });
+    expect((await run(['agent', 'disable', 'copybot', '--reason', 'doubling targets', ...actor])).target).toMatchObject({
+      calls: [['disableAgent', 'copybot', true, 'doubling targets', 'operator:desk']],
+    });
+    expect((await run(['agent', 'enable', 'copybot', '--reason', 'fixed', ...actor])).target).toMatchObject({
+      calls: [['disableAgent', 'copybot', false, 'fixed', 'operator:desk']],
+    });
     const refused = await run(['pause', 'default', '--stack', 'S']);
     expect([refused.code, refused.opened]).toEqual([2, []]);
   });
@@ -187,7 +204,11 @@ describe('argument parsing and refusals', () => {
   });
 
   it('halt, resume and safe-mode print only JSON on stdout (the "requested by" line on stderr; none with --json)', async () => {
-    for (const argv of [['halt', '--reason', 'x'], ['resume', '--reason', 'x'], ['safe-mode', 'on', '--reason', 'x']]) {
+    for (const argv of [
+      ['halt', '--reason', 'x'],
+      ['resume', '--reason', 'x'],
+      ['safe-mode', 'on', '--reason', 'x'],
+    ]) {
       const r = await run([...argv, '--stack', 'S']);
       expect(r.code).toBe(0);
       expect(JSON.parse(r.out)).toHaveProperty('action');
@@ -200,9 +221,17 @@ describe('argument parsing and refusals', () => {
 
   it('no AWS region or credentials: exit 2 with one line naming --region / AWS_REGION and --local', async () => {
     const errs: string[] = [];
-    const r = await runCli(['status', '--stack', 'S'], async () => { throw new Error('Region is missing'); }, { out: () => undefined, err: (t) => errs.push(t) });
+    const r = await runCli(
+      ['status', '--stack', 'S'],
+      async () => {
+        throw new Error('Region is missing');
+      },
+      { out: () => undefined, err: (t) => errs.push(t) },
+    );
     expect(r).toBe(2);
-    expect(errs).toEqual(["ops: no AWS region: pass --region REGION or set AWS_REGION (and credentials, e.g. --profile NAME), or use --local for the local runtime's state"]);
+    expect(errs).toEqual([
+      "ops: no AWS region: pass --region REGION or set AWS_REGION (and credentials, e.g. --profile NAME), or use --local for the local runtime's state",
+    ]);
     expect(awsSetupHint({ name: 'CredentialsProviderError', message: 'Could not load credentials from any providers' })).toMatch(/--profile NAME .* --local/);
     expect(awsSetupHint({ name: 'ResourceNotFoundException', message: 'Stack S does not exist' })).toBeUndefined();
   });
@@ -219,7 +248,21 @@ describe('status output', () => {
   it('prints the halt flag, mode, agents, schedules, running executions and the last 10 audit entries', async () => {
     const r = await run(['status', '--stack', 'S']);
     expect(r.code).toBe(0);
-    for (const text of ['HALTED', 'safe', 'drill', 'trading', 'HALF_OPEN', '87.5 %', 'cycle-default', 'DISABLED', 'slot-0915', 'last 10 of 12', 'entry-11', 'entry-2']) expect(r.out).toContain(text);
+    for (const text of [
+      'HALTED',
+      'safe',
+      'drill',
+      'trading',
+      'HALF_OPEN',
+      '87.5 %',
+      'cycle-default',
+      'DISABLED',
+      'slot-0915',
+      'last 10 of 12',
+      'entry-11',
+      'entry-2',
+    ])
+      expect(r.out).toContain(text);
     expect(r.out).not.toContain('entry-1 ');
     expect(r.out).not.toMatch(/entry-0\b/);
   });
@@ -243,8 +286,26 @@ describe('status output', () => {
   });
 
   it('renderStatus shows paused groups and a paused agent with their notes', () => {
-    const agent = { name: 'copybot', health: 'HEALTHY' as const, breaker: 'CLOSED' as const, successRate: 1, consecutiveFailures: 0, paused: 'operator:desk at T: doubling targets' };
-    const text = renderStatus({ halted: false, mode: 'normal', agents: [agent], schedules: [], runningExecutions: [], audit: [], pausedGroups: [{ group: 'night', note: 'operator:desk at T: vendor outage' }] }, 't');
+    const agent = {
+      name: 'copybot',
+      health: 'HEALTHY' as const,
+      breaker: 'CLOSED' as const,
+      successRate: 1,
+      consecutiveFailures: 0,
+      paused: 'operator:desk at T: doubling targets',
+    };
+    const text = renderStatus(
+      {
+        halted: false,
+        mode: 'normal',
+        agents: [agent],
+        schedules: [],
+        runningExecutions: [],
+        audit: [],
+        pausedGroups: [{ group: 'night', note: 'operator:desk at T: vendor outage' }],
+      },
+      't',
+    );
     expect(text).toContain('Paused groups: night (operator:desk at T: vendor outage)');
     expect(text).toContain('doubling targets');
   });
@@ -254,7 +315,9 @@ describe('aws-target helpers', () => {
   it('pickStackOutputs names every missing output', () => {
     const outputs = REQUIRED_OUTPUTS.filter((k) => k !== 'ScheduleNames' && k !== 'AlertTopicArn').map((k) => ({ OutputKey: k, OutputValue: `v-${k}` }));
     expect(() => pickStackOutputs('S', outputs)).toThrow('Stack S lacks outputs: ScheduleNames, AlertTopicArn');
-    expect(pickStackOutputs('S', [...outputs, { OutputKey: 'ScheduleNames', OutputValue: 'g/n' }, { OutputKey: 'AlertTopicArn', OutputValue: 'arn' }]).ScheduleNames).toBe('g/n');
+    expect(
+      pickStackOutputs('S', [...outputs, { OutputKey: 'ScheduleNames', OutputValue: 'g/n' }, { OutputKey: 'AlertTopicArn', OutputValue: 'arn' }]).ScheduleNames,
+    ).toBe('g/n');
   });
 
   it('agentRow computes the success rate as a fraction and tolerates a fresh item', () => {
@@ -302,7 +365,17 @@ describe('operator path through the real Master handler', () => {
       describe: () => 'in-process Master',
       async status() {
         const s = (await master({ action: 'status' })) as MasterStatusResponse;
-        return { halted: s.halted, mode: s.mode, reason: s.reason, actor: s.actor, at: s.at, agents: [], schedules: s.schedules, runningExecutions: s.runningExecutions, audit: s.audit };
+        return {
+          halted: s.halted,
+          mode: s.mode,
+          reason: s.reason,
+          actor: s.actor,
+          at: s.at,
+          agents: [],
+          schedules: s.schedules,
+          runningExecutions: s.runningExecutions,
+          audit: s.audit,
+        };
       },
       halt: (reason, actor) => master(operatorPayloads.halt(reason, actor)),
       resume: (reason, actor) => operator(operatorRequests.resume(reason), actor),

@@ -37,14 +37,19 @@ it('signs the POST with SigV4 for lambda in the region and sends only action and
   reply = { status: 200, body: { action: 'RESUME', changed: true } };
   await expect(callOperatorUrl(url, operatorRequests.resume('drill over'), signing)).resolves.toEqual({ action: 'RESUME', changed: true });
   const { headers, body } = seen[seen.length - 1];
-  expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/lambda\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/);
+  expect(headers.authorization).toMatch(
+    /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/lambda\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/,
+  );
   expect(headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
   expect(JSON.parse(body)).toEqual({ action: 'resume', reason: 'drill over' });
 });
 
 it("surfaces the function's refusal as an error named after it", async () => {
   reply = { status: 400, body: { error: 'ResumeRefused', message: 'Resume refused: a reason is required' } };
-  await expect(callOperatorUrl(url, operatorRequests.resume(' '), signing)).rejects.toMatchObject({ name: 'ResumeRefused', message: expect.stringContaining('HTTP 400') });
+  await expect(callOperatorUrl(url, operatorRequests.resume(' '), signing)).rejects.toMatchObject({
+    name: 'ResumeRefused',
+    message: expect.stringContaining('HTTP 400'),
+  });
   reply = { status: 403, body: { Message: 'Forbidden' } };
   await expect(callOperatorUrl(url, operatorRequests.safeMode(false, 'x'), signing)).rejects.toMatchObject({ name: 'Forbidden' });
 });

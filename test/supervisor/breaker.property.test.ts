@@ -12,15 +12,17 @@ const FAST: BreakerSettings = { ...DEFAULT_BREAKER_SETTINGS, failureThreshold: 3
 const LEASE = 1e9; // no stale-claim takeover in these runs
 
 type Cycle =
-  | { id: string; phase: 'claiming'; snapshot: AgentStateItem; nowMs: number }
-  | { id: string; phase: 'running'; probe: boolean }
-  | { id: string; phase: 'done' };
+  { id: string; phase: 'claiming'; snapshot: AgentStateItem; nowMs: number } | { id: string; phase: 'running'; probe: boolean } | { id: string; phase: 'done' };
 
 const event = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('start' as const) }), weight: 4 },
   { arbitrary: fc.record({ kind: fc.constant('claim' as const), which: fc.nat(5) }), weight: 3 },
   {
-    arbitrary: fc.record({ kind: fc.constant('record' as const), which: fc.nat(5), outcome: fc.constantFrom('SUCCEEDED', 'FAILED', 'FAILED', 'FAILED', 'SKIPPED') as fc.Arbitrary<'SUCCEEDED' | 'FAILED' | 'SKIPPED'> }),
+    arbitrary: fc.record({
+      kind: fc.constant('record' as const),
+      which: fc.nat(5),
+      outcome: fc.constantFrom('SUCCEEDED', 'FAILED', 'FAILED', 'FAILED', 'SKIPPED') as fc.Arbitrary<'SUCCEEDED' | 'FAILED' | 'SKIPPED'>,
+    }),
     weight: 4,
   },
   { arbitrary: fc.record({ kind: fc.constant('advance' as const), seconds: fc.integer({ min: 1, max: 700 }) }), weight: 2 },
@@ -71,8 +73,7 @@ describe('breaker properties (random interleavings of overlapping cycles)', () =
             cycles.forEach((c, i) => {
               if (c.phase === 'running' && c.probe) cycles[i] = { ...c, probe: false };
             });
-          }
-          else if (e.kind === 'start') {
+          } else if (e.kind === 'start') {
             const id = `c${n++}`;
             const d = planBreakerDecision(state, id, now, LEASE);
             if (d.action === 'claim') cycles.push({ id, phase: 'claiming', snapshot: state, nowMs: now });
@@ -109,7 +110,8 @@ describe('breaker properties (random interleavings of overlapping cycles)', () =
       fc.property(fc.nat(40), fc.integer({ min: 5, max: 9 }), (successes, failures) => {
         let s = freshAgentState('a');
         let i = 0;
-        for (; i < successes; i++) s = applyOutcome(s, { outcome: 'SUCCEEDED', durationMs: 1, attempts: 1 }, { cycleId: `s${i}`, nowMs: T0, breaker: DEFAULT_BREAKER_SETTINGS }).state;
+        for (; i < successes; i++)
+          s = applyOutcome(s, { outcome: 'SUCCEEDED', durationMs: 1, attempts: 1 }, { cycleId: `s${i}`, nowMs: T0, breaker: DEFAULT_BREAKER_SETTINGS }).state;
         for (let f = 1; f <= failures; f++) {
           const r = applyOutcome(s, { outcome: 'FAILED', durationMs: 1, attempts: 1 }, { cycleId: `f${f}`, nowMs: T0, breaker: DEFAULT_BREAKER_SETTINGS });
           expect(r.transition).toBe(f === 5 ? 'CLOSED->OPEN' : undefined);

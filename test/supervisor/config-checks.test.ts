@@ -35,13 +35,23 @@ describe('cycle control fields', () => {
   it('defaults: overlap policy SKIP for every group, lateness one cadence; the supervisor settings carry them', () => {
     const cfg = validateConfig(base());
     expect(cfg.cycle).toMatchObject({ overlapPolicy: 'SKIP', groups: {}, maxLatenessSeconds: 900 });
-    expect(supervisorSettingsFromConfig(cfg, Object.fromEntries(cfg.agents.map((a) => [a.name, `arn:${a.name}`])))).toMatchObject({ overlapPolicies: { default: 'SKIP' }, maxLatenessSeconds: 900, cycleTimeoutSeconds: 3600 });
+    expect(supervisorSettingsFromConfig(cfg, Object.fromEntries(cfg.agents.map((a) => [a.name, `arn:${a.name}`])))).toMatchObject({
+      overlapPolicies: { default: 'SKIP' },
+      maxLatenessSeconds: 900,
+      cycleTimeoutSeconds: 3600,
+    });
   });
   it('a per-group policy overrides the default; an unknown group and CANCEL_OTHER are refused with their paths', () => {
     const cfg = validateConfig(base((c) => (c.cycle = { ...c.cycle, groups: { default: { overlapPolicy: 'ALLOW_ALL' } } })));
-    expect(supervisorSettingsFromConfig(cfg, Object.fromEntries(cfg.agents.map((a) => [a.name, 'arn'])))).toMatchObject({ overlapPolicies: { default: 'ALLOW_ALL' } });
-    expect(issuesOf(base((c) => (c.cycle = { ...c.cycle, groups: { nightly: { overlapPolicy: 'SKIP' } } })))).toEqual([{ path: 'cycle.groups.nightly', message: 'no enabled agent is in group "nightly" (groups: default)' }]);
-    expect(issuesOf(base((c) => (c.cycle = { ...c.cycle, overlapPolicy: 'CANCEL_OTHER' })))).toEqual([{ path: 'cycle.overlapPolicy', message: expect.stringMatching(/CANCEL_OTHER is not supported yet/) }]);
+    expect(supervisorSettingsFromConfig(cfg, Object.fromEntries(cfg.agents.map((a) => [a.name, 'arn'])))).toMatchObject({
+      overlapPolicies: { default: 'ALLOW_ALL' },
+    });
+    expect(issuesOf(base((c) => (c.cycle = { ...c.cycle, groups: { nightly: { overlapPolicy: 'SKIP' } } })))).toEqual([
+      { path: 'cycle.groups.nightly', message: 'no enabled agent is in group "nightly" (groups: default)' },
+    ]);
+    expect(issuesOf(base((c) => (c.cycle = { ...c.cycle, overlapPolicy: 'CANCEL_OTHER' })))).toEqual([
+      { path: 'cycle.overlapPolicy', message: expect.stringMatching(/CANCEL_OTHER is not supported yet/) },
+    ]);
     expect(issuesOf(base((c) => (c.cycle = { ...c.cycle, maxLatenessSeconds: 30_000 })))[0].path).toBe('cycle.maxLatenessSeconds');
   });
   it('plan, record and schedule are reserved agent names (fault targets)', () => {
@@ -51,25 +61,40 @@ describe('cycle control fields', () => {
 
 describe('config refuses the questionable', () => {
   it('windowSize < minimumRuns: the failure-rate rule could never apply', () => {
-    expect(issuesOf(base((c) => (c.breaker = { windowSize: 5, minimumRuns: 8 })))).toEqual([{ path: 'breaker.minimumRuns', message: expect.stringMatching(/at most breaker.windowSize \(5\)/) }]);
+    expect(issuesOf(base((c) => (c.breaker = { windowSize: 5, minimumRuns: 8 })))).toEqual([
+      { path: 'breaker.minimumRuns', message: expect.stringMatching(/at most breaker.windowSize \(5\)/) },
+    ]);
   });
   it('tradingHours with start == end', () => {
-    expect(issuesOf(base((c) => (c.agents[0].tradingHours = { timezone: 'America/New_York', start: '09:30', end: '09:30' })))).toEqual([{ path: 'agents[0].tradingHours.end', message: expect.stringMatching(/equals start \(09:30\): the window is empty/) }]);
+    expect(issuesOf(base((c) => (c.agents[0].tradingHours = { timezone: 'America/New_York', start: '09:30', end: '09:30' })))).toEqual([
+      { path: 'agents[0].tradingHours.end', message: expect.stringMatching(/equals start \(09:30\): the window is empty/) },
+    ]);
   });
   it('retry chains longer than the execution timeout: an error naming the fault domain; the default fleet passes', () => {
     expect(retryChainSeconds(300, { maxRetries: 10, intervalSeconds: 1, backoffRate: 2 })).toBe(1023 + 7 + 300);
     expect(configErrors(validateConfig(base()))).toEqual([]);
     const long = validateConfig(base((c) => (c.faultDomains = { data: { maxRetries: 12 } })));
-    expect(configErrors(long)).toEqual([{ path: 'faultDomains.data.maxRetries', message: expect.stringMatching(/a group "default" cycle takes \d+ s \(slowest: sentiment, 300 s per attempt\), longer than the execution timeout \(3600 s\)/) }]);
+    expect(configErrors(long)).toEqual([
+      {
+        path: 'faultDomains.data.maxRetries',
+        message: expect.stringMatching(
+          /a group "default" cycle takes \d+ s \(slowest: sentiment, 300 s per attempt\), longer than the execution timeout \(3600 s\)/,
+        ),
+      },
+    ]);
     expect(() => checkConfig(long, REPO)).toThrow(/faultDomains.data.maxRetries/);
   });
   it('a critical domain with retries: a warning (legitimate, surprising)', () => {
     expect(configWarnings(validateConfig(base()))).toEqual([]);
-    expect(configWarnings(validateConfig(base((c) => (c.faultDomains = { critical: { maxRetries: 2 } }))))).toEqual([{ path: 'faultDomains.critical.maxRetries', message: expect.stringMatching(/fail-stop by design/) }]);
+    expect(configWarnings(validateConfig(base((c) => (c.faultDomains = { critical: { maxRetries: 2 } }))))).toEqual([
+      { path: 'faultDomains.critical.maxRetries', message: expect.stringMatching(/fail-stop by design/) },
+    ]);
   });
   it('a universe symbol missing from the market data: an error with its index', () => {
     const cfg = validateConfig(base((c) => (c.portfolio = { universe: ['IBM', 'NOPE', 'KO'] })));
-    expect(dataErrors(cfg, REPO)).toEqual([{ path: 'portfolio.universe[1]', message: '"NOPE" is not a column of data/market/dowjones30-daily.csv (the risk gate would HALT every cycle)' }]);
+    expect(dataErrors(cfg, REPO)).toEqual([
+      { path: 'portfolio.universe[1]', message: '"NOPE" is not a column of data/market/dowjones30-daily.csv (the risk gate would HALT every cycle)' },
+    ]);
     expect(() => checkConfig(cfg, REPO)).toThrow(ConfigError);
   });
 });
@@ -86,7 +111,13 @@ describe('event-driven cycles (cycle.triggers)', () => {
     const target = rule.Properties.Targets[0];
     expect(target.Arn).toEqual({ Ref: smId });
     expect(target.InputTransformer.InputPathsMap).toEqual({ id: '$.id', time: '$.time' });
-    expect(JSON.parse(target.InputTransformer.InputTemplate.replace('<id>', '"E"').replace('<time>', '"T"'))).toEqual({ source: 'event', trigger: 'earnings', group: 'default', eventId: 'E', eventTime: 'T' });
+    expect(JSON.parse(target.InputTransformer.InputTemplate.replace('<id>', '"E"').replace('<time>', '"T"'))).toEqual({
+      source: 'event',
+      trigger: 'earnings',
+      group: 'default',
+      eventId: 'E',
+      eventTime: 'T',
+    });
     expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 900, MaximumRetryAttempts: 5 });
     expect(target.DeadLetterConfig.Arn['Fn::GetAtt'][0]).toMatch(/^SchedulesDeadLetterQueue/);
   });
@@ -97,8 +128,12 @@ describe('event-driven cycles (cycle.triggers)', () => {
     expect(report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? r.resourceLogicalId}`))).toEqual([]);
   });
   it('refuses an empty pattern, a duplicate name, and a missing group when the fleet has several', () => {
-    expect(issuesOf(base((c) => (c.cycle = { ...c.cycle, triggers: [{ name: 'x', eventPattern: {} }] })))).toEqual([{ path: 'cycle.triggers[0].eventPattern', message: 'must not be empty (it would match nothing)' }]);
-    expect(issuesOf(base((c) => (c.cycle = { ...c.cycle, triggers: [trigger, trigger] })))).toEqual([{ path: 'cycle.triggers[1].name', message: 'duplicate trigger "earnings"' }]);
+    expect(issuesOf(base((c) => (c.cycle = { ...c.cycle, triggers: [{ name: 'x', eventPattern: {} }] })))).toEqual([
+      { path: 'cycle.triggers[0].eventPattern', message: 'must not be empty (it would match nothing)' },
+    ]);
+    expect(issuesOf(base((c) => (c.cycle = { ...c.cycle, triggers: [trigger, trigger] })))).toEqual([
+      { path: 'cycle.triggers[1].name', message: 'duplicate trigger "earnings"' },
+    ]);
     const twoGroups = base((c) => {
       c.agents[0].group = 'fast';
       c.cycle = { ...c.cycle, triggers: [trigger] };

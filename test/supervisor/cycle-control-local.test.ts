@@ -19,7 +19,10 @@ describe('exactly one cycle per slot, supervisor faults handled (local runtime)'
     const config = e2eConfig((c) => {
       c.breaker = { failureThreshold: 1 };
       c.faultDomains = { strategy: { maxRetries: 0 } };
-      c.cycle = { ...c.cycle, triggers: [{ name: 'earnings', eventPattern: { source: ['acme.news'], 'detail-type': ['Earnings'], detail: { symbol: [{ prefix: 'IB' }] } } }] };
+      c.cycle = {
+        ...c.cycle,
+        triggers: [{ name: 'earnings', eventPattern: { source: ['acme.news'], 'detail-type': ['Earnings'], detail: { symbol: [{ prefix: 'IB' }] } } }],
+      };
     });
     rt = await start({
       config,
@@ -46,10 +49,18 @@ describe('exactly one cycle per slot, supervisor faults handled (local runtime)'
 
     // Slot 2 ran every agent once; the duplicate ran none.
     const agentCalls = (execution: string) => rt.invocations().filter((i) => i.execution === execution && /agent/.test(i.state) && i.target !== 'gateway');
-    expect(agentCalls(reps[1].cycleId).map((i) => i.target).sort()).toEqual(['copybot', 'sentiment', 'strategy', 'trading']);
+    expect(
+      agentCalls(reps[1].cycleId)
+        .map((i) => i.target)
+        .sort(),
+    ).toEqual(['copybot', 'sentiment', 'strategy', 'trading']);
     expect(agentCalls(reps[2].cycleId)).toEqual([]);
     // The faults did fire: the plan of slot 3 and the record of slot 4 ran twice, the first response lost.
-    const steps = (execution: string, state: string) => rt.invocations().filter((i) => i.execution === execution && i.state === state).map((i) => i.outcome);
+    const steps = (execution: string, state: string) =>
+      rt
+        .invocations()
+        .filter((i) => i.execution === execution && i.state === state)
+        .map((i) => i.outcome);
     expect(steps(reps[3].cycleId, 'Plan cycle')).toEqual(['error', 'ok']);
     expect(steps(reps[4].cycleId, 'Record outcomes')).toEqual(['error', 'ok']);
     // The retried record still reports the breaker transition the first attempt made.
@@ -66,9 +77,17 @@ describe('exactly one cycle per slot, supervisor faults handled (local runtime)'
     const event = { id: 'evt-1', source: 'acme.news', 'detail-type': 'Earnings', detail: { symbol: 'IBM' } };
     const [byEvent] = await rt.putEvent(event);
     expect(byEvent).toMatchObject({ status: 'SUCCEEDED', cycleSeq: 6 });
-    expect(agentCalls(byEvent.cycleId).map((i) => i.target).sort()).toEqual(['copybot', 'sentiment', 'strategy', 'trading']);
+    expect(
+      agentCalls(byEvent.cycleId)
+        .map((i) => i.target)
+        .sort(),
+    ).toEqual(['copybot', 'sentiment', 'strategy', 'trading']);
     const [redelivered] = await rt.putEvent(event);
-    expect(redelivered).toMatchObject({ status: 'SKIPPED', skip: 'duplicate', reason: expect.stringContaining(`slot default@event:earnings:evt-1 is already claimed by ${byEvent.cycleId}`) });
+    expect(redelivered).toMatchObject({
+      status: 'SKIPPED',
+      skip: 'duplicate',
+      reason: expect.stringContaining(`slot default@event:earnings:evt-1 is already claimed by ${byEvent.cycleId}`),
+    });
     expect(await rt.putEvent({ id: 'evt-2', source: 'acme.news', 'detail-type': 'Earnings', detail: { symbol: 'KO' } })).toEqual([]);
   });
 });

@@ -49,7 +49,9 @@ describe('supervisor states of the cycle', () => {
     const esc = S['Record failed: escalate'];
     expect(esc).toMatchObject({ Type: 'Pass', Next: 'Engage kill switch (supervisor)' });
     expect(esc.Parameters).toMatchObject({ 'cycleId.$': '$.plan.cycleId', escalate: true });
-    expect(esc.Parameters['escalationReason.$']).toMatch(/^States\.Format\('Record outcomes failed after its retries: \{\}: \{\}', \$\.recordError\.Error, \$\.recordError\.Cause\)$/);
+    expect(esc.Parameters['escalationReason.$']).toMatch(
+      /^States\.Format\('Record outcomes failed after its retries: \{\}: \{\}', \$\.recordError\.Error, \$\.recordError\.Cause\)$/,
+    );
     expect(S['Engage kill switch (supervisor)'].Parameters.Payload['reason.$']).toBe('$.escalationReason');
   });
 });

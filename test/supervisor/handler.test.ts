@@ -73,9 +73,15 @@ const record = async (p: CyclePlan, phaseResults: unknown[], verdict = 'OK') => 
   await savePlan(db.doc, db.tables.Cycles, p, 30, Date.parse(NOW));
   return handler({ action: 'record', cycleId: p.cycleId, mode: p.mode, risk: { assessment: { verdict, reasons: [] } }, phaseResults }) as Promise<RecordResult>;
 };
-const putState = (s: Partial<AgentStateItem> & { agent: string }) => db.doc.send(new PutCommand({ TableName: db.tables.AgentState, Item: { ...freshAgentState(s.agent), ...s } }));
-const getState = async (name: string) => (await db.doc.send(new GetCommand({ TableName: db.tables.AgentState, Key: { agent: name }, ConsistentRead: true }))).Item as AgentStateItem;
-const getGroup = async (group: string) => (await db.doc.send(new GetCommand({ TableName: db.tables.Control, Key: { pk: `group#${group}` }, ConsistentRead: true }))).Item as { cycleSeq: number; slots: Record<string, unknown> };
+const putState = (s: Partial<AgentStateItem> & { agent: string }) =>
+  db.doc.send(new PutCommand({ TableName: db.tables.AgentState, Item: { ...freshAgentState(s.agent), ...s } }));
+const getState = async (name: string) =>
+  (await db.doc.send(new GetCommand({ TableName: db.tables.AgentState, Key: { agent: name }, ConsistentRead: true }))).Item as AgentStateItem;
+const getGroup = async (group: string) =>
+  (await db.doc.send(new GetCommand({ TableName: db.tables.Control, Key: { pk: `group#${group}` }, ConsistentRead: true }))).Item as {
+    cycleSeq: number;
+    slots: Record<string, unknown>;
+  };
 const getControl = async () => (await db.doc.send(new GetCommand({ TableName: db.tables.Control, Key: { pk: 'control' }, ConsistentRead: true }))).Item;
 const ok = (p: CyclePlan, name: string, extra: Record<string, unknown> = {}) => ({
   ok: true,
@@ -88,8 +94,19 @@ const results = (p: CyclePlan, overrides: Record<string, unknown> = {}) =>
 describe('Plan cycle', () => {
   it('numbers cycles per group and lays the enabled agents of the group out in dependency phases split by fault domain', async () => {
     const p = await plan('slot-1');
-    expect(p).toMatchObject({ cycleId: 'slot-1', cycleSeq: 1, plannedAt: NOW, halted: false, mode: 'normal', riskTimeoutSeconds: 60, group: 'default', slot: 'default@run:slot-1' });
-    expect(p.phases.map((ph) => ({ data: ph.data.map((i) => i.agent), strategy: ph.strategy.map((i) => i.agent), critical: ph.critical.map((i) => i.agent) }))).toEqual([
+    expect(p).toMatchObject({
+      cycleId: 'slot-1',
+      cycleSeq: 1,
+      plannedAt: NOW,
+      halted: false,
+      mode: 'normal',
+      riskTimeoutSeconds: 60,
+      group: 'default',
+      slot: 'default@run:slot-1',
+    });
+    expect(
+      p.phases.map((ph) => ({ data: ph.data.map((i) => i.agent), strategy: ph.strategy.map((i) => i.agent), critical: ph.critical.map((i) => i.agent) })),
+    ).toEqual([
       { data: ['sentiment'], strategy: ['strategy'], critical: ['guard'] },
       { data: [], strategy: ['trading'], critical: [] },
     ]);
@@ -105,7 +122,10 @@ describe('Plan cycle', () => {
   });
 
   it('a trigger with no group is refused when the fleet has several groups', async () => {
-    await expect(handler({ action: 'plan', executionName: 'x', executionStartTime: NOW, trigger: { source: 'operator' } })).rejects.toMatchObject({ name: 'GroupRequired', message: expect.stringMatching(/default, night/) });
+    await expect(handler({ action: 'plan', executionName: 'x', executionStartTime: NOW, trigger: { source: 'operator' } })).rejects.toMatchObject({
+      name: 'GroupRequired',
+      message: expect.stringMatching(/default, night/),
+    });
   });
 
   it('plans only the trigger group, and evaluates trading hours in the agent timezone', async () => {
@@ -115,7 +135,12 @@ describe('Plan cycle', () => {
   });
 
   it('while halted: returns halted with the reason, no phases, and does not increment cycleSeq', async () => {
-    await db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { pk: 'control', halted: true, mode: 'normal', reason: 'operator drill', cycleSeq: 7, version: 3, audit: [] } }));
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.tables.Control,
+        Item: { pk: 'control', halted: true, mode: 'normal', reason: 'operator drill', cycleSeq: 7, version: 3, audit: [] },
+      }),
+    );
     const p = await plan('slot-halted');
     expect(p).toMatchObject({ halted: true, haltReason: 'operator drill', phases: [], cycleSeq: 1 });
     expect((await getGroup('default')).cycleSeq).toBe(0);
@@ -139,7 +164,9 @@ describe('Plan cycle', () => {
     const q = await plan('slot-degraded');
     const trading = q.phases[1].strategy[0];
     expect(trading.params).toEqual({ positionUsd: 18_000, minBreadth: 0.4 });
-    expect(q.adjustments).toEqual([{ agent: 'trading', param: 'positionUsd', configured: 20_000, from: 20_000, to: 18_000, reason: 'agent DEGRADED: position size reduced by 10 %' }]);
+    expect(q.adjustments).toEqual([
+      { agent: 'trading', param: 'positionUsd', configured: 20_000, from: 20_000, to: 18_000, reason: 'agent DEGRADED: position size reduced by 10 %' },
+    ]);
   });
 
   it('overlapping cycles: exactly one claims the HALF_OPEN probe; the others skip naming the holder; a retried plan keeps it', async () => {
@@ -150,7 +177,9 @@ describe('Plan cycle', () => {
     const holder = probers[0].cycleId;
     for (const p of plans.filter((x) => x !== probers[0])) {
       // The loser sees the claim either at its conditional write or already in its read (two paths, one meaning).
-      expect(p.skipped).toEqual(expect.arrayContaining([{ agent: 'strategy', reason: expect.stringMatching(new RegExp(`probe already taken by ${holder}$`)), breaker: 'HALF_OPEN' }]));
+      expect(p.skipped).toEqual(
+        expect.arrayContaining([{ agent: 'strategy', reason: expect.stringMatching(new RegExp(`probe already taken by ${holder}$`)), breaker: 'HALF_OPEN' }]),
+      );
     }
     expect(await getState('strategy')).toMatchObject({ breaker: 'HALF_OPEN', probeCycleId: holder, version: 6 });
     const retried = await plan(holder);
@@ -158,7 +187,12 @@ describe('Plan cycle', () => {
 
     // the probe succeeds: HALF_OPEN -> CLOSED
     const r = await record(retried, results(retried));
-    expect(r.outcomes.find((o) => o.name === 'strategy')).toMatchObject({ outcome: 'SUCCEEDED', breaker: 'CLOSED', breakerTransition: 'HALF_OPEN->CLOSED', probe: true });
+    expect(r.outcomes.find((o) => o.name === 'strategy')).toMatchObject({
+      outcome: 'SUCCEEDED',
+      breaker: 'CLOSED',
+      breakerTransition: 'HALF_OPEN->CLOSED',
+      probe: true,
+    });
     expect(await getState('strategy')).toMatchObject({ breaker: 'CLOSED', tripCount: 0 });
   });
 });
@@ -166,12 +200,15 @@ describe('Plan cycle', () => {
 describe('Record outcomes', () => {
   it('validates results, derives reasons and attempts, escalates on a critical failure only, writes the report', async () => {
     const p = await plan('rec-1');
-    const r = await record(p, results(p, {
-      sentiment: { ok: false, error: 'States.Timeout', cause: 'task timed out' },
-      strategy: { ok: true, result: { agent: 'strategy', cycleId: 'rec-1', status: 'SUCCEEDED', summary: 'x', metrics: {}, durationMs: -5, attempt: 0 } },
-      trading: { ok: false, error: 'MarketDataError', cause: JSON.stringify({ errorType: 'MarketDataError', errorMessage: 'bar 300 missing' }) },
-      guard: { ok: false, error: 'LimitBreach', cause: 'plain text cause' },
-    }));
+    const r = await record(
+      p,
+      results(p, {
+        sentiment: { ok: false, error: 'States.Timeout', cause: 'task timed out' },
+        strategy: { ok: true, result: { agent: 'strategy', cycleId: 'rec-1', status: 'SUCCEEDED', summary: 'x', metrics: {}, durationMs: -5, attempt: 0 } },
+        trading: { ok: false, error: 'MarketDataError', cause: JSON.stringify({ errorType: 'MarketDataError', errorMessage: 'bar 300 missing' }) },
+        guard: { ok: false, error: 'LimitBreach', cause: 'plain text cause' },
+      }),
+    );
     const by = Object.fromEntries(r.outcomes.map((o) => [o.name, o]));
     expect(by.sentiment).toMatchObject({ outcome: 'FAILED', reason: 'timed out after 30 s', attempts: 1, durationMs: 30_000, phase: 0 });
     expect(by.strategy).toMatchObject({ outcome: 'FAILED', attempts: 1 });
@@ -190,11 +227,14 @@ describe('Record outcomes', () => {
 
   it('a strategy or data failure alone does not escalate; a SKIPPED result is not a failure', async () => {
     const p = await plan('rec-2');
-    const r = await record(p, results(p, {
-      trading: { ok: false, error: 'Error', cause: JSON.stringify({ errorType: 'Error', errorMessage: 'boom' }) },
-      sentiment: { ok: false, error: 'FeedDown' },
-      strategy: ok(p, 'strategy', { status: 'SKIPPED', reason: 'no new bar', attempt: 2 }),
-    }));
+    const r = await record(
+      p,
+      results(p, {
+        trading: { ok: false, error: 'Error', cause: JSON.stringify({ errorType: 'Error', errorMessage: 'boom' }) },
+        sentiment: { ok: false, error: 'FeedDown' },
+        strategy: ok(p, 'strategy', { status: 'SKIPPED', reason: 'no new bar', attempt: 2 }),
+      }),
+    );
     expect(r).toMatchObject({ escalate: false, escalationReason: '' });
     const strategy = r.outcomes.find((o) => o.name === 'strategy')!;
     expect(strategy).toMatchObject({ outcome: 'SKIPPED', reason: 'no new bar', attempts: 3 });
@@ -222,15 +262,23 @@ describe('Record outcomes', () => {
   it('deterministic agent errors count one attempt; a SystemHalted raced by a halt is SKIPPED and never counts against the agent', async () => {
     const p = await plan('rec-det');
     const cause = (type: string, msg: string) => JSON.stringify({ errorType: type, errorMessage: msg });
-    const r = await record(p, results(p, {
-      strategy: { ok: false, error: 'AgentOutputInvalid', cause: cause('AgentOutputInvalid', 'metrics.x: expected number, received NaN') },
-      sentiment: { ok: false, error: 'AgentResultTooLarge', cause: cause('AgentResultTooLarge', 'result is 300 KiB, over the 64 KiB limit') },
-      trading: { ok: false, error: 'SystemHalted', cause: cause('SystemHalted', 'system halted by operator') },
-    }));
+    const r = await record(
+      p,
+      results(p, {
+        strategy: { ok: false, error: 'AgentOutputInvalid', cause: cause('AgentOutputInvalid', 'metrics.x: expected number, received NaN') },
+        sentiment: { ok: false, error: 'AgentResultTooLarge', cause: cause('AgentResultTooLarge', 'result is 300 KiB, over the 64 KiB limit') },
+        trading: { ok: false, error: 'SystemHalted', cause: cause('SystemHalted', 'system halted by operator') },
+      }),
+    );
     const by = Object.fromEntries(r.outcomes.map((o) => [o.name, o]));
     expect(by.strategy).toMatchObject({ outcome: 'FAILED', attempts: 1, reason: 'AgentOutputInvalid: metrics.x: expected number, received NaN' });
     expect(by.sentiment).toMatchObject({ outcome: 'FAILED', attempts: 1, reason: 'AgentResultTooLarge: result is 300 KiB, over the 64 KiB limit' });
-    expect(by.trading).toMatchObject({ outcome: 'SKIPPED', attempts: 1, reason: 'system halted while it ran: SystemHalted: system halted by operator', health: 'HEALTHY' });
+    expect(by.trading).toMatchObject({
+      outcome: 'SKIPPED',
+      attempts: 1,
+      reason: 'system halted while it ran: SystemHalted: system halted by operator',
+      health: 'HEALTHY',
+    });
     expect(await getState('trading')).toMatchObject({ executions: 0, failures: 0, consecutiveFailures: 0, skips: 1, breaker: 'CLOSED' });
   });
 
@@ -278,8 +326,22 @@ describe('Record outcomes', () => {
     expect(item.expiresAt).toBeGreaterThan(Date.parse(NOW) / 1000);
     await expect(handler({ action: 'record', cycleId: 'never-planned', mode: 'normal', phaseResults: [] })).rejects.toMatchObject({ name: 'PlanNotFound' });
     // A plan too big for a state (Step Functions' 256 KiB) is refused with a clear error, not stored.
-    const huge = { ...p, cycleId: 'huge', adjustments: Array.from({ length: 3000 }, (_, i) => ({ agent: `a${i}`, param: 'positionUsd', configured: 20_000, from: 20_000, to: 18_000, reason: 'DEGRADED: reduce position sizes by 10 %' })) };
-    await expect(savePlan(db.doc, db.tables.Cycles, huge, 30, Date.parse(NOW))).rejects.toMatchObject({ name: 'PlanTooLarge', message: expect.stringMatching(/split the agents into groups/) });
+    const huge = {
+      ...p,
+      cycleId: 'huge',
+      adjustments: Array.from({ length: 3000 }, (_, i) => ({
+        agent: `a${i}`,
+        param: 'positionUsd',
+        configured: 20_000,
+        from: 20_000,
+        to: 18_000,
+        reason: 'DEGRADED: reduce position sizes by 10 %',
+      })),
+    };
+    await expect(savePlan(db.doc, db.tables.Cycles, huge, 30, Date.parse(NOW))).rejects.toMatchObject({
+      name: 'PlanTooLarge',
+      message: expect.stringMatching(/split the agents into groups/),
+    });
   });
 
   it('rejects an unknown action with a named error', async () => {

@@ -77,7 +77,16 @@ describe('breaker (pure state machine)', () => {
     expect(planBreakerDecision(half, 'c2', T0 + 1000 + 3600_000, 3600)).toEqual({ action: 'claim' });
   });
   it('HALF_OPEN probe success closes and resets; probe failure re-opens with a doubled wait', () => {
-    const half: AgentStateItem = { ...freshAgentState('a'), breaker: 'HALF_OPEN', tripCount: 1, probeCycleId: 'p', consecutiveFailures: 5, window: 'FFFFF', executions: 5, failures: 5 };
+    const half: AgentStateItem = {
+      ...freshAgentState('a'),
+      breaker: 'HALF_OPEN',
+      tripCount: 1,
+      probeCycleId: 'p',
+      consecutiveFailures: 5,
+      window: 'FFFFF',
+      executions: 5,
+      failures: 5,
+    };
     const ok = applyOutcome(half, { outcome: 'SUCCEEDED', durationMs: 5, attempts: 1 }, { cycleId: 'p', nowMs: T0, breaker: S });
     expect(ok.transition).toBe('HALF_OPEN->CLOSED');
     expect(ok.state).toMatchObject({ breaker: 'CLOSED', tripCount: 0, consecutiveFailures: 0, window: '', executions: 6, successes: 1, failures: 5 });
@@ -110,7 +119,11 @@ describe('breaker (pure state machine)', () => {
     expect(again.applied).toBe(false);
     expect(again.state).toBe(s);
     let u: AgentStateItem = { ...s, executions: 10, successes: 5, consecutiveFailures: 3 };
-    u = applyOutcome(u, { outcome: 'FAILED', durationMs: 1, attempts: 1 }, { cycleId: 'c3', nowMs: T0, breaker: { ...S, failureThreshold: 50, minimumRuns: 100 } }).state;
+    u = applyOutcome(
+      u,
+      { outcome: 'FAILED', durationMs: 1, attempts: 1 },
+      { cycleId: 'c3', nowMs: T0, breaker: { ...S, failureThreshold: 50, minimumRuns: 100 } },
+    ).state;
     u = applyOutcome(u, { outcome: 'SKIPPED', durationMs: 0, attempts: 0 }, { cycleId: 'c4', nowMs: T0, breaker: S }).state;
     expect(u.health).toBe('UNHEALTHY');
     expect(u.unhealthyCycles).toBe(2);

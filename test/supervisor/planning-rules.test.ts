@@ -16,7 +16,13 @@ describe('phases', () => {
     expect(levels).toEqual([['strategy', 'sentiment', 'copybot'], ['trading'], ['report']]);
   });
   it('rejects a dependency cycle naming the agents in it', () => {
-    expect(() => topologicalLevels([{ name: 'a', dependsOn: ['b'] }, { name: 'b', dependsOn: ['a'] }, { name: 'c', dependsOn: [] }])).toThrow('dependency cycle among: a, b');
+    expect(() =>
+      topologicalLevels([
+        { name: 'a', dependsOn: ['b'] },
+        { name: 'b', dependsOn: ['a'] },
+        { name: 'c', dependsOn: [] },
+      ]),
+    ).toThrow('dependency cycle among: a, b');
   });
   it('concurrency: each domain >= 1, proportional to item counts, non-empty shares sum to <= maxWorkers when it can', () => {
     expect(concurrencyShares({ data: 1, strategy: 3, critical: 0 }, 4)).toEqual({ data: 1, strategy: 3, critical: 1 });
@@ -36,7 +42,15 @@ describe('phases', () => {
     );
   });
   it('buildPhase splits items by fault domain in order', () => {
-    const item = (agent: string, faultDomain: WorkItem['faultDomain']): WorkItem => ({ agent, functionArn: `arn:${agent}`, timeoutSeconds: 1, faultDomain, params: {}, dependsOn: [], probe: false });
+    const item = (agent: string, faultDomain: WorkItem['faultDomain']): WorkItem => ({
+      agent,
+      functionArn: `arn:${agent}`,
+      timeoutSeconds: 1,
+      faultDomain,
+      params: {},
+      dependsOn: [],
+      probe: false,
+    });
     const p = buildPhase(0, [item('a', 'data'), item('b', 'strategy'), item('c', 'data')], 4);
     expect(p.data.map((i) => i.agent)).toEqual(['a', 'c']);
     expect(p.strategy.map((i) => i.agent)).toEqual(['b']);
@@ -73,7 +87,9 @@ describe('bounded parameter changes (±20 % of configured)', () => {
   it('clamps a request beyond the bound and records from/to/configured/reason', () => {
     const r = applyBoundedChanges('trading', { positionUsd: 20_000, minBreadth: 0.4, label: 'x' }, [{ param: 'positionUsd', to: 10_000, reason: 'cut' }], 0.2);
     expect(r.params.positionUsd).toBe(16_000);
-    expect(r.changes).toEqual([{ agent: 'trading', param: 'positionUsd', configured: 20_000, from: 20_000, to: 16_000, reason: 'cut (clamped to ±20 % of configured)' }]);
+    expect(r.changes).toEqual([
+      { agent: 'trading', param: 'positionUsd', configured: 20_000, from: 20_000, to: 16_000, reason: 'cut (clamped to ±20 % of configured)' },
+    ]);
   });
   it('rejects non-numeric or unknown params and fractions above the seed boundary', () => {
     expect(() => applyBoundedChanges('a', { label: 'x' }, [{ param: 'label', to: 1, reason: '' }], 0.2)).toThrow(/not a numeric configured parameter/);
@@ -86,7 +102,12 @@ describe('bounded parameter changes (±20 % of configured)', () => {
         fc.array(fc.double({ min: -1e7, max: 1e7, noNaN: true }), { minLength: 1, maxLength: 5 }),
         fc.double({ min: 0, max: 0.2, noNaN: true }),
         (configured, targets, f) => {
-          const r = applyBoundedChanges('a', { sizeUsd: configured }, targets.map((to) => ({ param: 'sizeUsd', to, reason: 'r' })), f);
+          const r = applyBoundedChanges(
+            'a',
+            { sizeUsd: configured },
+            targets.map((to) => ({ param: 'sizeUsd', to, reason: 'r' })),
+            f,
+          );
           const { min, max } = paramBounds(configured, f);
           const v = r.params.sizeUsd as number;
           expect(v).toBeGreaterThanOrEqual(min);

@@ -17,7 +17,9 @@ import { startDynalite, type TestDynamo } from '../support/dynalite';
 
 const SLOT = '2024-03-11T14:00:00.000Z';
 const settings = (policy: OverlapPolicy = 'SKIP', extra: Partial<SupervisorSettings> = {}): SupervisorSettings => ({
-  agents: [{ name: 'alpha', functionArn: 'arn:alpha', enabled: true, group: 'default', dependsOn: [], faultDomain: 'strategy', timeoutSeconds: 30, params: {} }],
+  agents: [
+    { name: 'alpha', functionArn: 'arn:alpha', enabled: true, group: 'default', dependsOn: [], faultDomain: 'strategy', timeoutSeconds: 30, params: {} },
+  ],
   maxWorkers: 4,
   cadenceMinutes: 15,
   riskTimeoutSeconds: 60,
@@ -47,12 +49,32 @@ beforeEach(async () => {
   }
 });
 
-const deps = (s: SupervisorSettings) => ({ settings: s, store: new AgentStateStore(db.doc, { agentState: db.tables.AgentState, control: db.tables.Control }), doc: db.doc, controlTable: db.tables.Control });
+const deps = (s: SupervisorSettings) => ({
+  settings: s,
+  store: new AgentStateStore(db.doc, { agentState: db.tables.AgentState, control: db.tables.Control }),
+  doc: db.doc,
+  controlTable: db.tables.Control,
+});
 const plan = (s: SupervisorSettings, executionName: string, scheduledTime: string | undefined = SLOT, startedAt = scheduledTime ?? SLOT) =>
-  planCycle(planPayloadSchema.parse({ action: 'plan', executionName, executionStartTime: startedAt, trigger: { source: 'schedule', group: 'default', ...(scheduledTime ? { scheduledTime } : {}) } }), deps(s));
+  planCycle(
+    planPayloadSchema.parse({
+      action: 'plan',
+      executionName,
+      executionStartTime: startedAt,
+      trigger: { source: 'schedule', group: 'default', ...(scheduledTime ? { scheduledTime } : {}) },
+    }),
+    deps(s),
+  );
 const record = async (s: SupervisorSettings, p: CyclePlan) => {
   await savePlan(db.doc, db.tables.Cycles, p, 30, Date.parse(p.plannedAt));
-  const phaseResults = p.phases.map((ph) => [[], ph.strategy.map((i) => ({ ok: true, result: { agent: i.agent, cycleId: p.cycleId, status: 'SUCCEEDED', summary: 'ok', metrics: {}, durationMs: 5, attempt: 0 } })), []]);
+  const phaseResults = p.phases.map((ph) => [
+    [],
+    ph.strategy.map((i) => ({
+      ok: true,
+      result: { agent: i.agent, cycleId: p.cycleId, status: 'SUCCEEDED', summary: 'ok', metrics: {}, durationMs: 5, attempt: 0 },
+    })),
+    [],
+  ]);
   return recordOutcomes({ plan: p, phaseResults }, { ...deps(s), cyclesTable: db.tables.Cycles });
 };
 const at = (minutes: number) => new Date(Date.parse(SLOT) + minutes * 60_000).toISOString();
@@ -93,7 +115,10 @@ describe('slot claim', () => {
       ],
     });
     const a = await plan(s, 'a-1');
-    const b = await planCycle(planPayloadSchema.parse({ action: 'plan', executionName: 'b-1', executionStartTime: SLOT, trigger: { group: 'night', scheduledTime: SLOT } }), deps(s));
+    const b = await planCycle(
+      planPayloadSchema.parse({ action: 'plan', executionName: 'b-1', executionStartTime: SLOT, trigger: { group: 'night', scheduledTime: SLOT } }),
+      deps(s),
+    );
     expect([a.cycleSeq, b.cycleSeq, a.group, b.group]).toEqual([1, 1, 'default', 'night']);
     expect(b.phases[0].strategy.map((i) => i.agent)).toEqual(['beta']);
   });
@@ -131,7 +156,22 @@ describe('overlap policies', () => {
   it('SKIP: a running marker from before the last halt is stale (the kill switch stopped that cycle), so a resume is not blocked', async () => {
     const s = settings('SKIP');
     await plan(s, 'slot-1', at(0)); // never recorded: stopped by the kill switch
-    await db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { pk: 'control', halted: false, mode: 'normal', cycleSeq: 0, version: 2, audit: [{ at: at(5), action: 'HALT', actor: 'alarm', reason: 'x', changed: true }, { at: at(10), action: 'RESUME', actor: 'ops', reason: 'fixed', changed: true }] } }));
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.tables.Control,
+        Item: {
+          pk: 'control',
+          halted: false,
+          mode: 'normal',
+          cycleSeq: 0,
+          version: 2,
+          audit: [
+            { at: at(5), action: 'HALT', actor: 'alarm', reason: 'x', changed: true },
+            { at: at(10), action: 'RESUME', actor: 'ops', reason: 'fixed', changed: true },
+          ],
+        },
+      }),
+    );
     const next = await plan(s, 'slot-2', at(15));
     expect(next.skip).toBeUndefined();
     expect(next.cycleSeq).toBe(2);
@@ -141,10 +181,10 @@ describe('overlap policies', () => {
     const s = settings('SKIP');
     for (let round = 0; round < 4; round++) {
       if (round > 0) await db.doc.send(new DeleteCommand({ TableName: db.tables.Control, Key: { pk: 'group#default' } }));
-    // Ten slots delivered within the execution timeout of each other (e.g. a backlog of Scheduler retries), all at once.
-    const plans = await Promise.all(Array.from({ length: 10 }, (_, i) => plan(s, `c-${i}`, at(i), at(i))));
-    expect(plans.filter((p) => !p.skip)).toHaveLength(1);
-    expect(plans.filter((p) => p.skip?.reason === 'overlap')).toHaveLength(9);
+      // Ten slots delivered within the execution timeout of each other (e.g. a backlog of Scheduler retries), all at once.
+      const plans = await Promise.all(Array.from({ length: 10 }, (_, i) => plan(s, `c-${i}`, at(i), at(i))));
+      expect(plans.filter((p) => !p.skip)).toHaveLength(1);
+      expect(plans.filter((p) => p.skip?.reason === 'overlap')).toHaveLength(9);
     }
   });
 
@@ -182,11 +222,31 @@ describe('overlap policies', () => {
 describe('recovery that sticks', () => {
   it('a HALF_OPEN probe claimed by a cycle the kill switch stopped is free after the resume (not held for the 4 h lease)', async () => {
     const s = settings('SKIP');
-    await db.doc.send(new PutCommand({ TableName: db.tables.AgentState, Item: { ...freshAgentState('alpha'), breaker: 'HALF_OPEN', tripCount: 1, probeCycleId: 'stopped-cycle', probeClaimedAt: at(0), version: 3 } }));
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.tables.AgentState,
+        Item: { ...freshAgentState('alpha'), breaker: 'HALF_OPEN', tripCount: 1, probeCycleId: 'stopped-cycle', probeClaimedAt: at(0), version: 3 },
+      }),
+    );
     const before = await plan(s, 'slot-2', at(15));
     expect(before.skipped).toEqual([{ agent: 'alpha', reason: 'breaker HALF_OPEN: probe already taken by stopped-cycle', breaker: 'HALF_OPEN' }]);
     await record(s, before);
-    await db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { pk: 'control', halted: false, mode: 'normal', cycleSeq: 0, version: 2, audit: [{ at: at(5), action: 'HALT', actor: 'cycle', reason: 'risk', changed: true }, { at: at(20), action: 'RESUME', actor: 'ops', reason: 'fixed', changed: true }] } }));
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.tables.Control,
+        Item: {
+          pk: 'control',
+          halted: false,
+          mode: 'normal',
+          cycleSeq: 0,
+          version: 2,
+          audit: [
+            { at: at(5), action: 'HALT', actor: 'cycle', reason: 'risk', changed: true },
+            { at: at(20), action: 'RESUME', actor: 'ops', reason: 'fixed', changed: true },
+          ],
+        },
+      }),
+    );
     const after = await plan(s, 'slot-3', at(30));
     expect(after.phases[0].strategy).toEqual([expect.objectContaining({ agent: 'alpha', probe: true })]);
   });
@@ -196,7 +256,11 @@ describe('ops run-now', () => {
   it('an operator run is its own slot and obeys the overlap policy: skipped while the group runs a cycle under SKIP', async () => {
     const s = settings('SKIP');
     const scheduled = await plan(s, 'slot-1', at(0));
-    const operator = (name: string) => planCycle(planPayloadSchema.parse({ action: 'plan', executionName: name, executionStartTime: at(5), trigger: { source: 'operator', requestedBy: 'ops' } }), deps(s));
+    const operator = (name: string) =>
+      planCycle(
+        planPayloadSchema.parse({ action: 'plan', executionName: name, executionStartTime: at(5), trigger: { source: 'operator', requestedBy: 'ops' } }),
+        deps(s),
+      );
     const during = await operator('manual-1');
     expect(during).toMatchObject({ slot: 'default@run:manual-1', skip: { reason: 'overlap' } });
     await record(s, scheduled);
@@ -208,8 +272,20 @@ describe('ops run-now', () => {
 describe('pause with a note', () => {
   it('a paused group: its slots are skipped as paused with the note; unpause runs the next; every change audited on the group item', async () => {
     const s = settings('SKIP');
-    const first = await setGroupPaused(db.doc, db.tables.Control, { group: 'default', paused: true, reason: 'data vendor outage', actor: 'operator:desk', nowIso: at(-1) });
-    const again = await setGroupPaused(db.doc, db.tables.Control, { group: 'default', paused: true, reason: 'still out', actor: 'operator:desk', nowIso: at(-0.5) });
+    const first = await setGroupPaused(db.doc, db.tables.Control, {
+      group: 'default',
+      paused: true,
+      reason: 'data vendor outage',
+      actor: 'operator:desk',
+      nowIso: at(-1),
+    });
+    const again = await setGroupPaused(db.doc, db.tables.Control, {
+      group: 'default',
+      paused: true,
+      reason: 'still out',
+      actor: 'operator:desk',
+      nowIso: at(-0.5),
+    });
     expect([first.changed, again.changed]).toEqual([true, false]);
     expect(await listPausedGroups(db.doc, db.tables.Control)).toEqual([{ group: 'default', note: `operator:desk at ${at(-1)}: data vendor outage` }]);
     const p = await plan(s, 'slot-1', at(0));
@@ -220,14 +296,25 @@ describe('pause with a note', () => {
     expect(await listPausedGroups(db.doc, db.tables.Control)).toEqual([]);
     const item = (await db.doc.send(new GetCommand({ TableName: db.tables.Control, Key: { pk: 'group#default' }, ConsistentRead: true }))).Item!;
     expect(item.pauseAudit.map((e: { action: string; changed: boolean }) => `${e.action}:${e.changed}`)).toEqual(['PAUSE:true', 'PAUSE:false', 'UNPAUSE:true']);
-    await expect(setGroupPaused(db.doc, db.tables.Control, { group: 'default', paused: true, reason: ' ', actor: 'x', nowIso: at(2) })).rejects.toMatchObject({ name: 'PauseReasonRequired' });
+    await expect(setGroupPaused(db.doc, db.tables.Control, { group: 'default', paused: true, reason: ' ', actor: 'x', nowIso: at(2) })).rejects.toMatchObject({
+      name: 'PauseReasonRequired',
+    });
   });
 
   it('a paused agent is SKIPPED with the note (no probe claimed, its dependants skipped) until enabled; audited on its item', async () => {
     const s = settings('ALLOW_ALL', {
       agents: [
         { name: 'alpha', functionArn: 'arn:alpha', enabled: true, group: 'default', dependsOn: [], faultDomain: 'strategy', timeoutSeconds: 30, params: {} },
-        { name: 'beta', functionArn: 'arn:beta', enabled: true, group: 'default', dependsOn: ['alpha'], faultDomain: 'strategy', timeoutSeconds: 30, params: {} },
+        {
+          name: 'beta',
+          functionArn: 'arn:beta',
+          enabled: true,
+          group: 'default',
+          dependsOn: ['alpha'],
+          faultDomain: 'strategy',
+          timeoutSeconds: 30,
+          params: {},
+        },
       ],
     });
     const store = deps(s).store;

@@ -30,39 +30,63 @@ async function resetLedger(): Promise<void> {
   const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
   const items = (await db.doc.send(new ScanCommand({ TableName: db.tables.Ledger }))).Items ?? [];
   await Promise.all(items.map((i) => db.doc.send(new DeleteCommand({ TableName: db.tables.Ledger, Key: { pk: i.pk, sk: i.sk } }))));
-  await db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted: false, mode: 'normal', cycleSeq: 0, version: 0, audit: [] } }));
+  await db.doc.send(
+    new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted: false, mode: 'normal', cycleSeq: 0, version: 0, audit: [] } }),
+  );
 }
 
 async function identity(settings: TradingSettings): Promise<void> {
-  const [account, books, fills] = await Promise.all([readAccount(db.doc, db.tables.Ledger, settings.startingCashUsd), listBooks(db.doc, db.tables.Ledger), listFills(db.doc, db.tables.Ledger)]);
+  const [account, books, fills] = await Promise.all([
+    readAccount(db.doc, db.tables.Ledger, settings.startingCashUsd),
+    listBooks(db.doc, db.tables.Ledger),
+    listFills(db.doc, db.tables.Ledger),
+  ]);
   expect(reconcileLedger(account, books, replayFills(fills, settings.startingCashUsd))).toEqual([]);
 }
 
 const handlerFor = (settings: TradingSettings, doc: DynamoDBDocumentClient = db.doc) =>
   createGatewayHandler({ doc, tables: { ledger: db.tables.Ledger, control: db.tables.Control, cycles: db.tables.Cycles }, settings, feedFor: () => feed });
 
-const resultOf = (agent: string, cycleId: string, orders: ProposedOrder[]): AgentResult => ({ agent, cycleId, status: 'SUCCEEDED', summary: 'test', metrics: {}, durationMs: 1, attempt: 0, orders, output: null });
+const resultOf = (agent: string, cycleId: string, orders: ProposedOrder[]): AgentResult => ({
+  agent,
+  cycleId,
+  status: 'SUCCEEDED',
+  summary: 'test',
+  metrics: {},
+  durationMs: 1,
+  attempt: 0,
+  orders,
+  output: null,
+});
 const execute = (settings: TradingSettings, agent: string, cycleId: string, orders: ProposedOrder[]) =>
   handlerFor(settings)({ action: 'execute', cycleId, cycleSeq: 1, mode: 'normal', riskVerdict: 'OK', agent, result: resultOf(agent, cycleId, orders) });
 
 const small = (i: number, symbol = SYMBOLS[i % SYMBOLS.length]): ProposedOrder => ({ clientOrderId: String(i + 1), symbol, side: 'BUY', qty: 1 });
 
-test.each(Array.from({ length: ROUNDS }, (_, r) => r))('round %i: 50 concurrent orders from one agent (50 gateway calls at once) fill exactly 10 with a limit of 10', async (r) => {
-  await resetLedger();
-  const settings = testSettings();
-  const cycleId = `one-agent-${r}`;
-  const out = await Promise.all(Array.from({ length: 50 }, (_, i) => execute(settings, 'greedy', cycleId, [small(i)])));
-  const orders = await listCycleOrders(db.doc, db.tables.Ledger, cycleId);
-  expect(orders.filter((o) => o.status === 'FILLED')).toHaveLength(10);
-  expect(orders.filter((o) => o.status === 'REJECTED').every((o) => o.rejectedBy === 'maxOrdersPerAgentPerCycle')).toBe(true);
-  expect(out.reduce((n, o) => n + (o.execution?.filled ?? 0), 0)).toBe(10);
-  await identity(settings);
-});
+test.each(Array.from({ length: ROUNDS }, (_, r) => r))(
+  'round %i: 50 concurrent orders from one agent (50 gateway calls at once) fill exactly 10 with a limit of 10',
+  async (r) => {
+    await resetLedger();
+    const settings = testSettings();
+    const cycleId = `one-agent-${r}`;
+    const out = await Promise.all(Array.from({ length: 50 }, (_, i) => execute(settings, 'greedy', cycleId, [small(i)])));
+    const orders = await listCycleOrders(db.doc, db.tables.Ledger, cycleId);
+    expect(orders.filter((o) => o.status === 'FILLED')).toHaveLength(10);
+    expect(orders.filter((o) => o.status === 'REJECTED').every((o) => o.rejectedBy === 'maxOrdersPerAgentPerCycle')).toBe(true);
+    expect(out.reduce((n, o) => n + (o.execution?.filled ?? 0), 0)).toBe(10);
+    await identity(settings);
+  },
+);
 
 test('one result proposing 30 orders (an agent calling ctx.placeOrder 30 times with Promise.all) fills exactly 10', async () => {
   await resetLedger();
   const settings = testSettings();
-  const out = await execute(settings, 'promise-all', 'burst', Array.from({ length: 30 }, (_, i) => small(i, 'KO')));
+  const out = await execute(
+    settings,
+    'promise-all',
+    'burst',
+    Array.from({ length: 30 }, (_, i) => small(i, 'KO')),
+  );
   expect(out.execution).toMatchObject({ proposed: 30, filled: 10, rejected: 20, rejectedBy: { maxOrdersPerAgentPerCycle: 20 } });
   expect(out.metrics).toMatchObject({ ordersPlaced: 10, ordersRejected: 20 });
   expect(out).not.toHaveProperty('orders');
@@ -79,26 +103,37 @@ test.each(Array.from({ length: ROUNDS }, (_, r) => r))('round %i: 5 agents x 10 
   await identity(settings);
 });
 
-test.each(Array.from({ length: ROUNDS }, (_, r) => r))('round %i: 50 concurrent 5,000 USD buys on 100,000 never take cash below minCash nor gross exposure above its cap', async (r) => {
-  await resetLedger();
-  const settings = testSettings({ startingCashUsd: 100_000 }, { minCashUsd: 10_000, maxOrdersPerAgentPerCycle: 100, maxOrdersPerCycle: 100, maxGrossExposureUsd: 70_000, reduceAtFraction: 1 });
-  const cycleId = `cash-${r}`;
-  await Promise.all(
-    Array.from({ length: 50 }, (_, i) => {
-      const symbol = SYMBOLS[i % SYMBOLS.length];
-      return execute(settings, `buyer-${i % 7}`, cycleId, [{ clientOrderId: String(i + 1), symbol, side: 'BUY', qty: Math.max(1, Math.floor(5_000 / feed.priceAt(symbol)!)) }]);
-    }),
-  );
-  const account = await readAccount(db.doc, db.tables.Ledger, settings.startingCashUsd);
-  const prices = Object.fromEntries(Object.keys(account.positions).map((s) => [s, feed.priceAt(s)!]));
-  expect(account.cash).toBeGreaterThanOrEqual(10_000);
-  expect(valuePortfolio(account, prices).grossExposureUsd).toBeLessThanOrEqual(70_000);
-  expect(account.fillSeq).toBeGreaterThan(5);
-  await identity(settings);
-});
+test.each(Array.from({ length: ROUNDS }, (_, r) => r))(
+  'round %i: 50 concurrent 5,000 USD buys on 100,000 never take cash below minCash nor gross exposure above its cap',
+  async (r) => {
+    await resetLedger();
+    const settings = testSettings(
+      { startingCashUsd: 100_000 },
+      { minCashUsd: 10_000, maxOrdersPerAgentPerCycle: 100, maxOrdersPerCycle: 100, maxGrossExposureUsd: 70_000, reduceAtFraction: 1 },
+    );
+    const cycleId = `cash-${r}`;
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => {
+        const symbol = SYMBOLS[i % SYMBOLS.length];
+        return execute(settings, `buyer-${i % 7}`, cycleId, [
+          { clientOrderId: String(i + 1), symbol, side: 'BUY', qty: Math.max(1, Math.floor(5_000 / feed.priceAt(symbol)!)) },
+        ]);
+      }),
+    );
+    const account = await readAccount(db.doc, db.tables.Ledger, settings.startingCashUsd);
+    const prices = Object.fromEntries(Object.keys(account.positions).map((s) => [s, feed.priceAt(s)!]));
+    expect(account.cash).toBeGreaterThanOrEqual(10_000);
+    expect(valuePortfolio(account, prices).grossExposureUsd).toBeLessThanOrEqual(70_000);
+    expect(account.fillSeq).toBeGreaterThan(5);
+    await identity(settings);
+  },
+);
 
 /** A real client with a hook before (or after) each call: the halt or the crash lands between two real DynamoDB calls. */
-function hooked(doc: DynamoDBDocumentClient, hook: { before?: (n: number) => Promise<void>; after?: (n: number) => Promise<void> }): DynamoDBDocumentClient & { calls: number } {
+function hooked(
+  doc: DynamoDBDocumentClient,
+  hook: { before?: (n: number) => Promise<void>; after?: (n: number) => Promise<void> },
+): DynamoDBDocumentClient & { calls: number } {
   const wrapped = {
     calls: 0,
     async send(cmd: Parameters<DynamoDBDocumentClient['send']>[0]) {
@@ -112,8 +147,20 @@ function hooked(doc: DynamoDBDocumentClient, hook: { before?: (n: number) => Pro
   return wrapped as unknown as DynamoDBDocumentClient & { calls: number };
 }
 
-const halt = (halted: boolean) => db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted, mode: 'normal', cycleSeq: 0, version: halted ? 1 : 0, audit: [] } }));
-const req = (cycleId: string, agent = 'alpha'): GatewayOrder => ({ cycleId, agent, clientOrderId: '1', symbol: 'KO', side: 'BUY', qty: 10, mode: 'normal', riskVerdict: 'OK' });
+const halt = (halted: boolean) =>
+  db.doc.send(
+    new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted, mode: 'normal', cycleSeq: 0, version: halted ? 1 : 0, audit: [] } }),
+  );
+const req = (cycleId: string, agent = 'alpha'): GatewayOrder => ({
+  cycleId,
+  agent,
+  clientOrderId: '1',
+  symbol: 'KO',
+  side: 'BUY',
+  qty: 10,
+  mode: 'normal',
+  riskVerdict: 'OK',
+});
 
 test('a halt written before any DynamoDB call of a fill means no fill is recorded after it', async () => {
   await resetLedger();
@@ -140,10 +187,18 @@ test('a crash after any DynamoDB call of a fill leaves cash, positions and books
   await createOrderGateway({ doc: counter, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings, feed }).submit(req('count-crash'));
   for (let k = 0; k < counter.calls; k++) {
     const cycleId = `crash-${k}`;
-    const doc = hooked(db.doc, { after: async (n) => { if (n === k) throw new Error(`crash after call ${k}`); } });
-    await expect(createOrderGateway({ doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings, feed }).submit(req(cycleId))).rejects.toThrow(/crash after call/);
+    const doc = hooked(db.doc, {
+      after: async (n) => {
+        if (n === k) throw new Error(`crash after call ${k}`);
+      },
+    });
+    await expect(
+      createOrderGateway({ doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings, feed }).submit(req(cycleId)),
+    ).rejects.toThrow(/crash after call/);
     await identity(settings);
-    const retried = await createOrderGateway({ doc: db.doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings, feed }).submit(req(cycleId));
+    const retried = await createOrderGateway({ doc: db.doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings, feed }).submit(
+      req(cycleId),
+    );
     expect(retried.order.status).toBe('FILLED');
     expect((await listFills(db.doc, db.tables.Ledger)).filter((f) => f.cycleId === cycleId)).toHaveLength(1);
     await identity(settings);

@@ -22,20 +22,39 @@ afterAll(() => db.stop());
 
 const table: MarketTable = loadMarketData(DOW_FILE);
 const settings = testSettings();
-const gw = (bar: number, s: TradingSettings = settings) => createOrderGateway({ doc: db.doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings: s, feed: createReplayFeed(table, bar) });
+const gw = (bar: number, s: TradingSettings = settings) =>
+  createOrderGateway({ doc: db.doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings: s, feed: createReplayFeed(table, bar) });
 const close = (symbol: string, bar: number) => table.prices[symbol][bar]!;
 /** First bar after `from` whose close is below (BUY) / above (SELL) `price`, and one where it is not. */
-const firstBar = (symbol: string, from: number, test: (c: number) => boolean) => Array.from({ length: 300 }, (_, i) => from + 1 + i).find((b) => test(close(symbol, b)))!;
-const req = (o: Partial<GatewayOrder>): GatewayOrder => ({ cycleId: 'c', agent: 'resting', clientOrderId: '1', symbol: 'KO', side: 'BUY', qty: 100, mode: 'normal', riskVerdict: 'OK', ...o });
+const firstBar = (symbol: string, from: number, test: (c: number) => boolean) =>
+  Array.from({ length: 300 }, (_, i) => from + 1 + i).find((b) => test(close(symbol, b)))!;
+const req = (o: Partial<GatewayOrder>): GatewayOrder => ({
+  cycleId: 'c',
+  agent: 'resting',
+  clientOrderId: '1',
+  symbol: 'KO',
+  side: 'BUY',
+  qty: 100,
+  mode: 'normal',
+  riskVerdict: 'OK',
+  ...o,
+});
 
 async function identity(): Promise<void> {
-  const [account, books, fills, working] = await Promise.all([readAccount(db.doc, db.tables.Ledger, settings.startingCashUsd), listBooks(db.doc, db.tables.Ledger), listFills(db.doc, db.tables.Ledger), listWorkingOrders(db.doc, db.tables.Ledger)]);
+  const [account, books, fills, working] = await Promise.all([
+    readAccount(db.doc, db.tables.Ledger, settings.startingCashUsd),
+    listBooks(db.doc, db.tables.Ledger),
+    listFills(db.doc, db.tables.Ledger),
+    listWorkingOrders(db.doc, db.tables.Ledger),
+  ]);
   expect(reconcileLedger(account, books, replayFills(fills, settings.startingCashUsd), working)).toEqual([]);
 }
 
 beforeEach(async () => {
   await clearLedger(db);
-  await db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted: false, mode: 'normal', cycleSeq: 0, version: 0, audit: [] } }));
+  await db.doc.send(
+    new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted: false, mode: 'normal', cycleSeq: 0, version: 0, audit: [] } }),
+  );
 });
 
 test('a BUY limit under the close rests (reserving cash), then fills at its limit on the next bar that crosses it', async () => {
@@ -64,7 +83,10 @@ test('a DAY order not filled in its session expires; IOC that is not marketable 
   const g = gw(b);
   expect((await g.submit(req({ cycleId: 'day', symbol: 'GE', limitPrice: far }))).order.status).toBe('WORKING');
   expect((await g.submit(req({ cycleId: 'gtc', symbol: 'GE', limitPrice: far, timeInForce: 'GTC' }))).order.status).toBe('WORKING');
-  expect((await g.submit(req({ cycleId: 'ioc', symbol: 'GE', limitPrice: far, timeInForce: 'IOC' }))).order).toMatchObject({ status: 'CANCELLED', reason: expect.stringMatching(/IOC/) });
+  expect((await g.submit(req({ cycleId: 'ioc', symbol: 'GE', limitPrice: far, timeInForce: 'IOC' }))).order).toMatchObject({
+    status: 'CANCELLED',
+    reason: expect.stringMatching(/IOC/),
+  });
   const crossed = firstBar('GE', b, (c) => c <= far);
   expect(crossed).toBeGreaterThan(b + 2); // a quiet stretch: the DAY order's session passes unfilled
   await gw(b + 1).matchWorking('normal');
@@ -109,7 +131,9 @@ test('halted: no working order fills; cancel-all empties the book of working ord
   const limit = Math.round(close('KO', b) * 0.99 * 100) / 100;
   await gw(b).submit(req({ cycleId: 'h', limitPrice: limit }));
   await gw(b).submit(req({ cycleId: 'h', clientOrderId: '2', symbol: 'GE', limitPrice: Math.round(close('GE', b) * 0.98 * 100) / 100 }));
-  await db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted: true, mode: 'normal', cycleSeq: 0, version: 1, audit: [] } }));
+  await db.doc.send(
+    new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted: true, mode: 'normal', cycleSeq: 0, version: 1, audit: [] } }),
+  );
   expect((await gw(b + 1).matchWorking('normal')).filled).toBe(0);
   expect(await gw(b + 1).cancelAll('kill switch')).toBe(2);
   expect(await listWorkingOrders(db.doc, db.tables.Ledger)).toEqual([]);

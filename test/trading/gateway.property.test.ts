@@ -32,13 +32,27 @@ type Step =
   | { kind: 'halt' };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('order' as const), agent: fc.integer({ min: 0, max: 2 }), symbol: fc.integer({ min: 0, max: 3 }), side: fc.constantFrom('BUY' as const, 'SELL' as const), qty: fc.integer({ min: 1, max: 300 }), limitOffset: fc.option(fc.double({ min: -0.04, max: 0.04, noNaN: true }), { nil: null }), tif: fc.constantFrom('DAY' as const, 'GTC' as const, 'IOC' as const) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('order' as const),
+      agent: fc.integer({ min: 0, max: 2 }),
+      symbol: fc.integer({ min: 0, max: 3 }),
+      side: fc.constantFrom('BUY' as const, 'SELL' as const),
+      qty: fc.integer({ min: 1, max: 300 }),
+      limitOffset: fc.option(fc.double({ min: -0.04, max: 0.04, noNaN: true }), { nil: null }),
+      tif: fc.constantFrom('DAY' as const, 'GTC' as const, 'IOC' as const),
+    }),
+  },
   { weight: 2, arbitrary: fc.constant({ kind: 'bar' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'cancelAll' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'halt' as const }) },
 );
 
-const setHalt = (halted: boolean) => db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted, mode: 'normal', cycleSeq: 0, version: halted ? 1 : 0, audit: [] } }));
+const setHalt = (halted: boolean) =>
+  db.doc.send(
+    new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted, mode: 'normal', cycleSeq: 0, version: halted ? 1 : 0, audit: [] } }),
+  );
 
 test('random orders, bars, cancels and halts keep every ledger invariant', async () => {
   let run = 0;
@@ -57,7 +71,13 @@ test('random orders, bars, cancels and halts keep every ledger invariant', async
         const g = createOrderGateway({ doc: db.doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings, feed, random: () => 0.5 });
         if (s.kind === 'bar') {
           bar++;
-          await createOrderGateway({ doc: db.doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings, feed: createReplayFeed(table, bar) }).matchWorking('normal');
+          await createOrderGateway({
+            doc: db.doc,
+            ledgerTable: db.tables.Ledger,
+            controlTable: db.tables.Control,
+            settings,
+            feed: createReplayFeed(table, bar),
+          }).matchWorking('normal');
         } else if (s.kind === 'cancelAll') {
           await g.cancelAll('property test');
           expect(await listWorkingOrders(db.doc, db.tables.Ledger)).toEqual([]);
@@ -83,7 +103,12 @@ test('random orders, bars, cancels and halts keep every ledger invariant', async
           });
         }
         // Invariant after every step: the ledger is the replay of its fills.
-        const [account, books, fills, working] = await Promise.all([readAccount(db.doc, db.tables.Ledger, settings.startingCashUsd), listBooks(db.doc, db.tables.Ledger), listFills(db.doc, db.tables.Ledger), listWorkingOrders(db.doc, db.tables.Ledger)]);
+        const [account, books, fills, working] = await Promise.all([
+          readAccount(db.doc, db.tables.Ledger, settings.startingCashUsd),
+          listBooks(db.doc, db.tables.Ledger),
+          listFills(db.doc, db.tables.Ledger),
+          listWorkingOrders(db.doc, db.tables.Ledger),
+        ]);
         expect(reconcileLedger(account, books, replayFills(fills, settings.startingCashUsd), working)).toEqual([]);
         expect(account.cash - account.reservedCashUsd).toBeGreaterThanOrEqual(settings.limits.minCashUsd - 1e-6);
         if (halted) expect(fills.length).toBe(fillsAtHalt);

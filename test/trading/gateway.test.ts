@@ -17,11 +17,26 @@ afterAll(() => db.stop());
 const table = loadMarketData(DOW_FILE);
 const feed = createReplayFeed(table, 260);
 let seq = 0;
-const order = (o: Partial<GatewayOrder> = {}): GatewayOrder => ({ cycleId: `c${seq}`, agent: 'alpha', clientOrderId: '1', symbol: 'KO', side: 'BUY', qty: 10, mode: 'normal', riskVerdict: 'OK', ...o });
-const gatewayFor = (settings: TradingSettings = testSettings()) => createOrderGateway({ doc: db.doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings, feed });
+const order = (o: Partial<GatewayOrder> = {}): GatewayOrder => ({
+  cycleId: `c${seq}`,
+  agent: 'alpha',
+  clientOrderId: '1',
+  symbol: 'KO',
+  side: 'BUY',
+  qty: 10,
+  mode: 'normal',
+  riskVerdict: 'OK',
+  ...o,
+});
+const gatewayFor = (settings: TradingSettings = testSettings()) =>
+  createOrderGateway({ doc: db.doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings, feed });
 
 async function expectLedgerIdentity(settings: TradingSettings = testSettings()): Promise<void> {
-  const [account, books, fills] = await Promise.all([readAccount(db.doc, db.tables.Ledger, settings.startingCashUsd), listBooks(db.doc, db.tables.Ledger), listFills(db.doc, db.tables.Ledger)]);
+  const [account, books, fills] = await Promise.all([
+    readAccount(db.doc, db.tables.Ledger, settings.startingCashUsd),
+    listBooks(db.doc, db.tables.Ledger),
+    listFills(db.doc, db.tables.Ledger),
+  ]);
   expect(reconcileLedger(account, books, replayFills(fills, settings.startingCashUsd))).toEqual([]);
 }
 
@@ -71,20 +86,32 @@ test('nothing is admitted when the cycle verdict is HALT, whatever the agent was
 test('the halt flag and safe mode in the control item refuse orders that add risk; a reducing order passes safe mode', async () => {
   const g = gatewayFor();
   await g.submit(order({ symbol: 'MMM', qty: 20 }));
-  await db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted: false, mode: 'safe', cycleSeq: 0, version: 1, audit: [] } }));
+  await db.doc.send(
+    new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted: false, mode: 'safe', cycleSeq: 0, version: 1, audit: [] } }),
+  );
   try {
     expect((await g.submit(order({ clientOrderId: '2', symbol: 'MMM', qty: 5 }))).rejectedBy).toBe('safeMode');
     expect((await g.submit(order({ clientOrderId: '3', symbol: 'MMM', side: 'SELL', qty: 5 }))).order.status).toBe('FILLED');
-    await db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted: true, mode: 'normal', cycleSeq: 0, version: 2, audit: [] } }));
+    await db.doc.send(
+      new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted: true, mode: 'normal', cycleSeq: 0, version: 2, audit: [] } }),
+    );
     expect((await g.submit(order({ clientOrderId: '4', symbol: 'MMM', side: 'SELL', qty: 5 }))).rejectedBy).toBe('haltFlag');
   } finally {
-    await db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted: false, mode: 'normal', cycleSeq: 0, version: 3, audit: [] } }));
+    await db.doc.send(
+      new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted: false, mode: 'normal', cycleSeq: 0, version: 3, audit: [] } }),
+    );
   }
 });
 
 test('a market order is collared against the previous close: a x1000 print is never traded at', async () => {
   const spiked = { ...table, prices: { ...table.prices, KO: table.prices.KO.map((p, i) => (i === 260 && p !== null ? p * 1000 : p)) } };
-  const g = createOrderGateway({ doc: db.doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings: testSettings({}, { maxOrderNotionalUsd: 1e12, maxPositionUsd: 1e12 }), feed: createReplayFeed(spiked, 260) });
+  const g = createOrderGateway({
+    doc: db.doc,
+    ledgerTable: db.tables.Ledger,
+    controlTable: db.tables.Control,
+    settings: testSettings({}, { maxOrderNotionalUsd: 1e12, maxPositionUsd: 1e12 }),
+    feed: createReplayFeed(spiked, 260),
+  });
   const d = await g.submit(order({ symbol: 'KO', qty: 1 }));
   expect(d.rejectedBy).toBe('priceCollar');
   expect(d.order.reason).toMatch(/market order/);
@@ -93,7 +120,16 @@ test('a market order is collared against the previous close: a x1000 print is ne
 test('orders per second are paced, not dropped: 12 orders at 5/s all fill, never more than 5 in one second', async () => {
   let clock = Date.parse('2026-01-05T14:30:00.000Z');
   const settings = testSettings({}, { maxOrdersPerSecond: 5, maxOrdersPerAgentPerCycle: 100, maxOrdersPerCycle: 100 });
-  const g = createOrderGateway({ doc: db.doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings, feed, now: () => clock, sleep: async (ms) => void (clock += ms), random: () => 0 });
+  const g = createOrderGateway({
+    doc: db.doc,
+    ledgerTable: db.tables.Ledger,
+    controlTable: db.tables.Control,
+    settings,
+    feed,
+    now: () => clock,
+    sleep: async (ms) => void (clock += ms),
+    random: () => 0,
+  });
   const out = [];
   for (let i = 1; i <= 12; i++) out.push(await g.submit(order({ agent: 'pacer', clientOrderId: String(i), symbol: 'XOM', qty: 1 })));
   expect(out.every((d) => d.order.status === 'FILLED')).toBe(true);

@@ -18,12 +18,16 @@ describe('market data at synth', () => {
     const dir = mkdtempSync(join(tmpdir(), 'md-synth-'));
     const file = join(dir, 'prices.csv');
     writeFileSync(file, 'date,AAA,AAA\n2024-01-02,1,2\n');
-    expect(() => createOrchestratorApp({ config: withData(file), bundling: false })).toThrow(/prices\.csv line 1, column 3 \(AAA\): duplicate column name "AAA" \(also column 2\)$/);
+    expect(() => createOrchestratorApp({ config: withData(file), bundling: false })).toThrow(
+      /prices\.csv line 1, column 3 \(AAA\): duplicate column name "AAA" \(also column 2\)$/,
+    );
   });
 
   it('an absolute OHLCV file is used as it is, and every function that reads it gets MARKET_DATA_SYMBOL', () => {
     const { app, stack } = createOrchestratorApp({ config: withData(MSFT_FILE), bundling: false });
-    const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string; Properties: { Environment?: { Variables?: Record<string, string> } } }> };
+    const template = app.synth().getStackByName(stack.stackName).template as {
+      Resources: Record<string, { Type: string; Properties: { Environment?: { Variables?: Record<string, string> } } }>;
+    };
     const fns = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     const readers = fns.filter((f) => f.Properties.Environment?.Variables?.MARKET_DATA_FILE);
     expect(readers.length).toBeGreaterThan(0);

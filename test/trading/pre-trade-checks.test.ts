@@ -49,25 +49,45 @@ describe('pre-trade checks (SEC 15c3-5, FIA)', () => {
   it('long-only (noShort): a SELL beyond the agent book is rejected unless allowShort; judged on the agent book, not the account', () => {
     const holding = { cash: 0, positions: { KO: { qty: 5, avgPrice: 40 } } };
     expect(checkNoShort(ctx({ order: { symbol: 'KO', side: 'SELL', qty: 5 }, agentPortfolio: holding })).status).toBe('PASS');
-    expect(checkNoShort(ctx({ order: { symbol: 'KO', side: 'SELL', qty: 6 }, agentPortfolio: holding }))).toMatchObject({ status: 'REJECT', value: 6, limit: 5 });
+    expect(checkNoShort(ctx({ order: { symbol: 'KO', side: 'SELL', qty: 6 }, agentPortfolio: holding }))).toMatchObject({
+      status: 'REJECT',
+      value: 6,
+      limit: 5,
+    });
     expect(checkNoShort(ctx({ order: { symbol: 'KO', side: 'SELL', qty: 6 }, agentPortfolio: holding, allowShort: true })).status).toBe('PASS');
-    expect(checkNoShort(ctx({ order: { symbol: 'KO', side: 'SELL', qty: 1 }, agentPortfolio: { cash: 0, positions: {} }, portfolio: { cash: 0, positions: { KO: { qty: 100, avgPrice: 1 } } } })).status).toBe('REJECT');
+    expect(
+      checkNoShort(
+        ctx({
+          order: { symbol: 'KO', side: 'SELL', qty: 1 },
+          agentPortfolio: { cash: 0, positions: {} },
+          portfolio: { cash: 0, positions: { KO: { qty: 100, avgPrice: 1 } } },
+        }),
+      ).status,
+    ).toBe('REJECT');
   });
 
   it("an agent's own budget: its position and its gross exposure, judged on its book; reducing orders pass", () => {
     const book = { cash: 0, positions: { KO: { qty: 100, avgPrice: 40 } } };
     const budget = { maxPositionUsd: 5_000, maxGrossExposureUsd: 6_000 };
-    const o = (side: 'BUY' | 'SELL', qty: number) => ctx({ order: { symbol: 'KO', side, qty }, price: 40, prices: { KO: 40 }, agentPortfolio: book, agentBudget: budget });
+    const o = (side: 'BUY' | 'SELL', qty: number) =>
+      ctx({ order: { symbol: 'KO', side, qty }, price: 40, prices: { KO: 40 }, agentPortfolio: book, agentBudget: budget });
     expect(checkAgentMaxPosition(o('BUY', 25)).status).toBe('PASS'); // 125 x 40 = 5,000
     expect(checkAgentMaxPosition(o('BUY', 26))).toMatchObject({ status: 'REJECT', value: 5_040 });
     expect(checkAgentMaxPosition(o('SELL', 50)).status).toBe('PASS');
-    expect(checkAgentMaxGrossExposure(ctx({ order: { symbol: 'GE', side: 'BUY', qty: 60 }, price: 40, prices: { KO: 40, GE: 40 }, agentPortfolio: book, agentBudget: budget }))).toMatchObject({ status: 'REJECT', value: 6_400 });
+    expect(
+      checkAgentMaxGrossExposure(
+        ctx({ order: { symbol: 'GE', side: 'BUY', qty: 60 }, price: 40, prices: { KO: 40, GE: 40 }, agentPortfolio: book, agentBudget: budget }),
+      ),
+    ).toMatchObject({ status: 'REJECT', value: 6_400 });
     expect(checkAgentMaxPosition(ctx({ order: { symbol: 'KO', side: 'BUY', qty: 1e6 } })).status).toBe('PASS'); // no budget, no limit
   });
 
   it('price collar on market orders: the close against the previous close', () => {
     expect(checkPriceCollar(ctx({ order: { symbol: 'KO', side: 'BUY', qty: 1 }, price: 100, referencePrice: 96 })).status).toBe('PASS');
-    expect(checkPriceCollar(ctx({ order: { symbol: 'KO', side: 'BUY', qty: 1 }, price: 100, referencePrice: 90 }))).toMatchObject({ status: 'REJECT', detail: expect.stringMatching(/market order/) });
+    expect(checkPriceCollar(ctx({ order: { symbol: 'KO', side: 'BUY', qty: 1 }, price: 100, referencePrice: 90 }))).toMatchObject({
+      status: 'REJECT',
+      detail: expect.stringMatching(/market order/),
+    });
     expect(checkPriceCollar(ctx({ order: { symbol: 'KO', side: 'BUY', qty: 1 }, price: 100, referencePrice: undefined })).status).toBe('PASS');
   });
 
@@ -155,7 +175,13 @@ describe('pre-trade checks (SEC 15c3-5, FIA)', () => {
     const out = runPreTradeChecks(ctx({ halted: true, order: { ...base.order, qty: 1000 } }));
     expect(out.passed).toBe(false);
     expect(out.rejectedBy!.check).toBe('haltFlag');
-    expect(out.results.filter((r) => r.status === 'REJECT').map((r) => r.check)).toEqual(['haltFlag', 'maxOrderNotional', 'maxPosition', 'maxGrossExposure', 'minCash']);
+    expect(out.results.filter((r) => r.status === 'REJECT').map((r) => r.check)).toEqual([
+      'haltFlag',
+      'maxOrderNotional',
+      'maxPosition',
+      'maxGrossExposure',
+      'minCash',
+    ]);
     expect(() => runPreTradeChecks(ctx({ order: { ...base.order, qty: 1.5 } }))).toThrow(RangeError);
   });
 });

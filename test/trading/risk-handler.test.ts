@@ -27,11 +27,30 @@ async function reset(settings: TradingSettings, file = DOW_FILE, account?: Recor
   if (!account) return;
   // A ledger that is its own replay: one fill per seeded position, at its average price, by one fixture agent.
   const positions = (account.positions ?? {}) as Record<string, { qty: number; avgPrice: number }>;
-  const fills = Object.entries(positions).map(([symbol, p], i) => ({ pk: FILL_PK, sk: fillSk(i + 1), fillSeq: i + 1, orderId: `seed#${symbol}`, cycleId: 'seed', agent: 'fixture', symbol, side: 'BUY', qty: p.qty, price: p.avgPrice, notionalUsd: p.qty * p.avgPrice, barIndex: 0, asOf: 'seed' }));
+  const fills = Object.entries(positions).map(([symbol, p], i) => ({
+    pk: FILL_PK,
+    sk: fillSk(i + 1),
+    fillSeq: i + 1,
+    orderId: `seed#${symbol}`,
+    cycleId: 'seed',
+    agent: 'fixture',
+    symbol,
+    side: 'BUY',
+    qty: p.qty,
+    price: p.avgPrice,
+    notionalUsd: p.qty * p.avgPrice,
+    barIndex: 0,
+    asOf: 'seed',
+  }));
   for (const Item of fills) await db.doc.send(new PutCommand({ TableName: db.tables.Ledger, Item }));
   if (fills.length) {
     const cashFlowUsd = -fills.reduce((a, f) => a + f.notionalUsd, 0);
-    await db.doc.send(new PutCommand({ TableName: db.tables.Ledger, Item: { pk: BOOK_PK, sk: 'fixture', agent: 'fixture', positions, cashFlowUsd, fills: fills.length, version: 1 } }));
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.tables.Ledger,
+        Item: { pk: BOOK_PK, sk: 'fixture', agent: 'fixture', positions, cashFlowUsd, fills: fills.length, version: 1 },
+      }),
+    );
   }
   await db.doc.send(new PutCommand({ TableName: db.tables.Ledger, Item: { ...ACCOUNT_KEY, version: fills.length, fillSeq: fills.length, ...account } }));
 }
@@ -48,7 +67,9 @@ describe('risk handler', () => {
     expect(a.metrics).toMatchObject({ equityUsd: 1_000_000, grossExposureUsd: 0, varFraction: 0, barIndex: 260 });
     expect(a.checks.map((c) => c.name)).toEqual(['marketData', 'staleData', 'dailyLoss', 'drawdown', 'grossExposure', 'minCash', 'var', 'concentration']);
     await assess(1); // retried attempt of the same cycle
-    const snaps = await db.doc.send(new QueryCommand({ TableName: db.tables.Ledger, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'EQUITY' } }));
+    const snaps = await db.doc.send(
+      new QueryCommand({ TableName: db.tables.Ledger, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'EQUITY' } }),
+    );
     expect(snaps.Items).toHaveLength(1);
     expect(snaps.Items![0]).toMatchObject({ sk: 'BAR#00000260', equityUsd: 1_000_000, peakEquityUsd: 1_000_000 });
   });
@@ -107,7 +128,12 @@ describe('risk handler', () => {
 
   it('HALT with the figures when the account does not equal the replay of its fills (cash changed with no fill)', async () => {
     await reset(testSettings(), DOW_FILE, { cash: 994_000, positions: { KO: { qty: 100, avgPrice: 60 } } });
-    await db.doc.send(new PutCommand({ TableName: db.tables.Ledger, Item: { ...ACCOUNT_KEY, version: 2, fillSeq: 1, cash: 50_000_000, positions: { KO: { qty: 100, avgPrice: 60 } } } }));
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.tables.Ledger,
+        Item: { ...ACCOUNT_KEY, version: 2, fillSeq: 1, cash: 50_000_000, positions: { KO: { qty: 100, avgPrice: 60 } } },
+      }),
+    );
     const a = await assess(1);
     expect(a.verdict).toBe('HALT');
     expect(a.reasons[0]).toBe('Ledger does not match its fills: cash is 50000000 stored vs 994000 replayed from 1 fills');
@@ -117,7 +143,15 @@ describe('risk handler', () => {
   it('HALT on a suspect bar: a x1000 print is bad data, not a price', async () => {
     const table = loadMarketData(DOW_FILE);
     const header = ['Date', ...table.symbols].join(',');
-    const rows = table.timestamps.slice(0, 262).map((t, i) => [t.slice(0, 10), ...table.symbols.map((sym) => { const p = table.prices[sym][i]; return p === null ? '' : String(sym === 'KO' && i === 260 ? p * 1000 : p); })].join(','));
+    const rows = table.timestamps.slice(0, 262).map((t, i) =>
+      [
+        t.slice(0, 10),
+        ...table.symbols.map((sym) => {
+          const p = table.prices[sym][i];
+          return p === null ? '' : String(sym === 'KO' && i === 260 ? p * 1000 : p);
+        }),
+      ].join(','),
+    );
     await reset(testSettings(), writeTempCsv('spike.csv', [header, ...rows].join('\n') + '\n'));
     const a = await assess(1);
     expect(a.verdict).toBe('HALT');
@@ -125,7 +159,10 @@ describe('risk handler', () => {
   });
 
   it('works on the MSFT OHLCV file (one symbol, MSFT)', async () => {
-    await reset(testSettings({ universe: ['MSFT'], startBar: 30, varWindow: 20 }), MSFT_FILE, { cash: 994_000, positions: { MSFT: { qty: 100, avgPrice: 60 } } });
+    await reset(testSettings({ universe: ['MSFT'], startBar: 30, varWindow: 20 }), MSFT_FILE, {
+      cash: 994_000,
+      positions: { MSFT: { qty: 100, avgPrice: 60 } },
+    });
     const a = await assess(1);
     expect(a.verdict).not.toBe('HALT');
     expect(a.metrics.grossExposureUsd).toBeCloseTo(100 * loadMarketData(MSFT_FILE).prices.MSFT[30]!, 6);
@@ -143,19 +180,27 @@ describe('a verdict must prove itself (verifyRiskVerdict)', () => {
     await reset(testSettings());
     return assess(5, 'c-5');
   };
-  it('accepts the reference gate\'s own OK for this cycle and reports its asOf', async () => {
+  it("accepts the reference gate's own OK for this cycle and reports its asOf", async () => {
     const a = await okFrom();
     const v = verifyRiskVerdict(a, { ...expectFor, previous: undefined });
     expect(v).toEqual({ accepted: true, assessment: a, asOfMs: Date.parse(a.asOf) });
   });
   it.each([
     ['a bare { verdict: "OK" }', { verdict: 'OK' }, /^Risk verdict refused: the result is not a RiskAssessment: cycleId: /],
-    ['another cycle\'s id', { cycleId: 'c-4' }, /^Risk verdict refused: OK is for cycle "c-4", not this cycle "c-5"/],
+    ["another cycle's id", { cycleId: 'c-4' }, /^Risk verdict refused: OK is for cycle "c-4", not this cycle "c-5"/],
     ['an asOf that is no time', { asOf: 'yesterday' }, /asOf "yesterday" is not a time/],
     ['an asOf older than the previous verdict', { asOf: '1991-01-02' }, /asOf 1991-01-02 is older than the verdict of cycle 4 .*stale or replayed/],
     ['an asOf after the plan', { asOf: '2027-01-01' }, /is after the cycle was planned/],
-    ['a BREACH check under OK', { checks: [{ name: 'dailyLoss', value: 0.05, limit: 0.03, headroom: -0.02, unit: 'fraction', status: 'BREACH' }] }, /OK contradicts dailyLoss in BREACH/],
-    ['a REDUCE with a BREACH check', { verdict: 'REDUCE', checks: [{ name: 'var', value: 1, limit: 0.5, headroom: -0.5, unit: 'fraction', status: 'BREACH' }] }, /REDUCE contradicts var in BREACH/],
+    [
+      'a BREACH check under OK',
+      { checks: [{ name: 'dailyLoss', value: 0.05, limit: 0.03, headroom: -0.02, unit: 'fraction', status: 'BREACH' }] },
+      /OK contradicts dailyLoss in BREACH/,
+    ],
+    [
+      'a REDUCE with a BREACH check',
+      { verdict: 'REDUCE', checks: [{ name: 'var', value: 1, limit: 0.5, headroom: -0.5, unit: 'fraction', status: 'BREACH' }] },
+      /REDUCE contradicts var in BREACH/,
+    ],
   ])('refuses %s: HALT with the reason first', async (_what, patch, re) => {
     const a = await okFrom();
     const raw = 'verdict' in patch && Object.keys(patch).length === 1 && patch.verdict === 'OK' ? patch : { ...a, asOf: '1992-01-15', ...patch };

@@ -169,9 +169,17 @@ describe('risk figures on the real slice', () => {
 describe('verdict rules', () => {
   const limits = testSettings().limits;
   const calm: RiskFigures = {
-    equityUsd: 1_000_000, cashUsd: 900_000, grossExposureUsd: 100_000, netExposureUsd: 100_000,
-    dailyPnlFraction: 0.001, dailyPnlUsd: 1000, peakEquityUsd: 1_000_000, drawdownFraction: 0,
-    varFraction: 0.001, cvarFraction: 0.002, concentrationFraction: 0.2,
+    equityUsd: 1_000_000,
+    cashUsd: 900_000,
+    grossExposureUsd: 100_000,
+    netExposureUsd: 100_000,
+    dailyPnlFraction: 0.001,
+    dailyPnlUsd: 1000,
+    peakEquityUsd: 1_000_000,
+    drawdownFraction: 0,
+    varFraction: 0.001,
+    cvarFraction: 0.002,
+    concentrationFraction: 0.2,
   };
   const verdict = (f: Partial<RiskFigures>) => decideVerdict({ ...calm, ...f }, limits);
 

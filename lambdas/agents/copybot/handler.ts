@@ -48,7 +48,8 @@ export const handler = defineAgent({
     const equity = valuePortfolio(account, prices).equityUsd;
     // What copybot holds plus what its working orders will add: never order the same drift twice.
     const heldWithWorking: Record<string, { qty: number; avgPrice: number }> = { ...book.positions };
-    for (const [symbol, q] of Object.entries(book.workingQty)) heldWithWorking[symbol] = { qty: (heldWithWorking[symbol]?.qty ?? 0) + q, avgPrice: heldWithWorking[symbol]?.avgPrice ?? 0 };
+    for (const [symbol, q] of Object.entries(book.workingQty))
+      heldWithWorking[symbol] = { qty: (heldWithWorking[symbol]?.qty ?? 0) + q, avgPrice: heldWithWorking[symbol]?.avgPrice ?? 0 };
     const targets: Record<string, number> = {};
     let maxDrift = 0;
     for (const [symbol, w] of Object.entries(weights)) {

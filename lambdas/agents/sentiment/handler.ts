@@ -20,7 +20,14 @@ export const handler = defineAgent<SentimentOutput>({
     return {
       summary: `breadth ${(b.breadth * 100).toFixed(1)}% above SMA(${window}), ${b.advances} advances / ${b.declines} declines at ${ctx.feed.asOf}`,
       metrics: { breadthFraction: b.breadth, advances: b.advances, declines: b.declines },
-      output: { breadth: b.breadth, advances: b.advances, declines: b.declines, unchanged: b.unchanged, advanceDeclineRatio: b.advanceDeclineRatio, asOf: ctx.feed.asOf },
+      output: {
+        breadth: b.breadth,
+        advances: b.advances,
+        declines: b.declines,
+        unchanged: b.unchanged,
+        advanceDeclineRatio: b.advanceDeclineRatio,
+        asOf: ctx.feed.asOf,
+      },
     };
   },
 });

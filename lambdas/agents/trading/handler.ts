@@ -31,7 +31,11 @@ export const handler = defineAgent({
     const portfolio = await ctx.book();
     const prices: Record<string, number | undefined> = {};
     for (const symbol of Object.keys(targets)) prices[symbol] = ctx.feed.priceAt(symbol);
-    const orders = ordersForTargets(targets, portfolio.positions, prices, { minTradeUsd, mode: ctx.mode, maxOrderNotionalUsd: ctx.settings.limits.maxOrderNotionalUsd });
+    const orders = ordersForTargets(targets, portfolio.positions, prices, {
+      minTradeUsd,
+      mode: ctx.mode,
+      maxOrderNotionalUsd: ctx.settings.limits.maxOrderNotionalUsd,
+    });
     for (const order of orders) await ctx.placeOrder(order);
     return {
       summary: `${describeProposals(ctx)}; breadth ${(sentiment.breadth * 100).toFixed(0)}% ${bullish ? '>=' : '<'} ${(minBreadth * 100).toFixed(0)}%${ctx.mode === 'safe' ? ', safe mode (reduce only)' : ''}`,

@@ -144,7 +144,10 @@ const proposalSchema = z
     timeInForce: z.enum(['DAY', 'GTC', 'IOC']).optional(),
   })
   .strict()
-  .refine((o) => o.timeInForce === undefined || o.limitPrice !== undefined, { message: 'timeInForce needs a limitPrice (a market order fills at the close)', path: ['timeInForce'] });
+  .refine((o) => o.timeInForce === undefined || o.limitPrice !== undefined, {
+    message: 'timeInForce needs a limitPrice (a market order fills at the close)',
+    path: ['timeInForce'],
+  });
 
 function issuePath(issue: z.core.$ZodIssue): string {
   return issue.path.map(String).join('.') || '(root)';
@@ -164,11 +167,16 @@ export function assertResultWithinLimits(agent: string, result: { metrics?: Reco
   const metrics = Object.keys(result.metrics ?? {}).length;
   if (metrics > L.metrics) throw new AgentResultTooLarge(`Agent ${agent}: ${metrics} metrics exceed the limit of ${L.metrics} (AGENT_RESULT_LIMITS.metrics)`);
   const orders = result.orders?.length ?? 0;
-  if (orders > L.orders) throw new AgentResultTooLarge(`Agent ${agent}: ${orders} proposed orders exceed the limit of ${L.orders} (AGENT_RESULT_LIMITS.orders)`);
+  if (orders > L.orders)
+    throw new AgentResultTooLarge(`Agent ${agent}: ${orders} proposed orders exceed the limit of ${L.orders} (AGENT_RESULT_LIMITS.orders)`);
   const out = result.output === undefined ? 0 : jsonBytes(result.output);
-  if (out > L.outputBytes) throw new AgentResultTooLarge(`Agent ${agent}: output is ${out} bytes as JSON, over the limit of ${L.outputBytes} (AGENT_RESULT_LIMITS.outputBytes)`);
+  if (out > L.outputBytes)
+    throw new AgentResultTooLarge(`Agent ${agent}: output is ${out} bytes as JSON, over the limit of ${L.outputBytes} (AGENT_RESULT_LIMITS.outputBytes)`);
   const all = jsonBytes(result);
-  if (all > L.resultBytes) throw new AgentResultTooLarge(`Agent ${agent}: the result is ${all} bytes as JSON, over the limit of ${L.resultBytes} (AGENT_RESULT_LIMITS.resultBytes; the state quota is 256 KiB)`);
+  if (all > L.resultBytes)
+    throw new AgentResultTooLarge(
+      `Agent ${agent}: the result is ${all} bytes as JSON, over the limit of ${L.resultBytes} (AGENT_RESULT_LIMITS.resultBytes; the state quota is 256 KiB)`,
+    );
 }
 
 /**
@@ -199,7 +207,16 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
         if (!out.Item) {
           const reason = `dependency ${dep} produced no output this cycle`;
           logger.info('Skipped', { reason });
-          return { agent: input.agent, cycleId: input.cycleId, status: 'SKIPPED', summary: `skipped: ${reason}`, metrics: {}, reason, durationMs: performance.now() - started, attempt: input.attempt };
+          return {
+            agent: input.agent,
+            cycleId: input.cycleId,
+            status: 'SKIPPED',
+            summary: `skipped: ${reason}`,
+            metrics: {},
+            reason,
+            durationMs: performance.now() - started,
+            attempt: input.attempt,
+          };
         }
         deps[dep] = out.Item.output;
       }
@@ -265,10 +282,13 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
 
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          timedOut = true;
-          reject(new AgentTimeout(`Agent ${input.agent} did not finish within ${Math.round(deadlineMs)} ms`));
-        }, Math.max(0, deadlineMs));
+        timer = setTimeout(
+          () => {
+            timedOut = true;
+            reject(new AgentTimeout(`Agent ${input.agent} did not finish within ${Math.round(deadlineMs)} ms`));
+          },
+          Math.max(0, deadlineMs),
+        );
       });
       let raw: unknown;
       try {

@@ -1,8 +1,6 @@
 /**
  * Output schemas of the reference agents, shared by producers (strategy, sentiment) and
  * consumers (trading), so a dependent validates what it reads from the Cycles table.
- *
- * May be imported by: agent handlers, `test/`.
  */
 import * as z from 'zod';
 

@@ -5,8 +5,6 @@
  * Every write is a single-item conditional write (no transactions: dynalite has none, and none is
  * needed). An update that loses a race (ConditionalCheckFailed) re-reads the item and recomputes
  * from the fresh state, with bounded retries and full-jitter backoff; it never writes blind.
- *
- * May be imported by: the supervisor, `local/`, `ops/`, `test/`.
  */
 import { isConditionalCheckFailed } from '../dynamo-errors';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -45,7 +43,6 @@ export class AgentStateConflictError extends Error {
 
 /** BatchGetItem accepts at most 100 keys per call (AWS limit); the first call also reads the control item. */
 export const MAX_AGENTS_PER_BATCH = 99;
-
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

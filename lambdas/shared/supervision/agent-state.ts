@@ -12,8 +12,6 @@
  *   UNHEALTHY, reset to 0 by any other health (seed alert at 3);
  * - an outcome whose cycle id is already in `recentCycleIds` (or `lastCycleId`) is not applied
  *   again: a retried "Record outcomes" never double counts.
- *
- * May be imported by: the supervisor, `local/`, `ops/`, `test/`.
  */
 import type { AgentStateItem } from '../contracts';
 import { breakerAfterOutcome, pushWindow, type BreakerSettings } from './breaker';

@@ -17,7 +17,7 @@
  * may probe. Outcomes of cycles that are not the probe holder (overlapping cycles planned while the
  * breaker was still CLOSED) update the counters but never move an OPEN or HALF_OPEN breaker.
  *
- * Pure functions only; time is passed in (epoch ms). May be imported by: the supervisor, `local/`, `test/`.
+ * Pure functions only; time is passed in (epoch ms).
  */
 import type { AgentStateItem, BreakerState } from '../contracts';
 
@@ -196,7 +196,17 @@ export function breakerAfterOutcome<T extends BreakerFields>(
   if (isProbe) {
     if (outcome === 'FAILED') return open('HALF_OPEN', 'probe failed');
     return {
-      fields: { ...f, breaker: 'CLOSED', tripCount: 0, consecutiveFailures: 0, window: '', openedAt: undefined, openUntil: undefined, probeCycleId: undefined, probeClaimedAt: undefined },
+      fields: {
+        ...f,
+        breaker: 'CLOSED',
+        tripCount: 0,
+        consecutiveFailures: 0,
+        window: '',
+        openedAt: undefined,
+        openUntil: undefined,
+        probeCycleId: undefined,
+        probeClaimedAt: undefined,
+      },
       transition: 'HALF_OPEN->CLOSED',
       reason: 'probe succeeded',
     };

@@ -8,7 +8,7 @@
  *
  * A fresh agent (0 executions) is HEALTHY: nothing has failed yet.
  *
- * Pure functions only. May be imported by: the supervisor, `local/`, `test/`.
+ * Pure functions only.
  */
 import type { HealthStatus } from '../contracts';
 

@@ -3,7 +3,7 @@
  * beyond `maxParamAdjustFraction` of the configured value (seed autonomy boundary: ±20 %;
  * config `supervisor.maxParamAdjustFraction`, at most 0.2).
  *
- * Pure functions only. May be imported by: the supervisor, `ops/`, `test/`.
+ * Pure functions only.
  */
 import type { AgentParams, HealthStatus, ParamChange } from '../contracts';
 

@@ -2,7 +2,7 @@
  * Phases of a cycle: topological levels of the agents' declared dependencies (Kahn's algorithm),
  * and each phase's split by fault domain with its share of `maxWorkers`.
  *
- * Pure functions only. May be imported by: the supervisor, `local/`, `bench/`, `test/`.
+ * Pure functions only.
  */
 import { FAULT_DOMAIN_NAMES, type FaultDomainName, type Phase, type WorkItem } from '../contracts';
 
@@ -91,9 +91,6 @@ export function concurrencyShares(counts: Record<FaultDomainName, number>, maxWo
 export function buildPhase(index: number, items: readonly WorkItem[], maxWorkers: number): Phase {
   const byDomain: Record<FaultDomainName, WorkItem[]> = { data: [], strategy: [], critical: [] };
   for (const item of items) byDomain[item.faultDomain].push(item);
-  const concurrency = concurrencyShares(
-    { data: byDomain.data.length, strategy: byDomain.strategy.length, critical: byDomain.critical.length },
-    maxWorkers,
-  );
+  const concurrency = concurrencyShares({ data: byDomain.data.length, strategy: byDomain.strategy.length, critical: byDomain.critical.length }, maxWorkers);
   return { index, ...byDomain, concurrency };
 }

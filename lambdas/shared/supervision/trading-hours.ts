@@ -7,7 +7,7 @@
  * not after its start spans midnight (`22:00`-`06:00`: time >= start or time < end), and the
  * weekday is the local weekday at "now".
  *
- * Pure functions only. May be imported by: the supervisor, `local/`, `test/`.
+ * Pure functions only.
  */
 
 /** A trading-hours window (config `agents[].tradingHours`). */

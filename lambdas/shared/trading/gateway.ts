@@ -159,7 +159,15 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
   async function readCounters(cycleId: string, agent: string): Promise<Counters> {
     const out = await doc.send(
       new BatchGetCommand({
-        RequestItems: { [ledgerTable]: { Keys: [{ pk: `RATE#${cycleId}`, sk: `AGENT#${agent}` }, { pk: `RATE#${cycleId}`, sk: 'ALL' }], ConsistentRead: true } },
+        RequestItems: {
+          [ledgerTable]: {
+            Keys: [
+              { pk: `RATE#${cycleId}`, sk: `AGENT#${agent}` },
+              { pk: `RATE#${cycleId}`, sk: 'ALL' },
+            ],
+            ConsistentRead: true,
+          },
+        },
       }),
     );
     const items = out.Responses?.[ledgerTable] ?? [];
@@ -200,13 +208,25 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
   /** The recorded decision for an existing order, or a duplicate rejection when the content differs. */
   function replay(existing: OrderItem, req: GatewayOrder): GatewayDecision {
     const same =
-      existing.symbol === req.symbol && existing.side === req.side && existing.qty === req.qty && existing.limitPrice === req.limitPrice && (existing.limitPrice === undefined || (existing.timeInForce ?? 'DAY') === (req.timeInForce ?? 'DAY'));
+      existing.symbol === req.symbol &&
+      existing.side === req.side &&
+      existing.qty === req.qty &&
+      existing.limitPrice === req.limitPrice &&
+      (existing.limitPrice === undefined || (existing.timeInForce ?? 'DAY') === (req.timeInForce ?? 'DAY'));
     if (same) return { order: existing, replayed: true, rejectedBy: existing.rejectedBy as PreTradeCheckName | undefined };
     const reason = `client order id ${req.clientOrderId} was already used by ${req.agent} this cycle for ${existing.side} ${existing.qty} ${existing.symbol}`;
-    return { order: { ...existing, symbol: req.symbol, side: req.side, qty: req.qty, status: 'REJECTED', rejectedBy: 'duplicateOrder', reason }, replayed: false, rejectedBy: 'duplicateOrder' };
+    return {
+      order: { ...existing, symbol: req.symbol, side: req.side, qty: req.qty, status: 'REJECTED', rejectedBy: 'duplicateOrder', reason },
+      replayed: false,
+      rejectedBy: 'duplicateOrder',
+    };
   }
 
-  async function recordRejection(req: GatewayOrder, price: number | undefined, check: CheckResult | { check: PreTradeCheckName; detail: string }): Promise<GatewayDecision> {
+  async function recordRejection(
+    req: GatewayOrder,
+    price: number | undefined,
+    check: CheckResult | { check: PreTradeCheckName; detail: string },
+  ): Promise<GatewayDecision> {
     const order: OrderItem = { ...baseOrder(req, price), status: 'REJECTED', rejectedBy: check.check, reason: check.detail };
     try {
       await doc.send(
@@ -323,11 +343,21 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
                 },
               },
               versionedPut(ledgerTable, accountItem(nextAccount, account, { fillSeq, updatedAt: order.createdAt }), account),
-              versionedPut(ledgerTable, bookItem(req.agent, { ...nextBook, reservedQty: book.reservedQty, workingQty: book.workingQty }, book, { fills: book.fills + 1 }), book),
+              versionedPut(
+                ledgerTable,
+                bookItem(req.agent, { ...nextBook, reservedQty: book.reservedQty, workingQty: book.workingQty }, book, { fills: book.fills + 1 }),
+                book,
+              ),
               counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: `AGENT#${req.agent}` }, limits.maxOrdersPerAgentPerCycle, expiresAt),
               counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: 'ALL' }, limits.maxOrdersPerCycle, expiresAt),
               counterUpdate(ledgerTable, { pk: 'RATE#SECOND', sk: String(second) }, limits.maxOrdersPerSecond, expiresAt),
-              { Put: { TableName: ledgerTable, Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Put: {
+                  TableName: ledgerTable,
+                  Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
               { Put: { TableName: ledgerTable, Item: { pk: FILL_PK, sk: fillSk(fillSeq), ...fillItem }, ConditionExpression: 'attribute_not_exists(pk)' } },
             ],
           }),
@@ -339,14 +369,22 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
         if (failed.has('control')) {
           const fresh = await readControlItem(doc, controlTable, true);
           const check: PreTradeCheckName = fresh.halted ? 'haltFlag' : 'safeMode';
-          return recordRejection(req, price, { check, detail: fresh.halted ? 'halt flag is set: the kill switch is engaged' : `safe mode: ${req.side} ${req.qty} ${req.symbol} would not reduce the position` });
+          return recordRejection(req, price, {
+            check,
+            detail: fresh.halted
+              ? 'halt flag is set: the kill switch is engaged'
+              : `safe mode: ${req.side} ${req.qty} ${req.symbol} would not reduce the position`,
+          });
         }
         if (failed.has('order')) continue; // someone recorded this order first: replay it
         if (failed.has('rateSecond') && !failed.has('rateAgent') && !failed.has('rateCycle')) {
           // The per-second window is full: wait for the next window (pacing, as a broker's throttle would) within a bound.
           const wait = 1000 - (now() % 1000) + Math.floor(random() * 50);
           if (rateWaitedMs + wait > RATE_WAIT_MAX_MS) {
-            return recordRejection(req, price, { check: 'maxOrdersPerSecond', detail: `the gateway admitted ${limits.maxOrdersPerSecond} orders per second for ${Math.round(rateWaitedMs / 1000)} s in a row (limit ${limits.maxOrdersPerSecond}/s)` });
+            return recordRejection(req, price, {
+              check: 'maxOrdersPerSecond',
+              detail: `the gateway admitted ${limits.maxOrdersPerSecond} orders per second for ${Math.round(rateWaitedMs / 1000)} s in a row (limit ${limits.maxOrdersPerSecond}/s)`,
+            });
           }
           rateWaitedMs += wait;
           await sleep(wait);
@@ -357,14 +395,22 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
         await backoff(attempt);
       }
     }
-    throw new OrderGatewayContention(`Order ${makeOrderId(req.cycleId, req.agent, req.clientOrderId)} conflicted ${maxAttempts} times in a row on the account item`);
+    throw new OrderGatewayContention(
+      `Order ${makeOrderId(req.cycleId, req.agent, req.clientOrderId)} conflicted ${maxAttempts} times in a row on the account item`,
+    );
   }
 
   /** Records an order that ended without a fill and without a rejection (IOC not marketable). */
   async function recordTerminal(req: GatewayOrder, price: number | undefined, status: 'CANCELLED', reason: string): Promise<GatewayDecision> {
     const order: OrderItem = { ...baseOrder(req, price), ...(req.timeInForce ? { timeInForce: req.timeInForce } : {}), status, reason };
     try {
-      await doc.send(new PutCommand({ TableName: ledgerTable, Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await doc.send(
+        new PutCommand({
+          TableName: ledgerTable,
+          Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
       const existing = await getOrder(doc, ledgerTable, req.cycleId, req.agent, req.clientOrderId);
@@ -375,7 +421,14 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
   }
 
   /** Puts a limit order to rest: the order WORKING, its registry item, the reservation and the rate counters, in one transaction. */
-  async function rest(req: GatewayOrder, limitPrice: number, tif: 'DAY' | 'GTC', account: AccountItem, book: AgentBook, price: number | undefined): Promise<GatewayDecision | 'conflict' | 'replay'> {
+  async function rest(
+    req: GatewayOrder,
+    limitPrice: number,
+    tif: 'DAY' | 'GTC',
+    account: AccountItem,
+    book: AgentBook,
+    price: number | undefined,
+  ): Promise<GatewayDecision | 'conflict' | 'replay'> {
     const base = baseOrder(req, price);
     const order: OrderItem = { ...base, price: limitPrice, notionalUsd: limitPrice * req.qty, timeInForce: tif, status: 'WORKING' };
     const working: WorkingOrder = {
@@ -411,7 +464,13 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
             counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: `AGENT#${req.agent}` }, limits.maxOrdersPerAgentPerCycle, expiresAt),
             counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: 'ALL' }, limits.maxOrdersPerCycle, expiresAt),
             counterUpdate(ledgerTable, { pk: 'RATE#SECOND', sk: String(second) }, limits.maxOrdersPerSecond, expiresAt),
-            { Put: { TableName: ledgerTable, Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: ledgerTable,
+                Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
             { Put: { TableName: ledgerTable, Item: { pk: WORKING_PK, sk: order.orderId, ...working }, ConditionExpression: 'attribute_not_exists(pk)' } },
           ],
         }),
@@ -445,13 +504,24 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
       const fills = to === 'FILLED';
       const fillSeq = account.fillSeq + 1;
       const nextAccount = fills ? { ...applyFill(released, fill), reservedCashUsd: released.reservedCashUsd } : released;
-      const nextBookPortfolio = fills ? applyFill({ cash: book.cashFlowUsd, positions: book.positions }, fill) : { cash: book.cashFlowUsd, positions: book.positions };
+      const nextBookPortfolio = fills
+        ? applyFill({ cash: book.cashFlowUsd, positions: book.positions }, fill)
+        : { cash: book.cashFlowUsd, positions: book.positions };
       const at = new Date(now()).toISOString();
       // Only a fill is conditioned on the halt flag: a cancel or an expiry must go through while halted.
       const items: unknown[] = [
         ...(fills ? [controlCheck(controlTable, reducesPosition(account, w))] : []),
         versionedPut(ledgerTable, accountItem(nextAccount, account, fills ? { fillSeq } : {}), account),
-        versionedPut(ledgerTable, bookItem(w.agent, { ...book, positions: nextBookPortfolio.positions, cashFlowUsd: nextBookPortfolio.cash, reservedQty, workingQty }, book, fills ? { fills: book.fills + 1 } : {}), book),
+        versionedPut(
+          ledgerTable,
+          bookItem(
+            w.agent,
+            { ...book, positions: nextBookPortfolio.positions, cashFlowUsd: nextBookPortfolio.cash, reservedQty, workingQty },
+            book,
+            fills ? { fills: book.fills + 1 } : {},
+          ),
+          book,
+        ),
         {
           Update: {
             TableName: ledgerTable,
@@ -459,13 +529,31 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
             UpdateExpression: `SET #s = :to, settledAt = :at, reason = :why${fills ? ', fillSeq = :seq, fillBar = :bar, fillAsOf = :asOf' : ''}`,
             ConditionExpression: '#s = :working',
             ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':to': to, ':at': at, ':why': reason, ':working': 'WORKING', ...(fills ? { ':seq': fillSeq, ':bar': feed.barIndex, ':asOf': feed.asOf } : {}) },
+            ExpressionAttributeValues: {
+              ':to': to,
+              ':at': at,
+              ':why': reason,
+              ':working': 'WORKING',
+              ...(fills ? { ':seq': fillSeq, ':bar': feed.barIndex, ':asOf': feed.asOf } : {}),
+            },
           },
         },
         { Delete: { TableName: ledgerTable, Key: { pk: WORKING_PK, sk: w.orderId }, ConditionExpression: 'attribute_exists(pk)' } },
       ];
       if (fills) {
-        const item: FillItem = { fillSeq, orderId: w.orderId, cycleId: w.cycleId, agent: w.agent, symbol: w.symbol, side: w.side, qty: w.qty, price: w.limitPrice, notionalUsd: w.qty * w.limitPrice, barIndex: feed.barIndex, asOf: feed.asOf };
+        const item: FillItem = {
+          fillSeq,
+          orderId: w.orderId,
+          cycleId: w.cycleId,
+          agent: w.agent,
+          symbol: w.symbol,
+          side: w.side,
+          qty: w.qty,
+          price: w.limitPrice,
+          notionalUsd: w.qty * w.limitPrice,
+          barIndex: feed.barIndex,
+          asOf: feed.asOf,
+        };
         items.push({ Put: { TableName: ledgerTable, Item: { pk: FILL_PK, sk: fillSk(fillSeq), ...item }, ConditionExpression: 'attribute_not_exists(pk)' } });
       }
       try {
@@ -526,15 +614,42 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
 }
 
 /** The account item to write: next figures at the read version + 1. */
-function accountItem(next: { cash: number; positions: AccountItem['positions']; reservedCashUsd: number }, read: AccountItem, extra: { fillSeq?: number; updatedAt?: string }) {
-  return { ...ACCOUNT_KEY, cash: next.cash, positions: next.positions, reservedCashUsd: next.reservedCashUsd, version: read.version + 1, fillSeq: extra.fillSeq ?? read.fillSeq, ...(extra.updatedAt ? { updatedAt: extra.updatedAt } : {}) };
+function accountItem(
+  next: { cash: number; positions: AccountItem['positions']; reservedCashUsd: number },
+  read: AccountItem,
+  extra: { fillSeq?: number; updatedAt?: string },
+) {
+  return {
+    ...ACCOUNT_KEY,
+    cash: next.cash,
+    positions: next.positions,
+    reservedCashUsd: next.reservedCashUsd,
+    version: read.version + 1,
+    fillSeq: extra.fillSeq ?? read.fillSeq,
+    ...(extra.updatedAt ? { updatedAt: extra.updatedAt } : {}),
+  };
 }
 
 /** The agent book item to write: next figures at the read version + 1. */
-function bookItem(agent: string, next: { positions: AgentBook['positions']; cash?: number; cashFlowUsd?: number; reservedQty: AgentBook['reservedQty']; workingQty: AgentBook['workingQty'] }, read: AgentBook, extra: { fills?: number }) {
+function bookItem(
+  agent: string,
+  next: { positions: AgentBook['positions']; cash?: number; cashFlowUsd?: number; reservedQty: AgentBook['reservedQty']; workingQty: AgentBook['workingQty'] },
+  read: AgentBook,
+  extra: { fills?: number },
+) {
   const workingQty = Object.fromEntries(Object.entries(next.workingQty).filter(([, q]) => q !== 0));
   const reservedQty = Object.fromEntries(Object.entries(next.reservedQty).filter(([, q]) => q !== 0));
-  return { pk: BOOK_PK, sk: agent, agent, positions: next.positions, cashFlowUsd: next.cashFlowUsd ?? next.cash ?? read.cashFlowUsd, fills: extra.fills ?? read.fills, reservedQty, workingQty, version: read.version + 1 };
+  return {
+    pk: BOOK_PK,
+    sk: agent,
+    agent,
+    positions: next.positions,
+    cashFlowUsd: next.cashFlowUsd ?? next.cash ?? read.cashFlowUsd,
+    fills: extra.fills ?? read.fills,
+    reservedQty,
+    workingQty,
+    version: read.version + 1,
+  };
 }
 
 /** The condition on the control item: not halted and, unless `allowSafe`, not in safe mode. */
@@ -543,8 +658,12 @@ function controlCheck(table: string, allowSafe: boolean) {
     ConditionCheck: {
       TableName: table,
       Key: CONTROL_KEY,
-      ConditionExpression: allowSafe ? 'attribute_not_exists(halted) OR halted = :f' : '(attribute_not_exists(halted) OR halted = :f) AND (attribute_not_exists(#mode) OR #mode <> :safe)',
-      ...(allowSafe ? { ExpressionAttributeValues: { ':f': false } } : { ExpressionAttributeNames: { '#mode': 'mode' }, ExpressionAttributeValues: { ':f': false, ':safe': 'safe' } }),
+      ConditionExpression: allowSafe
+        ? 'attribute_not_exists(halted) OR halted = :f'
+        : '(attribute_not_exists(halted) OR halted = :f) AND (attribute_not_exists(#mode) OR #mode <> :safe)',
+      ...(allowSafe
+        ? { ExpressionAttributeValues: { ':f': false } }
+        : { ExpressionAttributeNames: { '#mode': 'mode' }, ExpressionAttributeValues: { ':f': false, ':safe': 'safe' } }),
     },
   };
 }

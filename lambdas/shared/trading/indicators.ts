@@ -2,8 +2,6 @@
  * Technical indicators as pure functions over price arrays (oldest first). They return
  * `undefined` when the history is too short or contains a missing/invalid value, so a
  * caller can never mistake "not enough data" for a signal.
- *
- * May be imported by: agents, the risk Lambda, `test/`.
  */
 import { isValidPrice } from './market-data';
 

@@ -230,7 +230,13 @@ async function queryAll<T>(doc: DynamoDBDocumentClient, table: string, pk: strin
   let start: Record<string, unknown> | undefined;
   do {
     const out = await doc.send(
-      new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true, ExclusiveStartKey: start }),
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
     );
     items.push(...((out.Items ?? []) as T[]));
     start = out.LastEvaluatedKey;
@@ -249,7 +255,13 @@ export async function listFills(doc: DynamoDBDocumentClient, table: string): Pro
 }
 
 /** Reads one order (strongly consistent). */
-export async function getOrder(doc: DynamoDBDocumentClient, table: string, cycleId: string, agent: string, clientOrderId: string): Promise<OrderItem | undefined> {
+export async function getOrder(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  cycleId: string,
+  agent: string,
+  clientOrderId: string,
+): Promise<OrderItem | undefined> {
   const out = await doc.send(new GetCommand({ TableName: table, Key: orderKey(cycleId, agent, clientOrderId), ConsistentRead: true }));
   return out.Item as OrderItem | undefined;
 }
@@ -301,7 +313,8 @@ export const LEDGER_TOLERANCE = 1e-6;
 export function reconcileLedger(account: AccountItem, books: readonly AgentBook[], replay: Replay, working: readonly WorkingOrder[] = []): LedgerMismatch[] {
   const out: LedgerMismatch[] = [];
   const reserved = working.filter((w) => w.side === 'BUY').reduce((a, w) => a + w.qty * w.limitPrice, 0);
-  if (Math.abs(account.reservedCashUsd - reserved) > LEDGER_TOLERANCE * Math.max(1, reserved)) out.push({ what: 'reserved cash', stored: account.reservedCashUsd, replayed: reserved });
+  if (Math.abs(account.reservedCashUsd - reserved) > LEDGER_TOLERANCE * Math.max(1, reserved))
+    out.push({ what: 'reserved cash', stored: account.reservedCashUsd, replayed: reserved });
   const near = (a: number, b: number) => Math.abs(a - b) <= LEDGER_TOLERANCE * Math.max(1, Math.abs(a), Math.abs(b));
   if (!near(account.cash, replay.account.cash)) out.push({ what: 'cash', stored: account.cash, replayed: replay.account.cash });
   if (account.fillSeq !== replay.fills) out.push({ what: 'fill count', stored: account.fillSeq, replayed: replay.fills });
@@ -315,7 +328,8 @@ export function reconcileLedger(account: AccountItem, books: readonly AgentBook[
   for (const agent of agents) {
     const b = books.find((x) => x.agent === agent);
     const r = replay.books[agent];
-    if (!near(b?.cashFlowUsd ?? 0, r?.cashFlowUsd ?? 0)) out.push({ what: `book ${agent} cash flow`, stored: b?.cashFlowUsd ?? 0, replayed: r?.cashFlowUsd ?? 0 });
+    if (!near(b?.cashFlowUsd ?? 0, r?.cashFlowUsd ?? 0))
+      out.push({ what: `book ${agent} cash flow`, stored: b?.cashFlowUsd ?? 0, replayed: r?.cashFlowUsd ?? 0 });
     for (const s of new Set([...Object.keys(b?.positions ?? {}), ...Object.keys(r?.positions ?? {})])) {
       const a = b?.positions[s]?.qty ?? 0;
       const q = r?.positions[s]?.qty ?? 0;
@@ -350,7 +364,9 @@ export async function latestEquitySnapshot(doc: DynamoDBDocumentClient, table: s
  */
 export async function putEquitySnapshotOnce(doc: DynamoDBDocumentClient, table: string, snap: EquitySnapshot): Promise<EquitySnapshot> {
   try {
-    await doc.send(new PutCommand({ TableName: table, Item: { pk: 'EQUITY', sk: equitySk(snap.barIndex), ...snap }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await doc.send(
+      new PutCommand({ TableName: table, Item: { pk: 'EQUITY', sk: equitySk(snap.barIndex), ...snap }, ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
     return snap;
   } catch (err) {
     if (!isConditionalCheckFailed(err)) throw err;

@@ -10,8 +10,6 @@
  *
  * No look-ahead: {@link createReplayFeed} copies only bars `0..barIndex` into the feed
  * object, so nothing an agent or the risk engine does with a feed can see a later bar.
- *
- * May be imported by: the risk Lambda, agents, `local/`, `bench/`, `test/`.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -109,7 +107,8 @@ export function parseWideCsv(text: string, source = 'csv', opts: MarketDataOptio
   const rows: Array<{ line: number; text: string }> = [];
   all.forEach((t, i) => t.trim() !== '' && rows.push({ line: i + 1, text: t }));
   if (rows.length < 2) throw new MarketDataInvalidError(`${source}: needs a header row and at least one data row`);
-  const at = (line: number, col: number, name: string | undefined) => `${source} line ${line}, column ${col}${name !== undefined && name !== '' ? ` (${name})` : ''}`;
+  const at = (line: number, col: number, name: string | undefined) =>
+    `${source} line ${line}, column ${col}${name !== undefined && name !== '' ? ` (${name})` : ''}`;
   const headerRow = rows[0];
   const header = headerRow.text.split(',').map(unquote);
   const seen = new Map<string, number>();
@@ -137,7 +136,9 @@ export function parseWideCsv(text: string, source = 'csv', opts: MarketDataOptio
     const [y, mo, d, h, mi, s] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v)));
     if (!isRealDateTime(y, mo, d, h, mi, s)) throw new MarketDataInvalidError(`${at(line, 1, header[0])}: timestamp "${ts}" is not a real date and time`);
     if (timestamps.length > 0 && ts <= timestamps[timestamps.length - 1]) {
-      throw new MarketDataInvalidError(`${at(line, 1, header[0])}: timestamp "${ts}" is not after "${timestamps[timestamps.length - 1]}" (timestamps must be strictly increasing)`);
+      throw new MarketDataInvalidError(
+        `${at(line, 1, header[0])}: timestamp "${ts}" is not after "${timestamps[timestamps.length - 1]}" (timestamps must be strictly increasing)`,
+      );
     }
     timestamps.push(ts);
     for (let c = 1; c < cells.length; c++) {

@@ -4,8 +4,6 @@
  *
  * Quantities are whole shares (signed: negative = short; the reference agents stay long).
  * Money is USD. Prices are per share.
- *
- * May be imported by: the risk Lambda, agents, `test/`.
  */
 
 /** One position. */

@@ -10,8 +10,6 @@
  * Trading Risk Controls and System Safeguards" (2024): maximum order size, maximum
  * intraday position, price tolerance (collar), message/order rate throttles, kill switch,
  * duplicate-order and stale-data protection. See `docs/agents.md`.
- *
- * May be imported by: the broker, agents, `test/`.
  */
 import type { Mode } from '../contracts';
 import type { RiskLimits } from '../settings';
@@ -106,8 +104,22 @@ export interface PreTradeContext {
   readonly conflictingOrder: boolean;
 }
 
-const pass = (check: PreTradeCheckName, value: number, limit: number, unit: CheckResult['unit'], detail = 'ok'): CheckResult => ({ check, status: 'PASS', value, limit, unit, detail });
-const reject = (check: PreTradeCheckName, value: number, limit: number, unit: CheckResult['unit'], detail: string): CheckResult => ({ check, status: 'REJECT', value, limit, unit, detail });
+const pass = (check: PreTradeCheckName, value: number, limit: number, unit: CheckResult['unit'], detail = 'ok'): CheckResult => ({
+  check,
+  status: 'PASS',
+  value,
+  limit,
+  unit,
+  detail,
+});
+const reject = (check: PreTradeCheckName, value: number, limit: number, unit: CheckResult['unit'], detail: string): CheckResult => ({
+  check,
+  status: 'REJECT',
+  value,
+  limit,
+  unit,
+  detail,
+});
 
 /** True when the order moves the position toward zero without flipping its side. */
 export function reducesPosition(portfolio: Portfolio, order: OrderIntent): boolean {
@@ -152,13 +164,25 @@ export function checkPriceCollar(c: Pick<PreTradeContext, 'order' | 'price' | 'l
     if (!isValidPrice(c.price) || !isValidPrice(c.referencePrice)) return pass('priceCollar', 0, limit, 'fraction');
     const move = Math.abs(c.price / c.referencePrice - 1);
     return move > limit
-      ? reject('priceCollar', move, limit, 'fraction', `market order: the price ${c.price} is ${(move * 100).toFixed(2)}% from the reference ${c.referencePrice} (previous close; collar ${(limit * 100).toFixed(2)}%)`)
+      ? reject(
+          'priceCollar',
+          move,
+          limit,
+          'fraction',
+          `market order: the price ${c.price} is ${(move * 100).toFixed(2)}% from the reference ${c.referencePrice} (previous close; collar ${(limit * 100).toFixed(2)}%)`,
+        )
       : pass('priceCollar', move, limit, 'fraction');
   }
   if (!isValidPrice(c.price)) return pass('priceCollar', 0, limit, 'fraction');
   const dev = Math.abs(lp / c.price - 1);
   return dev > limit || !(lp > 0)
-    ? reject('priceCollar', dev, limit, 'fraction', `limit price ${lp} is ${(dev * 100).toFixed(2)}% from the last price ${c.price} (collar ${(limit * 100).toFixed(2)}%)`)
+    ? reject(
+        'priceCollar',
+        dev,
+        limit,
+        'fraction',
+        `limit price ${lp} is ${(dev * 100).toFixed(2)}% from the last price ${c.price} (collar ${(limit * 100).toFixed(2)}%)`,
+      )
     : pass('priceCollar', dev, limit, 'fraction');
 }
 
@@ -201,7 +225,13 @@ export function checkMaxGrossExposure(c: Pick<PreTradeContext, 'order' | 'price'
   const gross = portfolioAfter(c).gross + (c.workingBuyUsd ?? 0);
   const limit = c.limits.maxGrossExposureUsd * c.limits.reduceAtFraction;
   return gross > limit && !reducesPosition(c.portfolio, c.order)
-    ? reject('maxGrossExposure', gross, limit, 'USD', `gross exposure after the order USD ${gross.toFixed(2)} exceeds USD ${limit} (${c.limits.reduceAtFraction} x maxGrossExposureUsd)`)
+    ? reject(
+        'maxGrossExposure',
+        gross,
+        limit,
+        'USD',
+        `gross exposure after the order USD ${gross.toFixed(2)} exceeds USD ${limit} (${c.limits.reduceAtFraction} x maxGrossExposureUsd)`,
+      )
     : pass('maxGrossExposure', gross, limit, 'USD');
 }
 
@@ -236,7 +266,13 @@ export function checkMaxDrawdown(c: Pick<PreTradeContext, 'drawdownFraction' | '
 export function checkAgentOrderRate(c: Pick<PreTradeContext, 'agentOrdersThisCycle' | 'limits'>): CheckResult {
   const limit = c.limits.maxOrdersPerAgentPerCycle;
   return c.agentOrdersThisCycle >= limit
-    ? reject('maxOrdersPerAgentPerCycle', c.agentOrdersThisCycle + 1, limit, 'count', `this agent already placed ${c.agentOrdersThisCycle} orders this cycle (limit ${limit})`)
+    ? reject(
+        'maxOrdersPerAgentPerCycle',
+        c.agentOrdersThisCycle + 1,
+        limit,
+        'count',
+        `this agent already placed ${c.agentOrdersThisCycle} orders this cycle (limit ${limit})`,
+      )
     : pass('maxOrdersPerAgentPerCycle', c.agentOrdersThisCycle + 1, limit, 'count');
 }
 
@@ -258,7 +294,13 @@ export function checkNoShort(c: Pick<PreTradeContext, 'order' | 'portfolio' | 'a
   if (c.order.side !== 'SELL' || c.allowShort) return pass('noShort', 0, 0, 'count');
   const held = ((c.agentPortfolio ?? c.portfolio).positions[c.order.symbol]?.qty ?? 0) - (c.agentReservedQty?.[c.order.symbol] ?? 0);
   return c.order.qty > held
-    ? reject('noShort', c.order.qty, Math.max(0, held), 'count', `SELL ${c.order.qty} ${c.order.symbol} exceeds this agent's position of ${held} shares (long-only; allowShort is off)`)
+    ? reject(
+        'noShort',
+        c.order.qty,
+        Math.max(0, held),
+        'count',
+        `SELL ${c.order.qty} ${c.order.symbol} exceeds this agent's position of ${held} shares (long-only; allowShort is off)`,
+      )
     : pass('noShort', c.order.qty, held, 'count');
 }
 
@@ -270,18 +312,32 @@ export function checkAgentMaxPosition(c: Pick<PreTradeContext, 'order' | 'price'
   const held = book.positions[c.order.symbol]?.qty ?? 0;
   const after = Math.abs(held + signedQty(c.order.side, c.order.qty)) * (c.price ?? 0);
   return after > limit && !reducesPosition(book, c.order)
-    ? reject('agentMaxPosition', after, limit, 'USD', `this agent's position in ${c.order.symbol} after the order USD ${after.toFixed(2)} exceeds its budget USD ${limit}`)
+    ? reject(
+        'agentMaxPosition',
+        after,
+        limit,
+        'USD',
+        `this agent's position in ${c.order.symbol} after the order USD ${after.toFixed(2)} exceeds its budget USD ${limit}`,
+      )
     : pass('agentMaxPosition', after, limit, 'USD');
 }
 
 /** The agent's own gross-exposure budget: gross exposure of its book after the order <= `agentBudget.maxGrossExposureUsd`, unless the order reduces. */
-export function checkAgentMaxGrossExposure(c: Pick<PreTradeContext, 'order' | 'price' | 'portfolio' | 'agentPortfolio' | 'prices' | 'agentBudget'>): CheckResult {
+export function checkAgentMaxGrossExposure(
+  c: Pick<PreTradeContext, 'order' | 'price' | 'portfolio' | 'agentPortfolio' | 'prices' | 'agentBudget'>,
+): CheckResult {
   const limit = c.agentBudget?.maxGrossExposureUsd;
   if (limit === undefined) return pass('agentMaxGrossExposure', 0, Infinity, 'USD');
   const book = c.agentPortfolio ?? c.portfolio;
   const { gross } = portfolioAfter({ order: c.order, price: c.price, portfolio: book, prices: c.prices });
   return gross > limit && !reducesPosition(book, c.order)
-    ? reject('agentMaxGrossExposure', gross, limit, 'USD', `this agent's gross exposure after the order USD ${gross.toFixed(2)} exceeds its budget USD ${limit}`)
+    ? reject(
+        'agentMaxGrossExposure',
+        gross,
+        limit,
+        'USD',
+        `this agent's gross exposure after the order USD ${gross.toFixed(2)} exceeds its budget USD ${limit}`,
+      )
     : pass('agentMaxGrossExposure', gross, limit, 'USD');
 }
 

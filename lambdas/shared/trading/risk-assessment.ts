@@ -6,8 +6,6 @@
  * FAILS CLOSED: a bar past the end of the file, an unknown, missing (beyond maxStaleBars),
  * non-positive or NaN price of a held or universe symbol, a gap in a held symbol's VaR
  * window, or a ledger inconsistent with itself all give verdict HALT with the reason.
- *
- * May be imported by: the risk Lambda, `local/`, `test/`.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { riskAssessmentSchema, type LimitCheck, type RiskAssessment } from '../contracts';
@@ -71,16 +69,28 @@ export async function assessRisk(deps: RiskDeps, input: RiskInput): Promise<Risk
     listWorkingOrders(deps.doc, deps.ledgerTable),
   ]);
   const ledgerProblems = portfolioProblems(account);
-  if (ledgerProblems.length) return halt(input.cycleId, feed.asOf, ledgerProblems.map((p) => `Ledger inconsistent: ${p}`), [dataCheck(ledgerProblems.length)]);
+  if (ledgerProblems.length)
+    return halt(
+      input.cycleId,
+      feed.asOf,
+      ledgerProblems.map((p) => `Ledger inconsistent: ${p}`),
+      [dataCheck(ledgerProblems.length)],
+    );
   // The ledger identity: the account and every agent book equal the replay of the fill records, and the
   // cash reserved equals the working BUY orders.
   const mismatches = reconcileLedger(account, books, replayFills(fills, settings.startingCashUsd), working);
   if (mismatches.length) {
-    const reasons = mismatches.slice(0, 10).map((m) => `Ledger does not match its fills: ${m.what} is ${m.stored} stored vs ${m.replayed} replayed from ${fills.length} fills`);
-    return halt(input.cycleId, feed.asOf, reasons, [{ name: 'ledgerIdentity', value: mismatches.length, limit: 0, headroom: -mismatches.length, unit: 'count', status: 'BREACH' }]);
+    const reasons = mismatches
+      .slice(0, 10)
+      .map((m) => `Ledger does not match its fills: ${m.what} is ${m.stored} stored vs ${m.replayed} replayed from ${fills.length} fills`);
+    return halt(input.cycleId, feed.asOf, reasons, [
+      { name: 'ledgerIdentity', value: mismatches.length, limit: 0, headroom: -mismatches.length, unit: 'count', status: 'BREACH' },
+    ]);
   }
 
-  const held = Object.entries(account.positions).filter(([, p]) => p.qty !== 0).map(([s]) => s);
+  const held = Object.entries(account.positions)
+    .filter(([, p]) => p.qty !== 0)
+    .map(([s]) => s);
   const symbols = [...new Set([...resolveUniverse(settings.universe, feed), ...held])];
   const problems: string[] = [];
   const pricesNow: Record<string, number> = {};
@@ -109,7 +119,9 @@ export async function assessRisk(deps: RiskDeps, input: RiskInput): Promise<Risk
     pricesNow[symbol] = last.price;
     const before = feed.priceAt(symbol, 1);
     if (last.staleBars === 0 && isValidPrice(before) && Math.abs(last.price / before - 1) > settings.suspectMoveFraction) {
-      problems.push(`suspect price: ${symbol} moved ${((last.price / before - 1) * 100).toFixed(1)}% in one bar (${before} -> ${last.price}; band ${(settings.suspectMoveFraction * 100).toFixed(0)}%)`);
+      problems.push(
+        `suspect price: ${symbol} moved ${((last.price / before - 1) * 100).toFixed(1)}% in one bar (${before} -> ${last.price}; band ${(settings.suspectMoveFraction * 100).toFixed(0)}%)`,
+      );
       continue;
     }
     if (held.includes(symbol)) {
@@ -120,8 +132,21 @@ export async function assessRisk(deps: RiskDeps, input: RiskInput): Promise<Risk
       history[symbol] = h;
     }
   }
-  const staleCheck: LimitCheck = { name: 'staleData', value: maxStale, limit: settings.maxStaleBars, headroom: settings.maxStaleBars - maxStale, unit: 'bars', status: maxStale > settings.maxStaleBars ? 'BREACH' : 'PASS' };
-  if (problems.length) return halt(input.cycleId, feed.asOf, problems.map((p) => `Bad market data: ${p}`), [dataCheck(problems.length), staleCheck]);
+  const staleCheck: LimitCheck = {
+    name: 'staleData',
+    value: maxStale,
+    limit: settings.maxStaleBars,
+    headroom: settings.maxStaleBars - maxStale,
+    unit: 'bars',
+    status: maxStale > settings.maxStaleBars ? 'BREACH' : 'PASS',
+  };
+  if (problems.length)
+    return halt(
+      input.cycleId,
+      feed.asOf,
+      problems.map((p) => `Bad market data: ${p}`),
+      [dataCheck(problems.length), staleCheck],
+    );
 
   // Align the VaR histories (a symbol listed late has a shorter history: use the common length).
   const previous = await latestEquitySnapshot(deps.doc, deps.ledgerTable, feed.barIndex - 1);
@@ -135,7 +160,13 @@ export async function assessRisk(deps: RiskDeps, input: RiskInput): Promise<Risk
   });
   const metrics: Record<string, number> = { ...figures, barIndex: feed.barIndex, positions: held.length };
   if (!Number.isFinite(figures.equityUsd) || figures.equityUsd <= 0) {
-    return halt(input.cycleId, feed.asOf, [`Ledger inconsistent: equity is not a positive finite number (${figures.equityUsd})`], [dataCheck(1)], Number.isFinite(figures.equityUsd) ? metrics : {});
+    return halt(
+      input.cycleId,
+      feed.asOf,
+      [`Ledger inconsistent: equity is not a positive finite number (${figures.equityUsd})`],
+      [dataCheck(1)],
+      Number.isFinite(figures.equityUsd) ? metrics : {},
+    );
   }
   const { verdict, reasons, checks } = decideVerdict(figures, settings.limits);
   await putEquitySnapshotOnce(deps.doc, deps.ledgerTable, {
@@ -200,7 +231,8 @@ export function verifyRiskVerdict(raw: unknown, expect: VerdictExpectation): Ver
   const rawVerdict = (raw as { verdict?: unknown } | null)?.verdict;
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    if (rawVerdict === 'HALT') return halt(`the HALT result is malformed at ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`, raw as Partial<RiskAssessment>);
+    if (rawVerdict === 'HALT')
+      return halt(`the HALT result is malformed at ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`, raw as Partial<RiskAssessment>);
     return halt(`the result is not a RiskAssessment: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
   }
   const a = parsed.data;

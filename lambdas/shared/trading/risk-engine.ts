@@ -5,8 +5,6 @@
  * and calls {@link assessPortfolio}. Formulas and verdict rules: `docs/risk.md`.
  *
  * Units: USD for money, fractions (0.05 = 5 %) for ratios, bars for windows.
- *
- * May be imported by: the risk Lambda, agents, `test/`.
  */
 import type { LimitCheck, RiskVerdict } from '../contracts';
 import type { RiskLimits } from '../settings';

@@ -4,8 +4,6 @@
  * reused across warm invocations (Powertools / Lambda best practice: clients outside the
  * handler). The SDK honours `AWS_ENDPOINT_URL_DYNAMODB`, so tests and the local runtime
  * point it at dynalite with no code here.
- *
- * May be imported by: the risk Lambda, agents, `test/`.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';

@@ -2,8 +2,6 @@
  * Turning target positions into orders, as a pure function the reference trading agents
  * share: compare each target value (USD) with the current position's value at the current
  * close, and order the difference in whole shares.
- *
- * May be imported by: agents, `test/`.
  */
 import type { Mode } from '../contracts';
 import { isValidPrice } from './market-data';
