@@ -9,4 +9,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 60000,
+  // Two workers on the 2-core machines this project targets: much of a suite waits on DynamoDB Local
+  // (its own process) or on child processes, so two workers beat Jest's default of cores - 1.
+  maxWorkers: 2,
 };

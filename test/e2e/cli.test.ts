@@ -27,7 +27,7 @@ interface Run {
 
 /**
  * Runs a CLI as its npm script does: `npm start` is `node --import tsx local/cli.ts run` (one
- * process, so a Ctrl-C reaches the CLI itself), `npm run ops` is `tsx ops/cli.ts`.
+ * process, so a Ctrl-C reaches the CLI itself), `npm run ops` is `tsx bin/ops.ts`.
  */
 function spawnCli(
   script: string,
@@ -48,7 +48,7 @@ function spawnCli(
 }
 
 const cli = (args: string[], opts?: { cwd?: string; env?: Record<string, string> }) => spawnCli('local/cli.ts', args, opts).done;
-const ops = (args: string[], opts?: { cwd?: string; env?: Record<string, string> }) => spawnCli('ops/cli.ts', args, opts).done;
+const ops = (args: string[], opts?: { cwd?: string; env?: Record<string, string> }) => spawnCli('bin/ops.ts', args, opts).done;
 
 // The Ctrl-C run starts now, alongside the main run (each pays its own synth), and is checked last.
 const intDir = mkdtempSync(join(tmpdir(), 'cli-int-'));

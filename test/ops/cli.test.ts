@@ -7,7 +7,7 @@
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { createMasterHandler, createOperatorHandler, type MasterStatusResponse } from '../../lambdas/master/handler';
 import { agentRow, manualExecutionName, operatorPayloads, operatorRequests, pickStackOutputs, REQUIRED_OUTPUTS } from '../../ops/aws-target';
-import { awsSetupHint, DEFAULT_LOCAL_DIR, normalizeArgv, renderStatus, runCli, type TargetOptions } from '../../ops/cli';
+import { awsSetupHint, createTargetFactory, DEFAULT_LOCAL_DIR, normalizeArgv, renderStatus, runCli, type TargetOptions } from '../../ops/cli';
 import type { OpsStatus, OpsTarget } from '../../ops/target';
 import { InMemoryPlatformPorts } from '../master/in-memory-ports';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
@@ -238,7 +238,9 @@ describe('argument parsing and refusals', () => {
 
   it('a missing local state is a usage error (exit 2), one line', async () => {
     const errs: string[] = [];
-    const code = await runCli(['--local', '/nonexistent/state', 'status'], undefined, { out: () => undefined, err: (t) => errs.push(t) });
+    // The factory bin/ops.ts wires: the local target behind --local.
+    const factory = createTargetFactory(async (dir) => (await import('../../local/ops-target')).openLocalOpsTarget(dir));
+    const code = await runCli(['--local', '/nonexistent/state', 'status'], factory, { out: () => undefined, err: (t) => errs.push(t) });
     expect(code).toBe(2);
     expect(errs).toEqual(['ops: No local state in /nonexistent/state (run `npm start` first, or name the directory: --local DIR)']);
   });

@@ -15,7 +15,7 @@ import type { TradingSettings } from '../../lambdas/shared/settings';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { DOW_FILE, testSettings } from './support';
 
-const ROUNDS = 3;
+const ROUNDS = 2;
 let db: TestDynamo;
 beforeAll(async () => {
   db = await startDynalite('gateway-race');
