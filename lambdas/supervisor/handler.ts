@@ -17,6 +17,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import type { CyclePlan, RecordResult, RiskAssessment } from '../shared/contracts';
+
+/** What "Record outcomes" returns: the escalation decision only (the outcomes are in the cycle report item). */
+export type RecordDecision = Pick<RecordResult, 'cycleId' | 'escalate' | 'escalationReason'>;
 import { verifyRiskVerdict } from '../shared/trading/risk-assessment';
 import { readGroup, recordRiskAsOf } from './slots';
 import { ENV, METRICS_NAMESPACE, requireEnv } from '../shared/env';
@@ -79,7 +82,7 @@ function parse<T>(
  * @throws {InvalidSupervisorPayloadError} (`name` InvalidSupervisorPayload) for an unknown action or invalid payload.
  * @throws {Error} when settings or environment are missing/invalid, or DynamoDB fails.
  */
-export const handler = async (event: unknown): Promise<CyclePlan | RecordResult | RiskAssessment> => {
+export const handler = async (event: unknown): Promise<CyclePlan | RecordDecision | RiskAssessment> => {
   const action = (event as { action?: unknown } | null)?.action;
   if (action === 'plan') {
     const payload = parse(planPayloadSchema, event, 'plan');
@@ -114,7 +117,10 @@ export const handler = async (event: unknown): Promise<CyclePlan | RecordResult 
     const plan = { ...stored, mode: payload.mode };
     const result = await recordOutcomes({ plan, risk: payload.risk, phaseResults: payload.phaseResults }, { ...d, doc, metrics, controlTable: d.controlTable });
     logger.info('Cycle recorded', { escalate: result.escalate, escalationReason: result.escalationReason, outcomes: result.outcomes.length });
-    return result;
+    // Only the decision leaves the Lambda: Step Functions checks a task's raw result against 256 KiB before
+    // ResultSelector (AWS Step Functions quotas), and the outcomes of a large fleet would exceed it. They are in
+    // the cycle report item (Cycles, sk REPORT).
+    return { cycleId: result.cycleId, escalate: result.escalate, escalationReason: result.escalationReason };
   }
   if (action === 'verify-risk') {
     const payload = parse(verifyRiskPayloadSchema, event, 'verify-risk');

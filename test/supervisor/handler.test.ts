@@ -71,7 +71,17 @@ const plan = (executionName: string, trigger: Record<string, unknown> = {}, exec
 /** Records like the state machine does: the plan is the one "Plan cycle" stored (stored here for hand-made plans), the payload carries the results. */
 const record = async (p: CyclePlan, phaseResults: unknown[], verdict = 'OK') => {
   await savePlan(db.doc, db.tables.Cycles, p, 30, Date.parse(NOW));
-  return handler({ action: 'record', cycleId: p.cycleId, mode: p.mode, risk: { assessment: { verdict, reasons: [] } }, phaseResults }) as Promise<RecordResult>;
+  const decision = (await handler({
+    action: 'record',
+    cycleId: p.cycleId,
+    mode: p.mode,
+    risk: { assessment: { verdict, reasons: [] } },
+    phaseResults,
+  })) as RecordResult;
+  // The Lambda returns the decision only (the 256 KiB raw-result quota); the outcomes are in the report item.
+  expect(Object.keys(decision).sort()).toEqual(['cycleId', 'escalate', 'escalationReason']);
+  const report = (await db.doc.send(new GetCommand({ TableName: db.tables.Cycles, Key: { cycleId: p.cycleId, sk: 'REPORT' }, ConsistentRead: true }))).Item!;
+  return { ...decision, outcomes: report.outcomes } as RecordResult;
 };
 const putState = (s: Partial<AgentStateItem> & { agent: string }) =>
   db.doc.send(new PutCommand({ TableName: db.tables.AgentState, Item: { ...freshAgentState(s.agent), ...s } }));
