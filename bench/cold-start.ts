@@ -144,6 +144,8 @@ function payloadFor(name: string, config: OrchestratorConfig): unknown {
   const now = new Date('2026-01-05T14:30:00Z').toISOString();
   if (name === 'supervisor') return { action: 'plan', executionName: 'bench-cold', executionStartTime: now, trigger: { source: 'local' } };
   if (name === 'risk') return { cycleId: 'bench-cold', cycleSeq: 1, mode: 'normal' };
+  // The order gateway's once-per-cycle action: reads the working orders (none) against this cycle's bar.
+  if (name === 'gateway') return { action: 'match', cycleId: 'bench-cold', cycleSeq: 1, mode: 'normal' };
   if (name === 'master') {
     // An OK transition: parsed and ignored, so the measurement needs no AWS endpoint.
     return {

@@ -10,8 +10,8 @@
  *    itself can write nothing);
  * 3. submits each proposed order, in the agent's order, to the order gateway
  *    (`lambdas/shared/trading/gateway.ts`: one transaction per fill, every pre-trade check);
- * 4. returns the result without `orders` and `output`, with `execution` (filled, rejected by
- *    check) and order metrics, so the state stays small.
+ * 4. returns the result without `orders` and `output` and, when the agent proposed orders, with
+ *    `execution` (filled, working, rejected by check) and order metrics, so the state stays small.
  *
  * A retried call is harmless: the output is overwritten with the same content and every order
  * is idempotent on (cycle, agent, client order id).
@@ -143,9 +143,8 @@ export function createGatewayActions(deps: GatewayHandlerDeps): (event: unknown)
 
     const { orders = [], output, ...rest } = result;
     const execution: OrderExecution = { proposed: orders.length, filled: 0, working: 0, cancelled: 0, rejected: 0, replayed: 0, rejectedBy: {} };
-    if (result.status === 'SKIPPED') {
-      return { ...rest, execution };
-    }
+    // What stays in the state is small (K agents' results share the 256 KiB quota): no order, no order figures.
+    if (result.status === 'SKIPPED') return rest;
     const now = deps.now ?? Date.now;
     await deps.doc.send(
       new PutCommand({
@@ -179,6 +178,7 @@ export function createGatewayActions(deps: GatewayHandlerDeps): (event: unknown)
       }
     }
     logger.info('Orders executed', { cycleId: input.cycleId, agent: input.agent, ...execution });
+    if (!orders.length) return rest;
     const summary = orders.length ? `${result.summary}; orders: ${describe(execution)}` : result.summary;
     return {
       ...rest,

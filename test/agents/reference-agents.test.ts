@@ -93,7 +93,8 @@ describe('reference agents on real data', () => {
     await clearLedger(db);
     await runUpstream('c-safe');
     const result = await trading(tradingInput('c-safe', { mode: 'safe', riskVerdict: 'REDUCE' }));
-    expect(result.metrics).toMatchObject({ ordersPlaced: 0, ordersIntended: 0 });
+    expect(result.metrics).toMatchObject({ ordersIntended: 0 });
+    expect(result.metrics.ordersPlaced ?? 0).toBe(0);
     expect(result.summary).toMatch(/safe mode/);
   });
 
@@ -118,7 +119,7 @@ describe('reference agents on real data', () => {
       limitPrice: Math.round(msft * 0.995 * 100) / 100,
     });
     const second = await copybot(agentInput('copybot', { cycleId: 'c-copy-2', cycleSeq: 2, params }));
-    expect(second.metrics.ordersProposed).toBe(0);
+    expect(second.metrics.ordersProposed ?? 0).toBe(0); // no proposal: no order figures in the state
     expect(second.summary).toMatch(/^0 of 3 weights drifted/);
   });
 
