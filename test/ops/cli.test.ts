@@ -278,7 +278,7 @@ describe('status output', () => {
     expect(renderStatus(baseStatus(), 't')).not.toContain('\x1b[');
     // With colour asked for, cli-table3's colour library still decides by the terminal (none under CI=true), so only
     // the table's content is the same either way.
-    expect(renderStatus(baseStatus(), 't', true).replace(/\x1b\[[0-9;]*m/g, '')).toBe(renderStatus(baseStatus(), 't'));
+    expect(renderStatus(baseStatus(), 't', true).replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')).toBe(renderStatus(baseStatus(), 't'));
   });
 
   it('renderStatus says so when there is nothing to list', () => {

@@ -222,12 +222,11 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
     };
   }
 
-  async function recordRejection(
-    req: GatewayOrder,
-    price: number | undefined,
-    check: CheckResult | { check: PreTradeCheckName; detail: string },
-  ): Promise<GatewayDecision> {
-    const order: OrderItem = { ...baseOrder(req, price), status: 'REJECTED', rejectedBy: check.check, reason: check.detail };
+  /**
+   * Records an order that ends without a fill under its idempotency key (`attribute_not_exists`);
+   * when one is already there (a retried call), that one's decision is returned instead.
+   */
+  async function recordFinal(req: GatewayOrder, order: OrderItem): Promise<GatewayDecision | undefined> {
     try {
       await doc.send(
         new PutCommand({
@@ -236,13 +235,22 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
+      return undefined;
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
       const existing = await getOrder(doc, ledgerTable, req.cycleId, req.agent, req.clientOrderId);
       if (existing) return replay(existing, req);
       throw err;
     }
-    return { order, replayed: false, rejectedBy: check.check };
+  }
+
+  async function recordRejection(
+    req: GatewayOrder,
+    price: number | undefined,
+    check: CheckResult | { check: PreTradeCheckName; detail: string },
+  ): Promise<GatewayDecision> {
+    const order: OrderItem = { ...baseOrder(req, price), status: 'REJECTED', rejectedBy: check.check, reason: check.detail };
+    return (await recordFinal(req, order)) ?? { order, replayed: false, rejectedBy: check.check };
   }
 
   async function submit(req: GatewayOrder): Promise<GatewayDecision> {
@@ -403,21 +411,7 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
   /** Records an order that ended without a fill and without a rejection (IOC not marketable). */
   async function recordTerminal(req: GatewayOrder, price: number | undefined, status: 'CANCELLED', reason: string): Promise<GatewayDecision> {
     const order: OrderItem = { ...baseOrder(req, price), ...(req.timeInForce ? { timeInForce: req.timeInForce } : {}), status, reason };
-    try {
-      await doc.send(
-        new PutCommand({
-          TableName: ledgerTable,
-          Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-      const existing = await getOrder(doc, ledgerTable, req.cycleId, req.agent, req.clientOrderId);
-      if (existing) return replay(existing, req);
-      throw err;
-    }
-    return { order, replayed: false };
+    return (await recordFinal(req, order)) ?? { order, replayed: false };
   }
 
   /** Puts a limit order to rest: the order WORKING, its registry item, the reservation and the rate counters, in one transaction. */
