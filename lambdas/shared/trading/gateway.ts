@@ -223,6 +223,27 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
   }
 
   /**
+   * The items that admit an order, in every transaction that places one (a fill now or a resting order):
+   * the three rate counters, each incremented only while under its limit, and the order under its
+   * idempotency key. Their order matches {@link TX_ITEMS} (rateAgent, rateCycle, rateSecond, order).
+   */
+  function admission(req: GatewayOrder, order: OrderItem, second: number) {
+    const expiresAt = second + RATE_TTL_S;
+    return [
+      counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: `AGENT#${req.agent}` }, limits.maxOrdersPerAgentPerCycle, expiresAt),
+      counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: 'ALL' }, limits.maxOrdersPerCycle, expiresAt),
+      counterUpdate(ledgerTable, { pk: 'RATE#SECOND', sk: String(second) }, limits.maxOrdersPerSecond, expiresAt),
+      {
+        Put: {
+          TableName: ledgerTable,
+          Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    ];
+  }
+
+  /**
    * Records an order that ends without a fill under its idempotency key (`attribute_not_exists`);
    * when one is already there (a retried call), that one's decision is returned instead.
    */
@@ -333,39 +354,19 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
         asOf: feed.asOf,
       };
       const second = Math.floor(now() / 1000);
-      const expiresAt = second + RATE_TTL_S;
       const reduces = reducesPosition(account, intent);
       try {
         await doc.send(
           new TransactWriteCommand({
             TransactItems: [
-              {
-                ConditionCheck: {
-                  TableName: controlTable,
-                  Key: CONTROL_KEY,
-                  ConditionExpression: reduces
-                    ? 'attribute_not_exists(halted) OR halted = :f'
-                    : '(attribute_not_exists(halted) OR halted = :f) AND (attribute_not_exists(#mode) OR #mode <> :safe)',
-                  ...(reduces ? {} : { ExpressionAttributeNames: { '#mode': 'mode' } }),
-                  ExpressionAttributeValues: reduces ? { ':f': false } : { ':f': false, ':safe': 'safe' },
-                },
-              },
+              controlCheck(controlTable, reduces),
               versionedPut(ledgerTable, accountItem(nextAccount, account, { fillSeq, updatedAt: order.createdAt }), account),
               versionedPut(
                 ledgerTable,
                 bookItem(req.agent, { ...nextBook, reservedQty: book.reservedQty, workingQty: book.workingQty }, book, { fills: book.fills + 1 }),
                 book,
               ),
-              counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: `AGENT#${req.agent}` }, limits.maxOrdersPerAgentPerCycle, expiresAt),
-              counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: 'ALL' }, limits.maxOrdersPerCycle, expiresAt),
-              counterUpdate(ledgerTable, { pk: 'RATE#SECOND', sk: String(second) }, limits.maxOrdersPerSecond, expiresAt),
-              {
-                Put: {
-                  TableName: ledgerTable,
-                  Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
+              ...admission(req, order, second),
               { Put: { TableName: ledgerTable, Item: { pk: FILL_PK, sk: fillSk(fillSeq), ...fillItem }, ConditionExpression: 'attribute_not_exists(pk)' } },
             ],
           }),
@@ -447,7 +448,6 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
       workingQty: { ...book.workingQty, [req.symbol]: (book.workingQty[req.symbol] ?? 0) + signed },
     };
     const second = Math.floor(now() / 1000);
-    const expiresAt = second + RATE_TTL_S;
     try {
       await doc.send(
         new TransactWriteCommand({
@@ -455,16 +455,7 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
             controlCheck(controlTable, false),
             versionedPut(ledgerTable, accountItem(nextAccount, account, { updatedAt: order.createdAt }), account),
             versionedPut(ledgerTable, bookItem(req.agent, nextBook, book, {}), book),
-            counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: `AGENT#${req.agent}` }, limits.maxOrdersPerAgentPerCycle, expiresAt),
-            counterUpdate(ledgerTable, { pk: `RATE#${req.cycleId}`, sk: 'ALL' }, limits.maxOrdersPerCycle, expiresAt),
-            counterUpdate(ledgerTable, { pk: 'RATE#SECOND', sk: String(second) }, limits.maxOrdersPerSecond, expiresAt),
-            {
-              Put: {
-                TableName: ledgerTable,
-                Item: { ...orderKey(req.cycleId, req.agent, req.clientOrderId), ...order },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
+            ...admission(req, order, second),
             { Put: { TableName: ledgerTable, Item: { pk: WORKING_PK, sk: order.orderId, ...working }, ConditionExpression: 'attribute_not_exists(pk)' } },
           ],
         }),
