@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { loadMarketData } from '../../lambdas/shared/trading/market-data';
-import { ConfigError, cycleTimeoutSeconds, type OrchestratorConfig } from './schema';
+import { ConfigError, cycleTimeoutSeconds, formatPath, type OrchestratorConfig } from './schema';
 
 /** One finding, with the config path it is about (`faultDomains.data.maxRetries`). */
 export interface ConfigFinding {
@@ -116,13 +116,48 @@ export function dataErrors(config: OrchestratorConfig, repoRoot: string): Config
   );
 }
 
+/** The part of a zod schema the params check uses (the agent module's `handler.paramsSchema`, see `defineAgent`). */
+interface ParamsSchemaLike {
+  safeParse(v: unknown): { success: true } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+}
+
 /**
- * Runs {@link configErrors} and {@link dataErrors}.
+ * Each agent's `params` against the schema its handler declares (`defineAgent({ params })`): the
+ * agent's module (`agents[].entry`, default `lambdas/agents/<name>/handler.ts`) is loaded and its
+ * `handler.paramsSchema` applied, so a typo is an error at synth with its path instead of a
+ * silently used default (issue 14). Agents that declare no schema are not checked; a module that
+ * cannot be loaded is left to the bundling step, which names it.
+ * @param repoRoot - entries are relative to it.
+ * @returns findings at `agents[i].params.<key>`.
+ */
+export function paramsErrors(config: OrchestratorConfig, repoRoot: string): ConfigFinding[] {
+  const out: ConfigFinding[] = [];
+  config.agents.forEach((agent, i) => {
+    const entry = join(repoRoot, agent.entry ?? `lambdas/agents/${agent.name}/handler.ts`);
+    if (!existsSync(entry)) return;
+    let schema: ParamsSchemaLike | undefined;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      schema = (require(entry) as { handler?: { paramsSchema?: ParamsSchemaLike } }).handler?.paramsSchema;
+    } catch {
+      return;
+    }
+    const parsed = schema?.safeParse(agent.params);
+    if (parsed && !parsed.success) {
+      for (const issue of parsed.error.issues)
+        out.push({ path: formatPath([`agents`, i, 'params', ...issue.path]), message: `${issue.message} (agent ${agent.name})` });
+    }
+  });
+  return out;
+}
+
+/**
+ * Runs {@link configErrors}, {@link dataErrors} and {@link paramsErrors}.
  * @returns the warnings ({@link configWarnings}).
  * @throws {ConfigError} listing every error with its path.
  */
 export function checkConfig(config: OrchestratorConfig, repoRoot: string): ConfigFinding[] {
-  const errors = [...configErrors(config), ...dataErrors(config, repoRoot)];
+  const errors = [...configErrors(config), ...dataErrors(config, repoRoot), ...paramsErrors(config, repoRoot)];
   if (errors.length) throw new ConfigError(errors);
   return configWarnings(config);
 }

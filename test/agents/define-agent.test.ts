@@ -194,3 +194,35 @@ describe('defineAgent', () => {
     expect((await careful(agentInput('careful', { cycleId: 'cycle-halt' }))).orders).toHaveLength(1);
   });
 });
+
+describe('defineAgent params schema', () => {
+  const sized = defineAgent({
+    name: 'sized',
+    params: z.strictObject({ positionUsd: z.number().positive().default(1_000), symbols: z.array(z.string()).default(['MSFT']) }),
+    async run(ctx) {
+      return { summary: `${ctx.params.positionUsd} USD in ${ctx.params.symbols.join(',')}`, output: ctx.params };
+    },
+  });
+
+  it('hands run the parsed params with defaults applied', async () => {
+    const result = await sized(agentInput('sized', { params: { symbols: ['IBM'] } }));
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toEqual({ positionUsd: 1_000, symbols: ['IBM'] });
+  });
+
+  it('refuses a typo in params with its path (AgentInputInvalid, a deterministic failure) instead of using the default', async () => {
+    await expect(sized(agentInput('sized', { params: { positonUsd: 5 } }))).rejects.toMatchObject({
+      name: 'AgentInputInvalid',
+      message: 'Agent sized: params are invalid at params: Unrecognized key: "positonUsd" (agents[].params in the config)',
+    });
+    await expect(sized(agentInput('sized', { params: { positionUsd: -1 } }))).rejects.toMatchObject({
+      name: 'AgentInputInvalid',
+      message: expect.stringContaining('params.positionUsd'),
+    });
+  });
+
+  it('exposes the schema on the handler (synth checks the config against it); an agent without one has none', () => {
+    expect(sized.paramsSchema?.safeParse({ positionUsd: 3 }).success).toBe(true);
+    expect(echo.paramsSchema).toBeUndefined();
+  });
+});

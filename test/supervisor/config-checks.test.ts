@@ -3,7 +3,7 @@
  * warning where it is legitimate but surprising. Plus the cycle-control fields and their defaults.
  */
 import { join } from 'node:path';
-import { checkConfig, configErrors, configWarnings, dataErrors, retryChainSeconds } from '../../lib/config/checks';
+import { checkConfig, configErrors, configWarnings, dataErrors, paramsErrors, retryChainSeconds } from '../../lib/config/checks';
 import { ConfigError, validateConfig, type OrchestratorConfigInput } from '../../lib/config/schema';
 import { supervisorSettingsFromConfig } from '../../lib/config/lambda-settings';
 import defaultConfig from '../../config/orchestrator.config';
@@ -139,5 +139,28 @@ describe('event-driven cycles (cycle.triggers)', () => {
       c.cycle = { ...c.cycle, triggers: [trigger] };
     });
     expect(issuesOf(twoGroups)).toEqual([{ path: 'cycle.triggers[0].group', message: expect.stringMatching(/^required: the fleet has 2 groups/) }]);
+  });
+});
+
+describe("agents' params against the schema each agent declares (defineAgent({ params }))", () => {
+  const fleet = (params: Record<string, unknown>) =>
+    validateConfig({
+      stackName: 'ParamsCheck',
+      agents: [
+        { name: 'strategy', faultDomain: 'strategy', timeoutSeconds: 60 },
+        { name: 'sentiment', faultDomain: 'data', timeoutSeconds: 60 },
+        { name: 'trading', faultDomain: 'strategy', dependsOn: ['strategy', 'sentiment'], timeoutSeconds: 60, params },
+        // No declared schema: not checked (the README's example agent reads params freely).
+        { name: 'free', faultDomain: 'data', timeoutSeconds: 60, entry: 'test/fixtures/promise-all-agent.ts', params: { anything: 1 } },
+      ],
+    });
+  it('a typo or an out-of-range value is an error naming agents[i].params.<key>; synth refuses it', () => {
+    expect(paramsErrors(fleet({ positionUsd: 1_000, minBreadth: 0.5 }), REPO)).toEqual([]);
+    const bad = fleet({ positonUsd: 1_000, minBreadth: 1.5 });
+    expect(paramsErrors(bad, REPO)).toEqual([
+      { path: 'agents[2].params.minBreadth', message: expect.stringMatching(/expected number to be <=1 \(agent trading\)$/) },
+      { path: 'agents[2].params', message: 'Unrecognized key: "positonUsd" (agent trading)' },
+    ]);
+    expect(() => checkConfig(bad, REPO)).toThrow(/agents\[2\]\.params: Unrecognized key: "positonUsd"/);
   });
 });

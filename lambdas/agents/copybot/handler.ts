@@ -7,7 +7,8 @@
  * orders back to weight x equity. Orders go through the same pre-trade checks; safe mode
  * sends only reducing orders.
  */
-import { defineAgent, describeProposals, numberParam } from '../../shared/agent-kit/define-agent';
+import * as z from 'zod';
+import { defineAgent, describeProposals } from '../../shared/agent-kit/define-agent';
 import type { AgentParams } from '../../shared/contracts';
 import { isValidPrice } from '../../shared/trading/market-data';
 import { valuePortfolio } from '../../shared/trading/portfolio';
@@ -30,13 +31,24 @@ export function parseTargetWeights(params: AgentParams): Record<string, number> 
   return weights;
 }
 
+/** `agents[].params` of copybot (unknown keys are refused; weights are checked by {@link parseTargetWeights}). */
+export const copybotParamsSchema = z.strictObject({
+  /** `SYMBOL:weight` strings, weight a fraction of equity 0-1. */
+  targetWeights: z.array(z.string()).default([]),
+  /** Drift (fraction of equity) above which a symbol is rebalanced. */
+  rebalanceThreshold: z.number().min(0).max(1).default(0.01),
+  /** Resting limit distance from the close (fraction): buy that much under it, sell that much over it. */
+  limitOffsetFraction: z.number().min(0).max(0.5).default(0.005),
+});
+
 export const handler = defineAgent({
   name: 'copybot',
+  params: copybotParamsSchema,
   async run(ctx) {
     const weights = parseTargetWeights(ctx.params);
-    const threshold = numberParam(ctx.params, 'rebalanceThreshold', 0.01);
+    const threshold = ctx.params.rebalanceThreshold;
     // Resting limit orders, good for the next session: buy a little under the close, sell a little over it.
-    const offset = numberParam(ctx.params, 'limitOffsetFraction', 0.005);
+    const offset = ctx.params.limitOffsetFraction;
     // Weights are of the fleet's equity; the positions compared with them are copybot's own book,
     // so another agent holding the same symbol neither hides nor doubles copybot's target.
     const [account, book] = await Promise.all([ctx.portfolio(), ctx.book()]);

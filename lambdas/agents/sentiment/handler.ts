@@ -4,16 +4,21 @@
  * is above their `window`-bar SMA; advances/declines = symbols up/down since the previous bar.
  * Output {@link SentimentOutput}.
  */
-import { defineAgent, numberParam } from '../../shared/agent-kit/define-agent';
+import * as z from 'zod';
+import { defineAgent } from '../../shared/agent-kit/define-agent';
 import { sentimentOutputSchema, type SentimentOutput } from '../../shared/agent-kit/reference-outputs';
 import { marketBreadth } from '../../shared/trading/indicators';
 import { resolveUniverse } from '../../shared/trading/market-data';
 
-export const handler = defineAgent<SentimentOutput>({
+/** `agents[].params` of the sentiment agent: `window` in bars (rounded). */
+export const sentimentParamsSchema = z.strictObject({ window: z.number().positive().default(50) });
+
+export const handler = defineAgent({
   name: 'sentiment',
-  outputSchema: sentimentOutputSchema,
+  outputSchema: sentimentOutputSchema as z.ZodType<SentimentOutput>,
+  params: sentimentParamsSchema,
   async run(ctx) {
-    const window = Math.max(1, Math.round(numberParam(ctx.params, 'window', 50)));
+    const window = Math.max(1, Math.round(ctx.params.window));
     const series: Record<string, ReadonlyArray<number | null>> = {};
     for (const symbol of resolveUniverse(ctx.settings.universe, ctx.feed)) series[symbol] = ctx.feed.history(symbol, window);
     const b = marketBreadth(series, window);

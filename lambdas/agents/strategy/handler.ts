@@ -5,17 +5,25 @@
  * Output {@link StrategyOutput}: BUY when the fast SMA is above the slow SMA, SELL when below,
  * HOLD when equal or history is too short; `crossovers` lists symbols that crossed at this bar.
  */
-import { defineAgent, numberParam } from '../../shared/agent-kit/define-agent';
+import * as z from 'zod';
+import { defineAgent } from '../../shared/agent-kit/define-agent';
 import { strategyOutputSchema, type StrategyOutput } from '../../shared/agent-kit/reference-outputs';
 import { maCrossover, type Signal } from '../../shared/trading/indicators';
 import { resolveUniverse } from '../../shared/trading/market-data';
 
-export const handler = defineAgent<StrategyOutput>({
+/** `agents[].params` of the strategy agent, bars (any positive number: rounded, since the supervisor may tune them by up to ±20 %). */
+export const strategyParamsSchema = z.strictObject({
+  fastWindow: z.number().positive().default(10),
+  slowWindow: z.number().positive().default(30),
+});
+
+export const handler = defineAgent({
   name: 'strategy',
-  outputSchema: strategyOutputSchema,
+  outputSchema: strategyOutputSchema as z.ZodType<StrategyOutput>,
+  params: strategyParamsSchema,
   async run(ctx) {
-    const fast = Math.max(1, Math.round(numberParam(ctx.params, 'fastWindow', 10)));
-    const slow = Math.max(fast + 1, Math.round(numberParam(ctx.params, 'slowWindow', 30)));
+    const fast = Math.max(1, Math.round(ctx.params.fastWindow));
+    const slow = Math.max(fast + 1, Math.round(ctx.params.slowWindow));
     const signals: Record<string, Signal> = {};
     const crossovers: string[] = [];
     for (const symbol of resolveUniverse(ctx.settings.universe, ctx.feed)) {

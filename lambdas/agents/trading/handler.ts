@@ -8,18 +8,29 @@
  * Targets: BUY => positionUsd when breadth >= minBreadth else 0; SELL => 0; HOLD => unchanged.
  * Safe mode: only orders that reduce a position are sent.
  */
-import { defineAgent, describeProposals, numberParam } from '../../shared/agent-kit/define-agent';
+import * as z from 'zod';
+import { defineAgent, describeProposals } from '../../shared/agent-kit/define-agent';
 import { sentimentOutputSchema, strategyOutputSchema } from '../../shared/agent-kit/reference-outputs';
 import { ordersForTargets } from '../../shared/trading/targets';
 
+/** `agents[].params` of the trading agent (unknown keys are refused). */
+export const tradingParamsSchema = z.strictObject({
+  /** Target value per BUY symbol, USD. */
+  positionUsd: z.number().positive().default(20_000),
+  /** Breadth (fraction 0-1) below which BUY targets are 0. */
+  minBreadth: z.number().min(0).max(1).default(0.4),
+  /** Fraction of positionUsd below which a difference is not traded. */
+  minTradeFraction: z.number().min(0).max(1).default(0.1),
+});
+
 export const handler = defineAgent({
   name: 'trading',
+  params: tradingParamsSchema,
   async run(ctx) {
     const strategy = strategyOutputSchema.parse(ctx.deps.strategy);
     const sentiment = sentimentOutputSchema.parse(ctx.deps.sentiment);
-    const positionUsd = numberParam(ctx.params, 'positionUsd', 20_000);
-    const minBreadth = numberParam(ctx.params, 'minBreadth', 0.4);
-    const minTradeUsd = positionUsd * numberParam(ctx.params, 'minTradeFraction', 0.1);
+    const { positionUsd, minBreadth } = ctx.params;
+    const minTradeUsd = positionUsd * ctx.params.minTradeFraction;
     const bullish = sentiment.breadth >= minBreadth;
 
     const targets: Record<string, number> = {};

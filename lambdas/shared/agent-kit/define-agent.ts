@@ -66,10 +66,14 @@ export interface AgentBookView {
   readonly cashFlowUsd: number;
 }
 
-/** What `run` receives. */
-export interface AgentContext {
+/**
+ * What `run` receives. `TParams` is the type of the agent's params: the output of its declared
+ * `params` schema, or the free-form {@link AgentParams} when it declares none.
+ */
+export interface AgentContext<TParams = AgentParams> {
   readonly input: AgentInput;
-  readonly params: AgentParams;
+  /** `agents[].params` of the config (as tuned by the supervisor), parsed by the agent's `params` schema when it declares one (defaults applied). */
+  readonly params: TParams;
   readonly mode: Mode;
   readonly riskVerdict: RiskVerdict;
   readonly cycleId: string;
@@ -115,13 +119,32 @@ export interface AgentRunOutput<TOut> {
 }
 
 /** An agent's definition. */
-export interface AgentDefinition<TOut> {
+export interface AgentDefinition<TOut, TParams = AgentParams> {
   /** Agent name (used in logs; the gateway files everything under the work item's agent). */
   readonly name: string;
-  readonly run: (ctx: AgentContext) => Promise<AgentRunOutput<TOut>>;
+  readonly run: (ctx: AgentContext<TParams>) => Promise<AgentRunOutput<TOut>>;
   /** Optional schema of `output`; a mismatch throws `AgentOutputInvalid`. */
   readonly outputSchema?: z.ZodType<TOut>;
+  /**
+   * Optional schema of the agent's `params` (`agents[].params` in the config), e.g.
+   * `z.strictObject({ positionUsd: z.number().positive().default(20_000) })`. Declaring one makes a
+   * typo an error with its path instead of a silently used default: `cdk synth` and `npm start`
+   * refuse a config whose params fail it (`agents[2].params.positionUsd: ...`, see
+   * `lib/config/checks.ts`), and an invocation whose params fail it throws `AgentInputInvalid`
+   * (a deterministic FAILED outcome, never retried). Use `z.strictObject` so unknown keys are refused.
+   * @default none: params are passed as given ({@link AgentParams}), read with {@link numberParam}.
+   */
+  readonly params?: z.ZodType<TParams>;
 }
+
+/**
+ * The Lambda handler {@link defineAgent} returns: `(event, lambdaContext?) => Promise<AgentResult>`,
+ * carrying the agent's declared `params` schema (synth checks the config's params against it).
+ */
+export type AgentHandler = ((event: unknown, lambdaContext?: LambdaContextLike) => Promise<AgentResult>) & {
+  /** The agent's `params` schema, when it declares one. */
+  readonly paramsSchema?: z.ZodType;
+};
 
 /** The subset of the Lambda context used: remaining time. */
 export interface LambdaContextLike {
@@ -182,14 +205,15 @@ export function assertResultWithinLimits(agent: string, result: { metrics?: Reco
 /**
  * Builds a Lambda handler from an agent definition (see the module comment for the steps).
  * @returns `(event, lambdaContext?) => Promise<AgentResult>`.
- * Errors thrown by the handler (their `name`): `AgentInputInvalid`, `AgentTimeout`,
- * `AgentOutputInvalid`, `AgentResultTooLarge`, `SystemHalted`, or whatever `run` throws.
+ * Errors thrown by the handler (their `name`): `AgentInputInvalid` (also for params that fail the
+ * agent's `params` schema), `AgentTimeout`, `AgentOutputInvalid`, `AgentResultTooLarge`,
+ * `SystemHalted`, or whatever `run` throws.
  */
-export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event: unknown, lambdaContext?: LambdaContextLike) => Promise<AgentResult> {
+export function defineAgent<TOut = unknown, TParams = AgentParams>(def: AgentDefinition<TOut, TParams>): AgentHandler {
   const logger = new Logger({ serviceName: SERVICE_NAME });
   const metrics = new Metrics({ serviceName: SERVICE_NAME, namespace: METRICS_NAMESPACE });
 
-  return async (event, lambdaContext) => {
+  const handler = async (event: unknown, lambdaContext?: LambdaContextLike): Promise<AgentResult> => {
     const started = performance.now();
     const parsed = agentInputSchema.safeParse(event);
     if (!parsed.success) {
@@ -197,6 +221,7 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
       throw new AgentInputInvalid(`Agent ${def.name}: input is invalid at ${issuePath(issue)}: ${issue.message}`);
     }
     const input = parsed.data;
+    const params = parseParams(def, input.agent, input.params);
     const env = tradingEnv();
     const doc = documentClient();
     logger.appendKeys({ cycleId: input.cycleId, agent: input.agent });
@@ -238,9 +263,9 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
       const reserve = (ms: number) => ms - Math.min(1000, ms * 0.1);
       const remaining = lambdaContext?.getRemainingTimeInMillis();
       const deadlineMs = Math.min(reserve(input.timeoutSeconds * 1000), remaining !== undefined ? reserve(remaining) : Infinity);
-      const ctx: AgentContext = {
+      const ctx: AgentContext<TParams> = {
         input,
-        params: input.params,
+        params,
         mode: input.mode,
         riskVerdict: input.riskVerdict,
         cycleId: input.cycleId,
@@ -331,6 +356,20 @@ export function defineAgent<TOut = unknown>(def: AgentDefinition<TOut>): (event:
       logger.removeKeys(['cycleId', 'agent']);
     }
   };
+  return Object.assign(handler, def.params ? { paramsSchema: def.params as z.ZodType } : {});
+}
+
+/**
+ * Parses an invocation's params with the agent's declared schema (unchanged when it declares none).
+ * @throws {AgentInputInvalid} naming the param's path (`params.positionUsd`) and the problem.
+ */
+function parseParams<TParams>(def: AgentDefinition<unknown, TParams>, agent: string, raw: AgentParams): TParams {
+  if (!def.params) return raw as TParams;
+  const out = def.params.safeParse(raw);
+  if (out.success) return out.data;
+  const issue = out.error.issues[0];
+  const at = issue.path.length ? `params.${issuePath(issue)}` : 'params';
+  throw new AgentInputInvalid(`Agent ${agent}: params are invalid at ${at}: ${issue.message} (agents[].params in the config)`);
 }
 
 /** `proposed N orders` for a summary (the gateway appends what it filled and rejected). */
