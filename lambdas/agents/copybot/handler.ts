@@ -71,7 +71,11 @@ export const handler = defineAgent({
       maxDrift = Math.max(maxDrift, drift);
       if (drift > threshold) targets[symbol] = w * equity;
     }
-    const orders = ordersForTargets(targets, heldWithWorking, prices, { mode: ctx.mode, maxOrderNotionalUsd: ctx.settings.limits.maxOrderNotionalUsd });
+    const orders = ordersForTargets(targets, heldWithWorking, prices, {
+      mode: ctx.mode,
+      maxOrderNotionalUsd: ctx.settings.limits.maxOrderNotionalUsd,
+      maxOrders: ctx.settings.limits.maxOrdersPerAgentPerCycle,
+    });
     for (const order of orders) {
       const close = prices[order.symbol];
       const limitPrice = Math.round(close * (order.side === 'BUY' ? 1 - offset : 1 + offset) * 100) / 100;

@@ -46,6 +46,7 @@ export const handler = defineAgent({
       minTradeUsd,
       mode: ctx.mode,
       maxOrderNotionalUsd: ctx.settings.limits.maxOrderNotionalUsd,
+      maxOrders: ctx.settings.limits.maxOrdersPerAgentPerCycle,
     });
     for (const order of orders) await ctx.placeOrder(order);
     return {

@@ -16,13 +16,18 @@ export interface TargetOptions {
   readonly mode: Mode;
   /** Cap of one order's notional, USD (pass `limits.maxOrderNotionalUsd` to stay within the pre-trade limit and approach big targets over several cycles). Default none. */
   readonly maxOrderNotionalUsd?: number;
+  /**
+   * At most this many orders (pass `limits.maxOrdersPerAgentPerCycle`: the gateway would reject the
+   * rest as throttled every cycle, the same warning again and again); sells are kept first. Default none.
+   */
+  readonly maxOrders?: number;
 }
 
 /**
  * Orders that move each symbol toward its target value.
  * qty = trunc(|target - qty_now x price| / price) shares (capped at maxOrderNotionalUsd / price),
  * side by the sign; targets of 0 sell the whole position (capped likewise). Sells come first (they free cash for the buys), then buys, each
- * alphabetical. Symbols without a valid price are left out (the stale-data check would reject them).
+ * alphabetical, cut at `maxOrders`; the rest wait for a later cycle. Symbols without a valid price are left out (the stale-data check would reject them).
  * @param targetsUsd - symbol -> target market value, USD (>= 0 for the long-only reference agents).
  * @param prices - symbol -> current close, USD per share.
  */
@@ -49,5 +54,5 @@ export function ordersForTargets(
     if (opts.mode === 'safe' && !(Math.abs(after) < Math.abs(held))) continue;
     (side === 'SELL' ? sells : buys).push({ symbol, side, qty });
   }
-  return [...sells, ...buys];
+  return [...sells, ...buys].slice(0, opts.maxOrders ?? Infinity);
 }
