@@ -11,6 +11,8 @@
  * or in the cycle plan) so that the zod schema is not bundled twice.
  */
 import * as z from 'zod';
+import { FAULT_DOMAIN_NAMES, OVERLAP_POLICIES as CONTRACT_OVERLAP_POLICIES, paramsSchema } from '../../lambdas/shared/contracts';
+import { findDependencyCycle } from '../../lambdas/shared/supervision/phases';
 
 /** Names are DNS-ish identifiers: they become parts of Lambda names, metric dimensions and item keys. */
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
@@ -24,15 +26,12 @@ const NAME = /^[a-z][a-z0-9-]{0,39}$/;
  * Every domain also retries Lambda service errors (throttling, `Lambda.ServiceException`, ...) 3 times,
  * because those are the platform's transient faults, not the agent's.
  */
-export const FAULT_DOMAINS = ['data', 'strategy', 'critical'] as const;
+export const FAULT_DOMAINS = FAULT_DOMAIN_NAMES;
 /** One of {@link FAULT_DOMAINS}. */
 export type FaultDomain = (typeof FAULT_DOMAINS)[number];
 
-/** Overlap policies (mirrors `lambdas/shared/contracts.ts` OVERLAP_POLICIES; see docs/supervision.md "Exactly one cycle per slot"). */
-export const OVERLAP_POLICIES = ['SKIP', 'BUFFER_ONE', 'CANCEL_OTHER', 'ALLOW_ALL'] as const;
-
-/** Numeric agent parameters only: the supervisor may scale them within ±20 % (seed autonomy boundary). Strings and booleans are passed through unchanged. */
-const paramValue = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]);
+/** Overlap policies (`lambdas/shared/contracts.ts`; see docs/supervision.md "Exactly one cycle per slot"). */
+export const OVERLAP_POLICIES = CONTRACT_OVERLAP_POLICIES;
 
 /** A trading-hours window evaluated by the supervisor at planning time. Outside it the agent is SKIPPED with the reason. */
 export const tradingHoursSchema = z
@@ -76,7 +75,8 @@ export const agentSchema = z
      */
     entry: z.string().optional(),
     /** Parameters handed to the agent in every cycle. Numeric ones may be tuned by the supervisor within ±20 %. */
-    params: z.record(z.string(), paramValue).default({}),
+    /** Agent parameters (`paramsSchema`); the agent's own `params` schema checks them at synth (`lib/config/checks.ts`). The supervisor may scale numeric ones within ±20 % (R-PARAM-BOUNDS); strings and booleans pass unchanged. */
+    params: paramsSchema.default({}),
     /** May this agent sell beyond its own position (open a short)? Every agent is long-only unless this is true (pre-trade check `noShort`). Default false. */
     allowShort: z.boolean().default(false),
     /**
@@ -485,35 +485,6 @@ export function validateConfig(raw: unknown): OrchestratorConfig {
 /** Formats a zod path as `agents[2].dependsOn[0]`. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
-}
-
-/**
- * Finds one dependency cycle among agents, if any.
- * @returns the names along the cycle, first name repeated at the end (`a -> b -> a`), or undefined.
- */
-export function findDependencyCycle(agents: ReadonlyArray<{ name: string; dependsOn: readonly string[] }>): string[] | undefined {
-  const deps = new Map(agents.map((a) => [a.name, a.dependsOn]));
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (name: string): string[] | undefined => {
-    if (state.get(name) === 'done') return undefined;
-    if (state.get(name) === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
-    state.set(name, 'visiting');
-    stack.push(name);
-    for (const dep of deps.get(name) ?? []) {
-      if (!deps.has(dep)) continue;
-      const found = visit(dep);
-      if (found) return found;
-    }
-    stack.pop();
-    state.set(name, 'done');
-    return undefined;
-  };
-  for (const a of agents) {
-    const found = visit(a.name);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 function isValidTimeZone(tz: string): boolean {

@@ -5,7 +5,11 @@
 import fc from 'fast-check';
 import type { AgentStateItem } from '../../lambdas/shared/contracts';
 import { applyOutcome, freshAgentState, resetAgentState } from '../../lambdas/shared/supervision/agent-state';
-import { DEFAULT_BREAKER_SETTINGS, claimProbe, planBreakerDecision, type BreakerSettings } from '../../lambdas/shared/supervision/breaker';
+import { claimProbe, planBreakerDecision, type BreakerSettings } from '../../lambdas/shared/supervision/breaker';
+import { validateConfig } from '../../lib/config/schema';
+
+/** The config's breaker defaults. */
+const DEFAULT_BREAKER_SETTINGS: BreakerSettings = validateConfig({ agents: [{ name: 'a', entry: 'a.ts' }] }).breaker;
 
 const T0 = Date.parse('2024-01-01T00:00:00Z');
 const FAST: BreakerSettings = { ...DEFAULT_BREAKER_SETTINGS, failureThreshold: 3, openSeconds: 60, maxOpenSeconds: 600, minimumRuns: 4, windowSize: 6 };

@@ -1,14 +1,12 @@
 import { classifyHealth, successRate } from '../../lambdas/shared/supervision/health';
-import {
-  DEFAULT_BREAKER_SETTINGS as S,
-  breakerAfterOutcome,
-  claimProbe,
-  openWaitSeconds,
-  planBreakerDecision,
-  tripReason,
-} from '../../lambdas/shared/supervision/breaker';
+import { breakerAfterOutcome, claimProbe, openWaitSeconds, planBreakerDecision, tripReason } from '../../lambdas/shared/supervision/breaker';
 import { applyOutcome, freshAgentState, resetAgentState } from '../../lambdas/shared/supervision/agent-state';
 import type { AgentStateItem } from '../../lambdas/shared/contracts';
+import type { BreakerSettings } from '../../lambdas/shared/supervision/breaker';
+import { validateConfig } from '../../lib/config/schema';
+
+/** The config's breaker defaults, with a first OPEN wait of 900 s (the default is two cadences). */
+const S: BreakerSettings = { ...validateConfig({ agents: [{ name: 'a', entry: 'a.ts' }] }).breaker, openSeconds: 900 };
 
 const T0 = Date.parse('2024-03-04T15:00:00Z');
 

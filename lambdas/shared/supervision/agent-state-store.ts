@@ -10,6 +10,7 @@ import { isConditionalCheckFailed } from '../dynamo-errors';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { agentStateItemSchema, type AgentStateItem, type ControlItem } from '../contracts';
 import { CONTROL_KEY, parseControlItem } from '../control-read';
+import { retryWithBackoff } from '../retry';
 import { freshAgentState } from './agent-state';
 
 /** Table names the store uses. */
@@ -170,17 +171,20 @@ export class AgentStateStore {
     mutate: (current: AgentStateItem) => { next: AgentStateItem; info: R } | { next: undefined; info: R },
     initial?: AgentStateItem,
   ): Promise<{ state: AgentStateItem; written: boolean; info: R }> {
-    let current = initial ?? (await this.getAgentState(agent));
-    for (let attempt = 1; ; attempt++) {
-      const { next, info } = mutate(current);
-      if (!next) return { state: current, written: false, info };
-      if (next.version !== current.version + 1) throw new Error(`update of ${agent} must bump version by 1 (got ${current.version} -> ${next.version})`);
-      if (await this.putIfVersion(next, current.version)) return { state: next, written: true, info };
-      if (attempt >= this.retry.maxAttempts) {
-        throw new AgentStateConflictError(`Agent state ${agent}: conditional write lost ${attempt} races in a row; giving up`);
-      }
-      await sleep(Math.random() * Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt));
-      current = await this.getAgentState(agent);
-    }
+    let current = initial;
+    const won = await retryWithBackoff<{ state: AgentStateItem; written: boolean; info: R }>(
+      { attempts: this.retry.maxAttempts, baseDelayMs: this.retry.baseDelayMs, maxDelayMs: this.retry.maxDelayMs },
+      async () => {
+        // The first attempt may use the state already read; every retry re-reads it.
+        const read = current ?? (await this.getAgentState(agent));
+        current = undefined;
+        const { next, info } = mutate(read);
+        if (!next) return { done: true, value: { state: read, written: false, info } };
+        if (next.version !== read.version + 1) throw new Error(`update of ${agent} must bump version by 1 (got ${read.version} -> ${next.version})`);
+        return (await this.putIfVersion(next, read.version)) ? { done: true, value: { state: next, written: true, info } } : { done: false };
+      },
+    );
+    if (!won) throw new AgentStateConflictError(`Agent state ${agent}: conditional write lost ${this.retry.maxAttempts} races in a row; giving up`);
+    return won.value;
   }
 }

@@ -23,7 +23,7 @@ import type { AgentStateItem, BreakerState } from '../contracts';
 
 /** Breaker settings (config `breaker`, see `lib/config/schema.ts` for the defaults quoted here). */
 export interface BreakerSettings {
-  /** Consecutive failures that open the breaker. Default 5 (seed). */
+  /** Consecutive failures that open the breaker (config `breaker.failureThreshold`, default 5: R-BREAKER). */
   readonly failureThreshold: number;
   /** Runs in the failure-rate window (M). Default 10. */
   readonly windowSize: number;
@@ -31,24 +31,13 @@ export interface BreakerSettings {
   readonly failureRateThreshold: number;
   /** Runs needed in the window before the failure-rate rule applies. Default 10. */
   readonly minimumRuns: number;
-  /** OPEN wait after the first trip, seconds. Default 900. */
+  /** OPEN wait after the first trip, seconds (config `breaker.openSeconds`: default two cadences, and it must exceed one). */
   readonly openSeconds: number;
   /** Growth of the OPEN wait per consecutive trip (>= 1). Default 2. */
   readonly backoffMultiplier: number;
-  /** Cap of the OPEN wait, seconds. Default 14,400 (4 h). */
+  /** Cap of the OPEN wait, seconds (config `breaker.maxOpenSeconds`: default the larger of 14,400 (4 h) and 8 x openSeconds). */
   readonly maxOpenSeconds: number;
 }
-
-/** The config defaults, for tests and tools. */
-export const DEFAULT_BREAKER_SETTINGS: BreakerSettings = {
-  failureThreshold: 5,
-  windowSize: 10,
-  failureRateThreshold: 0.5,
-  minimumRuns: 10,
-  openSeconds: 900,
-  backoffMultiplier: 2,
-  maxOpenSeconds: 14_400,
-};
 
 /** The fields of an agent state item the breaker reads and writes. */
 export type BreakerFields = Pick<

@@ -94,3 +94,33 @@ export function buildPhase(index: number, items: readonly WorkItem[], maxWorkers
   const concurrency = concurrencyShares({ data: byDomain.data.length, strategy: byDomain.strategy.length, critical: byDomain.critical.length }, maxWorkers);
   return { index, ...byDomain, concurrency };
 }
+
+/**
+ * Finds one dependency cycle among agents, if any (depth-first search; the config schema uses it to
+ * name the cycle at synth).
+ * @returns the names along the cycle, first name repeated at the end (`a -> b -> a`), or undefined.
+ */
+export function findDependencyCycle(agents: readonly DependencyNode[]): string[] | undefined {
+  const deps = new Map(agents.map((a) => [a.name, a.dependsOn]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === 'done') return undefined;
+    if (state.get(name) === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const dep of deps.get(name) ?? []) {
+      if (!deps.has(dep)) continue;
+      const found = visit(dep);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const a of agents) {
+    const found = visit(a.name);
+    if (found) return found;
+  }
+  return undefined;
+}
