@@ -14,7 +14,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -23,7 +23,8 @@ import { listPausedGroups, setAgentDisabled, setGroupPaused } from '../lambdas/s
 import { createAwsPorts, parseScheduleNames } from '../lambdas/master/aws-ports';
 import { readControlItem } from '../lambdas/shared/control-read';
 import { OUTPUT_KEYS, type OutputKey } from '../lib/stack-outputs';
-import type { OpsAgentStatus, OpsStatus, OpsTarget } from './target';
+import { waitForExecution } from './execution-wait';
+import type { OpsAgentStatus, OpsStatus, OpsTarget, RunNowResult } from './target';
 
 /** The stack outputs the operator command needs (all but the dashboard's name; keys in `lib/stack-outputs.ts`). */
 export const REQUIRED_OUTPUTS = OUTPUT_KEYS.filter((k): k is Exclude<OutputKey, 'DashboardName'> => k !== 'DashboardName');
@@ -37,6 +38,10 @@ export interface AwsTargetOptions {
   region?: string;
   /** Named profile; sets AWS_PROFILE for the default credential chain. */
   profile?: string;
+  /** `run-now`: ms between `DescribeExecution` polls. @default 5000 */
+  runNowPollMs?: number;
+  /** `run-now`: give up waiting after this many ms (the cycle goes on). @default 3,600,000 (1 h, the default execution timeout) */
+  runNowTimeoutMs?: number;
 }
 
 /**
@@ -235,16 +240,28 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
         actor,
         nowIso: new Date().toISOString(),
       }),
-    async runNow(actor: string, group?: string): Promise<{ executionName: string }> {
+    async runNow(actor: string, group?: string): Promise<RunNowResult> {
       const name = manualExecutionName(Date.now());
-      await sfn.send(
+      const started = await sfn.send(
         new StartExecutionCommand({
           stateMachineArn: out.StateMachineArn,
           name,
           input: JSON.stringify({ source: 'operator', requestedBy: actor, ...(group ? { group } : {}) }),
         }),
       );
-      return { executionName: name };
+      // Wait for the cycle, as the local target does, and say how it ended.
+      const ended = await waitForExecution({
+        describe: () => sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn })),
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        pollMs: opts.runNowPollMs,
+        timeoutMs: opts.runNowTimeoutMs,
+      });
+      const lines = [
+        `execution ${started.executionArn}`,
+        ...(ended.durationMs !== undefined ? [`duration ${(ended.durationMs / 1000).toFixed(1)} s`] : []),
+        ...(ended.output !== undefined ? [`output ${JSON.stringify(ended.output).slice(0, 2_000)}`] : []),
+      ];
+      return { executionName: name, status: ended.status, ...(ended.reason ? { reason: ended.reason } : {}), summary: lines.join('\n'), cycle: ended };
     },
     async close(): Promise<void> {
       for (const c of [cfn, lambda, sfn, dynamo, scheduler, sns, eventBridge]) c.destroy();

@@ -1,7 +1,7 @@
 /** defineAgent, the agent contract helper, with real DynamoDB Local tables and the real market data. */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { defineAgent } from '../../lambdas/shared/agent-kit/define-agent';
+import { defineAgent, numberParam } from '../../lambdas/shared/agent-kit/define-agent';
 import { listCycleOrders } from '../../lambdas/shared/trading/ledger';
 import { loadMarketData } from '../../lambdas/shared/trading/market-data';
 import { DOW_FILE } from '../trading/support';
@@ -224,5 +224,13 @@ describe('defineAgent params schema', () => {
   it('exposes the schema on the handler (synth checks the config against it); an agent without one has none', () => {
     expect(sized.paramsSchema?.safeParse({ positionUsd: 3 }).success).toBe(true);
     expect(echo.paramsSchema).toBeUndefined();
+  });
+});
+
+describe('numberParam (params of an agent without a schema)', () => {
+  it('reads a number, falls back when absent, and refuses a non-number with the param named', () => {
+    expect(numberParam({ window: 30 }, 'window', 50)).toBe(30);
+    expect(numberParam({}, 'window', 50)).toBe(50);
+    expect(() => numberParam({ window: 'thirty' }, 'window', 50)).toThrow('Parameter window must be a number, got "thirty"');
   });
 });
