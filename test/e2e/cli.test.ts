@@ -167,9 +167,28 @@ describe('npm start refuses user mistakes with exit 2 and one line', () => {
   ])('%j', async (args, re) => {
     const r = await cli(args as string[]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr.trim()).toMatch(re);
+    // Besides the line naming the config file (resolveConfig), one line: the error.
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('config: '));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(re);
     expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  // ORCHESTRATOR_CONFIG is honoured as --config is (lib/config/resolve.ts): the ghost fleet's missing handler proves the file was used.
+  it.each([
+    ['ghost.json', /^error: cannot start the local runtime: Lambda entry lambdas\/agents\/ghost\/handler\.ts does not exist/],
+    ['typo.json', /^error: config typo\.json \(ORCHESTRATOR_CONFIG\): invalid config: agents\[0\]\.faultDomain: /],
+    ['missing.json', /^error: config missing\.json \(ORCHESTRATOR_CONFIG\): file not found/],
+  ])('ORCHESTRATOR_CONFIG=%s npm start: exit 2, the file named on stderr', async (file, re) => {
+    writeFileSync(join(dir, 'typo.json'), JSON.stringify({ agents: [{ name: 'ghost', faultDomain: 'exotic' }] }));
+    const r = await cli(['run'], { cwd: dir, env: { ORCHESTRATOR_CONFIG: file } });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    if (file !== 'missing.json') expect(lines[0]).toBe(`config: ${file} (ORCHESTRATOR_CONFIG)`);
+    expect(lines.filter((l) => !l.startsWith('config: '))).toEqual([expect.stringMatching(re)]);
   });
 
   it('--help: exit 0, and the usage line is what works when copied', async () => {
