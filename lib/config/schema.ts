@@ -11,7 +11,13 @@
  * or in the cycle plan) so that the zod schema is not bundled twice.
  */
 import * as z from 'zod';
-import { FAULT_DOMAIN_NAMES, OVERLAP_POLICIES as CONTRACT_OVERLAP_POLICIES, paramsSchema } from '../../lambdas/shared/contracts';
+import {
+  FAULT_DOMAIN_DEFAULT_MAX_RETRIES,
+  FAULT_DOMAIN_NAMES,
+  OVERLAP_POLICIES as CONTRACT_OVERLAP_POLICIES,
+  paramsSchema,
+  perFaultDomain,
+} from '../../lambdas/shared/contracts';
 import { findDependencyCycle } from '../../lambdas/shared/supervision/phases';
 
 /** Names are DNS-ish identifiers: they become parts of Lambda names, metric dimensions and item keys. */
@@ -248,11 +254,7 @@ export const orchestratorConfigSchema = z
       .strict()
       .prefault({}),
     faultDomains: z
-      .object({
-        data: retryPolicySchema.prefault({ maxRetries: 10 }),
-        strategy: retryPolicySchema.prefault({ maxRetries: 5 }),
-        critical: retryPolicySchema.prefault({ maxRetries: 0 }),
-      })
+      .object(perFaultDomain((d) => retryPolicySchema.prefault({ maxRetries: FAULT_DOMAIN_DEFAULT_MAX_RETRIES[d] })))
       .strict()
       .prefault({}),
     portfolio: z

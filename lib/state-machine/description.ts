@@ -4,12 +4,11 @@
  * in the definition that varies (with the config or per fault domain) is here; `definition.ts`
  * renders it to Amazon States Language.
  *
- * **Adding a fault domain** is a change to the domain list, not to the definition: add the name to
- * `FAULT_DOMAINS` (`lib/config/schema.ts`) with its default retry policy under `faultDomains` there
- * (and its mirror `FAULT_DOMAIN_NAMES` and the `Phase` fields in `lambdas/shared/contracts.ts`, which
- * the Lambdas read without importing the CDK config). {@link describeCycle} then yields one more
- * {@link FaultDomainBranch}, and the renderer adds its Map ("Run <domain> agents") to "Run agents"
- * with its retry policy; no state here or in `definition.ts` names a domain.
+ * **Adding a fault domain** is adding its name to `FAULT_DOMAIN_NAMES` and its default retries to
+ * `FAULT_DOMAIN_DEFAULT_MAX_RETRIES`, both in `lambdas/shared/contracts.ts`; nothing here changes.
+ * {@link describeCycle} yields one {@link FaultDomainBranch} per name, with the retry policy of
+ * `faultDomains.<domain>` in the config, and the renderer adds its Map ("Run <domain> agents") to
+ * "Run agents"; no state in this module or in `definition.ts` names a domain.
  */
 import { cycleTimeoutSeconds, FAULT_DOMAINS, type FaultDomain, type OrchestratorConfig } from '../config/schema';
 
