@@ -13,7 +13,7 @@ import * as z from 'zod';
 export const BREAKER_STATES = ['CLOSED', 'OPEN', 'HALF_OPEN'] as const;
 export type BreakerState = (typeof BREAKER_STATES)[number];
 
-/** Health per the seed rule (see `lambdas/shared/supervision/health.ts`). */
+/** Health per the R-HEALTH rule (see `lambdas/shared/supervision/health.ts`). */
 export const HEALTH_STATES = ['HEALTHY', 'DEGRADED', 'UNHEALTHY'] as const;
 export type HealthStatus = (typeof HEALTH_STATES)[number];
 
@@ -21,7 +21,7 @@ export type HealthStatus = (typeof HEALTH_STATES)[number];
 export const RISK_VERDICTS = ['OK', 'REDUCE', 'HALT'] as const;
 export type RiskVerdict = (typeof RISK_VERDICTS)[number];
 
-/** Cycle mode: `safe` means agents may only reduce exposure (seed fallback mode). */
+/** Cycle mode: `safe` means agents may only reduce exposure (R-SAFE-MODE). */
 export const MODES = ['normal', 'safe'] as const;
 export type Mode = (typeof MODES)[number];
 
@@ -341,7 +341,7 @@ export const agentStateItemSchema = z.object({
   failures: z.number().int().min(0),
   skips: z.number().int().min(0),
   consecutiveFailures: z.number().int().min(0),
-  /** Consecutive cycles this agent has been UNHEALTHY (seed alert at 3). */
+  /** Consecutive cycles this agent has been UNHEALTHY (alert at 3, R-ALERTS). */
   unhealthyCycles: z.number().int().min(0),
   /** Retries used in total (attempts - 1 summed). */
   retries: z.number().int().min(0),

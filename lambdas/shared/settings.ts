@@ -29,7 +29,7 @@ export type RegisteredAgent = z.infer<typeof registeredAgentSchema>;
 /** `SUPERVISOR_SETTINGS`: everything "Plan cycle" and "Record outcomes" need. */
 export const supervisorSettingsSchema = z.object({
   agents: z.array(registeredAgentSchema),
-  /** Agents at once per phase (seed: 4). */
+  /** Agents at once per phase (default 4, R-MAX-WORKERS). */
   maxWorkers: z.number().int().min(1),
   /** Minutes between cycles. */
   cadenceMinutes: z.number().int().min(1),
