@@ -10,7 +10,7 @@
  * so AWS and the local runtime run the same definition.
  *
  * `statemachines/cycle.asl.json` is this rendering for the schema's defaults, written by
- * `npm run render:asl` (`scripts/render-asl.ts`) and checked equal by `test/state-machine/definition.test.ts`,
+ * `npm run render:asl` (`bin/render-asl.ts`) and checked equal by `test/state-machine/definition.test.ts`,
  * so the file in the repository is a valid ASL document that reads as deployed.
  */
 import { join } from 'node:path';
