@@ -14,7 +14,13 @@
  * so the file in the repository is a valid ASL document that reads as deployed.
  */
 import { join } from 'node:path';
-import { DETERMINISTIC_AGENT_ERRORS } from '../../lambdas/shared/errors';
+import {
+  DETERMINISTIC_AGENT_ERRORS,
+  DETERMINISTIC_GATEWAY_ERRORS,
+  DETERMINISTIC_PLAN_ERRORS,
+  DETERMINISTIC_RECORD_ERRORS,
+  DETERMINISTIC_VERIFY_ERRORS,
+} from '../../lambdas/shared/errors';
 import type { OrchestratorConfig } from '../config/schema';
 import { CYCLE_STATES as S, describeCycle, type CycleDescription, type FaultDomainBranch, type RetryPolicy } from './description';
 
@@ -157,7 +163,7 @@ function faultDomainBranch(branch: FaultDomainBranch): State {
                 },
               ),
               ResultSelector: { ok: true, 'result.$': '$.Payload' },
-              Retry: [never('AgentOutputInvalid', 'AgentResultTooLarge', 'GatewayInputInvalid'), lambdaServiceRetry, gatewayRetry],
+              Retry: [never(...DETERMINISTIC_GATEWAY_ERRORS), lambdaServiceRetry, gatewayRetry],
               Catch: catchAll(n.recordFailure),
               End: true,
             },
@@ -188,7 +194,7 @@ export function renderCycle(d: CycleDescription): AslDefinition {
         { action: 'plan', 'executionName.$': '$$.Execution.Name', 'executionStartTime.$': '$$.Execution.StartTime', 'trigger.$': '$$.Execution.Input' },
       ),
       ResultSelector: { 'plan.$': '$.Payload' },
-      Retry: [never('InvalidSupervisorPayload', 'GroupRequired', 'PlanTooLarge'), supervisorRetry],
+      Retry: [never(...DETERMINISTIC_PLAN_ERRORS), supervisorRetry],
       Next: S.checkHaltFlag,
       Catch: catchAll(S.cycleNotPlanned, '$.planError'),
     },
@@ -252,7 +258,7 @@ export function renderCycle(d: CycleDescription): AslDefinition {
       ),
       ResultSelector: { 'assessment.$': '$.Payload' },
       ResultPath: '$.risk',
-      Retry: [never('InvalidSupervisorPayload'), supervisorRetry],
+      Retry: [never(...DETERMINISTIC_VERIFY_ERRORS), supervisorRetry],
       Catch: catchAll(S.failClosed, '$.riskError'),
       Next: S.checkRiskVerdict,
     },
@@ -367,7 +373,7 @@ export function renderCycle(d: CycleDescription): AslDefinition {
       ),
       ResultSelector: { 'cycleId.$': '$.Payload.cycleId', 'escalate.$': '$.Payload.escalate', 'escalationReason.$': '$.Payload.escalationReason' },
       ResultPath: '$.record',
-      Retry: [never('InvalidSupervisorPayload', 'PlanNotFound'), supervisorRetry],
+      Retry: [never(...DETERMINISTIC_RECORD_ERRORS), supervisorRetry],
       Catch: catchAll(S.recordFailed, '$.recordError'),
       Next: S.checkEscalation,
       OutputPath: '$.record',
