@@ -18,7 +18,7 @@
  *
  * Exit codes: 0 success; 2 usage errors, one line on stderr (an unknown command or option, halt,
  * resume or safe-mode without `--reason`, run-now on a halted system, no AWS region or
- * credentials, an unusable config); 1 other errors (one line on stderr).
+ * credentials); 1 other errors (one line on stderr).
  */
 import { Argument, Command, CommanderError, Option } from 'commander';
 import Table from 'cli-table3';

@@ -40,6 +40,8 @@ export interface ResolveConfigOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Directory a relative path resolves against first (then the repository root). @default `env.INIT_CWD`, else `process.cwd()` */
   readonly cwd?: string;
+  /** The repository root, where a relative path not found from `cwd` is looked up. @default this checkout's root */
+  readonly repoRoot?: string;
   /** Where the one line naming the file goes; `false` prints nothing. @default a line on process.stderr */
   readonly log?: ((line: string) => void) | false;
 }
@@ -95,7 +97,7 @@ export function resolveConfig(opts: ResolveConfigOptions = {}): ResolvedConfig {
       : [DEFAULT_CONFIG_FILE, 'default'];
   const label = source === 'default' ? given : `${given} (${source})`;
   const cwd = opts.cwd ?? env.INIT_CWD ?? process.cwd();
-  const candidates = isAbsolute(given) ? [given] : [resolve(cwd, given), join(REPO_ROOT, given)];
+  const candidates = isAbsolute(given) ? [given] : [resolve(cwd, given), join(opts.repoRoot ?? REPO_ROOT, given)];
   const file = candidates.find((p) => existsSync(p));
   if (!file) throw new ConfigFileError(given, `config ${label}: file not found (looked in ${[...new Set(candidates)].join(', ')})`);
   const raw = readRaw(file, given, label);

@@ -1,7 +1,8 @@
 /**
  * `lib/config/resolve.ts`: which file `resolveConfig` loads (`--config` over ORCHESTRATOR_CONFIG over
  * the default), how relative paths resolve, the one line it prints, and the one-line errors naming the
- * file and every bad field's path. Configs are written to a temp directory here.
+ * file and every bad field's path. Configs, the default one included, are written to a temp directory
+ * here: the user's config/orchestrator.config.ts is never read.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,6 @@ import { join } from 'node:path';
 import { CONFIG_ENV_VAR, ConfigFileError, DEFAULT_CONFIG_FILE, resolveConfig } from '../../lib/config/resolve';
 import { ConfigError } from '../../lib/config/schema';
 
-const REPO = join(__dirname, '..', '..');
 const fleet = (name: string) => ({ stackName: name, agents: [{ name: 'alpha' }, { name: 'beta', dependsOn: ['alpha'] }] });
 
 describe('resolveConfig', () => {
@@ -27,16 +27,18 @@ describe('resolveConfig', () => {
     writeFileSync(join(dir, 'broken.json'), '{ "agents": [');
     writeFileSync(join(dir, 'cfg.yaml'), 'agents: []\n');
     mkdirSync(join(dir, 'sub'));
+    mkdirSync(join(dir, 'config'));
+    writeFileSync(join(dir, DEFAULT_CONFIG_FILE), `export default ${JSON.stringify(fleet('FromDefault'))};\n`);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   beforeEach(() => lines.splice(0));
 
-  it('without --config or the variable: the default module, and says so', () => {
+  it('without --config or the variable: config/orchestrator.config.ts (here a fixture in the cwd), and says so', () => {
     const r = resolveConfig({ env: {}, cwd: dir, log });
     expect(r.source).toBe('default');
-    expect(r.file).toBe(join(REPO, DEFAULT_CONFIG_FILE));
-    expect(r.config.agents.length).toBeGreaterThan(0);
-    expect(lines).toEqual([`config: ${join(REPO, DEFAULT_CONFIG_FILE)} (default)`]);
+    expect(r.file).toBe(join(dir, DEFAULT_CONFIG_FILE));
+    expect(r.config.stackName).toBe('FromDefault');
+    expect(lines).toEqual([`config: ${DEFAULT_CONFIG_FILE} (default)`]);
   });
 
   it('ORCHESTRATOR_CONFIG names a JSON file, relative to the cwd; the config is validated with defaults filled', () => {
@@ -52,7 +54,7 @@ describe('resolveConfig', () => {
   it('--config wins over ORCHESTRATOR_CONFIG; an empty variable counts as unset', () => {
     const r = resolveConfig({ file: join(dir, 'other.json'), env: { [CONFIG_ENV_VAR]: join(dir, 'cfg.json') }, log });
     expect([r.source, r.config.stackName]).toEqual(['--config', 'FromFlag']);
-    expect(resolveConfig({ env: { [CONFIG_ENV_VAR]: '' }, log: false }).source).toBe('default');
+    expect(resolveConfig({ env: { [CONFIG_ENV_VAR]: '' }, cwd: dir, log: false }).source).toBe('default');
   });
 
   it('reads a TS module by its default export, else its `config` export', () => {
@@ -61,8 +63,9 @@ describe('resolveConfig', () => {
   });
 
   it('a relative path not found from the cwd resolves against the repository root', () => {
-    const r = resolveConfig({ file: DEFAULT_CONFIG_FILE, cwd: join(dir, 'sub'), log: false });
-    expect(r.file).toBe(join(REPO, DEFAULT_CONFIG_FILE));
+    const r = resolveConfig({ file: 'cfg.json', cwd: join(dir, 'sub'), repoRoot: dir, log: false });
+    expect(r.file).toBe(join(dir, 'cfg.json'));
+    expect(() => resolveConfig({ file: 'cfg.json', cwd: join(dir, 'sub'), repoRoot: join(dir, 'sub'), log: false })).toThrow(/file not found/);
   });
 
   it('the cwd defaults to INIT_CWD (the directory npm was run in)', () => {
