@@ -19,13 +19,14 @@ import { createOrchestratorApp } from '../lib/app-factory';
  * context `config` (`cdk synth -c config=<file>`, read through `context`), else none (then
  * `resolveConfig` reads `ORCHESTRATOR_CONFIG`).
  * @param argv - arguments after the script (`process.argv.slice(2)`).
- * @param context - CDK context lookup. @default a throwaway `App`'s `node.tryGetContext`
+ * @param context - CDK context lookup. @default a throwaway `App`'s `node.tryGetContext` (`autoSynth: false`: under the CDK CLI an App
+ *   synthesizes itself at exit, and an empty one would overwrite the stack's cloud assembly)
  * @returns the file and how it was given (`--config` or `-c config`, for the messages), or undefined.
  * @throws {ConfigFileError} when `--config` has no value.
  */
 export function requestedConfigFile(
   argv: readonly string[],
-  context: (key: string) => unknown = (k) => new App().node.tryGetContext(k),
+  context: (key: string) => unknown = (k) => new App({ autoSynth: false }).node.tryGetContext(k),
 ): { file: string; flag: string } | undefined {
   const i = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
   if (i >= 0) {

@@ -4,7 +4,7 @@
  * without a stack trace.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appConfig, requestedConfigFile } from '../../bin/app';
@@ -18,7 +18,8 @@ describe('bin/app.ts config loading', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'orch-config-'));
     writeFileSync(join(dir, 'env.json'), JSON.stringify({ stackName: 'FromEnv', agents: [{ name: 'alpha' }] }));
-    writeFileSync(join(dir, 'flag.json'), JSON.stringify({ stackName: 'FromFlag', agents: [{ name: 'alpha' }] }));
+    // An entry that exists in every checkout (the benchmark's synthetic agent), so the stack synthesizes.
+    writeFileSync(join(dir, 'flag.json'), JSON.stringify({ stackName: 'FromFlag', agents: [{ name: 'alpha', entry: 'bench/fixtures/synthetic-agent.ts' }] }));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -37,6 +38,26 @@ describe('bin/app.ts config loading', () => {
     expect(res.stderr).toMatch(/invalid config: .*agents\[1\]\.faultDomain/);
     expect(res.stderr).toMatch(/cycle\.maxWorkers/);
     expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('under the CDK CLI (CDK_OUTDIR, context `config`) the cloud assembly holds the stack of the file named', () => {
+    const outdir = join(dir, 'assembly');
+    const res = spawnSync(process.execPath, [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO, 'bin', 'app.ts')], {
+      cwd: REPO,
+      // What `cdk synth -c config=<file>` hands the app; no bundling, so no esbuild run.
+      env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ config: join(dir, 'flag.json'), 'aws:cdk:bundling-stacks': [] }) },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(res.status).toBe(0);
+    expect(res.stderr).toMatch(/^config: .*flag\.json \(-c config\)$/m);
+    // The app reads the context through a throwaway App; were it to synthesize itself at exit, the manifest would list no stack.
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string }> };
+    expect(
+      Object.entries(manifest.artifacts)
+        .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+        .map(([id]) => id),
+    ).toEqual(['FromFlag']);
   });
 
   it('--config <file> and --config=<file> win over CDK context `config`, which wins over ORCHESTRATOR_CONFIG', () => {
