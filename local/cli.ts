@@ -35,7 +35,9 @@ import { DEFAULT_EPOCH, DEFAULT_STATE_DIR, REPO_ROOT, startLocalRuntime, type Lo
 const rawStdoutWrite = process.stdout.write.bind(process.stdout);
 
 /** A user mistake: printed as one line, exit code 2. */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = 'UsageError' as const;
+}
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 
