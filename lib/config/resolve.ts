@@ -16,6 +16,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { OrchestratorError } from '../../lambdas/shared/errors';
 import { ConfigError, validateConfig, type OrchestratorConfig } from './schema';
 
 /** Default config module, relative to the repository root. */
@@ -64,7 +65,7 @@ export interface ResolvedConfig {
  * invalid field, each field's path (`cfg.json (ORCHESTRATOR_CONFIG): invalid config: agents[0].faultDomain: ...`).
  * CLIs print it and exit 2. `cause` is the underlying error ({@link ConfigError} for invalid fields).
  */
-export class ConfigFileError extends Error {
+export class ConfigFileError extends OrchestratorError {
   override name = 'ConfigFileError' as const;
   constructor(
     /** The path as given on the command line or in the environment. */
@@ -96,7 +97,7 @@ export function resolveConfig(opts: ResolveConfigOptions = {}): ResolvedConfig {
       ? [fromEnv, CONFIG_ENV_VAR]
       : [DEFAULT_CONFIG_FILE, 'default'];
   const label = source === 'default' ? given : `${given} (${source})`;
-  const cwd = opts.cwd ?? env.INIT_CWD ?? process.cwd();
+  const cwd = opts.cwd || env.INIT_CWD || process.cwd();
   const candidates = isAbsolute(given) ? [given] : [resolve(cwd, given), join(opts.repoRoot ?? REPO_ROOT, given)];
   const file = candidates.find((p) => existsSync(p));
   if (!file) throw new ConfigFileError(given, `config ${label}: file not found (looked in ${[...new Set(candidates)].join(', ')})`);
