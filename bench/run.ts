@@ -3,7 +3,7 @@
  * JSON file (`bench-results.json`, or `--json FILE`).
  *
  * Figures: machine; synth time; bundle size and cold init of every function; cycle overhead of
- * the seed's example against its ideal (sequential and parallel); state transitions, estimated
+ * the specification's example against its ideal (sequential and parallel); state transitions, estimated
  * history events, largest payload and monthly cost for K = 5, 48, 200, 1,000 agents; cycle wall
  * time and runtime memory against K. Every figure is the median of several runs with its spread.
  *
@@ -19,13 +19,13 @@ import { colorEnabled } from '../local/cli-env';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { validateConfig } from '../lib/config/schema';
-import defaults from '../config/orchestrator.config';
+import type { OrchestratorConfig } from '../lib/config/schema';
+import { ConfigFileError, resolveConfig } from '../lib/config/resolve';
 import { startLocalRuntime } from '../local/runtime';
 import { bundleAll, measureColdStarts, removeAssembly } from './cold-start';
 import { measureGateway } from './gateway';
 import { executionFigures, HISTORY_EVENT_LIMIT, monthlyTransitionCostUsd, PAYLOAD_LIMIT_BYTES } from './history';
-import { seedExampleConfig, SEED_EXAMPLE, syntheticFleetConfig } from './scenarios';
+import { specExampleConfig, SPEC_EXAMPLE, syntheticFleetConfig } from './scenarios';
 import { fmt, lptMakespan, summarize, type Summary } from './stats';
 
 /** Table colours only on a terminal, never with NO_COLOR or into a file. */
@@ -41,13 +41,14 @@ const program = new Command()
   .option('--sizes <list>', 'fleet sizes K', (v) => v.split(',').map(Number), [5, 48, 200, 1000])
   .option('--json <file>', 'where to write the results', 'bench-results.json')
   .option('--skip-bundles', 'skip bundling, bundle sizes and cold init')
+  .option('--config <file>', 'the config measured and the base of the synthetic fleets (default $ORCHESTRATOR_CONFIG, else config/orchestrator.config.ts)')
   .parse();
-const opts = program.opts<{ runs: number; sizes: number[]; json: string; skipBundles?: boolean }>();
+const opts = program.opts<{ runs: number; sizes: number[]; json: string; skipBundles?: boolean; config?: string }>();
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Runs `cycles` slots of a config on a fresh local runtime at real speed; returns each cycle's report and event figures. */
-async function runCycles(config: ReturnType<typeof validateConfig>, cycles: number) {
+async function runCycles(config: OrchestratorConfig, cycles: number) {
   const runtime = await startLocalRuntime({ config, timeScale: 1, quiet: true, fresh: true, save: false });
   try {
     const reports = await runtime.runSlots(cycles);
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { machine, runs: opts.runs, at: new Date().toISOString() };
 
   // --- synth time + bundles + cold init -------------------------------------------------------
-  const defaultConfig = validateConfig(defaults);
+  const { config: defaultConfig, raw: baseConfig } = resolveConfig({ file: opts.config });
   // The first synth in a process also loads aws-cdk-lib (what `cdk synth` pays every time); later ones are warm.
   const { createOrchestratorApp } = await import('../lib/app-factory');
   const first = performance.now();
@@ -105,14 +106,14 @@ async function main(): Promise<void> {
     removeAssembly(last!.outdir);
   }
 
-  // --- cycle overhead: the seed's example --------------------------------------------------
-  log("Cycle overhead: the seed's example in ms (risk 62, trading 45, strategy 120, copybot 300, sentiment 38)...");
-  const durations = Object.values(SEED_EXAMPLE.agents);
+  // --- cycle overhead: the specification's example -----------------------------------------
+  log("Cycle overhead: the specification's example in ms (risk 62, trading 45, strategy 120, copybot 300, sentiment 38)...");
+  const durations = Object.values(SPEC_EXAMPLE.agents);
   const overhead: Record<string, unknown> = {};
-  process.env.BENCH_RISK_DURATION_MS = String(SEED_EXAMPLE.risk);
+  process.env.BENCH_RISK_DURATION_MS = String(SPEC_EXAMPLE.risk);
   for (const maxWorkers of [1, 4]) {
-    const ideal = SEED_EXAMPLE.risk + lptMakespan(durations, maxWorkers);
-    const { figures } = await runCycles(seedExampleConfig(maxWorkers), opts.runs);
+    const ideal = SPEC_EXAMPLE.risk + lptMakespan(durations, maxWorkers);
+    const { figures } = await runCycles(specExampleConfig(baseConfig, maxWorkers), opts.runs);
     const wall = summarize(figures.map((f) => f.report.wallMs));
     overhead[maxWorkers === 1 ? 'sequential' : 'parallel'] = {
       maxWorkers,
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
   for (const k of opts.sizes) {
     log(`Fleet of K = ${k} synthetic agents (10 ms each, maxWorkers 4, risk 0 ms)...`);
     const cycles = k >= 1000 ? Math.min(2, opts.runs) : Math.min(3, opts.runs);
-    const { figures, rssMb } = await runCycles(syntheticFleetConfig(k, 10, 4), cycles);
+    const { figures, rssMb } = await runCycles(syntheticFleetConfig(baseConfig, k, 10, 4), cycles);
     const failed = figures.filter((f) => f.report.status !== 'SUCCEEDED');
     if (failed.length) throw new Error(`K=${k}: cycle ${failed[0].report.cycleId} ended ${failed[0].report.status}: ${failed[0].report.reason ?? ''}`);
     const transitions = figures[0].transitions;
@@ -201,7 +202,7 @@ function print(r: Record<string, any>): void {
       t.push([b.name, (b.codeBytes / 1024).toFixed(1), (b.assetBytes / 1024).toFixed(1), fmt(b.cold.load), fmt(b.cold.total), b.cold.error ?? '']);
     out.push(t.toString());
   }
-  const o = new Table({ style: tableStyle, head: ["Seed's example (ms)", 'maxWorkers', 'ideal', 'cycle wall', 'wall / ideal', 'transitions'] });
+  const o = new Table({ style: tableStyle, head: ['Example of the specification (ms)', 'maxWorkers', 'ideal', 'cycle wall', 'wall / ideal', 'transitions'] });
   for (const [name, v] of Object.entries<any>(r.overhead)) o.push([name, v.maxWorkers, v.idealMs, fmt(v.wallMs, 0), fmt(v.ratio, 2), v.transitions]);
   out.push(o.toString());
   if (r.gateway) {
@@ -260,6 +261,10 @@ function print(r: Record<string, any>): void {
 }
 
 main().catch((err) => {
+  if (err instanceof ConfigFileError) {
+    process.stderr.write(`bench: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });

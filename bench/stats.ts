@@ -35,7 +35,7 @@ export function fmt(s: Summary, digits = 1, unit = ''): string {
 
 /**
  * Makespan of the best schedule of `durations` on `slots` parallel workers, by longest
- * processing time first (LPT). LPT is optimal for the seed's example and within 4/3 of optimal in
+ * processing time first (LPT). LPT is optimal for the specification's example and within 4/3 of optimal in
  * general (Graham 1969), which is the bound the "ideal" uses for other inputs.
  */
 export function lptMakespan(durations: readonly number[], slots: number): number {

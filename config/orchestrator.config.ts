@@ -1,5 +1,5 @@
 /**
- * The default configuration: the seed's fleet behind a risk gate.
+ * The default configuration: the specification's fleet behind the pre-trade risk check (R-DEFAULT-FLEET in docs/requirements.md).
  *
  * Edit this file to add or tune agents; `cdk synth`, `npm start` and the tests all
  * read it through `lib/config/schema.ts`, which validates it and fills defaults.

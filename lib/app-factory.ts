@@ -4,10 +4,9 @@
  * machine from the template).
  */
 import { App } from 'aws-cdk-lib';
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { checkConfig } from './config/checks';
-import { validateConfig, type OrchestratorConfig } from './config/schema';
+import type { OrchestratorConfig } from './config/schema';
 import { OrchestratorStack } from './orchestrator-stack';
 
 /** Options of {@link createOrchestratorApp}. */
@@ -42,36 +41,4 @@ export function createOrchestratorApp(opts: CreateOrchestratorAppOptions): { app
   for (const w of checkConfig(opts.config, join(__dirname, '..'))) console.warn(`warning: config ${w.path}: ${w.message}`);
   const stack = new OrchestratorStack(app, stackName, { config: opts.config, stackName });
   return { app, stack };
-}
-
-/** Default config module, relative to the repo root. */
-export const DEFAULT_CONFIG_FILE = 'config/orchestrator.config.ts';
-
-/**
- * Loads and validates a config file: a `.json` file, or a TS/JS module whose default export (or
- * `config` export, or the module itself) is the config. Relative paths resolve against the current
- * directory, then the repo root. TS modules need a TS-aware loader (`tsx`, ts-jest).
- *
- * @param file - path; default `process.env.ORCHESTRATOR_CONFIG`, then {@link DEFAULT_CONFIG_FILE}.
- * @throws {ConfigError} when the config is invalid (field paths in the message).
- * @throws {Error} when the file does not exist or cannot be parsed.
- */
-export function loadOrchestratorConfig(file: string = process.env.ORCHESTRATOR_CONFIG || DEFAULT_CONFIG_FILE): OrchestratorConfig {
-  const repoRoot = join(__dirname, '..');
-  const candidates = isAbsolute(file) ? [file] : [resolve(file), join(repoRoot, file)];
-  const path = candidates.find((p) => existsSync(p));
-  if (!path) throw new Error(`Config file not found: ${file}`);
-  let raw: unknown;
-  if (path.endsWith('.json')) {
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (err) {
-      throw new Error(`Config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
-    }
-  } else {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(path) as { default?: unknown; config?: unknown };
-    raw = mod.default ?? mod.config ?? mod;
-  }
-  return validateConfig(raw);
 }

@@ -20,9 +20,8 @@ import { colorEnabled, resolveFromUserCwd, resolveInputPath, userCwd } from './c
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { loadOrchestratorConfig } from '../lib/app-factory';
-import { validateConfig, type OrchestratorConfig } from '../lib/config/schema';
-import defaultConfig from '../config/orchestrator.config';
+import { ConfigFileError, resolveConfig } from '../lib/config/resolve';
+import type { OrchestratorConfig } from '../lib/config/schema';
 import { loadMarketData, type MarketTable } from '../lambdas/shared/trading/market-data';
 import { createProgressFilter, formatHandlerLog, renderDashboard } from './dashboard';
 import { parseFault, type Fault } from './faults';
@@ -36,7 +35,9 @@ import { DEFAULT_EPOCH, DEFAULT_STATE_DIR, REPO_ROOT, startLocalRuntime, type Lo
 const rawStdoutWrite = process.stdout.write.bind(process.stdout);
 
 /** A user mistake: printed as one line, exit code 2. */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = 'UsageError' as const;
+}
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 
@@ -59,7 +60,7 @@ export interface RunOptions {
   marketData?: string;
   /** Symbol of an OHLCV file. @default its file name up to the first "-" or ".", upper-cased */
   symbol?: string;
-  /** Config file (.ts module or .json). @default config/orchestrator.config.ts */
+  /** Config file (.ts module or .json). @default ORCHESTRATOR_CONFIG, else config/orchestrator.config.ts */
   config?: string;
   /** JSON report path (directories created). @default none */
   report?: string;
@@ -106,11 +107,13 @@ function prepareOutput(option: string, file: string): void {
   }
 }
 
+/** The config by `resolveConfig` (`--config`, else ORCHESTRATOR_CONFIG, else the default); an unusable one is a usage error (exit 2). */
 function loadConfig(o: RunOptions): OrchestratorConfig {
   try {
-    return o.config ? loadOrchestratorConfig(resolveInputPath(o.config, REPO_ROOT)) : validateConfig(defaultConfig);
+    return resolveConfig({ file: o.config, cwd: userCwd() }).config;
   } catch (err) {
-    throw new UsageError(`${o.config ? `--config ${o.config}: ` : ''}${firstLine((err as Error).message)}`);
+    if (err instanceof ConfigFileError) throw new UsageError(err.message);
+    throw err;
   }
 }
 
@@ -321,7 +324,7 @@ export function buildProgram(onRun: (o: RunOptions) => Promise<number> = run): C
     )
     .option('--market-data <file>', 'market data CSV: wide (timestamp + one column per symbol) or one-symbol OHLCV (default: config marketData.file)')
     .option('--symbol <ticker>', 'symbol of a one-symbol OHLCV file (default: its file name up to the first "-" or ".", upper-cased)')
-    .option('--config <file>', 'config file (.ts module or .json; default config/orchestrator.config.ts)')
+    .option('--config <file>', 'config file (.ts module or .json; default $ORCHESTRATOR_CONFIG, else config/orchestrator.config.ts)')
     .option('--report <file>', 'write the run report as JSON (directories are created)')
     .option('--html <file>', 'write the run report as one self-contained HTML page with charts')
     .option('--time-scale <n>', 'simulated ms per wall ms while waiting (timeouts, backoffs)', positiveInt('--time-scale'), 1000)

@@ -8,7 +8,8 @@
  *   npm run ops -- run-now
  *
  * Global options: `--local [dir]` (the local runtime's state, default `.local/state`), else AWS
- * with `--stack` (default: stackName of config/orchestrator.config.ts), `--region`, `--profile`;
+ * with `--stack` (default: stackName of the config: `--config <file>`, else `ORCHESTRATOR_CONFIG`, else
+ * config/orchestrator.config.ts, found by `lib/config/resolve.ts`), `--region`, `--profile`;
  * `--actor` (default `operator:<os user>`).
  *
  * Output: stdout carries only the result (the status tables, or JSON: `status --json`, and the
@@ -103,10 +104,19 @@ export function createTargetFactory(openLocal?: LocalTargetOpener): TargetFactor
 /** The default factory: the deployed stack only ({@link createTargetFactory} without a local target). */
 export const defaultTargetFactory: TargetFactory = createTargetFactory();
 
-/** Default stack name: `stackName` of config/orchestrator.config.ts after validation. */
-async function defaultStackName(): Promise<string> {
-  const [{ default: config }, { validateConfig }] = await Promise.all([import('../config/orchestrator.config'), import('../lib/config/schema')]);
-  return validateConfig(config).stackName;
+/**
+ * Default stack name: `stackName` of the config `resolveConfig` finds (`--config`, else
+ * ORCHESTRATOR_CONFIG, else config/orchestrator.config.ts), after validation. Loaded only when needed.
+ * @throws {CliError} exit code 2, one line naming the file (and every bad field's path), when the config is unusable.
+ */
+async function defaultStackName(configFile: string | undefined, io: CliIo): Promise<string> {
+  const { ConfigFileError, resolveConfig } = await import('../lib/config/resolve');
+  try {
+    return resolveConfig({ file: configFile, log: (line) => io.err(line) }).config.stackName;
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw new CliError(`ops: ${err.message}`, 2);
+    throw err;
+  }
 }
 
 const pct = (fraction: number): string => `${(fraction * 100).toFixed(1)} %`;
@@ -160,16 +170,17 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
     .usage('[--local [dir] | --stack NAME --region REGION] <command> [options]')
     .description('Operate the agent fleet: status, kill switch (halt / resume), safe mode, run a cycle now')
     .option('--local [dir]', `act on the local runtime's state (default dir ${DEFAULT_LOCAL_DIR})`)
-    .option('--stack <name>', 'CloudFormation stack name (default: stackName from config/orchestrator.config.ts)')
+    .option('--stack <name>', 'CloudFormation stack name (default: stackName of the config)')
+    .option('--config <file>', 'config whose stackName is the default --stack (default $ORCHESTRATOR_CONFIG, else config/orchestrator.config.ts)')
     .option('--region <region>', 'AWS region (default: the usual chain)')
     .option('--profile <profile>', 'AWS named profile (sets AWS_PROFILE)')
     .option('--actor <actor>', 'who acts, recorded in the audit trail (default operator:<os user>)');
 
   const withTarget = async <T>(cmd: Command, fn: (target: OpsTarget, actor: string) => Promise<T>): Promise<T> => {
-    const g = cmd.optsWithGlobals<{ local?: string | boolean; stack?: string; region?: string; profile?: string; actor?: string }>();
+    const g = cmd.optsWithGlobals<{ local?: string | boolean; stack?: string; config?: string; region?: string; profile?: string; actor?: string }>();
     const opts: TargetOptions = {
       ...(g.local !== undefined && g.local !== false ? { localDir: typeof g.local === 'string' ? g.local : DEFAULT_LOCAL_DIR } : {}),
-      stackName: g.stack ?? (g.local ? '' : await defaultStackName()),
+      stackName: g.stack ?? (g.local ? '' : await defaultStackName(g.config, io)),
       region: g.region,
       profile: g.profile,
     };

@@ -20,7 +20,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { AGENT_RESULT_LIMITS, agentResultSchema, MODES, RISK_VERDICTS, type AgentResult, type OrderExecution } from '../shared/contracts';
-import { AgentOutputInvalid } from '../shared/errors';
+import { AgentOutputInvalid, GatewayInputInvalid } from '../shared/errors';
 import { assertResultWithinLimits } from '../shared/agent-kit/define-agent';
 import { SERVICE_NAME } from '../shared/metrics-catalog';
 import type { TradingSettings } from '../shared/settings';
@@ -84,7 +84,7 @@ function describe(e: OrderExecution): string {
 
 /**
  * Builds the handler from its ports.
- * @throws {Error} named `GatewayInputInvalid` on a malformed payload (a definition error);
+ * @throws {GatewayInputInvalid} on a malformed payload (a definition error);
  *   `AgentOutputInvalid` / `AgentResultTooLarge` for a bad agent result; `OrderGatewayContention`.
  */
 export function createGatewayHandler(deps: GatewayHandlerDeps): (event: unknown) => Promise<AgentResult> {
@@ -96,7 +96,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps): (event: unknown)
  * Builds the handler of every gateway action: `execute` (an agent's result, returns the trimmed
  * result), `match` (working orders against this cycle's bar, returns {@link MatchResult}),
  * `cancelAll` (returns `{ cancelled }`).
- * @throws {Error} named `GatewayInputInvalid` on a malformed payload.
+ * @throws {GatewayInputInvalid} on a malformed payload.
  */
 export function createGatewayActions(deps: GatewayHandlerDeps): (event: unknown) => Promise<AgentResult | MatchResult | { cancelled: number }> {
   const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAME });
@@ -114,9 +114,7 @@ export function createGatewayActions(deps: GatewayHandlerDeps): (event: unknown)
     const parsed = gatewayInputSchema.safeParse(event);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const err = new Error(`Gateway input is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-      err.name = 'GatewayInputInvalid';
-      throw err;
+      throw new GatewayInputInvalid(`Gateway input is invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
     }
     if (parsed.data.action === 'match') {
       const m = await gatewayFor(deps.feedFor(parsed.data.cycleSeq)).matchWorking(parsed.data.mode);

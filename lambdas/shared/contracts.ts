@@ -13,7 +13,7 @@ import * as z from 'zod';
 export const BREAKER_STATES = ['CLOSED', 'OPEN', 'HALF_OPEN'] as const;
 export type BreakerState = (typeof BREAKER_STATES)[number];
 
-/** Health per the seed rule (see `lambdas/shared/supervision/health.ts`). */
+/** Health per the R-HEALTH rule (see `lambdas/shared/supervision/health.ts`). */
 export const HEALTH_STATES = ['HEALTHY', 'DEGRADED', 'UNHEALTHY'] as const;
 export type HealthStatus = (typeof HEALTH_STATES)[number];
 
@@ -21,13 +21,31 @@ export type HealthStatus = (typeof HEALTH_STATES)[number];
 export const RISK_VERDICTS = ['OK', 'REDUCE', 'HALT'] as const;
 export type RiskVerdict = (typeof RISK_VERDICTS)[number];
 
-/** Cycle mode: `safe` means agents may only reduce exposure (seed fallback mode). */
+/** Cycle mode: `safe` means agents may only reduce exposure (R-SAFE-MODE). */
 export const MODES = ['normal', 'safe'] as const;
 export type Mode = (typeof MODES)[number];
 
-/** Fault domains; mirrors `lib/config/schema.ts` (kept here so Lambdas do not import the CDK config module). */
+/**
+ * Fault domains (requirement R-FAULT-DOMAINS); the config schema (`lib/config/schema.ts`) takes them from here.
+ *
+ * **Adding a fault domain** is adding its name here and its default retries to
+ * {@link FAULT_DOMAIN_DEFAULT_MAX_RETRIES} (the compiler asks for it): the config's `faultDomains`, a
+ * phase's per-domain work items and concurrency shares, the Lambda settings and the state machine's
+ * "Run agents" branch (`lib/state-machine/description.ts`) are all built per entry with {@link perFaultDomain}.
+ */
 export const FAULT_DOMAIN_NAMES = ['data', 'strategy', 'critical'] as const;
 export type FaultDomainName = (typeof FAULT_DOMAIN_NAMES)[number];
+
+/**
+ * Default retries after the first attempt of an agent's own errors, per fault domain (`faultDomains.<domain>.maxRetries`):
+ * data 10 (always retried), strategy 5, critical 0 (fail-stop; a failure escalates to a halt). R-FAULT-DOMAINS.
+ */
+export const FAULT_DOMAIN_DEFAULT_MAX_RETRIES: Readonly<Record<FaultDomainName, number>> = { data: 10, strategy: 5, critical: 0 };
+
+/** A record with one entry per fault domain, in {@link FAULT_DOMAIN_NAMES} order: `perFaultDomain(() => 1)` is `{ data: 1, strategy: 1, critical: 1 }`. */
+export function perFaultDomain<T>(value: (domain: FaultDomainName) => T): Record<FaultDomainName, T> {
+  return Object.fromEntries(FAULT_DOMAIN_NAMES.map((d) => [d, value(d)])) as Record<FaultDomainName, T>;
+}
 
 /** Agent parameter values (numbers may be tuned by the supervisor within ±20 %). */
 export const paramsSchema = z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]));
@@ -76,10 +94,8 @@ export type WorkItem = z.infer<typeof workItemSchema>;
  */
 export const phaseSchema = z.object({
   index: z.number().int().min(0),
-  data: z.array(workItemSchema),
-  strategy: z.array(workItemSchema),
-  critical: z.array(workItemSchema),
-  concurrency: z.object({ data: z.number().int().min(1), strategy: z.number().int().min(1), critical: z.number().int().min(1) }),
+  ...perFaultDomain(() => z.array(workItemSchema)),
+  concurrency: z.object(perFaultDomain(() => z.number().int().min(1))),
 });
 export type Phase = z.infer<typeof phaseSchema>;
 
@@ -325,7 +341,7 @@ export const agentStateItemSchema = z.object({
   failures: z.number().int().min(0),
   skips: z.number().int().min(0),
   consecutiveFailures: z.number().int().min(0),
-  /** Consecutive cycles this agent has been UNHEALTHY (seed alert at 3). */
+  /** Consecutive cycles this agent has been UNHEALTHY (alert at 3, R-ALERTS). */
   unhealthyCycles: z.number().int().min(0),
   /** Retries used in total (attempts - 1 summed). */
   retries: z.number().int().min(0),

@@ -14,9 +14,9 @@ export const ENV = {
   cyclesTable: 'CYCLES_TABLE',
   /** Ledger table: the paper broker's account, positions, orders and fills. */
   ledgerTable: 'LEDGER_TABLE',
-  /** JSON of the supervisor's settings (registry, breaker, maxWorkers...), see `lambdas/supervisor/settings.ts`. */
+  /** JSON of the supervisor's settings (registry, breaker, maxWorkers...), see `lambdas/shared/settings.ts`. */
   supervisorSettings: 'SUPERVISOR_SETTINGS',
-  /** JSON of the risk and trading settings (limits, VaR window, universe, starting cash), see `lambdas/shared/trading/settings.ts`. */
+  /** JSON of the risk and trading settings (limits, VaR window, universe, starting cash), see `lambdas/shared/settings.ts`. */
   tradingSettings: 'TRADING_SETTINGS',
   /** Path of the wide CSV market data file the feed replays. */
   marketDataFile: 'MARKET_DATA_FILE',

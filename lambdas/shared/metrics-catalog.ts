@@ -23,11 +23,11 @@ export const AGENT_METRICS = {
   durationMs: 'AgentDurationMs',
   /** Retries used this cycle (attempts - 1). Unit Count. */
   retries: 'AgentRetries',
-  /** Lifetime success rate in percent (0-100). Seed alert: below 80. Unit Percent. */
+  /** Lifetime success rate in percent (0-100). Alert (R-ALERTS): below 80. Unit Percent. */
   successRatePercent: 'AgentSuccessRate',
-  /** Consecutive failures. Seed alert: 5 or more. Unit Count. */
+  /** Consecutive failures. Alert (R-ALERTS): 5 or more. Unit Count. */
   consecutiveFailures: 'AgentConsecutiveFailures',
-  /** Consecutive cycles the agent has been UNHEALTHY. Seed alert: 3 or more. Unit Count. */
+  /** Consecutive cycles the agent has been UNHEALTHY. Alert (R-ALERTS): 3 or more. Unit Count. */
   unhealthyCycles: 'AgentUnhealthyCycles',
   /** 1 when the breaker is OPEN after this cycle, else 0. Unit Count. */
   breakerOpen: 'AgentBreakerOpen',
@@ -37,7 +37,7 @@ export const AGENT_METRICS = {
 export const CYCLE_METRICS = {
   /** Cycle duration from plan to record, ms. Unit Milliseconds. */
   durationMs: 'CycleDurationMs',
-  /** Cycle duration divided by the rolling average of previous cycles. Seed alert: over 2. Unit None. */
+  /** Cycle duration divided by the rolling average of previous cycles. Alert (R-ALERTS): over 2. Unit None. */
   durationRatio: 'CycleDurationRatio',
   /** Agents whose breaker is OPEN after this cycle. Unit Count. */
   openBreakers: 'OpenBreakers',
@@ -51,11 +51,11 @@ export const CYCLE_METRICS = {
   criticalFailures: 'CriticalAgentFailures',
   /** 1 per recorded cycle. Unit Count. */
   completed: 'CycleRecorded',
-  /** Worst agent's consecutive UNHEALTHY cycles (fleet form of the seed alert at 3). Unit Count. */
+  /** Worst agent's consecutive UNHEALTHY cycles (fleet form of the R-ALERTS alert at 3). Unit Count. */
   maxUnhealthyCycles: 'MaxAgentUnhealthyCycles',
-  /** Lowest lifetime success rate among agents that have run, percent (fleet form of the seed alert below 80). Unit Percent. */
+  /** Lowest lifetime success rate among agents that have run, percent (fleet form of the R-ALERTS alert below 80). Unit Percent. */
   minSuccessRatePercent: 'MinAgentSuccessRate',
-  /** Worst agent's consecutive failures (fleet form of the seed alert at 5). Unit Count. */
+  /** Worst agent's consecutive failures (fleet form of the R-ALERTS alert at 5). Unit Count. */
   maxConsecutiveFailures: 'MaxAgentConsecutiveFailures',
 } as const;
 

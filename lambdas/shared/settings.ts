@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
-import { FAULT_DOMAIN_NAMES, OVERLAP_POLICIES, paramsSchema } from './contracts';
+import { FAULT_DOMAIN_NAMES, OVERLAP_POLICIES, paramsSchema, perFaultDomain } from './contracts';
 
 /** One agent as the supervisor sees it. */
 export const registeredAgentSchema = z.object({
@@ -29,7 +29,7 @@ export type RegisteredAgent = z.infer<typeof registeredAgentSchema>;
 /** `SUPERVISOR_SETTINGS`: everything "Plan cycle" and "Record outcomes" need. */
 export const supervisorSettingsSchema = z.object({
   agents: z.array(registeredAgentSchema),
-  /** Agents at once per phase (seed: 4). */
+  /** Agents at once per phase (default 4, R-MAX-WORKERS). */
   maxWorkers: z.number().int().min(1),
   /** Minutes between cycles. */
   cadenceMinutes: z.number().int().min(1),
@@ -47,7 +47,7 @@ export const supervisorSettingsSchema = z.object({
     maxOpenSeconds: z.number().int().min(1),
   }),
   /** Fault domain retry counts (retries after the first attempt), to derive attempts of a failed agent. */
-  maxRetries: z.object({ data: z.number().int().min(0), strategy: z.number().int().min(0), critical: z.number().int().min(0) }),
+  maxRetries: z.object(perFaultDomain(() => z.number().int().min(0))),
   maxOpenBreakerFraction: z.number(),
   /** Emit per-agent metrics (dimension `agent`); fleet aggregates are always emitted. Default true. */
   perAgentMetrics: z.boolean().default(true),

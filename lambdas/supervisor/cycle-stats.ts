@@ -1,5 +1,5 @@
 /**
- * Rolling mean of cycle durations, for `CycleDurationRatio` (seed alert: a cycle over 2x the
+ * Rolling mean of cycle durations, for `CycleDurationRatio` (alert R-ALERTS: a cycle over 2x the
  * average). Kept in ONE item of the Cycles table (pk `cycleId` = {@link CYCLE_STATS_KEY}.cycleId,
  * sk `STATS`, no `expiresAt`, so TTL never removes it), not on the control item (the Master owns
  * that) and not in the AgentState table (whose items are all agents; tools that scan it would

@@ -1,7 +1,7 @@
 /**
  * When "Record outcomes" escalates to the Master (who halts the system). Pure.
  *
- * - any critical-domain agent FAILED: `critical agent <name> failed: <reason>` (seed: critical
+ * - any critical-domain agent FAILED: `critical agent <name> failed: <reason>` (R-FAULT-DOMAINS: critical
  *   agents are fail-stop, their failure goes to the Master);
  * - OPEN breakers / enabled agents >= `maxOpenBreakerFraction` (config, default 0.5):
  *   `<n> of <m> enabled agents have an OPEN breaker (>= <pct> %)`.

@@ -49,7 +49,7 @@ export interface CycleFigures {
   readonly maxConsecutiveFailures: number;
 }
 
-/** Fleet aggregates over agent states: the worst agent's figures, for the fleet-wide seed alerts. */
+/** Fleet aggregates over agent states: the worst agent's figures, for the fleet-wide alerts (R-ALERTS). */
 export function fleetAggregates(
   states: readonly AgentStateItem[],
 ): Pick<CycleFigures, 'maxUnhealthyCycles' | 'minSuccessRatePercent' | 'maxConsecutiveFailures'> {

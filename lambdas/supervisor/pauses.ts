@@ -16,12 +16,13 @@ import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sd
 import type { AgentStateItem } from '../shared/contracts';
 import type { AgentStateStore } from '../shared/supervision/agent-state-store';
 import { groupKey, readGroup } from './slots';
+import { OrchestratorError } from '../shared/errors';
 
 /** Thrown for a pause without a reason (the note is the point). */
-export class PauseReasonRequiredError extends Error {
+export class PauseReasonRequired extends OrchestratorError {
+  override name = 'PauseReasonRequired' as const;
   constructor(what: string) {
     super(`${what} needs a reason (--reason "..."): it is shown with every skipped slot or agent and audited`);
-    this.name = 'PauseReasonRequired';
   }
 }
 
@@ -59,14 +60,14 @@ export async function listPausedGroups(doc: DynamoDBDocumentClient, controlTable
 /**
  * Pauses or unpauses an agent group.
  * @param nowIso - ISO time of the change.
- * @throws {PauseReasonRequiredError} for an empty reason; DynamoDB errors as is.
+ * @throws {PauseReasonRequired} for an empty reason; DynamoDB errors as is.
  */
 export async function setGroupPaused(
   doc: DynamoDBDocumentClient,
   controlTable: string,
   args: { readonly group: string; readonly paused: boolean; readonly reason: string; readonly actor: string; readonly nowIso: string },
 ): Promise<PauseChange> {
-  if (!args.reason.trim()) throw new PauseReasonRequiredError(`${args.paused ? 'Pausing' : 'Unpausing'} group ${args.group}`);
+  if (!args.reason.trim()) throw new PauseReasonRequired(`${args.paused ? 'Pausing' : 'Unpausing'} group ${args.group}`);
   const before = await readGroup(doc, controlTable, args.group);
   const changed = args.paused !== Boolean(before.paused);
   const entry: PauseChange = {
@@ -99,13 +100,13 @@ export async function setGroupPaused(
 
 /**
  * Pauses (disables) or enables an agent with one version-conditional write of its state item.
- * @throws {PauseReasonRequiredError} for an empty reason; `AgentStateConflict` after lost races.
+ * @throws {PauseReasonRequired} for an empty reason; `AgentStateConflict` after lost races.
  */
 export async function setAgentDisabled(
   store: AgentStateStore,
   args: { readonly agent: string; readonly disabled: boolean; readonly reason: string; readonly actor: string; readonly nowIso: string },
 ): Promise<PauseChange> {
-  if (!args.reason.trim()) throw new PauseReasonRequiredError(`${args.disabled ? 'Disabling' : 'Enabling'} agent ${args.agent}`);
+  if (!args.reason.trim()) throw new PauseReasonRequired(`${args.disabled ? 'Disabling' : 'Enabling'} agent ${args.agent}`);
   const res = await store.update<PauseChange>(args.agent, (cur: AgentStateItem) => {
     const changed = args.disabled !== Boolean(cur.disabled);
     const entry: PauseChange = {

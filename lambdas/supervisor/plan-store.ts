@@ -10,44 +10,30 @@
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { cyclePlanSchema, type CyclePlan } from '../shared/contracts';
+import { PlanNotFound, PlanTooLarge } from '../shared/errors';
 
 /** Sort key of the plan item. */
 export const PLAN_SK = 'PLAN';
 
 /**
  * The plan is also "Plan cycle"'s output, which Step Functions caps at 256 KiB (a DynamoDB item
- * could hold 400 KB): over this, "Plan cycle" fails with {@link PlanTooLargeError}, a clear message,
+ * could hold 400 KB): over this, "Plan cycle" fails with {@link PlanTooLarge}, a clear message,
  * instead of the execution failing with States.DataLimitExceeded, which no Catch handles.
  */
 export const MAX_PLAN_BYTES = 240 * 1024;
 
-/** "Record outcomes" found no stored plan for its cycle. */
-export class PlanNotFoundError extends Error {
-  constructor(cycleId: string) {
-    super(`No stored plan for cycle ${cycleId}: "Plan cycle" did not store one, or it expired`);
-    this.name = 'PlanNotFound';
-  }
-}
-
-/** The plan is too large for one execution's state. */
-export class PlanTooLargeError extends Error {
-  constructor(cycleId: string, bytes: number) {
-    super(
-      `The plan of cycle ${cycleId} is ${(bytes / 1024).toFixed(0)} KiB, over the ${(MAX_PLAN_BYTES / 1024).toFixed(0)} KiB a state can carry (Step Functions payload quota 256 KiB): ` +
-        'split the agents into groups (agents[].group: one schedule and one execution per group)',
-    );
-    this.name = 'PlanTooLarge';
-  }
-}
-
 /**
  * Stores a plan (overwriting a retried "Plan cycle"'s plan for the same cycle).
  * @param retentionDays - TTL of the item, days (same as the cycle report).
- * @throws {PlanTooLargeError} when the plan cannot fit one item.
+ * @throws {PlanTooLarge} when the plan cannot fit one item.
  */
 export async function savePlan(doc: DynamoDBDocumentClient, table: string, plan: CyclePlan, retentionDays: number, nowMs: number): Promise<void> {
   const bytes = Buffer.byteLength(JSON.stringify(plan));
-  if (bytes > MAX_PLAN_BYTES) throw new PlanTooLargeError(plan.cycleId, bytes);
+  if (bytes > MAX_PLAN_BYTES)
+    throw new PlanTooLarge(
+      `The plan of cycle ${plan.cycleId} is ${(bytes / 1024).toFixed(0)} KiB, over the ${(MAX_PLAN_BYTES / 1024).toFixed(0)} KiB a state can carry (Step Functions payload quota 256 KiB): ` +
+        'split the agents into groups (agents[].group: one schedule and one execution per group)',
+    );
   await doc.send(
     new PutCommand({ TableName: table, Item: { cycleId: plan.cycleId, sk: PLAN_SK, plan, expiresAt: Math.floor(nowMs / 1000) + retentionDays * 86_400 } }),
   );
@@ -55,11 +41,11 @@ export async function savePlan(doc: DynamoDBDocumentClient, table: string, plan:
 
 /**
  * Loads a stored plan (strongly consistent: it was written moments ago by "Plan cycle").
- * @throws {PlanNotFoundError} when there is none; an Error naming the field when it is malformed.
+ * @throws {PlanNotFound} when there is none; an Error naming the field when it is malformed.
  */
 export async function loadPlan(doc: DynamoDBDocumentClient, table: string, cycleId: string): Promise<CyclePlan> {
   const out = await doc.send(new GetCommand({ TableName: table, Key: { cycleId, sk: PLAN_SK }, ConsistentRead: true }));
-  if (!out.Item) throw new PlanNotFoundError(cycleId);
+  if (!out.Item) throw new PlanNotFound(`No stored plan for cycle ${cycleId}: "Plan cycle" did not store one, or it expired`);
   const parsed = cyclePlanSchema.safeParse(out.Item.plan);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

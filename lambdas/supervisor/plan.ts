@@ -33,6 +33,7 @@ import { healthAdjustments } from '../shared/supervision/param-bounds';
 import { buildPhase, topologicalLevels } from '../shared/supervision/phases';
 import { outsideTradingHoursReason, withinTradingHours } from '../shared/supervision/trading-hours';
 import { claimSlot, lastHaltMs, markSkipped, startCycle } from './slots';
+import { GroupRequired } from '../shared/errors';
 
 /** Payload of "Plan cycle" (see `statemachines/cycle.asl.json`). */
 export const planPayloadSchema = z.object({
@@ -60,25 +61,17 @@ export function bufferWaitSeconds(cadenceMinutes: number): number {
   return Math.min(60, Math.max(10, Math.round((cadenceMinutes * 60) / 10)));
 }
 
-/** Thrown when the trigger names no group and the fleet has several: the cycle would not know whose bars to replay. */
-export class GroupRequiredError extends Error {
-  constructor(groups: readonly string[]) {
-    super(
-      `The cycle's input names no group and the fleet has ${groups.length} (${groups.join(', ')}): start it with {"group": "<name>"} (ops run-now --group NAME)`,
-    );
-    this.name = 'GroupRequired';
-  }
-}
-
 /**
  * The group a trigger runs: `trigger.group`, else the fleet's only group of enabled agents.
- * @throws {GroupRequiredError} when absent and there are several groups.
+ * @throws {GroupRequired} when absent and there are several groups.
  */
 export function groupOf(trigger: PlanPayload['trigger'], settings: SupervisorSettings): string {
   if (trigger.group) return trigger.group;
   const groups = [...new Set(settings.agents.filter((a) => a.enabled).map((a) => a.group))];
   if (groups.length === 1) return groups[0];
-  throw new GroupRequiredError(groups);
+  throw new GroupRequired(
+    `The cycle's input names no group and the fleet has ${groups.length} (${groups.join(', ')}): start it with {"group": "<name>"} (ops run-now --group NAME)`,
+  );
 }
 
 /**
@@ -99,7 +92,7 @@ type Decision = { run: true; probe: boolean; state: AgentStateItem } | { run: fa
  * Plans one cycle. See the module comment and docs/supervision.md for the rules.
  * @returns the {@link CyclePlan}; halted, skipped and waiting plans have empty phases and take no
  *   number (their cycleSeq is the group's current counter, at least 1, as the schema requires).
- * @throws {GroupRequiredError} when the trigger names no group and the fleet has several.
+ * @throws {GroupRequired} when the trigger names no group and the fleet has several.
  * @throws {Error} when the control item or an agent item is malformed, or DynamoDB fails
  *   ("Plan cycle" is retried by the state machine; a retry keeps the claim and the number).
  */

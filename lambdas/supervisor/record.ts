@@ -79,7 +79,7 @@ export interface RecordDeps {
 /**
  * Records one cycle. See the module comment and docs/supervision.md.
  * @returns the {@link RecordResult} the state machine reads (`escalate`, `escalationReason`).
- * @throws {AgentStateConflictError} when an agent item kept losing races; other DynamoDB errors as is
+ * @throws {AgentStateConflict} when an agent item kept losing races; other DynamoDB errors as is
  *   (the state machine retries "Record outcomes", which is idempotent).
  */
 export async function recordOutcomes(payload: RecordInput, deps: RecordDeps): Promise<RecordResult> {

@@ -27,6 +27,7 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ControlItem, OverlapPolicy, SlotSkipReason } from '../shared/contracts';
 import { isConditionalCheckFailed } from '../shared/dynamo-errors';
+import { OrchestratorError } from '../shared/errors';
 
 /** Partition key of a group's item in the Control table. */
 export const groupKey = (group: string) => `group#${group}`;
@@ -74,11 +75,8 @@ export type StartResult =
   | { readonly started: false; readonly wait: true; readonly detail: string };
 
 /** Thrown when the group item kept changing under a start (30 lost races); `name` is what a Retry matches. */
-export class SlotConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SlotConflict';
-  }
+export class SlotConflict extends OrchestratorError {
+  override name = 'SlotConflict' as const;
 }
 
 function parseGroupItem(raw: Record<string, unknown> | undefined, group: string): GroupItem {
@@ -181,7 +179,7 @@ export function markerIsStale(m: CycleMarker, ctx: { readonly nowMs: number; rea
  * @returns `started` with the cycle number (the one already recorded in the claim for a retried plan);
  *   `skip: 'overlap'` (and the claim marked so) when another cycle of the group runs under `SKIP`
  *   (or a second one would wait under `BUFFER_ONE`); `wait` under `BUFFER_ONE` (this slot is the one waiting).
- * @throws {SlotConflictError} after 30 lost races; DynamoDB errors as is.
+ * @throws {SlotConflict} after 30 lost races; DynamoDB errors as is.
  */
 export async function startCycle(
   doc: DynamoDBDocumentClient,
@@ -288,7 +286,7 @@ export async function startCycle(
     await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
     item = await readGroup(doc, table, args.group);
   }
-  throw new SlotConflictError(`Slot ${args.group}@${args.slotKey}: the group item kept changing; gave up after 30 attempts`);
+  throw new SlotConflict(`Slot ${args.group}@${args.slotKey}: the group item kept changing; gave up after 30 attempts`);
 }
 
 /**

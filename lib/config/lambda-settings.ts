@@ -3,6 +3,7 @@
  * validated config. Used by the CDK constructs (with real function ARNs) and by the local
  * runtime (with local ARNs), so both hand the handlers the same settings.
  */
+import { perFaultDomain } from '../../lambdas/shared/contracts';
 import { cycleTimeoutSeconds, overlapPolicyOf, type OrchestratorConfig } from './schema';
 import type { SupervisorSettings, TradingSettings } from '../../lambdas/shared/settings';
 
@@ -33,11 +34,7 @@ export function supervisorSettingsFromConfig(config: OrchestratorConfig, functio
     riskTimeoutSeconds: config.risk.timeoutSeconds,
     reportRetentionDays: config.cycle.reportRetentionDays,
     breaker: { ...config.breaker },
-    maxRetries: {
-      data: config.faultDomains.data.maxRetries,
-      strategy: config.faultDomains.strategy.maxRetries,
-      critical: config.faultDomains.critical.maxRetries,
-    },
+    maxRetries: perFaultDomain((d) => config.faultDomains[d].maxRetries),
     maxOpenBreakerFraction: config.supervisor.maxOpenBreakerFraction,
     perAgentMetrics: config.monitoring.perAgentMetrics,
     maxParamAdjustFraction: config.supervisor.maxParamAdjustFraction,

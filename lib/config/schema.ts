@@ -2,7 +2,7 @@
  * The orchestrator's configuration: one typed, validated object that the CDK app,
  * the Lambdas (through environment variables) and the local runtime all read.
  *
- * Defaults are the seed's: risk first with 3 retries and backoff rate 2.0, 4 parallel
+ * Defaults are the specification's (docs/requirements.md): risk first with 3 retries and backoff rate 2.0, 4 parallel
  * workers, a 300 s timeout per agent, a 15-minute cycle, agents `trading`,
  * `strategy`, `copybot` and `sentiment` behind the `risk` gate.
  *
@@ -11,14 +11,20 @@
  * or in the cycle plan) so that the zod schema is not bundled twice.
  */
 import * as z from 'zod';
-import { FAULT_DOMAIN_NAMES, OVERLAP_POLICIES as CONTRACT_OVERLAP_POLICIES, paramsSchema } from '../../lambdas/shared/contracts';
+import {
+  FAULT_DOMAIN_DEFAULT_MAX_RETRIES,
+  FAULT_DOMAIN_NAMES,
+  OVERLAP_POLICIES as CONTRACT_OVERLAP_POLICIES,
+  paramsSchema,
+  perFaultDomain,
+} from '../../lambdas/shared/contracts';
 import { findDependencyCycle } from '../../lambdas/shared/supervision/phases';
 
 /** Names are DNS-ish identifiers: they become parts of Lambda names, metric dimensions and item keys. */
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
 /**
- * Fault domains of the seed spec. Each maps to one retry policy in the state machine.
+ * Fault domains (R-FAULT-DOMAINS; the list is `FAULT_DOMAIN_NAMES` in `lambdas/shared/contracts.ts`). Each maps to one retry policy in the state machine.
  * - `data`: retried on every error except a timeout (the timeout is the agent's time budget), up to `faultDomains.data.maxRetries` (default 10).
  * - `strategy`: retried up to `faultDomains.strategy.maxRetries` (default 5).
  * - `critical`: fail-stop: the agent's own errors are never retried (`faultDomains.critical.maxRetries`
@@ -61,7 +67,7 @@ export const agentSchema = z
     /** Fault domain, one of `data | strategy | critical`. Default `strategy`. */
     faultDomain: z.enum(FAULT_DOMAINS).default('strategy'),
     /**
-     * Per-agent timeout in seconds (seed: 300): the task's timeout; the function's is 5 s longer so the
+     * Per-agent timeout in seconds (default 300, R-AGENT-TIMEOUT): the task's timeout; the function's is 5 s longer so the
      * task's fires first. At most 895 (Lambda's own limit is 900 s, AWS Lambda quota).
      */
     timeoutSeconds: z.number().int().positive().max(895).default(300),
@@ -100,7 +106,7 @@ const retryPolicySchema = z
     maxRetries: z.number().int().min(0).max(50),
     /** First retry interval in seconds. */
     intervalSeconds: z.number().int().min(1).max(300).default(1),
-    /** Multiplier of the interval per retry (seed: 2.0). Step Functions allows 1.0 .. 1000 (ASL spec, BackoffRate >= 1.0). */
+    /** Multiplier of the interval per retry (default 2.0, R-FAULT-DOMAINS). Step Functions allows 1.0 .. 1000 (ASL spec, BackoffRate >= 1.0). */
     backoffRate: z.number().min(1).max(1000).default(2),
   })
   .strict();
@@ -115,11 +121,11 @@ export const orchestratorConfigSchema = z
       .default('AgentFleet'),
     cycle: z
       .object({
-        /** Minutes between cycles (seed: 15). EventBridge Scheduler's finest rate is 1 minute. */
+        /** Minutes between cycles (default 15, R-CADENCE). EventBridge Scheduler's finest rate is 1 minute. */
         cadenceMinutes: z.number().int().min(1).max(1440).default(15),
         /** IANA timezone of the schedules. Default `UTC`. */
         timezone: z.string().refine(isValidTimeZone, { message: 'must be an IANA timezone such as America/New_York' }).default('UTC'),
-        /** Agents run at most this many at once in a phase (seed: 4). Inline Map runs at most 40 iterations concurrently (AWS quota). */
+        /** Agents run at most this many at once in a phase (default 4, R-MAX-WORKERS). Inline Map runs at most 40 iterations concurrently (AWS quota). */
         maxWorkers: z.number().int().min(1).max(40).default(4),
         /** Days a cycle report is kept before DynamoDB TTL removes it. Default 30. */
         reportRetentionDays: z.number().int().min(1).max(3650).default(30),
@@ -163,9 +169,9 @@ export const orchestratorConfigSchema = z
       .prefault({}),
     risk: z
       .object({
-        /** Retries of "Assess risk" after the first attempt (seed: 3). */
+        /** Retries of "Assess risk" after the first attempt (default 3, R-RISK-FIRST). */
         maxRetries: z.number().int().min(0).max(10).default(3),
-        /** Backoff rate between risk retries (seed: 2.0). */
+        /** Backoff rate between risk retries (default 2.0, R-RISK-FIRST). */
         backoffRate: z.number().min(1).max(1000).default(2),
         /** First risk retry interval in seconds. Default 2. */
         intervalSeconds: z.number().int().min(1).max(60).default(2),
@@ -217,7 +223,7 @@ export const orchestratorConfigSchema = z
       .prefault({}),
     breaker: z
       .object({
-        /** Consecutive failures that open the breaker (seed: 5). */
+        /** Consecutive failures that open the breaker (default 5, R-BREAKER). */
         failureThreshold: z.number().int().min(1).max(100).default(5),
         /** Runs in the sliding window for the failure-rate rule (M). Default 10. */
         windowSize: z.number().int().min(2).max(100).default(10),
@@ -228,7 +234,7 @@ export const orchestratorConfigSchema = z
         /**
          * OPEN wait after the first trip, seconds. Must exceed one cadence, or the next cycle would
          * already probe and an OPEN breaker would never skip a cycle. Default two cadences
-         * (1,800 s at the seed's 15 minutes).
+         * (1,800 s at the default 15 minutes).
          */
         openSeconds: z.number().int().min(1).optional(),
         /** Growth of the OPEN wait per consecutive trip. Default 2. */
@@ -242,17 +248,13 @@ export const orchestratorConfigSchema = z
       .object({
         /** Escalate to the Master when at least this fraction of enabled agents have OPEN breakers (default 0.5). */
         maxOpenBreakerFraction: z.number().gt(0).max(1).default(0.5),
-        /** Maximum relative change the supervisor may make to a numeric parameter (seed autonomy boundary: 0.2 = ±20 %). */
+        /** Maximum relative change the supervisor may make to a numeric parameter (autonomy boundary R-PARAM-BOUNDS: 0.2 = ±20 %). */
         maxParamAdjustFraction: z.number().min(0).max(0.2).default(0.2),
       })
       .strict()
       .prefault({}),
     faultDomains: z
-      .object({
-        data: retryPolicySchema.prefault({ maxRetries: 10 }),
-        strategy: retryPolicySchema.prefault({ maxRetries: 5 }),
-        critical: retryPolicySchema.prefault({ maxRetries: 0 }),
-      })
+      .object(perFaultDomain((d) => retryPolicySchema.prefault({ maxRetries: FAULT_DOMAIN_DEFAULT_MAX_RETRIES[d] })))
       .strict()
       .prefault({}),
     portfolio: z

@@ -83,7 +83,7 @@ export interface FleetFunctionProps {
  * `@aws-sdk/*` out by default on Node 18+ runtimes, which would run whatever SDK version the Lambda
  * runtime ships instead of the one tested (CDK API reference, `BundlingOptions.externalModules`).
  * @throws {Error} at synth when `entry` or `marketDataFile` does not exist, when neither timeout is
- *   given, or when the timeout would exceed Lambda's 900 s; `MarketDataInvalidError` when the market data is invalid.
+ *   given, or when the timeout would exceed Lambda's 900 s; `MarketDataInvalid` when the market data is invalid.
  */
 export class FleetFunction extends Construct {
   /** The Lambda function. */

@@ -14,7 +14,7 @@
  * action would halt every first deploy (CloudWatch User Guide, "Configuring how CloudWatch alarms
  * treat missing data").
  *
- * Thresholds come from the seed's alert rules (success rate below 80 %, 5 consecutive failures,
+ * Thresholds come from the specification's alert rules (R-ALERTS in docs/requirements.md) (success rate below 80 %, 5 consecutive failures,
  * 3 UNHEALTHY cycles, cycle duration over 2x the average) and from the config
  * (`supervisor.maxOpenBreakerFraction`).
  */
@@ -250,11 +250,11 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
       threshold: 2,
       comparison: 'GreaterThanThreshold',
       policy: 'notify',
-      description: 'A cycle took more than twice its rolling average (seed alert). People are notified.',
+      description: 'A cycle took more than twice its rolling average. People are notified.',
     }),
   ];
   if (!config.monitoring.perAgentAlarms) {
-    // Fleet form of the seed's per-agent alerts: one alarm each on the worst agent's value, so the
+    // Fleet form of the per-agent alerts (R-ALERTS): one alarm each on the worst agent's value, so the
     // number of alarms does not grow with the fleet. The notification names the metric; the
     // dashboard and `npm run ops -- status` name the agent.
     specs.push(
@@ -267,7 +267,7 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
         threshold: 3,
         comparison: 'GreaterThanOrEqualToThreshold',
         policy: 'notify',
-        description: 'An agent has been UNHEALTHY for 3 or more cycles (seed alert). People are notified.',
+        description: 'An agent has been UNHEALTHY for 3 or more cycles. People are notified.',
       }),
       fleet({
         kind: 'AnyAgentLowSuccessRate',
@@ -278,7 +278,7 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
         threshold: 80,
         comparison: 'LessThanThreshold',
         policy: 'notify',
-        description: "An agent's success rate is below 80 % (seed alert). People are notified.",
+        description: "An agent's success rate is below 80 %. People are notified.",
       }),
       fleet({
         kind: 'AnyAgentFailureStreak',
@@ -289,7 +289,7 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
         threshold: 5,
         comparison: 'GreaterThanOrEqualToThreshold',
         policy: 'notify',
-        description: 'An agent failed 5 or more times in a row (seed alert). People are notified.',
+        description: 'An agent failed 5 or more times in a row. People are notified.',
       }),
     );
     return specs;
@@ -327,23 +327,16 @@ export function fleetAlarmSpecs(config: OrchestratorConfig, stackName: string): 
         'Maximum',
         3,
         'GreaterThanOrEqualToThreshold',
-        `Agent ${agent.name} has been UNHEALTHY for 3 or more cycles (seed alert).`,
+        `Agent ${agent.name} has been UNHEALTHY for 3 or more cycles.`,
       ),
-      per(
-        'LowSuccessRate',
-        AGENT_METRICS.successRatePercent,
-        'Minimum',
-        80,
-        'LessThanThreshold',
-        `Agent ${agent.name}'s success rate is below 80 % (seed alert).`,
-      ),
+      per('LowSuccessRate', AGENT_METRICS.successRatePercent, 'Minimum', 80, 'LessThanThreshold', `Agent ${agent.name}'s success rate is below 80 %.`),
       per(
         'FailureStreak',
         AGENT_METRICS.consecutiveFailures,
         'Maximum',
         5,
         'GreaterThanOrEqualToThreshold',
-        `Agent ${agent.name} failed 5 or more times in a row (seed alert).`,
+        `Agent ${agent.name} failed 5 or more times in a row.`,
       ),
     );
   }

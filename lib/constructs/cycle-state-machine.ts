@@ -1,12 +1,10 @@
 /**
  * The cycle state machine (Standard workflow): "Plan cycle" -> "Assess risk" -> "Run phases" ->
- * "Record outcomes", from `statemachines/cycle.asl.json`, the same file the local runtime runs.
+ * "Record outcomes", rendered by `lib/state-machine/definition.ts` from the config (the same
+ * rendering the local runtime runs; `statemachines/cycle.asl.json` is it for the schema's defaults).
  *
- * Why `DefinitionBody.fromString(JSON.stringify(renderCycleDefinition(config)))` and not
- * `DefinitionBody.fromFile`: the file's numeric placeholders (`MaxAttempts`, `IntervalSeconds`,
- * `BackoffRate`) must become JSON numbers, and CloudFormation's `DefinitionSubstitutions` can only
- * splice text into strings. So numbers are filled at synth time, and only the three function ARNs
- * are left to `DefinitionSubstitutions`.
+ * The rendering carries the config's numbers (timeout, retry policies) as JSON numbers; only the
+ * four function ARNs are left as `${...}` strings for `DefinitionSubstitutions`.
  *
  * The state machine has an explicit name so its ARN can be built with `Stack.formatArn` (see
  * {@link cycleStateMachineArn}): the Master needs that ARN and the state machine needs the

@@ -18,7 +18,7 @@ function errorOf(raw: unknown): string {
 }
 
 describe('config validation', () => {
-  it('accepts the default config and fills the seed defaults', () => {
+  it('accepts the default config and fills the defaults the specification sets', () => {
     const c = validateConfig(base());
     expect(c.risk.maxRetries).toBe(3);
     expect(c.risk.backoffRate).toBe(2);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { hasChromium, renderInChromium, TEST_OUTPUT } from '../local/chromium';
+import defaultConfig from '../../config/orchestrator.config';
 
 // Generous: on 2 shared cores a CLI run (synth + cycles) can take a minute or more; the runs are CPU-bound, not waiting.
 jest.setTimeout(240_000);
@@ -60,9 +61,11 @@ const interrupted = (async () => {
   return p.done;
 })();
 
-describe('npm start on the MSFT OHLCV file, then npm run ops on its state', () => {
+describe('ORCHESTRATOR_CONFIG=cfg.json npm start on the MSFT OHLCV file, then npm run ops on its state', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cli-'));
   const stateDir = join(dir, 'state');
+  // The fleet of the default config with 3 workers instead of 4: the report shows which file ran.
+  writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ ...defaultConfig, cycle: { ...defaultConfig.cycle, maxWorkers: 3 } }));
   let run: Run;
 
   beforeAll(async () => {
@@ -83,7 +86,7 @@ describe('npm start on the MSFT OHLCV file, then npm run ops on its state', () =
         '--fail',
         'copybot=throw@2',
       ],
-      { cwd: dir, env: { NO_COLOR: '1' } },
+      { cwd: dir, env: { NO_COLOR: '1', ORCHESTRATOR_CONFIG: 'cfg.json' } },
     );
   });
 
@@ -94,7 +97,8 @@ describe('npm start on the MSFT OHLCV file, then npm run ops on its state', () =
     expect(run.stdout).toMatch(/^Cycle 1 /m);
     expect(run.stdout).toContain('report reports/deep/run.json; HTML report out/run.html');
     const rep = JSON.parse(readFileSync(join(dir, 'reports/deep/run.json'), 'utf8'));
-    expect(rep.config).toMatchObject({ cadenceMinutes: 15, maxWorkers: 4 });
+    expect(rep.config).toMatchObject({ cadenceMinutes: 15, maxWorkers: 3 });
+    expect(run.stderr).toMatch(/^config: cfg\.json \(ORCHESTRATOR_CONFIG\)$/m);
     expect(rep.cycles).toHaveLength(3);
     expect(rep.cycles[0]).toMatchObject({ cycle: 1, slot: '2026-01-05T14:30:00.000Z', status: expect.stringMatching(/^(SUCCEEDED|HALTED)$/) });
     for (const key of ['cycleId', 'durationMs', 'wallMs', 'risk', 'agents', 'transitions']) expect(rep.cycles[0]).toHaveProperty(key);
@@ -167,9 +171,28 @@ describe('npm start refuses user mistakes with exit 2 and one line', () => {
   ])('%j', async (args, re) => {
     const r = await cli(args as string[]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr.trim()).toMatch(re);
+    // Besides the line naming the config file (resolveConfig), one line: the error.
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('config: '));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(re);
     expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  // ORCHESTRATOR_CONFIG is honoured as --config is (lib/config/resolve.ts): the ghost fleet's missing handler proves the file was used.
+  it.each([
+    ['ghost.json', /^error: cannot start the local runtime: Lambda entry lambdas\/agents\/ghost\/handler\.ts does not exist/],
+    ['typo.json', /^error: config typo\.json \(ORCHESTRATOR_CONFIG\): invalid config: agents\[0\]\.faultDomain: /],
+    ['missing.json', /^error: config missing\.json \(ORCHESTRATOR_CONFIG\): file not found/],
+  ])('ORCHESTRATOR_CONFIG=%s npm start: exit 2, the file named on stderr', async (file, re) => {
+    writeFileSync(join(dir, 'typo.json'), JSON.stringify({ agents: [{ name: 'ghost', faultDomain: 'exotic' }] }));
+    const r = await cli(['run'], { cwd: dir, env: { ORCHESTRATOR_CONFIG: file } });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    if (file !== 'missing.json') expect(lines[0]).toBe(`config: ${file} (ORCHESTRATOR_CONFIG)`);
+    expect(lines.filter((l) => !l.startsWith('config: '))).toEqual([expect.stringMatching(re)]);
   });
 
   it('--help: exit 0, and the usage line is what works when copied', async () => {

@@ -1,5 +1,5 @@
 /**
- * Large fleets: with per-agent alarms off, the seed's per-agent alerts become three fleet alarms
+ * Large fleets: with per-agent alarms off, the per-agent alerts (R-ALERTS) become three fleet alarms
  * on the worst agent's value, so the alarm count (and the stack's resource count) does not grow
  * with the fleet. The supervisor computes those worst-agent values.
  */

@@ -197,7 +197,7 @@ describe('orchestrator stack', () => {
       expect(flatten(perms[0][1].Properties.SourceArn)).toBe('arn:aws:cloudwatch:REGION:ACCOUNT:alarm:AgentFleet-*');
     });
 
-    it('uses the metric catalog, seed thresholds and one-cadence periods', () => {
+    it('uses the metric catalog, the R-ALERTS thresholds and one-cadence periods', () => {
       const byName = new Map(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm').map(([, a]) => [a.Properties.AlarmName, a.Properties]));
       const cycleFailed = byName.get('AgentFleet-CycleFailed')!;
       expect(cycleFailed).toMatchObject({

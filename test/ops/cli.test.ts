@@ -5,6 +5,9 @@
  *   (dynalite + in-memory platform ports), to prove the operator path end to end.
  */
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createMasterHandler, createOperatorHandler, type MasterStatusResponse } from '../../lambdas/master/handler';
 import { agentRow, manualExecutionName, operatorPayloads, operatorRequests, pickStackOutputs, REQUIRED_OUTPUTS } from '../../ops/aws-target';
 import { awsSetupHint, createTargetFactory, DEFAULT_LOCAL_DIR, normalizeArgv, renderStatus, runCli, type TargetOptions } from '../../ops/cli';
@@ -153,6 +156,50 @@ describe('argument parsing and refusals', () => {
   it('without --stack the stack name comes from the config', async () => {
     const r = await run(['status']);
     expect(r.opened[0].stackName).toBe('AgentFleet');
+  });
+
+  describe('the config of the default stack name (resolveConfig, as npm start and cdk)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ops-config-'));
+    const cfg = join(dir, 'cfg.json');
+    const typo = join(dir, 'typo.json');
+    writeFileSync(cfg, JSON.stringify({ stackName: 'FromFile', agents: [{ name: 'alpha' }] }));
+    writeFileSync(typo, JSON.stringify({ stackName: 'FromFile', agents: [{ name: 'alpha', timeoutSeconds: 0 }] }));
+    const saved = process.env.ORCHESTRATOR_CONFIG;
+    afterEach(() => {
+      if (saved === undefined) delete process.env.ORCHESTRATOR_CONFIG;
+      else process.env.ORCHESTRATOR_CONFIG = saved;
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('ORCHESTRATOR_CONFIG or --config names the file; stderr says which', async () => {
+      process.env.ORCHESTRATOR_CONFIG = cfg;
+      const fromEnv = await run(['status']);
+      expect([fromEnv.code, fromEnv.opened[0].stackName]).toEqual([0, 'FromFile']);
+      expect(fromEnv.err).toContain(`config: ${cfg} (ORCHESTRATOR_CONFIG)`);
+      delete process.env.ORCHESTRATOR_CONFIG;
+      const fromFlag = await run(['--config', cfg, 'status']);
+      expect([fromFlag.code, fromFlag.opened[0].stackName]).toEqual([0, 'FromFile']);
+      expect(fromFlag.err).toContain(`config: ${cfg} (--config)`);
+    });
+
+    it('an invalid or missing config exits 2 with one line naming the file and the field, and never opens the target', async () => {
+      process.env.ORCHESTRATOR_CONFIG = typo;
+      const bad = await run(['status']);
+      expect(bad.code).toBe(2);
+      expect(bad.err.split('\n').filter((l) => !l.startsWith('config: '))).toEqual([
+        expect.stringMatching(/^ops: config .*typo\.json \(ORCHESTRATOR_CONFIG\): invalid config: agents\[0\]\.timeoutSeconds: /),
+      ]);
+      expect(bad.opened).toEqual([]);
+      const missing = await run(['--config', join(dir, 'nope.json'), 'status']);
+      expect(missing.code).toBe(2);
+      expect(missing.err).toMatch(/^ops: config .*nope\.json \(--config\): file not found/);
+    });
+
+    it('--stack or --local: no config is read', async () => {
+      process.env.ORCHESTRATOR_CONFIG = typo;
+      expect((await run(['--stack', 'S', 'status'])).code).toBe(0);
+      expect((await run(['--local', 'status'])).code).toBe(0);
+    });
   });
 
   it('a target error exits 1 with one line naming the error', async () => {

@@ -10,7 +10,7 @@ const S: BreakerSettings = { ...validateConfig({ agents: [{ name: 'a', entry: 'a
 
 const T0 = Date.parse('2024-03-04T15:00:00Z');
 
-describe('health (seed rule)', () => {
+describe('health (R-HEALTH rule)', () => {
   it('fresh agent is HEALTHY', () => {
     expect(classifyHealth({ executions: 0, successes: 0, consecutiveFailures: 0 })).toBe('HEALTHY');
     expect(successRate({ executions: 0, successes: 0 })).toBe(1);

@@ -91,7 +91,7 @@ describe('bounded parameter changes (±20 % of configured)', () => {
       { agent: 'trading', param: 'positionUsd', configured: 20_000, from: 20_000, to: 16_000, reason: 'cut (clamped to ±20 % of configured)' },
     ]);
   });
-  it('rejects non-numeric or unknown params and fractions above the seed boundary', () => {
+  it('rejects non-numeric or unknown params and fractions above the ±20 % boundary (R-PARAM-BOUNDS)', () => {
     expect(() => applyBoundedChanges('a', { label: 'x' }, [{ param: 'label', to: 1, reason: '' }], 0.2)).toThrow(/not a numeric configured parameter/);
     expect(() => applyBoundedChanges('a', { x: 1 }, [{ param: 'x', to: 1, reason: '' }], 0.3)).toThrow(/0\.\.0\.2/);
   });

@@ -4,8 +4,8 @@ import {
   barIndexForCycle,
   createReplayFeed,
   loadMarketData,
-  MarketDataExhaustedError,
-  MarketDataInvalidError,
+  MarketDataExhausted,
+  MarketDataInvalid,
   parseWideCsv,
   resolveUniverse,
   symbolFromFileName,
@@ -68,7 +68,7 @@ describe('wide CSV loader', () => {
       try {
         parseWideCsv(csv, 'data/p.csv');
       } catch (err) {
-        expect(err).toBeInstanceOf(MarketDataInvalidError);
+        expect(err).toBeInstanceOf(MarketDataInvalid);
         expect((err as Error).message).not.toContain('\n');
         return (err as Error).message;
       }
@@ -145,7 +145,7 @@ describe('replay feed: no look-ahead', () => {
   });
 
   it('throws MarketDataExhausted past the end of the file', () => {
-    expect(() => createReplayFeed(table, 2529)).toThrow(MarketDataExhaustedError);
+    expect(() => createReplayFeed(table, 2529)).toThrow(MarketDataExhausted);
     expect(() => createReplayFeed(table, 2600)).toThrow(expect.objectContaining({ name: 'MarketDataExhausted' }));
     expect(createReplayFeed(table, 2528).asOf).toBe('2001-01-02');
   });

@@ -25,14 +25,14 @@ async function reset(settings: TradingSettings, file = DOW_FILE, account?: Recor
   const items = (await db.doc.send(new ScanCommand({ TableName: db.tables.Ledger }))).Items ?? [];
   for (const it of items) await db.doc.send(new DeleteCommand({ TableName: db.tables.Ledger, Key: { pk: it.pk, sk: it.sk } }));
   if (!account) return;
-  // A ledger that is its own replay: one fill per seeded position, at its average price, by one fixture agent.
+  // A ledger that is its own replay: one fill per opening position, at its average price, by one fixture agent.
   const positions = (account.positions ?? {}) as Record<string, { qty: number; avgPrice: number }>;
   const fills = Object.entries(positions).map(([symbol, p], i) => ({
     pk: FILL_PK,
     sk: fillSk(i + 1),
     fillSeq: i + 1,
-    orderId: `seed#${symbol}`,
-    cycleId: 'seed',
+    orderId: `opening#${symbol}`,
+    cycleId: 'opening',
     agent: 'fixture',
     symbol,
     side: 'BUY',
@@ -40,7 +40,7 @@ async function reset(settings: TradingSettings, file = DOW_FILE, account?: Recor
     price: p.avgPrice,
     notionalUsd: p.qty * p.avgPrice,
     barIndex: 0,
-    asOf: 'seed',
+    asOf: 'opening',
   }));
   for (const Item of fills) await db.doc.send(new PutCommand({ TableName: db.tables.Ledger, Item }));
   if (fills.length) {

@@ -12,6 +12,7 @@ import { agentStateItemSchema, type AgentStateItem, type ControlItem } from '../
 import { CONTROL_KEY, parseControlItem } from '../control-read';
 import { retryWithBackoff } from '../retry';
 import { freshAgentState } from './agent-state';
+import { OrchestratorError } from '../errors';
 
 /** Table names the store uses. */
 export interface StoreTables {
@@ -35,11 +36,8 @@ export interface ConflictRetry {
 export const DEFAULT_CONFLICT_RETRY: ConflictRetry = { maxAttempts: 30, baseDelayMs: 5, maxDelayMs: 200 };
 
 /** Thrown when a conditional update kept losing races; `name` is what a Step Functions Retry matches. */
-export class AgentStateConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AgentStateConflict';
-  }
+export class AgentStateConflict extends OrchestratorError {
+  override name = 'AgentStateConflict' as const;
 }
 
 /** BatchGetItem accepts at most 100 keys per call (AWS limit); the first call also reads the control item. */
@@ -164,7 +162,7 @@ export class AgentStateStore {
    * @param initial - a state already read (skips the first GetItem), optional.
    * @returns the state written (or the current one when `mutate` returned undefined) and the value
    *   `mutate` attached to the winning attempt.
-   * @throws {AgentStateConflictError} after `maxAttempts` lost races.
+   * @throws {AgentStateConflict} after `maxAttempts` lost races.
    */
   async update<R>(
     agent: string,
@@ -184,7 +182,7 @@ export class AgentStateStore {
         return (await this.putIfVersion(next, read.version)) ? { done: true, value: { state: next, written: true, info } } : { done: false };
       },
     );
-    if (!won) throw new AgentStateConflictError(`Agent state ${agent}: conditional write lost ${this.retry.maxAttempts} races in a row; giving up`);
+    if (!won) throw new AgentStateConflict(`Agent state ${agent}: conditional write lost ${this.retry.maxAttempts} races in a row; giving up`);
     return won.value;
   }
 }

@@ -9,7 +9,7 @@
  * - `avgDurationMs` is the running mean over executions; `lastDurationMs` the last execution's;
  * - `retries` adds `attempts - 1` of every outcome;
  * - `unhealthyCycles` counts consecutive recorded cycles (skips included) after which the agent is
- *   UNHEALTHY, reset to 0 by any other health (seed alert at 3);
+ *   UNHEALTHY, reset to 0 by any other health (alert at 3, R-ALERTS);
  * - an outcome whose cycle id is already in `recentCycleIds` (or `lastCycleId`) is not applied
  *   again: a retried "Record outcomes" never double counts.
  */

@@ -1,5 +1,5 @@
 /**
- * Agent health, per the seed rule (the Deputy's health check):
+ * Agent health, per the specification's health rule (requirement R-HEALTH in docs/requirements.md):
  *
  * - `successRate = successes / executions` (a fraction 0..1; skips are not executions);
  * - HEALTHY   when `successRate >= 0.95` and `consecutiveFailures == 0`;
@@ -12,11 +12,11 @@
  */
 import type { HealthStatus } from '../contracts';
 
-/** Seed threshold: success rate (fraction) at or above which an agent with no consecutive failure is HEALTHY. */
+/** R-HEALTH threshold: success rate (fraction) at or above which an agent with no consecutive failure is HEALTHY. */
 export const HEALTHY_SUCCESS_RATE = 0.95;
-/** Seed threshold: success rate (fraction) at or above which an agent is at least DEGRADED. */
+/** R-HEALTH threshold: success rate (fraction) at or above which an agent is at least DEGRADED. */
 export const DEGRADED_SUCCESS_RATE = 0.8;
-/** Seed threshold: an agent with at most this many consecutive failures is at least DEGRADED. */
+/** R-HEALTH threshold: an agent with at most this many consecutive failures is at least DEGRADED. */
 export const DEGRADED_MAX_CONSECUTIVE_FAILURES = 2;
 
 /** The counters health is computed from. */
@@ -38,7 +38,7 @@ export function successRate(c: Pick<HealthCounters, 'executions' | 'successes'>)
 }
 
 /**
- * Classifies an agent's health by the seed rule (see the module comment).
+ * Classifies an agent's health by the R-HEALTH rule (see the module comment).
  * @example classifyHealth({ executions: 20, successes: 19, consecutiveFailures: 0 }) // 'HEALTHY' (95 %)
  */
 export function classifyHealth(c: HealthCounters): HealthStatus {

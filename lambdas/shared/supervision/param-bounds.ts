@@ -1,6 +1,6 @@
 /**
- * Bounded parameter changes: the Deputy may tune an agent's numeric parameters, but never
- * beyond `maxParamAdjustFraction` of the configured value (seed autonomy boundary: ±20 %;
+ * Bounded parameter changes: the supervisor may tune an agent's numeric parameters, but never
+ * beyond `maxParamAdjustFraction` of the configured value (autonomy boundary R-PARAM-BOUNDS: ±20 %;
  * config `supervisor.maxParamAdjustFraction`, at most 0.2).
  *
  * Pure functions only.
@@ -34,7 +34,7 @@ export function paramBounds(configured: number, maxFraction: number): { min: num
  * @param agent - agent name (copied into each {@link ParamChange}).
  * @param configured - the configured parameters (never mutated).
  * @param requests - the changes wanted.
- * @param maxFraction - allowed relative change, 0..0.2 (seed ±20 %).
+ * @param maxFraction - allowed relative change, 0..0.2 (±20 %, R-PARAM-BOUNDS).
  * @returns the new parameters and one change record per request that changed a value (a request
  *   that changes nothing, after clamping, is not recorded). A clamped request's reason ends with
  *   `(clamped to ±<pct> % of configured)`.

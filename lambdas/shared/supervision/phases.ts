@@ -4,7 +4,7 @@
  *
  * Pure functions only.
  */
-import { FAULT_DOMAIN_NAMES, type FaultDomainName, type Phase, type WorkItem } from '../contracts';
+import { FAULT_DOMAIN_NAMES, perFaultDomain, type FaultDomainName, type Phase, type WorkItem } from '../contracts';
 
 /** A node of the dependency graph. */
 export interface DependencyNode {
@@ -63,7 +63,7 @@ export function topologicalLevels(nodes: readonly DependencyNode[]): string[][] 
  *   a domain's item count; the shares of non-empty domains sum to at most `maxWorkers`.
  */
 export function concurrencyShares(counts: Record<FaultDomainName, number>, maxWorkers: number): Record<FaultDomainName, number> {
-  const shares: Record<FaultDomainName, number> = { data: 1, strategy: 1, critical: 1 };
+  const shares: Record<FaultDomainName, number> = perFaultDomain(() => 1);
   const nonEmpty = FAULT_DOMAIN_NAMES.filter((d) => counts[d] > 0);
   let remaining = maxWorkers - nonEmpty.length;
   while (remaining > 0) {
@@ -89,9 +89,12 @@ export function concurrencyShares(counts: Record<FaultDomainName, number>, maxWo
  * {@link concurrencyShares}.
  */
 export function buildPhase(index: number, items: readonly WorkItem[], maxWorkers: number): Phase {
-  const byDomain: Record<FaultDomainName, WorkItem[]> = { data: [], strategy: [], critical: [] };
+  const byDomain = perFaultDomain((): WorkItem[] => []);
   for (const item of items) byDomain[item.faultDomain].push(item);
-  const concurrency = concurrencyShares({ data: byDomain.data.length, strategy: byDomain.strategy.length, critical: byDomain.critical.length }, maxWorkers);
+  const concurrency = concurrencyShares(
+    perFaultDomain((d) => byDomain[d].length),
+    maxWorkers,
+  );
   return { index, ...byDomain, concurrency };
 }
 

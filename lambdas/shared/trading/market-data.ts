@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { OrchestratorError } from '../errors';
 
 /** A parsed wide CSV. `prices[symbol][i]` is the value at `timestamps[i]`: a number (possibly NaN or <= 0 when the file says so) or `null` when the cell is empty. */
 export interface MarketTable {
@@ -28,22 +29,19 @@ export interface MarketTable {
   readonly ohlcv?: { readonly symbol: string; readonly columns: readonly string[] };
 }
 
-/** Thrown when a CSV cannot be parsed; `name` = `MarketDataInvalid`. */
-export class MarketDataInvalidError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MarketDataInvalid';
-  }
+/** Thrown when a CSV cannot be parsed or read. */
+export class MarketDataInvalid extends OrchestratorError {
+  override name = 'MarketDataInvalid' as const;
 }
 
 /** Thrown when a cycle's bar lies beyond the end of the file; `name` = `MarketDataExhausted`. The risk engine turns it into HALT. */
-export class MarketDataExhaustedError extends Error {
+export class MarketDataExhausted extends OrchestratorError {
+  override name = 'MarketDataExhausted' as const;
   constructor(
     readonly barIndex: number,
     readonly barCount: number,
   ) {
     super(`Bar ${barIndex} is beyond the end of the market data (${barCount} bars, last index ${barCount - 1})`);
-    this.name = 'MarketDataExhausted';
   }
 }
 
@@ -69,12 +67,12 @@ function isRealDateTime(y: number, m: number, d: number, h: number, mi: number, 
  * The symbol a one-symbol OHLCV file stands for, from its file name: the base name up to its first
  * `-` or `.`, upper-cased (`data/market/msft-daily.csv` is `MSFT`). Requirement: issue 14 "Market
  * data that says what it is".
- * @throws {MarketDataInvalidError} when the name yields no symbol (e.g. `-daily.csv`).
+ * @throws {MarketDataInvalid} when the name yields no symbol (e.g. `-daily.csv`).
  */
 export function symbolFromFileName(file: string): string {
   const base = file.split(/[\\/]/).pop() ?? '';
   const symbol = (base.split(/[-.]/)[0] ?? '').toUpperCase();
-  if (!symbol) throw new MarketDataInvalidError(`${file}: cannot name the symbol of this OHLCV file from its file name; pass one (--symbol)`);
+  if (!symbol) throw new MarketDataInvalid(`${file}: cannot name the symbol of this OHLCV file from its file name; pass one (--symbol)`);
   return symbol;
 }
 
@@ -100,26 +98,26 @@ export interface MarketDataOptions {
  * closed on it) or a plain decimal number (no `0x12`, `Infinity` or `1,000`).
  * @param text - the file's contents (header row first; quoted or bare cells; no embedded commas; blank lines ignored).
  * @param source - label for error messages (the file name). Default `csv`.
- * @throws {MarketDataInvalidError} with one line `SOURCE line L, column C (NAME): problem` (1-based line of the file and column) for any of the above, a row with the wrong number of cells, or no data rows.
+ * @throws {MarketDataInvalid} with one line `SOURCE line L, column C (NAME): problem` (1-based line of the file and column) for any of the above, a row with the wrong number of cells, or no data rows.
  */
 export function parseWideCsv(text: string, source = 'csv', opts: MarketDataOptions = {}): MarketTable {
   const all = text.split(/\r?\n/);
   const rows: Array<{ line: number; text: string }> = [];
   all.forEach((t, i) => t.trim() !== '' && rows.push({ line: i + 1, text: t }));
-  if (rows.length < 2) throw new MarketDataInvalidError(`${source}: needs a header row and at least one data row`);
+  if (rows.length < 2) throw new MarketDataInvalid(`${source}: needs a header row and at least one data row`);
   const at = (line: number, col: number, name: string | undefined) =>
     `${source} line ${line}, column ${col}${name !== undefined && name !== '' ? ` (${name})` : ''}`;
   const headerRow = rows[0];
   const header = headerRow.text.split(',').map(unquote);
   const seen = new Map<string, number>();
   header.forEach((name, i) => {
-    if (i > 0 && name === '') throw new MarketDataInvalidError(`${at(headerRow.line, i + 1, undefined)}: empty column name`);
+    if (i > 0 && name === '') throw new MarketDataInvalid(`${at(headerRow.line, i + 1, undefined)}: empty column name`);
     const prev = seen.get(name);
-    if (prev !== undefined) throw new MarketDataInvalidError(`${at(headerRow.line, i + 1, name)}: duplicate column name "${name}" (also column ${prev + 1})`);
+    if (prev !== undefined) throw new MarketDataInvalid(`${at(headerRow.line, i + 1, name)}: duplicate column name "${name}" (also column ${prev + 1})`);
     seen.set(name, i);
   });
   const columns = header.slice(1);
-  if (columns.length === 0) throw new MarketDataInvalidError(`${source}: header has no series columns`);
+  if (columns.length === 0) throw new MarketDataInvalid(`${source}: header has no series columns`);
   const lower = columns.map((c) => c.toLowerCase());
   const ohlcv = lower.includes('close') && lower.every((c) => OHLCV_COLUMNS.has(c));
   const timestamps: string[] = [];
@@ -128,15 +126,15 @@ export function parseWideCsv(text: string, source = 'csv', opts: MarketDataOptio
     const { line, text: rowText } = rows[r];
     const cells = rowText.split(',').map(unquote);
     if (cells.length !== header.length) {
-      throw new MarketDataInvalidError(`${source} line ${line}: has ${cells.length} cells, header has ${header.length}`);
+      throw new MarketDataInvalid(`${source} line ${line}: has ${cells.length} cells, header has ${header.length}`);
     }
     const ts = cells[0];
     const m = TIMESTAMP.exec(ts);
-    if (!m) throw new MarketDataInvalidError(`${at(line, 1, header[0])}: timestamp "${ts}" is not YYYY-MM-DD[ HH:MM[:SS]]`);
+    if (!m) throw new MarketDataInvalid(`${at(line, 1, header[0])}: timestamp "${ts}" is not YYYY-MM-DD[ HH:MM[:SS]]`);
     const [y, mo, d, h, mi, s] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v)));
-    if (!isRealDateTime(y, mo, d, h, mi, s)) throw new MarketDataInvalidError(`${at(line, 1, header[0])}: timestamp "${ts}" is not a real date and time`);
+    if (!isRealDateTime(y, mo, d, h, mi, s)) throw new MarketDataInvalid(`${at(line, 1, header[0])}: timestamp "${ts}" is not a real date and time`);
     if (timestamps.length > 0 && ts <= timestamps[timestamps.length - 1]) {
-      throw new MarketDataInvalidError(
+      throw new MarketDataInvalid(
         `${at(line, 1, header[0])}: timestamp "${ts}" is not after "${timestamps[timestamps.length - 1]}" (timestamps must be strictly increasing)`,
       );
     }
@@ -147,7 +145,7 @@ export function parseWideCsv(text: string, source = 'csv', opts: MarketDataOptio
       if (cell === '' || /^(na|null)$/i.test(cell)) v = null;
       else if (/^nan$/i.test(cell)) v = Number.NaN;
       else if (PLAIN_DECIMAL.test(cell)) v = Number(cell);
-      else throw new MarketDataInvalidError(`${at(line, c + 1, header[c])}: "${cell}" is not a plain decimal number`);
+      else throw new MarketDataInvalid(`${at(line, c + 1, header[c])}: "${cell}" is not a plain decimal number`);
       cols[c - 1].push(v);
     }
   }
@@ -165,7 +163,7 @@ const tableCache = new Map<string, MarketTable>();
 /**
  * Loads (once per process, cached by absolute path and symbol) a market data CSV file; see {@link parseWideCsv}.
  * @param file - path; relative paths resolve against the working directory (the repo root locally, the bundle root in Lambda).
- * @throws {MarketDataInvalidError} when the file cannot be read or is invalid (the message names file, line and column).
+ * @throws {MarketDataInvalid} when the file cannot be read or is invalid (the message names file, line and column).
  */
 export function loadMarketData(file: string, opts: MarketDataOptions = {}): MarketTable {
   const path = resolve(file);
@@ -176,7 +174,7 @@ export function loadMarketData(file: string, opts: MarketDataOptions = {}): Mark
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new MarketDataInvalidError(`Cannot read market data file ${path}: ${(err as Error).message}`);
+    throw new MarketDataInvalid(`Cannot read market data file ${path}: ${(err as Error).message}`, { cause: err });
   }
   const table = parseWideCsv(text, file, opts);
   tableCache.set(key, table);
@@ -233,12 +231,12 @@ export function isValidPrice(p: number | null | undefined): p is number {
 
 /**
  * Builds the feed for one bar. The feed copies bars `0..barIndex` only (no look-ahead).
- * @throws {MarketDataExhaustedError} when `barIndex` is at or past the end of the data.
+ * @throws {MarketDataExhausted} when `barIndex` is at or past the end of the data.
  * @throws {RangeError} when `barIndex` is negative or not an integer.
  */
 export function createReplayFeed(table: MarketTable, barIndex: number): MarketDataProvider {
   if (!Number.isInteger(barIndex) || barIndex < 0) throw new RangeError(`barIndex must be an integer >= 0, got ${barIndex}`);
-  if (barIndex >= table.timestamps.length) throw new MarketDataExhaustedError(barIndex, table.timestamps.length);
+  if (barIndex >= table.timestamps.length) throw new MarketDataExhausted(barIndex, table.timestamps.length);
   const ts = table.timestamps.slice(0, barIndex + 1);
   const series = new Map<string, ReadonlyArray<number | null>>(table.symbols.map((s) => [s, table.prices[s].slice(0, barIndex + 1)]));
   const symbols = [...table.symbols];
@@ -287,7 +285,7 @@ export function resolveStartBar(startBar: number | undefined, bars: number): num
 
 /**
  * The feed a cycle sees: bar `resolveStartBar(startBar) + cycleSeq - 1` of `file`.
- * @throws {MarketDataExhaustedError} past the end of the file; {@link MarketDataInvalidError} when the file is unreadable.
+ * @throws {MarketDataExhausted} past the end of the file; {@link MarketDataInvalid} when the file is unreadable.
  */
 export function feedForCycle(file: string, startBar: number | undefined, cycleSeq: number): MarketDataProvider {
   const table = loadMarketData(file);

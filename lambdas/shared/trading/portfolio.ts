@@ -1,6 +1,6 @@
 /**
  * The paper portfolio as plain data, and the pure arithmetic on it: valuation and
- * applying a fill. The broker (`broker.ts`) persists it; the risk engine values it.
+ * applying a fill. The order gateway (`gateway.ts`) persists it; the risk engine values it.
  *
  * Quantities are whole shares (signed: negative = short; the reference agents stay long).
  * Money is USD. Prices are per share.

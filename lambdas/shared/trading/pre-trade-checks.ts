@@ -145,7 +145,7 @@ export function checkDuplicateOrder(c: Pick<PreTradeContext, 'conflictingOrder' 
     : pass('duplicateOrder', 0, 0, 'count');
 }
 
-/** Safe mode (seed fallback mode; risk verdict REDUCE): only orders that reduce |position| pass. */
+/** Safe mode (R-SAFE-MODE; risk verdict REDUCE): only orders that reduce |position| pass. */
 export function checkSafeMode(c: Pick<PreTradeContext, 'mode' | 'portfolio' | 'order'>): CheckResult {
   if (c.mode !== 'safe' || reducesPosition(c.portfolio, c.order)) return pass('safeMode', 0, 0, 'flag');
   return reject('safeMode', 1, 0, 'flag', `safe mode: ${c.order.side} ${c.order.qty} ${c.order.symbol} would not reduce the position`);
