@@ -301,6 +301,28 @@ export const riskAssessmentSchema = z.object({
   metrics: z.record(z.string(), z.number()),
   /** Timestamp of the bar assessed. */
   asOf: z.string(),
+  /**
+   * Per-agent figures from each agent's own book (USD unless `...Fraction`): P&L since the start and today, gross
+   * exposure, budget used, drawdown from its running peak, and `reduceOnly` when its daily-loss protection holds it
+   * in REDUCE for the rest of the day. At most 20 agents (those in REDUCE first); every agent's are in the bar's
+   * equity snapshot. Absent on a HALT before the figures were computed.
+   */
+  agents: z
+    .record(
+      z.string(),
+      z.object({
+        pnlUsd: z.number(),
+        pnlTodayUsd: z.number(),
+        grossExposureUsd: z.number(),
+        allocationUsd: z.number().optional(),
+        peakPnlUsd: z.number(),
+        drawdownFraction: z.number(),
+        budgetUsedFraction: z.number().optional(),
+        dailyLossLimitUsd: z.number().optional(),
+        reduceOnly: z.boolean(),
+      }),
+    )
+    .optional(),
 });
 export type RiskAssessment = z.infer<typeof riskAssessmentSchema>;
 

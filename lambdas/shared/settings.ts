@@ -106,6 +106,8 @@ export const tradingSettingsSchema = z.object({
   maxStaleBars: z.number().int().min(0),
   /** A one-bar move larger than this fraction of the previous close is suspect data: the risk gate says HALT. @default 0.5 */
   suspectMoveFraction: z.number().positive().default(0.5),
+  /** Emit per-agent P&L and exposure metrics from "Assess risk" (config `monitoring.perAgentMetrics`). @default false */
+  perAgentMetrics: z.boolean().default(false),
 });
 export type TradingSettings = z.infer<typeof tradingSettingsSchema>;
 export type RiskLimits = TradingSettings['limits'];

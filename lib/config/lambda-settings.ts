@@ -70,5 +70,6 @@ export function tradingSettingsFromConfig(config: OrchestratorConfig): TradingSe
     startBar: config.marketData.startBar,
     maxStaleBars: config.marketData.maxStaleBars,
     suspectMoveFraction: config.marketData.suspectMoveFraction,
+    perAgentMetrics: config.monitoring.perAgentMetrics,
   };
 }
