@@ -286,7 +286,7 @@ export function writeResume(
             changed: true,
             premise: ['halted'],
             set: { halted: false, mode: 'safe', resumedAt: at, coolDownUntil, reason, actor: req.actor, at },
-            entry: { at, action: 'RESUME', actor: req.actor, reason: `${reason} (into REDUCE, reduce-only until at least ${coolDownUntil})`, changed: true },
+            entry: { at, action: 'RESUME', actor: req.actor, reason, changed: true },
           }
         : {
             changed: false,

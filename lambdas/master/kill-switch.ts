@@ -503,17 +503,30 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
       throw new KillSwitchIncomplete('Resume', { action, errors: [{ step: 'flag', message: errorText(err) }] });
     }
     const enabledSchedules: string[] = [];
-    try {
-      for (const s of (await ports.listSchedules()).filter((x) => !x.enabled)) {
-        try {
-          await ports.setScheduleEnabled(s.group, s.name, true);
-          enabledSchedules.push(scheduleId(s));
-        } catch (err) {
-          errors.push({ step: 'schedules', message: `enabling ${scheduleId(s)} failed: ${errorText(err)}` });
+    // Only the resume that cleared the halt flag (or a no-op resume of a running system, which repairs a schedule
+    // left disabled) enables schedules: `--to normal` from REDUCE finds them enabled already.
+    if (!(to === 'normal' && !change.before.halted)) {
+      try {
+        for (const s of (await ports.listSchedules()).filter((x) => !x.enabled)) {
+          try {
+            await ports.setScheduleEnabled(s.group, s.name, true);
+            enabledSchedules.push(scheduleId(s));
+          } catch (err) {
+            errors.push({ step: 'schedules', message: `enabling ${scheduleId(s)} failed: ${errorText(err)}` });
+          }
+        }
+      } catch (err) {
+        errors.push({ step: 'schedules', message: `listing schedules failed: ${errorText(err)}` });
+      }
+      // A halt that landed while the schedules were being enabled wins: disable again what this call enabled.
+      if (enabledSchedules.length > 0 && (await readControlItem(doc, controlTable, true).catch(() => undefined))?.halted) {
+        for (const id of enabledSchedules) {
+          const [group, ...name] = id.split('/');
+          await ports.setScheduleEnabled(group, name.join('/'), false).catch((err: unknown) =>
+            errors.push({ step: 'schedules', message: `re-disabling ${id} after a racing halt failed: ${errorText(err)}` }),
+          );
         }
       }
-    } catch (err) {
-      errors.push({ step: 'schedules', message: `listing schedules failed: ${errorText(err)}` });
     }
     const stage = stageOf(change.after);
     const coolDownUntil = change.after.coolDownUntil;
