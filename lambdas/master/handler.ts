@@ -436,7 +436,7 @@ export function parseResumePolicy(raw: string | undefined): ResumePolicy {
   try {
     v = JSON.parse(raw);
   } catch (err) {
-    throw new Error(`RESUME_POLICY is malformed: not JSON (${(err as Error).message})`);
+    throw new Error(`RESUME_POLICY is malformed: not JSON (${(err as Error).message})`, { cause: err });
   }
   const o = v as Partial<ResumePolicy> | null;
   if (!o || typeof o !== 'object' || !Number.isInteger(o.coolDownSeconds) || (o.coolDownSeconds as number) < 0 || typeof o.allowDirectToNormal !== 'boolean') {

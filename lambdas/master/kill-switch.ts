@@ -522,9 +522,9 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
       if (enabledSchedules.length > 0 && (await readControlItem(doc, controlTable, true).catch(() => undefined))?.halted) {
         for (const id of enabledSchedules) {
           const [group, ...name] = id.split('/');
-          await ports.setScheduleEnabled(group, name.join('/'), false).catch((err: unknown) =>
-            errors.push({ step: 'schedules', message: `re-disabling ${id} after a racing halt failed: ${errorText(err)}` }),
-          );
+          await ports
+            .setScheduleEnabled(group, name.join('/'), false)
+            .catch((err: unknown) => errors.push({ step: 'schedules', message: `re-disabling ${id} after a racing halt failed: ${errorText(err)}` }));
         }
       }
     }
@@ -619,7 +619,8 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
 
   async function flatten(req: OrderActionRequest): Promise<FlattenResult> {
     refuseOrderAction('Flatten', req);
-    if (!ports.flattenPositions) throw new OrderActionRefused('Flatten refused: this function has no order book or market data (LEDGER_TABLE, MARKET_DATA_FILE)');
+    if (!ports.flattenPositions)
+      throw new OrderActionRefused('Flatten refused: this function has no order book or market data (LEDGER_TABLE, MARKET_DATA_FILE)');
     const at = now();
     const flattenId = `flatten-${new Date(at).toISOString().replace(/[-:.]/g, '')}`;
     const errors: StepError[] = [];

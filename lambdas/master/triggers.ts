@@ -146,7 +146,10 @@ export function fullHaltReason(reason: string, details: unknown): string {
   if (!d || typeof d !== 'object') return reason;
   const reasons = Array.isArray(d.reasons) ? d.reasons.filter((r): r is string => typeof r === 'string' && r.trim() !== '') : [];
   const breaches = (Array.isArray(d.checks) ? d.checks : [])
-    .filter((c): c is { name: string; value: unknown; limit: unknown; unit?: unknown; status: string } => !!c && typeof c === 'object' && (c as { status?: unknown }).status === 'BREACH')
+    .filter(
+      (c): c is { name: string; value: unknown; limit: unknown; unit?: unknown; status: string } =>
+        !!c && typeof c === 'object' && (c as { status?: unknown }).status === 'BREACH',
+    )
     .map((c) => `${c.name} ${String(c.value)} vs limit ${String(c.limit)}${c.unit ? ` ${String(c.unit)}` : ''}`);
   if (!reasons.length && !breaches.length) return reason;
   const said = [...reasons.filter((r) => !reason.includes(r)), ...(breaches.length ? [`BREACH: ${breaches.join(', ')}`] : [])];

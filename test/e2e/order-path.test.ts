@@ -115,9 +115,9 @@ describe('order path on the local runtime', () => {
     for (const b of await listBooks(rt.doc, ledger)) expect(Object.values(b.positions).filter((p) => p.qty !== 0)).toEqual([]);
     const flatAccount = await readAccount(rt.doc, ledger, config.portfolio.startingCashUsd);
     expect(Object.values(flatAccount.positions).filter((p) => p.qty !== 0)).toEqual([]);
-    expect(reconcileLedger(flatAccount, await listBooks(rt.doc, ledger), replayFills(await listFills(rt.doc, ledger), config.portfolio.startingCashUsd), [])).toEqual(
-      [],
-    );
+    expect(
+      reconcileLedger(flatAccount, await listBooks(rt.doc, ledger), replayFills(await listFills(rt.doc, ledger), config.portfolio.startingCashUsd), []),
+    ).toEqual([]);
 
     // Resume, then --to normal right away through the ops CLI: refused (cool-down), exit code 2.
     const target = {

@@ -38,7 +38,10 @@ describe('bundling', () => {
       expect(statSync(join(dir, 'index.js')).size).toBeLessThan(1024 * 1024);
       expect(existsSync(join(dir, 'supervisor-settings.json'))).toBe(f.role === 'supervisor');
       const shipsData = existsSync(join(dir, 'market-data.csv'));
-      expect({ role: f.role, shipsData }).toEqual({ role: f.role, shipsData: f.role === 'agent' || f.role === 'risk' || f.role === 'gateway' || f.role === 'operator' });
+      expect({ role: f.role, shipsData }).toEqual({
+        role: f.role,
+        shipsData: f.role === 'agent' || f.role === 'risk' || f.role === 'gateway' || f.role === 'operator',
+      });
       if (shipsData) expect(readFileSync(join(dir, 'market-data.csv')).equals(csv)).toBe(true);
     }
     expect(stack.lambdaFunctions).toHaveLength(6);

@@ -44,7 +44,8 @@ describe('template', () => {
     const s = synth((c) => ({ ...c, resume: { coolDownSeconds: 120, allowDirectToNormal: true } }));
     const fns = resourcesOfType(s.template, 'AWS::Lambda::Function').filter(([, r]) => r.Properties.Environment?.Variables?.RESUME_POLICY);
     expect(fns).toHaveLength(2);
-    for (const [, fn] of fns) expect(JSON.parse(fn.Properties.Environment.Variables.RESUME_POLICY)).toEqual({ coolDownSeconds: 120, allowDirectToNormal: true });
+    for (const [, fn] of fns)
+      expect(JSON.parse(fn.Properties.Environment.Variables.RESUME_POLICY)).toEqual({ coolDownSeconds: 120, allowDirectToNormal: true });
   });
 
   it('the dashboard has per-agent P&L and exposure widgets only with monitoring.perAgentMetrics', () => {
@@ -58,7 +59,11 @@ describe('template', () => {
     expect(pnl.properties.metrics).toHaveLength(4);
     expect(JSON.stringify(pnl.properties.metrics)).toContain('AgentPnlUsd');
     expect(on.map((w) => w.properties.title)).toContain('Agent gross exposure (USD) and daily-loss REDUCE (1 = reduce-only)');
-    expect(titles(false).map((w) => w.properties.title).filter((t) => /P&L|gross exposure/.test(t ?? ''))).toEqual([]);
+    expect(
+      titles(false)
+        .map((w) => w.properties.title)
+        .filter((t) => /P&L|gross exposure/.test(t ?? '')),
+    ).toEqual([]);
   });
 });
 

@@ -200,7 +200,10 @@ describe('helpers', () => {
       cycleId: 'c-7',
       executionArn: 'arn:x:c-7',
       reason: 'Risk verdict HALT',
-      details: { reasons: ['drawdown 12.00% exceeds 10.00%'], checks: [{ name: 'drawdownFraction', value: 0.12, limit: 0.1, unit: 'fraction', status: 'BREACH' }] },
+      details: {
+        reasons: ['drawdown 12.00% exceeds 10.00%'],
+        checks: [{ name: 'drawdownFraction', value: 0.12, limit: 0.1, unit: 'fraction', status: 'BREACH' }],
+      },
     });
     const want = 'Risk verdict HALT: drawdown 12.00% exceeds 10.00%; BREACH: drawdownFraction 0.12 vs limit 0.1 fraction';
     const item = await readControlItem(db.doc, db.tables.Control);

@@ -162,7 +162,9 @@ describe('argument parsing and refusals', () => {
     );
     const r = await run(['resume', '--to', 'normal', '--reason', 'x', '--stack', 'S'], refused);
     expect(r.code).toBe(2);
-    expect(r.err).toBe('ops: ResumeRefused: Resume to normal refused: REDUCE cool-down after the resume at t: 14 min 59 s left (until u, config resume.coolDownSeconds)');
+    expect(r.err).toBe(
+      'ops: ResumeRefused: Resume to normal refused: REDUCE cool-down after the resume at t: 14 min 59 s left (until u, config resume.coolDownSeconds)',
+    );
   });
 
   it('cancel-all and flatten need a reason; cancel-all prints the count, --json the result', async () => {

@@ -41,8 +41,11 @@ const BAR = 260;
 const table = loadMarketData(DOW_FILE);
 const feed = createReplayFeed(table, BAR);
 const close = (s: string) => feed.priceAt(s)!;
-const settings = testSettings({ budgets: { loser: { allocationUsd: 100_000, maxDailyLossFraction: 0.02 }, winner: { allocationUsd: 100_000, maxDailyLossFraction: 0.02 } } });
-const gw = (s: TradingSettings = settings) => createOrderGateway({ doc: db.doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings: s, feed });
+const settings = testSettings({
+  budgets: { loser: { allocationUsd: 100_000, maxDailyLossFraction: 0.02 }, winner: { allocationUsd: 100_000, maxDailyLossFraction: 0.02 } },
+});
+const gw = (s: TradingSettings = settings) =>
+  createOrderGateway({ doc: db.doc, ledgerTable: db.tables.Ledger, controlTable: db.tables.Control, settings: s, feed });
 const req = (o: Partial<GatewayOrder>): GatewayOrder => ({
   cycleId: 'c1',
   agent: 'loser',
@@ -56,7 +59,14 @@ const req = (o: Partial<GatewayOrder>): GatewayOrder => ({
 });
 const setControl = (halted: boolean, mode: 'normal' | 'safe' = 'normal') =>
   db.doc.send(new PutCommand({ TableName: db.tables.Control, Item: { ...CONTROL_KEY, halted, mode, cycleSeq: 0, version: 0, audit: [] } }));
-const figures = (pnlTodayUsd: number): AgentRiskFigures => ({ pnlUsd: pnlTodayUsd, pnlTodayUsd, grossExposureUsd: 0, peakPnlUsd: 0, drawdownFraction: 0, reduceOnly: false });
+const figures = (pnlTodayUsd: number): AgentRiskFigures => ({
+  pnlUsd: pnlTodayUsd,
+  pnlTodayUsd,
+  grossExposureUsd: 0,
+  peakPnlUsd: 0,
+  drawdownFraction: 0,
+  reduceOnly: false,
+});
 async function putSnapshot(agents: Record<string, AgentRiskFigures>): Promise<void> {
   const snap: EquitySnapshot = {
     barIndex: BAR,
@@ -105,7 +115,16 @@ describe('per-agent daily-loss protection', () => {
 
   it('the risk gate computes per-agent P&L today, budget used and drawdown from the running peak, and flags REDUCE', () => {
     const books: AgentBook[] = [
-      { agent: 'loser', positions: { KO: { qty: 100, avgPrice: 50 } }, cashFlowUsd: -5_000, fills: 1, reservedQty: {}, workingQty: {}, version: 1, exists: true },
+      {
+        agent: 'loser',
+        positions: { KO: { qty: 100, avgPrice: 50 } },
+        cashFlowUsd: -5_000,
+        fills: 1,
+        reservedQty: {},
+        workingQty: {},
+        version: 1,
+        exists: true,
+      },
       { agent: 'flat', positions: {}, cashFlowUsd: 120, fills: 2, reservedQty: {}, workingQty: {}, version: 2, exists: true },
     ];
     const budgets = { loser: { allocationUsd: 10_000, maxDailyLossFraction: 0.01, maxGrossExposureUsd: 8_000 } };
@@ -128,7 +147,9 @@ describe('flatten', () => {
     await g.submit(req({ agent: 'alpha', qty: 30 }));
     await g.submit(req({ agent: 'alpha', clientOrderId: '2', symbol: 'MMM', qty: 7 }));
     await g.submit(req({ agent: 'beta', qty: 12 }));
-    const resting = await g.submit(req({ agent: 'beta', clientOrderId: '2', symbol: 'IBM', qty: 5, limitPrice: Math.round(close('IBM') * 0.97 * 100) / 100, timeInForce: 'GTC' }));
+    const resting = await g.submit(
+      req({ agent: 'beta', clientOrderId: '2', symbol: 'IBM', qty: 5, limitPrice: Math.round(close('IBM') * 0.97 * 100) / 100, timeInForce: 'GTC' }),
+    );
     expect(resting.order.status).toBe('WORKING');
     await setControl(true);
     const refused = await g.submit(req({ agent: 'alpha', clientOrderId: '3', side: 'SELL', qty: 1 }));
@@ -146,7 +167,12 @@ describe('flatten', () => {
     expect(Object.values((await readAccount(db.doc, db.tables.Ledger, 1_000_000)).positions).every((p) => p.qty === 0)).toBe(true);
     expect(await listWorkingOrders(db.doc, db.tables.Ledger)).toEqual([]);
     const fills = await listFills(db.doc, db.tables.Ledger);
-    expect(fills.filter((f) => f.cycleId === 'flatten-1').map((f) => f.agent).sort()).toEqual(['alpha', 'alpha', 'beta']);
+    expect(
+      fills
+        .filter((f) => f.cycleId === 'flatten-1')
+        .map((f) => f.agent)
+        .sort(),
+    ).toEqual(['alpha', 'alpha', 'beta']);
     // Retried with the same id: nothing fills twice.
     const again = await g.flatten({ flattenId: 'flatten-1', actor: 'operator:alice', reason: 'drill' });
     expect(again.closed).toBe(0);
@@ -211,7 +237,12 @@ describe('operator function: cancel-all and flatten', () => {
     expect(res).toMatchObject({ status: 200, body: { action: 'CANCEL_ALL', cancelled: 2, remaining: 0 } });
     const item = await readControlItem(db.doc, db.tables.Control);
     expect(item.halted).toBe(false);
-    expect(item.audit.at(-1)).toMatchObject({ action: 'CANCEL_ALL', actor: 'arn:aws:iam::1:user/alice', changed: true, reason: 'venue outage (2 working orders cancelled)' });
+    expect(item.audit.at(-1)).toMatchObject({
+      action: 'CANCEL_ALL',
+      actor: 'arn:aws:iam::1:user/alice',
+      changed: true,
+      reason: 'venue outage (2 working orders cancelled)',
+    });
     expect(await op({ action: 'cancel-all', reason: ' ' })).toMatchObject({ status: 400, body: { error: 'OrderActionRefused' } });
   });
 

@@ -323,7 +323,13 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
     check: CheckResult | { check: PreTradeCheckName; detail: string },
   ): Promise<GatewayDecision> {
     const tradingState = tradingStateOf(check.check);
-    const order: OrderItem = { ...baseOrder(req, price), status: 'REJECTED', rejectedBy: check.check, reason: check.detail, ...(tradingState ? { tradingState } : {}) };
+    const order: OrderItem = {
+      ...baseOrder(req, price),
+      status: 'REJECTED',
+      rejectedBy: check.check,
+      reason: check.detail,
+      ...(tradingState ? { tradingState } : {}),
+    };
     return (await recordFinal(req, order)) ?? { order, replayed: false, rejectedBy: check.check };
   }
 
@@ -655,7 +661,15 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const existing = await getOrder(doc, ledgerTable, req.flattenId, agent, clientOrderId);
       if (existing) {
-        return { agent, symbol, side: existing.side, qty: existing.qty, price: existing.price, status: existing.status === 'FILLED' ? 'FILLED' : 'REJECTED', reason: existing.reason };
+        return {
+          agent,
+          symbol,
+          side: existing.side,
+          qty: existing.qty,
+          price: existing.price,
+          status: existing.status === 'FILLED' ? 'FILLED' : 'REJECTED',
+          reason: existing.reason,
+        };
       }
       const [account, book] = await Promise.all([readAccount(doc, ledgerTable, settings.startingCashUsd), readBook(doc, ledgerTable, agent)]);
       const held = book.positions[symbol]?.qty ?? 0;
@@ -731,7 +745,15 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
       }
     }
     const closed = positions.filter((p) => p.status === 'FILLED').length;
-    return { flattenId: req.flattenId, workingOrdersCancelled, positions, closed, notClosed: positions.length - closed, barIndex: feed.barIndex, asOf: feed.asOf };
+    return {
+      flattenId: req.flattenId,
+      workingOrdersCancelled,
+      positions,
+      closed,
+      notClosed: positions.length - closed,
+      barIndex: feed.barIndex,
+      asOf: feed.asOf,
+    };
   }
 
   return { submit, matchWorking, cancelAll, flatten };

@@ -270,7 +270,13 @@ export function checkMaxDailyLoss(c: Pick<PreTradeContext, 'dailyPnlFraction' | 
   const loss = Math.max(0, -(c.dailyPnlFraction ?? 0));
   const limit = c.limits.maxDailyLossFraction;
   return loss > limit && !reducesPosition(c.portfolio, c.order)
-    ? reject('maxDailyLoss', loss, limit, 'fraction', `REDUCE: loss of the day ${(loss * 100).toFixed(2)}% exceeds ${(limit * 100).toFixed(2)}%: only reducing orders`)
+    ? reject(
+        'maxDailyLoss',
+        loss,
+        limit,
+        'fraction',
+        `REDUCE: loss of the day ${(loss * 100).toFixed(2)}% exceeds ${(limit * 100).toFixed(2)}%: only reducing orders`,
+      )
     : pass('maxDailyLoss', loss, limit, 'fraction');
 }
 

@@ -10,7 +10,17 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { riskAssessmentSchema, type LimitCheck, type RiskAssessment } from '../contracts';
 import type { TradingSettings } from '../settings';
-import { latestEquitySnapshot, listBooks, type AgentRiskFigures, listFills, listWorkingOrders, putEquitySnapshotOnce, readAccount, reconcileLedger, replayFills } from './ledger';
+import {
+  latestEquitySnapshot,
+  listBooks,
+  type AgentRiskFigures,
+  listFills,
+  listWorkingOrders,
+  putEquitySnapshotOnce,
+  readAccount,
+  reconcileLedger,
+  replayFills,
+} from './ledger';
 import { barIndexForCycle, feedForCycle, isValidPrice, loadMarketData, resolveStartBar, resolveUniverse, type MarketDataProvider } from './market-data';
 import { portfolioProblems } from './portfolio';
 import { computeRiskFigures, decideVerdict, type RiskFigures } from './risk-engine';
