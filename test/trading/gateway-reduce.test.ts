@@ -13,6 +13,7 @@ import type { TradingSettings } from '../../lambdas/shared/settings';
 import { createOrderGateway, type GatewayOrder } from '../../lambdas/shared/trading/gateway';
 import {
   equitySk,
+  getOrder,
   listBooks,
   listFills,
   listWorkingOrders,
@@ -110,6 +111,32 @@ describe('per-agent daily-loss protection', () => {
     // Just inside the budget: admitted again.
     await putSnapshot({ loser: figures(-1_999) });
     expect((await g.submit(req({ clientOrderId: '4', symbol: 'MMM' }))).order.status).toBe('FILLED');
+    await identity();
+  });
+
+  it("at matching, a crossing working BUY of an agent in its daily-loss REDUCE is cancelled naming REDUCE; another agent's fills", async () => {
+    const ko = table.prices.KO;
+    const limitPrice = Math.round(ko[BAR]! * 0.98 * 100) / 100;
+    const bar = Array.from({ length: 300 }, (_, i) => BAR + 1 + i).find((b) => ko[b]! <= limitPrice)!;
+    const g = gw();
+    for (const agent of ['loser', 'winner']) expect((await g.submit(req({ agent, limitPrice, timeInForce: 'GTC' }))).order.status).toBe('WORKING');
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.tables.Ledger,
+        Item: { pk: 'EQUITY', sk: equitySk(bar), barIndex: bar, asOf: table.timestamps[bar], agents: { loser: figures(-2_500), winner: figures(0) } },
+      }),
+    );
+    const later = createOrderGateway({
+      doc: db.doc,
+      ledgerTable: db.tables.Ledger,
+      controlTable: db.tables.Control,
+      settings,
+      feed: createReplayFeed(table, bar),
+    });
+    expect(await later.matchWorking('normal')).toEqual({ filled: 1, expired: 0, cancelled: 1, working: 0 });
+    const loser = await getOrder(db.doc, db.tables.Ledger, 'c1', 'loser', '1');
+    expect(loser).toMatchObject({ status: 'CANCELLED', reason: expect.stringMatching(/^REDUCE: loser lost USD 2500.00 today/) });
+    expect((await getOrder(db.doc, db.tables.Ledger, 'c1', 'winner', '1'))?.status).toBe('FILLED');
     await identity();
   });
 

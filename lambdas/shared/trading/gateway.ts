@@ -129,7 +129,8 @@ export interface OrderGateway {
   /**
    * Matches every working order against this feed's bar: a BUY whose limit is at or above the close
    * (a SELL at or below) fills at its limit; a DAY order past its session expires; in safe mode an
-   * order that would add risk is cancelled. Each move is one transaction conditioned on the order
+   * order that would add risk is cancelled, and so is one that would add to the book of an agent its
+   * daily-loss protection holds in REDUCE (this bar's snapshot, judged on the book the fill is conditioned on). Each move is one transaction conditioned on the order
    * still being WORKING, so a fill and a cancel can never both win.
    */
   matchWorking(mode: Mode): Promise<{ filled: number; expired: number; cancelled: number; working: number }>;
@@ -535,11 +536,21 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
   /**
    * Moves one working order out of WORKING: filled at its limit, cancelled or expired. One
    * transaction conditioned on the order still WORKING (and, for a fill, on the halt flag).
-   * @returns true when this call moved it; false when someone else did first.
+   * `guard`, for a fill: judged on the book read in the same attempt (the transaction is conditioned on that
+   * book's version), a reason to cancel instead (the agent's daily-loss REDUCE), or undefined to fill.
+   * @returns what this call moved it to; false when someone else moved it first.
    */
-  async function settle(w: WorkingOrder, to: 'FILLED' | 'CANCELLED' | 'EXPIRED', reason: string): Promise<boolean> {
+  async function settle(
+    w: WorkingOrder,
+    requested: 'FILLED' | 'CANCELLED' | 'EXPIRED',
+    requestedReason: string,
+    guard?: (book: AgentBook) => string | undefined,
+  ): Promise<'FILLED' | 'CANCELLED' | 'EXPIRED' | false> {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const [account, book] = await Promise.all([readAccount(doc, ledgerTable, settings.startingCashUsd), readBook(doc, ledgerTable, w.agent)]);
+      const guarded = requested === 'FILLED' ? guard?.(book) : undefined;
+      const to = guarded ? 'CANCELLED' : requested;
+      const reason = guarded ?? requestedReason;
       const signed = w.side === 'BUY' ? w.qty : -w.qty;
       const released = { ...account, reservedCashUsd: Math.max(0, account.reservedCashUsd - (w.side === 'BUY' ? w.qty * w.limitPrice : 0)) };
       const reservedQty = { ...book.reservedQty };
@@ -603,7 +614,7 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
       }
       try {
         await doc.send(new TransactWriteCommand({ TransactItems: items as never }));
-        return true;
+        return to;
       } catch (err) {
         const failed = cancellationReasons(err, fills ? TX_WORKING : TX_WORKING.slice(1));
         if (!failed) throw err;
@@ -619,6 +630,13 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
     const out = { filled: 0, expired: 0, cancelled: 0, working: 0 };
     const control = await readControlItem(doc, controlTable, true);
     const safe = mode === 'safe' || control.mode === 'safe';
+    // This bar's snapshot (Assess risk runs before Match working orders): the agents' daily-loss protection.
+    const snapshot = await latestEquitySnapshot(doc, ledgerTable, feed.barIndex);
+    const agentGuard = (w: WorkingOrder) => (book: AgentBook) => {
+      const d = agentDailyLossOf(snapshot?.barIndex === feed.barIndex ? snapshot.agents?.[w.agent] : undefined, settings.budgets[w.agent]);
+      if (!d || !(-d.pnlTodayUsd > d.limitUsd) || reducesPosition({ cash: book.cashFlowUsd, positions: book.positions }, w)) return undefined;
+      return `REDUCE: ${w.agent} lost USD ${(-d.pnlTodayUsd).toFixed(2)} today, over its daily-loss budget USD ${d.limitUsd.toFixed(2)}: a working order that would add risk is cancelled`;
+    };
     for (const w of await listWorkingOrders(doc, ledgerTable)) {
       if (w.placedBar >= feed.barIndex) {
         out.working++; // placed on this bar: its session is the next one
@@ -641,7 +659,9 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
           continue;
         }
       }
-      if (await settle(w, 'FILLED', `crossed at close ${close}, filled at the limit ${w.limitPrice}`)) out.filled++;
+      const moved = await settle(w, 'FILLED', `crossed at close ${close}, filled at the limit ${w.limitPrice}`, agentGuard(w));
+      if (moved === 'FILLED') out.filled++;
+      else if (moved === 'CANCELLED') out.cancelled++;
     }
     return out;
   }
