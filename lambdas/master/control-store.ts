@@ -20,6 +20,7 @@
  */
 import { isConditionalCheckFailed } from '../shared/dynamo-errors';
 import { retryWithBackoff } from '../shared/retry';
+import { OrchestratorError } from '../shared/errors';
 import { boundActor } from './bounds';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry, ControlItem, Mode } from '../shared/contracts';
@@ -97,13 +98,13 @@ interface Decision {
  * ...), decided on a consistent read inside the write's retry loop; nothing was written. `kind` names
  * the action refused (`kill-switch.ts` turns it into `ResumeRefused` / `SafeModeRefused`).
  */
-export class ControlChangeRefused extends Error {
+export class ControlChangeRefused extends OrchestratorError {
+  override name = 'ControlChangeRefused' as const;
   constructor(
     readonly kind: 'resume' | 'safe-mode',
     message: string,
   ) {
     super(message);
-    this.name = 'ControlChangeRefused';
   }
 }
 

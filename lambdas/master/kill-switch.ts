@@ -34,6 +34,7 @@ import {
   type ResumeTarget,
 } from './control-store';
 import type { FlattenReport } from '../shared/trading/gateway';
+import { OrchestratorError } from '../shared/errors';
 import type { KillSwitchPorts, RunningExecution, ScheduleRef } from './ports';
 import type { TriggerSource } from './trigger-sources';
 
@@ -277,11 +278,8 @@ export interface KillSwitch {
 }
 
 /** Cancel-all or flatten refused: not an operator, no reason, or no order book here. Name `OrderActionRefused`. Nothing was changed. */
-export class OrderActionRefused extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'OrderActionRefused';
-  }
+export class OrderActionRefused extends OrchestratorError {
+  override name = 'OrderActionRefused' as const;
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
