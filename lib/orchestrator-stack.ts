@@ -214,6 +214,8 @@ export class OrchestratorStack extends Stack {
       agentStateTable: t.AgentState,
       ledgerTable: t.Ledger,
       tradingSettings: trading,
+      resumePolicy: { coolDownSeconds: config.resume.coolDownSeconds, allowDirectToNormal: config.resume.allowDirectToNormal },
+      marketDataFile: config.marketData.file,
       stateMachineArn,
       executionArnPattern: cycleExecutionArnPattern(this, stateMachineName),
       scheduleNames: scheduleNamesEnv(this.schedules.refs),

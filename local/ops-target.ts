@@ -6,7 +6,8 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OpsStatus, OpsTarget } from '../ops/target';
+import { stageFields, type OpsStatus, type OpsTarget } from '../ops/target';
+import { listWorkingOrders } from '../lambdas/shared/trading/ledger';
 import type { AgentStateItem } from '../lambdas/shared/contracts';
 import { readControlItem } from '../lambdas/shared/control-read';
 import { AgentStateStore } from '../lambdas/shared/supervision/agent-state-store';
@@ -44,6 +45,7 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
       return {
         halted: ctl.halted,
         mode: ctl.mode,
+        ...stageFields(ctl, await listWorkingOrders(rt.doc, rt.tableEnv.LEDGER_TABLE)),
         reason: ctl.reason,
         actor: ctl.actor,
         at: ctl.at,
@@ -68,7 +70,9 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
       };
     },
     halt: (reason, actor) => operator({ action: 'halt', reason }, actor),
-    resume: (reason, actor) => operator({ action: 'resume', reason }, actor),
+    resume: (reason, actor, to) => operator({ action: 'resume', reason, ...(to ? { to } : {}) }, actor),
+    cancelAll: (reason, actor) => operator({ action: 'cancel-all', reason }, actor),
+    flatten: (reason, actor) => operator({ action: 'flatten', reason }, actor),
     safeMode: (on, reason, actor) => operator({ action: 'safe-mode', on, reason }, actor),
     pauseGroup: (group, paused, reason, actor) =>
       setGroupPaused(rt.doc, rt.tableEnv.CONTROL_TABLE, { group, paused, reason, actor, nowIso: new Date(rt.clock.now()).toISOString() }),

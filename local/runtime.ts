@@ -364,7 +364,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       { marshallOptions: { removeUndefinedValues: true } },
     );
     const ports = {
-      ...orderPortsFromEnv(masterDoc, { ...process.env }),
+      ...orderPortsFromEnv(masterDoc, { ...process.env }, () => clock.now()),
       // ListExecutions is eventually consistent: the local list lags a stop by `listLagMs`.
       listRunningExecutions: async () =>
         executions.listRunning().map((e) => ({ executionArn: e.arn, name: e.name, startDate: new Date(e.startMs).toISOString() })),

@@ -24,7 +24,8 @@ import { createAwsPorts, parseScheduleNames } from '../lambdas/master/aws-ports'
 import { readControlItem } from '../lambdas/shared/control-read';
 import { OUTPUT_KEYS, type OutputKey } from '../lib/stack-outputs';
 import { waitForExecution } from './execution-wait';
-import type { OpsAgentStatus, OpsStatus, OpsTarget, RunNowResult } from './target';
+import { listWorkingOrders } from '../lambdas/shared/trading/ledger';
+import { stageFields, type OpsAgentStatus, type OpsStatus, type OpsTarget, type RunNowResult } from './target';
 
 /** The stack outputs the operator command needs (all but the dashboard's name; keys in `lib/stack-outputs.ts`). */
 export const REQUIRED_OUTPUTS = OUTPUT_KEYS.filter((k): k is Exclude<OutputKey, 'DashboardName'> => k !== 'DashboardName');
@@ -83,8 +84,10 @@ export function manualExecutionName(nowMs: number): string {
 /** The bodies sent to the operator function URL (`operatorRequestSchema` of `lambdas/master/triggers.ts`). The actor is the caller's IAM identity, not part of the body. */
 export const operatorRequests = {
   halt: (reason: string) => ({ action: 'halt', reason }),
-  resume: (reason: string) => ({ action: 'resume', reason }),
+  resume: (reason: string, to?: 'reduce' | 'normal') => ({ action: 'resume', reason, ...(to ? { to } : {}) }),
   safeMode: (on: boolean, reason: string) => ({ action: 'safe-mode', on, reason }),
+  cancelAll: (reason: string) => ({ action: 'cancel-all', reason }),
+  flatten: (reason: string) => ({ action: 'flatten', reason }),
 } as const;
 
 /**
@@ -93,7 +96,7 @@ export const operatorRequests = {
  */
 export const operatorPayloads = {
   halt: (reason: string, actor: string) => ({ action: 'halt', source: 'operator', reason, actor }),
-  resume: (reason: string, actor: string) => ({ action: 'resume', source: 'operator', reason, actor }),
+  resume: (reason: string, actor: string, to?: 'reduce' | 'normal') => ({ action: 'resume', source: 'operator', reason, actor, ...(to ? { to } : {}) }),
   safeMode: (on: boolean, reason: string, actor: string) => ({ action: 'safe-mode', on, source: 'operator', reason, actor }),
 } as const;
 
@@ -207,16 +210,18 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
   return {
     describe: () => `AWS stack ${opts.stackName}${opts.region ? ` (${opts.region})` : ''}`,
     async status(): Promise<OpsStatus> {
-      const [control, agents, schedules, running, pausedGroups] = await Promise.all([
+      const [control, agents, schedules, running, pausedGroups, working] = await Promise.all([
         readControlItem(doc, out.ControlTableName, true),
         scanAgents(),
         ports.listSchedules(),
         ports.listRunningExecutions(),
         listPausedGroups(doc, out.ControlTableName),
+        listWorkingOrders(doc, out.LedgerTableName),
       ]);
       return {
         halted: control.halted,
         mode: control.mode,
+        ...stageFields(control, working),
         reason: control.reason,
         actor: control.actor,
         at: control.at,
@@ -229,8 +234,11 @@ export async function openAwsOpsTarget(opts: AwsTargetOptions): Promise<OpsTarge
     },
     // A halt is never refused: when the operator URL cannot be reached (IAM, network), fall back to invoking the Master.
     halt: async (reason, actor) => callOperator(operatorRequests.halt(reason)).catch(() => invokeMaster(operatorPayloads.halt(reason, actor))),
-    resume: (reason) => callOperator(operatorRequests.resume(reason)),
+    resume: (reason, _actor, to) => callOperator(operatorRequests.resume(reason, to)),
     safeMode: (on, reason) => callOperator(operatorRequests.safeMode(on, reason)),
+    // Order-book actions exist only on the operator function (never the alarm-invoked Master): no fallback.
+    cancelAll: (reason) => callOperator(operatorRequests.cancelAll(reason)),
+    flatten: (reason) => callOperator(operatorRequests.flatten(reason)),
     pauseGroup: (group, paused, reason, actor) => setGroupPaused(doc, out.ControlTableName, { group, paused, reason, actor, nowIso: new Date().toISOString() }),
     disableAgent: (agent, disabled, reason, actor) =>
       setAgentDisabled(new AgentStateStore(doc, { agentState: out.AgentStateTableName, control: out.ControlTableName }), {

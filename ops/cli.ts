@@ -3,7 +3,10 @@
  *
  *   npm run ops -- status [--json]
  *   npm run ops -- halt --reason "why"
- *   npm run ops -- resume --reason "why it is safe again"
+ *   npm run ops -- resume --reason "why it is safe again"            (HALTED -> REDUCE, reduce-only)
+ *   npm run ops -- resume --to normal --reason "why"                (REDUCE -> normal, after the cool-down)
+ *   npm run ops -- cancel-all --reason "why" [--json]               (every working order, without halting)
+ *   npm run ops -- flatten --reason "why" [--json]                  (close every position; admitted while HALTED)
  *   npm run ops -- safe-mode on|off --reason "why"
  *   npm run ops -- run-now
  *
@@ -16,9 +19,10 @@
  * Master's response of halt / resume / safe-mode, which is always JSON); the "requested by" line
  * goes to stderr (left out with `--json`), so `... | node -e 'JSON.parse(...)'` works.
  *
- * Exit codes: 0 success; 2 usage errors, one line on stderr (an unknown command or option, halt,
- * resume or safe-mode without `--reason`, run-now on a halted system, no AWS region or
- * credentials); 1 other errors (one line on stderr).
+ * Exit codes: 0 success; 2 usage errors and refusals, one line on stderr (an unknown command or option,
+ * halt, resume, safe-mode, cancel-all or flatten without `--reason`, run-now on a halted system, a
+ * refused resume (`ResumeRefused`: e.g. `--to normal` inside the cool-down, naming the time left), a
+ * refused safe mode off or order action, no AWS region or credentials); 1 other errors (one line on stderr).
  */
 import { Argument, Command, CommanderError, Option } from 'commander';
 import Table from 'cli-table3';
@@ -129,8 +133,12 @@ const pct = (fraction: number): string => `${(fraction * 100).toFixed(1)} %`;
 export function renderStatus(s: OpsStatus, target: string, color = false): string {
   const style = color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
   const T = (head: string[]) => new Table({ head, style });
-  const head = T(['Target', 'Halt flag', 'Mode', 'Last change: reason', 'Actor', 'At']);
-  head.push([target, s.halted ? 'HALTED' : 'running', s.mode, s.reason ?? '', s.actor ?? '', s.at ?? '']);
+  const head = T(['Target', 'Halt flag', 'Mode', 'Stage', 'Last change: reason', 'Actor', 'At']);
+  const stage = s.stage ?? (s.halted ? 'halted' : s.mode === 'safe' ? 'reduce-only' : 'normal');
+  head.push([target, s.halted ? 'HALTED' : 'running', s.mode, stage, s.reason ?? '', s.actor ?? '', s.at ?? '']);
+  const working = T(['Agent', 'Working orders']);
+  for (const w of s.workingOrders ?? []) working.push([w.agent, String(w.count)]);
+  const workingTotal = (s.workingOrders ?? []).reduce((n, w) => n + w.count, 0);
   const agents = T(['Agent', 'Health', 'Circuit breaker', 'Success rate', 'Consecutive failures', 'Open until', 'Paused']);
   for (const a of s.agents) agents.push([a.name, a.health, a.breaker, pct(a.successRate), String(a.consecutiveFailures), a.openUntil ?? '', a.paused ?? '']);
   const schedules = T(['Schedule group', 'Schedule', 'State']);
@@ -141,6 +149,8 @@ export function renderStatus(s: OpsStatus, target: string, color = false): strin
   for (const a of s.audit.slice(-10)) audit.push([a.at, a.action, a.actor, a.changed ? 'yes' : 'no', a.reason]);
   return [
     head.toString(),
+    ...(s.coolDownUntil ? [`Reduce-only after the resume at ${s.resumedAt ?? '?'}: resume --to normal allowed from ${s.coolDownUntil}`] : []),
+    ...(s.workingOrders === undefined ? [] : workingTotal ? [`Working orders: ${workingTotal}`, working.toString()] : ['Working orders: none']),
     ...(s.pausedGroups?.length ? [`Paused groups: ${s.pausedGroups.map((p) => `${p.group} (${p.note})`).join('; ')}`] : []),
     s.agents.length ? agents.toString() : 'Agents: none recorded yet',
     s.schedules.length ? schedules.toString() : 'Schedules: none',
@@ -220,12 +230,46 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
 
   program
     .command('resume')
-    .description('clear the halt flag and re-enable the schedules (operators only, reason required)')
+    .description(
+      'staged resume (operators only, reason required): clear the halt flag into REDUCE (reduce-only) and re-enable the schedules; ' +
+        'then --to normal, a second action, once the cool-down (config resume.coolDownSeconds) has passed with no new halt',
+    )
     .addOption(new Option('--reason <reason>', 'why it is safe to resume (required, audited)'))
+    .addOption(new Option('--to <stage>', 'reduce: HALTED -> REDUCE (default); normal: REDUCE -> normal after the cool-down').choices(['reduce', 'normal']))
+    .option('--json', 'print only the JSON result (no "requested by" line on stderr)')
+    .action(async (o: { reason?: string; json?: boolean; to?: 'reduce' | 'normal' }, cmd: Command) => {
+      const reason = requireReason(o.reason, 'resume');
+      await withTarget(cmd, async (t, actor) =>
+        printResult(`Resume${o.to === 'normal' ? ' to normal' : ''} requested on ${t.describe()} by ${actor}:`, await t.resume(reason, actor, o.to), o.json),
+      );
+    });
+
+  program
+    .command('cancel-all')
+    .description('cancel every working order without halting (operators only, audited); prints the count')
+    .addOption(new Option('--reason <reason>', 'why (required, audited)'))
+    .option('--json', 'print only the JSON result')
+    .action(async (o: { reason?: string; json?: boolean }, cmd: Command) => {
+      const reason = requireReason(o.reason, 'cancel every working order');
+      await withTarget(cmd, async (t, actor) => {
+        const result = (await t.cancelAll(reason, actor)) as { cancelled?: number };
+        if (o.json) return io.out(JSON.stringify(result, null, 2));
+        io.err(`Cancel-all requested on ${t.describe()} by ${actor}:`);
+        io.out(`${result.cancelled ?? 0} working order${result.cancelled === 1 ? '' : 's'} cancelled`);
+      });
+    });
+
+  program
+    .command('flatten')
+    .description(
+      'close every position with market orders through the order path (working orders cancelled first), each attributed to its agent; ' +
+        'the one trading action admitted while HALTED (operators only, audited)',
+    )
+    .addOption(new Option('--reason <reason>', 'why (required, audited)'))
     .option('--json', 'print only the JSON result (no "requested by" line on stderr)')
     .action(async (o: { reason?: string; json?: boolean }, cmd: Command) => {
-      const reason = requireReason(o.reason, 'resume');
-      await withTarget(cmd, async (t, actor) => printResult(`Resume requested on ${t.describe()} by ${actor}:`, await t.resume(reason, actor), o.json));
+      const reason = requireReason(o.reason, 'flatten');
+      await withTarget(cmd, async (t, actor) => printResult(`Flatten requested on ${t.describe()} by ${actor}:`, await t.flatten(reason, actor), o.json));
     });
 
   program
@@ -325,7 +369,7 @@ export function buildProgram(targetFactory: TargetFactory = defaultTargetFactory
 }
 
 /** Subcommand names (used to read `--local status` as `--local` + `status`, not as dir `status`). */
-export const COMMANDS = ['status', 'halt', 'resume', 'safe-mode', 'run-now', 'pause', 'unpause', 'agent', 'help'] as const;
+export const COMMANDS = ['status', 'halt', 'resume', 'safe-mode', 'run-now', 'cancel-all', 'flatten', 'pause', 'unpause', 'agent', 'help'] as const;
 
 /**
  * `--local` takes an optional dir, so commander would read `--local status` as dir `status`.
@@ -334,6 +378,9 @@ export const COMMANDS = ['status', 'halt', 'resume', 'safe-mode', 'run-now', 'pa
 export function normalizeArgv(argv: string[]): string[] {
   return argv.map((arg, i) => (arg === '--local' && (COMMANDS as readonly string[]).includes(argv[i + 1] ?? '') ? `--local=${DEFAULT_LOCAL_DIR}` : arg));
 }
+
+/** Error names of a refusal by the Master / operator function (nothing changed): the CLI exits 2. */
+export const REFUSALS: ReadonlySet<string> = new Set(['ResumeRefused', 'SafeModeRefused', 'OrderActionRefused']);
 
 /**
  * Runs the CLI and returns the exit code (never calls process.exit).
@@ -354,6 +401,11 @@ export async function runCli(argv: string[], targetFactory: TargetFactory = defa
       return err.exitCode;
     }
     const e = err as Error;
+    if (REFUSALS.has(e.name)) {
+      // The Master / operator function refused (nothing changed): its one-line message names why.
+      io.err(`ops: ${e.name}: ${e.message.split('\n')[0]}`);
+      return 2;
+    }
     if (e.name === 'UsageError') {
       io.err(`ops: ${e.message.split('\n')[0]}`);
       return 2;

@@ -4,7 +4,8 @@
  *   mode INVOKE the deployed Master function, so the Master stays the one place that acts);
  * - `local/ops-target.ts` (the local runtime, `openLocalOpsTarget(dir)`): the local state dir.
  */
-import type { AuditEntry, BreakerState, HealthStatus, Mode } from '../lambdas/shared/contracts';
+import type { AuditEntry, BreakerState, ControlItem, HealthStatus, Mode } from '../lambdas/shared/contracts';
+import type { WorkingOrder } from '../lambdas/shared/trading/ledger';
 
 /** One agent's row in the status view. */
 export interface OpsAgentStatus {
@@ -20,11 +21,29 @@ export interface OpsAgentStatus {
   paused?: string;
 }
 
+/** The trading stage `ops status` shows: `halted` (HALTED), `reduce-only` (REDUCE: safe mode or a staged resume), `normal`. */
+export type OpsStage = 'halted' | 'reduce-only' | 'normal';
+
+/** One agent's working orders in the status view: the count, and (in `--json`) the orders. */
+export interface OpsAgentWorkingOrders {
+  agent: string;
+  count: number;
+  orders: WorkingOrder[];
+}
+
 /** What `ops status` shows. */
 export interface OpsStatus {
   /** Kill switch halt flag. */
   halted: boolean;
   mode: Mode;
+  /** The trading stage (from `halted` and `mode`). Absent from targets that predate it. */
+  stage?: OpsStage;
+  /** ISO time of the staged resume into REDUCE, while in that stage. */
+  resumedAt?: string;
+  /** ISO end of the REDUCE cool-down after a resume: `ops resume --to normal` is refused before it. */
+  coolDownUntil?: string;
+  /** Working orders per agent, sorted by agent (absent when the target has no order book). */
+  workingOrders?: OpsAgentWorkingOrders[];
   /** Reason / actor / ISO time of the last halt or resume. */
   reason?: string;
   actor?: string;
@@ -58,8 +77,17 @@ export interface OpsTarget {
   status(): Promise<OpsStatus>;
   /** Engages the kill switch. @throws when the Master reports a failure (e.g. `KillSwitchIncomplete`). */
   halt(reason: string, actor: string): Promise<unknown>;
-  /** Resumes (operator only, reason required: the Master refuses otherwise with `ResumeRefused`). */
-  resume(reason: string, actor: string): Promise<unknown>;
+  /**
+   * Resumes (operator only, reason required: the operator function refuses otherwise with `ResumeRefused`):
+   * `to` `reduce` (default) takes a HALTED system into REDUCE (reduce-only); `normal` takes it to normal once
+   * the cool-down (config `resume.coolDownSeconds`) has passed with no new halt, refused before with
+   * `ResumeRefused` naming the time left.
+   */
+  resume(reason: string, actor: string, to?: 'reduce' | 'normal'): Promise<unknown>;
+  /** Cancels every working order without halting (operator function, audited `CANCEL_ALL`). */
+  cancelAll(reason: string, actor: string): Promise<unknown>;
+  /** Closes every position with market orders through the order path, admitted while HALTED (operator function, audited `FLATTEN`). */
+  flatten(reason: string, actor: string): Promise<unknown>;
   /** Switches safe mode on or off. */
   safeMode(on: boolean, reason: string, actor: string): Promise<unknown>;
   /**
@@ -76,4 +104,30 @@ export interface OpsTarget {
   disableAgent(agent: string, disabled: boolean, reason: string, actor: string): Promise<unknown>;
   /** Releases clients / local resources. */
   close(): Promise<void>;
+}
+
+/**
+ * The stage fields and working orders of the status view, from the control item and the working orders. Pure.
+ * The cool-down end is shown only while the system is in the REDUCE stage of a staged resume.
+ */
+export function stageFields(
+  control: Pick<ControlItem, 'halted' | 'mode' | 'resumedAt' | 'coolDownUntil'>,
+  working?: readonly WorkingOrder[],
+): Pick<OpsStatus, 'stage' | 'resumedAt' | 'coolDownUntil' | 'workingOrders'> {
+  const stage: OpsStage = control.halted ? 'halted' : control.mode === 'safe' ? 'reduce-only' : 'normal';
+  const inStagedResume = stage === 'reduce-only' && control.resumedAt !== undefined;
+  const byAgent = new Map<string, WorkingOrder[]>();
+  for (const w of working ?? []) byAgent.set(w.agent, [...(byAgent.get(w.agent) ?? []), w]);
+  return {
+    stage,
+    ...(inStagedResume ? { resumedAt: control.resumedAt } : {}),
+    ...(inStagedResume && control.coolDownUntil ? { coolDownUntil: control.coolDownUntil } : {}),
+    ...(working
+      ? {
+          workingOrders: [...byAgent.entries()]
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([agent, orders]) => ({ agent, count: orders.length, orders: [...orders].sort((x, y) => x.orderId.localeCompare(y.orderId)) })),
+        }
+      : {}),
+  };
 }

@@ -20,6 +20,7 @@
  */
 import { isConditionalCheckFailed } from '../shared/dynamo-errors';
 import { retryWithBackoff } from '../shared/retry';
+import { OrchestratorError } from '../shared/errors';
 import { boundActor } from './bounds';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry, ControlItem, Mode } from '../shared/contracts';
@@ -78,19 +79,40 @@ export function normalizeReason(reason: string): string {
   return trimmed.length > MAX_REASON_CHARS ? `${trimmed.slice(0, MAX_REASON_CHARS - 1)}…` : trimmed;
 }
 
-/** What a decision function returns: the attributes to SET (besides version and audit), the entry, and the premise. */
+/** Fields of the control item a decision may rest on (its premise). */
+type PremiseField = 'halted' | 'mode' | 'resumedAt';
+
+/** What a decision function returns: the attributes to SET / REMOVE (besides version and audit), the entry, and the premise. */
 interface Decision {
   changed: boolean;
-  set: Partial<Pick<ControlItem, 'halted' | 'mode' | 'reason' | 'actor' | 'at'>>;
+  set: Partial<Pick<ControlItem, 'halted' | 'mode' | 'reason' | 'actor' | 'at' | 'resumedAt' | 'coolDownUntil'>>;
+  /** Attributes to remove (`resumedAt`, `coolDownUntil` when a staged resume ends). */
+  remove?: Array<'resumedAt' | 'coolDownUntil'>;
   entry: AuditEntry;
-  /** The field the decision rests on; the write is conditioned on it still having the value read. */
-  premise: 'halted' | 'mode';
+  /** The fields the decision rests on; the write is conditioned on every one still having the value read. Empty: unconditional (an audit-only entry). */
+  premise: PremiseField[];
+}
+
+/**
+ * A control change refused by its rule (cool-down not over, a direct resume to normal not allowed,
+ * ...), decided on a consistent read inside the write's retry loop; nothing was written. `kind` names
+ * the action refused (`kill-switch.ts` turns it into `ResumeRefused` / `SafeModeRefused`).
+ */
+export class ControlChangeRefused extends OrchestratorError {
+  override name = 'ControlChangeRefused' as const;
+  constructor(
+    readonly kind: 'resume' | 'safe-mode',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
  * The generic audited write: read, decide, UpdateItem conditioned on the premise, retry (backoff
  * with jitter) when the premise changed in between; then trim the trail if it grew past the bound.
  * @throws {ControlWriteConflict} after {@link MAX_WRITE_ATTEMPTS} lost races.
+ * @throws {ControlChangeRefused} when `decide` refuses (nothing written).
  * @throws whatever DynamoDB throws besides ConditionalCheckFailedException (not retried here).
  */
 async function auditedWrite(doc: DynamoDBDocumentClient, table: string, what: string, decide: (current: ControlItem) => Decision): Promise<ControlChange> {
@@ -99,8 +121,8 @@ async function auditedWrite(doc: DynamoDBDocumentClient, table: string, what: st
     const before = parseControlItem(raw);
     const decision = decide(before);
     const entry: AuditEntry = { ...decision.entry, actor: boundActor(decision.entry.actor) };
-    const names: Record<string, string> = { '#version': 'version', '#audit': 'audit', '#cycleSeq': 'cycleSeq', '#premise': decision.premise };
-    const values: Record<string, unknown> = { ':one': 1, ':zero': 0, ':entry': [entry], ':empty': [], ':premise': before[decision.premise] };
+    const names: Record<string, string> = { '#version': 'version', '#audit': 'audit', '#cycleSeq': 'cycleSeq' };
+    const values: Record<string, unknown> = { ':one': 1, ':zero': 0, ':entry': [entry], ':empty': [] };
     const sets = ['#cycleSeq = if_not_exists(#cycleSeq, :zero)', '#audit = list_append(if_not_exists(#audit, :empty), :entry)'];
     // Keep the item complete when this write creates it (fields parseControlItem would default).
     const defaults: Record<string, unknown> = { mode: 'normal', halted: false };
@@ -116,15 +138,27 @@ async function auditedWrite(doc: DynamoDBDocumentClient, table: string, what: st
       values[`:${key}`] = key === 'actor' ? boundActor(String(value)) : value;
       sets.push(`#${key} = :${key}`);
     }
-    // A premise read as the default from an absent attribute also holds while the attribute is absent.
-    const condition = raw?.[decision.premise] === undefined ? 'attribute_not_exists(#premise) OR #premise = :premise' : '#premise = :premise';
+    const removes = (decision.remove ?? []).filter((k) => (decision.set as Record<string, unknown>)[k] === undefined);
+    for (const key of removes) names[`#${key}`] = key;
+    // Each premise field must still have the value read; one read as absent (or as the default of an
+    // absent attribute) must still be absent.
+    const conditions = decision.premise.map((field, i) => {
+      names[`#p${i}`] = field;
+      if (raw?.[field] !== undefined) {
+        values[`:p${i}`] = raw[field];
+        return `#p${i} = :p${i}`;
+      }
+      if (field === 'resumedAt') return `attribute_not_exists(#p${i})`;
+      values[`:p${i}`] = before[field];
+      return `(attribute_not_exists(#p${i}) OR #p${i} = :p${i})`;
+    });
     try {
       await doc.send(
         new UpdateCommand({
           TableName: table,
           Key: CONTROL_KEY,
-          UpdateExpression: `SET ${sets.join(', ')} ADD #version :one`,
-          ConditionExpression: condition,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.map((k) => `#${k}`).join(', ')}` : ''} ADD #version :one`,
+          ...(conditions.length ? { ConditionExpression: conditions.join(' AND ') } : {}),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
@@ -134,6 +168,7 @@ async function auditedWrite(doc: DynamoDBDocumentClient, table: string, what: st
       return { done: false };
     }
     const after: ControlItem = { ...before, ...decision.set, version: before.version + 1, audit: [...before.audit, entry] };
+    for (const key of removes) delete after[key];
     return { done: true, value: { changed: decision.changed, before, after, audit: entry, attempts: attempt } };
   });
   if (!won) throw new ControlWriteConflict(what, MAX_WRITE_ATTEMPTS);
@@ -178,41 +213,122 @@ export function writeHalt(doc: DynamoDBDocumentClient, table: string, req: Contr
     current.halted
       ? {
           changed: false,
-          premise: 'halted',
+          premise: ['halted'],
           set: {},
           entry: { at, action: 'HALT', actor: req.actor, reason: normalizeReason(`already halted: ${reason}`), changed: false },
         }
       : {
           changed: true,
-          premise: 'halted',
+          premise: ['halted'],
           set: { halted: true, reason, actor: req.actor, at },
           entry: { at, action: 'HALT', actor: req.actor, reason, changed: true },
         },
   );
 }
 
+/** The staged-resume rule (config `resume`), as the Master receives it (env `RESUME_POLICY`). */
+export interface ResumePolicy {
+  /**
+   * Seconds the system stays in REDUCE (reduce-only) after a resume from HALTED before an operator may
+   * take it to normal (`ops resume --to normal`). Config `resume.coolDownSeconds`, default one cadence.
+   */
+  readonly coolDownSeconds: number;
+  /** May `ops resume --to normal` go straight from HALTED to normal? Config `resume.allowDirectToNormal`. @default false */
+  readonly allowDirectToNormal: boolean;
+}
+
+/** The policy used when none is configured: 15 minutes (the default cadence), no direct resume to normal. */
+export const DEFAULT_RESUME_POLICY: ResumePolicy = { coolDownSeconds: 900, allowDirectToNormal: false };
+
+/** Where a staged resume goes: `reduce` (HALTED -> REDUCE, the default) or `normal`. */
+export type ResumeTarget = 'reduce' | 'normal';
+
+/** `1 min 30 s`, `45 s`, `2 h 5 min`: a duration for people, from ms (rounded up to the second). */
+export function formatDuration(ms: number): string {
+  let s = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  return [h ? `${h} h` : '', m ? `${m} min` : '', s || (!h && !m) ? `${s} s` : ''].filter(Boolean).join(' ');
+}
+
 /**
- * Clears the halt flag (`reason`/`actor`/`at` then describe the resume). When the system is
- * not halted nothing changes but the audit trail (`changed: false`, reason prefixed `not halted: `).
+ * Staged resume (issue 12; NautilusTrader's ACTIVE / REDUCING / HALTED, hummingbot#2497): one conditional
+ * UpdateItem per step.
+ *
+ * - `to: 'reduce'` on a HALTED system clears the flag into REDUCE: `mode` `safe` (only reducing orders are
+ *   admitted), `resumedAt` = now, `coolDownUntil` = now + `policy.coolDownSeconds`. Premise: `halted`.
+ *   Not halted: nothing changes but the audit trail (`changed: false`, reason prefixed `not halted: `).
+ * - `to: 'normal'` from REDUCE after a staged resume: only once `coolDownUntil` has passed; sets mode
+ *   `normal` and removes `resumedAt` / `coolDownUntil`. Premise: `halted`, `mode` and `resumedAt` all as
+ *   read, so a halt (and a resume) in between makes the write fail, re-read and decide again: refused while
+ *   halted, and the cool-down restarts with the new `resumedAt`. From HALTED only with
+ *   `policy.allowDirectToNormal`. From safe mode without a staged resume (an alarm's or an operator's safe
+ *   mode) it is the same as `safe-mode off`. Already normal: audit only (`changed: false`).
+ *
  * Authorisation (operator only, reason required) is the caller's job (`kill-switch.ts`).
+ * @throws {ControlChangeRefused} (kind `resume`) for `to: 'normal'` before the cool-down ends (naming the
+ *   time left and its end), or from HALTED without `allowDirectToNormal`. Nothing is written.
  */
-export function writeResume(doc: DynamoDBDocumentClient, table: string, req: ControlActor): Promise<ControlChange> {
+export function writeResume(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  req: ControlActor & { to?: ResumeTarget },
+  policy: ResumePolicy = DEFAULT_RESUME_POLICY,
+): Promise<ControlChange> {
   const reason = normalizeReason(req.reason);
   const at = new Date(req.at).toISOString();
-  return auditedWrite(doc, table, 'resume', (current) =>
-    current.halted
-      ? {
-          changed: true,
-          premise: 'halted',
-          set: { halted: false, reason, actor: req.actor, at },
-          entry: { at, action: 'RESUME', actor: req.actor, reason, changed: true },
-        }
-      : {
-          changed: false,
-          premise: 'halted',
-          set: {},
-          entry: { at, action: 'RESUME', actor: req.actor, reason: normalizeReason(`not halted: ${reason}`), changed: false },
-        },
+  if ((req.to ?? 'reduce') === 'reduce') {
+    const coolDownUntil = new Date(req.at + policy.coolDownSeconds * 1000).toISOString();
+    return auditedWrite(doc, table, 'resume', (current) =>
+      current.halted
+        ? {
+            changed: true,
+            premise: ['halted'],
+            set: { halted: false, mode: 'safe', resumedAt: at, coolDownUntil, reason, actor: req.actor, at },
+            entry: { at, action: 'RESUME', actor: req.actor, reason, changed: true },
+          }
+        : {
+            changed: false,
+            premise: ['halted'],
+            set: {},
+            entry: { at, action: 'RESUME', actor: req.actor, reason: normalizeReason(`not halted: ${reason}`), changed: false },
+          },
+    );
+  }
+  return auditedWrite(doc, table, 'resume to normal', (current) => {
+    const premise: PremiseField[] = ['halted', 'mode', 'resumedAt'];
+    const entry = (changed: boolean, why: string): AuditEntry => ({ at, action: 'RESUME_TO_NORMAL', actor: req.actor, reason: why, changed });
+    if (current.halted) {
+      if (!policy.allowDirectToNormal) {
+        throw new ControlChangeRefused(
+          'resume',
+          'Resume to normal refused: the system is HALTED; resume into REDUCE first (ops resume --reason "..."), then --to normal after the cool-down (resume.allowDirectToNormal is false)',
+        );
+      }
+      return {
+        changed: true,
+        premise,
+        set: { halted: false, mode: 'normal', reason, actor: req.actor, at },
+        remove: ['resumedAt', 'coolDownUntil'],
+        entry: entry(true, `${reason} (HALTED -> normal: resume.allowDirectToNormal)`),
+      };
+    }
+    if (current.mode === 'normal') return { changed: false, premise, set: {}, entry: entry(false, normalizeReason(`already normal: ${reason}`)) };
+    refuseInCoolDown(current, req.at, 'Resume to normal refused', 'resume');
+    return { changed: true, premise, set: { mode: 'normal' }, remove: ['resumedAt', 'coolDownUntil'], entry: entry(true, reason) };
+  });
+}
+
+/** Throws when `current` is in the cool-down of a staged resume at `nowMs`. */
+function refuseInCoolDown(current: ControlItem, nowMs: number, what: string, kind: ControlChangeRefused['kind']): void {
+  if (!current.coolDownUntil) return;
+  const end = Date.parse(current.coolDownUntil);
+  if (!(end > nowMs)) return;
+  throw new ControlChangeRefused(
+    kind,
+    `${what}: REDUCE cool-down after the resume at ${current.resumedAt ?? '?'}: ${formatDuration(end - nowMs)} left (until ${current.coolDownUntil}, config resume.coolDownSeconds); no new halt may come in between`,
   );
 }
 
@@ -220,6 +336,9 @@ export function writeResume(doc: DynamoDBDocumentClient, table: string, req: Con
  * Sets the cycle mode (`safe`: agents may only reduce exposure; `normal`). Audited as
  * SAFE_MODE_ON / SAFE_MODE_OFF; `changed: false` when the mode already was the requested one.
  * The halt `reason`/`actor`/`at` fields are left alone: the audit entry records who and why.
+ * Switching to normal during the cool-down of a staged resume is refused (it would skip the cool-down);
+ * after it, it ends the staged resume (removes `resumedAt` / `coolDownUntil`). Premise: `mode` and `resumedAt`.
+ * @throws {ControlChangeRefused} (kind `safe-mode`) for `normal` inside a cool-down; nothing is written.
  */
 export function writeMode(doc: DynamoDBDocumentClient, table: string, mode: Mode, req: ControlActor): Promise<ControlChange> {
   const reason = normalizeReason(req.reason);
@@ -227,11 +346,33 @@ export function writeMode(doc: DynamoDBDocumentClient, table: string, mode: Mode
   const action = mode === 'safe' ? 'SAFE_MODE_ON' : 'SAFE_MODE_OFF';
   return auditedWrite(doc, table, `set mode ${mode}`, (current) => {
     const changed = current.mode !== mode;
+    if (changed && mode === 'normal') refuseInCoolDown(current, req.at, 'Safe mode off refused', 'safe-mode');
     return {
       changed,
-      premise: 'mode',
+      premise: ['mode', 'resumedAt'],
       set: changed ? { mode } : {},
+      ...(changed && mode === 'normal' ? { remove: ['resumedAt', 'coolDownUntil'] as Array<'resumedAt' | 'coolDownUntil'> } : {}),
       entry: { at, action, actor: req.actor, reason: changed ? reason : normalizeReason(`already ${mode}: ${reason}`), changed },
     };
   });
+}
+
+/**
+ * Appends an audit-only entry (an operator's `CANCEL_ALL` or `FLATTEN`): unconditional, so it never
+ * conflicts; `changed` says whether the action moved anything.
+ */
+export function writeAuditEntry(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  action: 'CANCEL_ALL' | 'FLATTEN',
+  changed: boolean,
+  req: ControlActor,
+): Promise<ControlChange> {
+  const at = new Date(req.at).toISOString();
+  return auditedWrite(doc, table, action.toLowerCase(), () => ({
+    changed,
+    premise: [],
+    set: {},
+    entry: { at, action, actor: req.actor, reason: normalizeReason(req.reason), changed },
+  }));
 }

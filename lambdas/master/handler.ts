@@ -26,7 +26,22 @@ import { MASTER_METRICS, SERVICE_NAME } from '../shared/metrics-catalog';
 import { awsPortsConfigFromEnv, createAwsPorts, defaultClients } from './aws-ports';
 import { orderPortsFromEnv } from './order-ports';
 import { readControlItem } from '../shared/control-read';
-import { createKillSwitch, KillSwitchIncomplete, ResumeRefused, SafeModeRefused, type HaltResult, type ResumeResult, type SafeModeResult } from './kill-switch';
+import {
+  createKillSwitch,
+  KillSwitchIncomplete,
+  OrderActionRefused,
+  ResumeRefused,
+  SafeModeRefused,
+  stageOf,
+  type CancelAllResult,
+  type FlattenResult,
+  type HaltResult,
+  type ResumeResult,
+  type SafeModeResult,
+  type TradingStage,
+} from './kill-switch';
+import { DEFAULT_RESUME_POLICY, type ResumePolicy } from './control-store';
+import type { WorkingOrder } from '../shared/trading/ledger';
 import type { KillSwitchPorts, RunningExecution, ScheduleRef } from './ports';
 import { InvalidTrigger, parseAlarmPolicy, parseOperatorRequest, parseTrigger, type AlarmPolicy, type DeployRequest, type MasterCommand } from './triggers';
 
@@ -49,6 +64,8 @@ export interface MasterDeps {
   verifyRetryDelaysMs?: number[];
   /** See `KillSwitchDeps.sleep`. */
   sleep?: (ms: number) => Promise<void>;
+  /** The staged-resume rule (config `resume`). @default from env `RESUME_POLICY`, else {@link DEFAULT_RESUME_POLICY} */
+  resumePolicy?: ResumePolicy;
   /**
    * Sends the answer to a CloudFormation custom resource request (PUT of the JSON body to the
    * pre-signed `ResponseURL`, CloudFormation User Guide "Custom resource response objects").
@@ -85,6 +102,14 @@ export interface MasterStatusResponse {
   runningExecutions: RunningExecution[];
   /** Full audit trail on the control item, newest last. */
   audit: AuditEntry[];
+  /** `halted`, `reduce-only` (safe mode or a staged resume) or `normal`. */
+  stage: TradingStage;
+  /** ISO time of the staged resume into REDUCE, while in that stage. */
+  resumedAt?: string;
+  /** ISO end of its cool-down: `resume --to normal` is refused before it. */
+  coolDownUntil?: string;
+  /** Every working order (absent when this function has no order book). */
+  workingOrders?: WorkingOrder[];
 }
 
 /** Response to a CloudFormation custom resource request (also sent to CloudFormation, see {@link CustomResourceResponse}). */
@@ -106,6 +131,8 @@ export type MasterResponse =
   | HaltResult
   | ResumeResult
   | SafeModeResult
+  | CancelAllResult
+  | FlattenResult
   | MasterStatusResponse
   | DeployResponse
   | { action: 'NOTIFY'; subject: string }
@@ -143,6 +170,7 @@ function createRunner(
         now: resolved.now,
         verifyRetryDelaysMs: resolved.verifyRetryDelaysMs,
         sleep: resolved.sleep,
+        resumePolicy: resolved.resumePolicy,
       });
     }
     return { d: resolved, ks: killSwitch };
@@ -175,18 +203,22 @@ function createRunner(
           logger.info('Alarm notified', { subject: command.subject });
           return { action: 'NOTIFY', subject: command.subject };
         case 'status': {
-          const s = await ks.status();
+          const [s, workingOrders] = await Promise.all([ks.status(), d.ports.listWorkingOrders?.()]);
           const c = s.control;
           return {
             action: 'STATUS',
             halted: c.halted,
             mode: c.mode,
+            stage: stageOf(c),
             reason: c.reason,
             actor: c.actor,
             at: c.at,
+            ...(c.resumedAt ? { resumedAt: c.resumedAt } : {}),
+            ...(c.coolDownUntil && !c.halted && c.mode === 'safe' ? { coolDownUntil: c.coolDownUntil } : {}),
             schedules: s.schedules,
             runningExecutions: s.runningExecutions,
             audit: c.audit,
+            ...(workingOrders ? { workingOrders } : {}),
           };
         }
         case 'halt': {
@@ -213,6 +245,18 @@ function createRunner(
           }
           const result = await ks.setSafeMode(command.request);
           logger.info(`Safe mode ${command.request.on ? 'on' : 'off'}`, { result });
+          return result;
+        }
+        case 'cancel-all':
+        case 'flatten': {
+          // Operator actions on the order book: only through the operator function (IAM-authenticated callers).
+          if (authority !== 'operator') {
+            throw new OrderActionRefused(
+              `${command.kind} refused: only the operator function (npm run ops -- ${command.kind}) acts on the order book, never the alarm-invoked Master; actor ${command.request.actor}`,
+            );
+          }
+          const result = command.kind === 'flatten' ? await ks.flatten(command.request) : await ks.cancelAll(command.request);
+          logger.info(command.kind === 'flatten' ? 'Positions flattened' : 'Working orders cancelled', { result });
           return result;
         }
         case 'deploy':
@@ -327,9 +371,10 @@ export type OperatorHandler = (event: FunctionUrlRequest, context?: Context) => 
  * off); it also halts, switches safe mode on and reports status. It answers Lambda function URL
  * requests with `AWS_IAM` auth only, and the audit actor is the caller's IAM identity
  * (`requestContext.authorizer.iam.userArn`, set by Lambda after SigV4 verification), never a
- * string from the body. Body: `{ action: 'halt' | 'resume' | 'safe-mode' | 'status', reason?, on? }`.
+ * string from the body. Body: `{ action: 'halt' | 'resume' | 'safe-mode' | 'status' | 'cancel-all' | 'flatten', reason?, on?, to? }`
+ * (`to`: `reduce` | `normal`, resume only). Cancel-all and flatten are served only here, never by the Master.
  *
- * Status codes: 200 with the result; 400 `InvalidTrigger` / `ResumeRefused` / `SafeModeRefused`
+ * Status codes: 200 with the result; 400 `InvalidTrigger` / `ResumeRefused` / `SafeModeRefused` / `OrderActionRefused`
  * (nothing changed); 403 when the request carries no IAM identity; 500 `KillSwitchIncomplete`
  * (with the partial result) or an unexpected error.
  */
@@ -358,7 +403,8 @@ export function createOperatorHandler(deps: MasterDeps | (() => MasterDeps)): Op
     } catch (err) {
       const e = err as Error;
       if (e instanceof KillSwitchIncomplete) return reply(500, { error: e.name, message: e.message, result: e.result });
-      if (e instanceof InvalidTrigger || e instanceof ResumeRefused || e instanceof SafeModeRefused) return reply(400, { error: e.name, message: e.message });
+      if (e instanceof InvalidTrigger || e instanceof ResumeRefused || e instanceof SafeModeRefused || e instanceof OrderActionRefused)
+        return reply(400, { error: e.name, message: e.message });
       return reply(500, { error: e?.name ?? 'Error', message: e?.message ?? String(err) });
     }
   };
@@ -375,7 +421,28 @@ export function awsDeps(): () => MasterDeps {
     doc: dynamo,
     controlTable: requireEnv(ENV.controlTable),
     alarmPolicy: parseAlarmPolicy(process.env[ENV.alarmPolicy]),
+    resumePolicy: parseResumePolicy(process.env[ENV.resumePolicy]),
   });
+}
+
+/**
+ * Parses `RESUME_POLICY` (`{ coolDownSeconds, allowDirectToNormal }`, set by the KillSwitch construct from config
+ * `resume`). Absent or empty: {@link DEFAULT_RESUME_POLICY}.
+ * @throws {Error} `RESUME_POLICY is malformed: ...` when it is not that JSON (a deploy error: fail loudly).
+ */
+export function parseResumePolicy(raw: string | undefined): ResumePolicy {
+  if (!raw || !raw.trim()) return DEFAULT_RESUME_POLICY;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`RESUME_POLICY is malformed: not JSON (${(err as Error).message})`, { cause: err });
+  }
+  const o = v as Partial<ResumePolicy> | null;
+  if (!o || typeof o !== 'object' || !Number.isInteger(o.coolDownSeconds) || (o.coolDownSeconds as number) < 0 || typeof o.allowDirectToNormal !== 'boolean') {
+    throw new Error(`RESUME_POLICY is malformed: expected { coolDownSeconds: whole number >= 0, allowDirectToNormal: boolean }, got ${raw.slice(0, 200)}`);
+  }
+  return { coolDownSeconds: o.coolDownSeconds as number, allowDirectToNormal: o.allowDirectToNormal };
 }
 
 /** The deployed Master handler. */

@@ -22,7 +22,19 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry, ControlItem } from '../shared/contracts';
 import { clock } from '../shared/clock';
 import { readControlItem } from '../shared/control-read';
-import { writeHalt, writeMode, writeResume, type ControlChange } from './control-store';
+import {
+  ControlChangeRefused,
+  DEFAULT_RESUME_POLICY,
+  writeAuditEntry,
+  writeHalt,
+  writeMode,
+  writeResume,
+  type ControlChange,
+  type ResumePolicy,
+  type ResumeTarget,
+} from './control-store';
+import type { FlattenReport } from '../shared/trading/gateway';
+import { OrchestratorError } from '../shared/errors';
 import type { KillSwitchPorts, RunningExecution, ScheduleRef } from './ports';
 import type { TriggerSource } from './trigger-sources';
 
@@ -48,6 +60,37 @@ export interface ResumeRequest {
   actor: string;
   reason: string;
   source: TriggerSource;
+  /**
+   * `reduce`: HALTED -> REDUCE (reduce-only, the cool-down starts); `normal`: REDUCE -> normal once the cool-down
+   * is over (or HALTED -> normal with `resume.allowDirectToNormal`). See `writeResume` of `control-store.ts`.
+   * @default 'reduce'
+   */
+  to?: ResumeTarget;
+}
+
+/** An operator's request to cancel every working order (`ops cancel-all`) or to flatten (`ops flatten`). Operators only, reason required. */
+export interface OrderActionRequest {
+  actor: string;
+  reason: string;
+  source: TriggerSource;
+}
+
+/** Result of {@link KillSwitch.cancelAll}. */
+export interface CancelAllResult {
+  action: 'CANCEL_ALL';
+  /** Working orders this call cancelled (each in one transaction conditioned on it still WORKING). */
+  cancelled: number;
+  /** Working orders left afterwards (0 unless a cycle placed one meanwhile: the system is not halted). */
+  remaining: number;
+  audit: AuditEntry;
+  errors: StepError[];
+}
+
+/** Result of {@link KillSwitch.flatten}. */
+export interface FlattenResult extends FlattenReport {
+  action: 'FLATTEN';
+  audit: AuditEntry;
+  errors: StepError[];
 }
 
 /** A request to switch safe mode. Anyone may switch it on; only an operator (with a reason) may switch it off. */
@@ -104,10 +147,23 @@ export interface HaltResult {
   errors: StepError[];
 }
 
+/** The trading stage of the system, as `ops status` names it: `halted` (HALTED), `reduce-only` (REDUCE: safe mode or a staged resume), `normal`. */
+export type TradingStage = 'halted' | 'reduce-only' | 'normal';
+
+/** The stage of a control item. */
+export function stageOf(c: Pick<ControlItem, 'halted' | 'mode'>): TradingStage {
+  return c.halted ? 'halted' : c.mode === 'safe' ? 'reduce-only' : 'normal';
+}
+
 /** Result of {@link KillSwitch.resume}. */
 export interface ResumeResult {
-  action: 'RESUME';
+  /** `RESUME` (into REDUCE) or `RESUME_TO_NORMAL`. */
+  action: 'RESUME' | 'RESUME_TO_NORMAL';
   changed: boolean;
+  /** The stage after the call. */
+  stage: TradingStage;
+  /** ISO end of the REDUCE cool-down (after a resume into REDUCE): `--to normal` is refused before it. */
+  coolDownUntil?: string;
   verified: { haltFlagCleared: boolean; schedulesEnabled: boolean; ok: boolean };
   /** `group/name` of schedules enabled by this call. */
   enabledSchedules: string[];
@@ -136,7 +192,7 @@ export interface KillSwitchStatus {
  * lists the failed steps; `result` carries the full result (what did succeed).
  */
 export class KillSwitchIncomplete extends Error {
-  readonly result: HaltResult | ResumeResult | SafeModeResult | { action: string; errors: StepError[] };
+  readonly result: HaltResult | ResumeResult | SafeModeResult | CancelAllResult | FlattenResult | { action: string; errors: StepError[] };
   readonly steps: KillSwitchStep[];
   constructor(action: string, result: KillSwitchIncomplete['result']) {
     const steps = [...new Set(result.errors.map((e) => e.step))];
@@ -181,6 +237,8 @@ export interface KillSwitchDeps {
   verifyRetryDelaysMs?: number[];
   /** Waits `ms` between verification polls. Default `setTimeout`; the local runtime waits on its simulated clock. */
   sleep?: (ms: number) => Promise<void>;
+  /** The staged-resume rule (config `resume`, env `RESUME_POLICY`). @default {@link DEFAULT_RESUME_POLICY} */
+  resumePolicy?: ResumePolicy;
 }
 
 /** Default verification polls after a halt: 0.25 s doubling to 8 s, then 15 s (31 s in all). */
@@ -204,6 +262,24 @@ export interface KillSwitch {
   setSafeMode(req: SafeModeRequest): Promise<SafeModeResult>;
   /** Reads the control item (consistent), the schedules and the running executions. */
   status(): Promise<KillSwitchStatus>;
+  /**
+   * Cancels every working order without halting, through the order gateway's `cancelAll`; audited (`CANCEL_ALL`).
+   * @throws {OrderActionRefused} when `source` is not `operator`, `reason` is empty, or there is no order book.
+   * @throws {KillSwitchIncomplete} when cancelling failed (the audit entry records what was cancelled).
+   */
+  cancelAll(req: OrderActionRequest): Promise<CancelAllResult>;
+  /**
+   * Closes every position (working orders cancelled first) with market orders through the order gateway,
+   * attributed to each agent's book; admitted in every stage, HALTED included; audited (`FLATTEN`).
+   * @throws {OrderActionRefused} when `source` is not `operator`, `reason` is empty, or there is no order book / market data.
+   * @throws {KillSwitchIncomplete} when a position could not be closed (no price) or the gateway failed.
+   */
+  flatten(req: OrderActionRequest): Promise<FlattenResult>;
+}
+
+/** Cancel-all or flatten refused: not an operator, no reason, or no order book here. Name `OrderActionRefused`. Nothing was changed. */
+export class OrderActionRefused extends OrchestratorError {
+  override name = 'OrderActionRefused' as const;
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
@@ -407,6 +483,8 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
   }
 
   async function resume(req: ResumeRequest): Promise<ResumeResult> {
+    const to = req.to ?? 'reduce';
+    const action = to === 'normal' ? 'RESUME_TO_NORMAL' : 'RESUME';
     if (req.source !== 'operator') {
       throw new ResumeRefused(
         `Resume refused: only an operator can resume (source was '${req.source}', actor ${req.actor}); alarms, the cycle and the supervisor can only halt`,
@@ -416,37 +494,59 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
     const errors: StepError[] = [];
     let change: ControlChange;
     try {
-      change = await writeResume(doc, controlTable, { actor: req.actor, reason: req.reason, at: now() });
+      change = await writeResume(doc, controlTable, { actor: req.actor, reason: req.reason, at: now(), to }, deps.resumePolicy ?? DEFAULT_RESUME_POLICY);
     } catch (err) {
+      if (err instanceof ControlChangeRefused) throw new ResumeRefused(err.message);
       // Without a cleared flag, enabling schedules would only start cycles that do nothing: stop here.
-      throw new KillSwitchIncomplete('Resume', { action: 'RESUME', errors: [{ step: 'flag', message: errorText(err) }] });
+      throw new KillSwitchIncomplete('Resume', { action, errors: [{ step: 'flag', message: errorText(err) }] });
     }
     const enabledSchedules: string[] = [];
-    try {
-      for (const s of (await ports.listSchedules()).filter((x) => !x.enabled)) {
-        try {
-          await ports.setScheduleEnabled(s.group, s.name, true);
-          enabledSchedules.push(scheduleId(s));
-        } catch (err) {
-          errors.push({ step: 'schedules', message: `enabling ${scheduleId(s)} failed: ${errorText(err)}` });
+    // Only the resume that cleared the halt flag (or a no-op resume of a running system, which repairs a schedule
+    // left disabled) enables schedules: `--to normal` from REDUCE finds them enabled already.
+    if (!(to === 'normal' && !change.before.halted)) {
+      try {
+        for (const s of (await ports.listSchedules()).filter((x) => !x.enabled)) {
+          try {
+            await ports.setScheduleEnabled(s.group, s.name, true);
+            enabledSchedules.push(scheduleId(s));
+          } catch (err) {
+            errors.push({ step: 'schedules', message: `enabling ${scheduleId(s)} failed: ${errorText(err)}` });
+          }
+        }
+      } catch (err) {
+        errors.push({ step: 'schedules', message: `listing schedules failed: ${errorText(err)}` });
+      }
+      // A halt that landed while the schedules were being enabled wins: disable again what this call enabled.
+      if (enabledSchedules.length > 0 && (await readControlItem(doc, controlTable, true).catch(() => undefined))?.halted) {
+        for (const id of enabledSchedules) {
+          const [group, ...name] = id.split('/');
+          await ports
+            .setScheduleEnabled(group, name.join('/'), false)
+            .catch((err: unknown) => errors.push({ step: 'schedules', message: `re-disabling ${id} after a racing halt failed: ${errorText(err)}` }));
         }
       }
-    } catch (err) {
-      errors.push({ step: 'schedules', message: `listing schedules failed: ${errorText(err)}` });
     }
-    const detail = { actor: req.actor, reason: req.reason, changed: change.changed, enabledSchedules };
-    try {
-      await ports.notify(
-        `[agent-fleet] RESUME: ${req.reason}`,
-        `The agent fleet was resumed by ${req.actor}.\nReason: ${req.reason}\nSchedules enabled: ${enabledSchedules.join(', ') || 'none (already enabled)'}`,
-      );
-    } catch (err) {
-      errors.push({ step: 'notify', message: errorText(err) });
-    }
-    try {
-      await ports.publishEvent('SystemResumed', detail);
-    } catch (err) {
-      errors.push({ step: 'event', message: errorText(err) });
+    const stage = stageOf(change.after);
+    const coolDownUntil = change.after.coolDownUntil;
+    const detail = { actor: req.actor, reason: req.reason, changed: change.changed, to, stage, ...(coolDownUntil ? { coolDownUntil } : {}), enabledSchedules };
+    if (change.changed) {
+      const into =
+        stage === 'reduce-only'
+          ? `into REDUCE (reduce-only: only orders that reduce a position are admitted) until at least ${coolDownUntil}; then: npm run ops -- resume --to normal --reason "..."`
+          : 'to normal trading';
+      try {
+        await ports.notify(
+          `[agent-fleet] ${action === 'RESUME' ? 'RESUME (REDUCE)' : 'RESUME TO NORMAL'}: ${req.reason}`,
+          `The agent fleet was resumed ${into} by ${req.actor}.\nReason: ${req.reason}\nSchedules enabled: ${enabledSchedules.join(', ') || 'none (already enabled)'}`,
+        );
+      } catch (err) {
+        errors.push({ step: 'notify', message: errorText(err) });
+      }
+      try {
+        await ports.publishEvent('SystemResumed', detail);
+      } catch (err) {
+        errors.push({ step: 'event', message: errorText(err) });
+      }
     }
     let haltFlagCleared = false;
     let schedulesEnabled = false;
@@ -464,8 +564,10 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
       errors.push({ step: 'verify', message: `listing schedules failed: ${errorText(err)}` });
     }
     const result: ResumeResult = {
-      action: 'RESUME',
+      action,
       changed: change.changed,
+      stage,
+      ...(stage === 'reduce-only' && coolDownUntil ? { coolDownUntil } : {}),
       verified: { haltFlagCleared, schedulesEnabled, ok: haltFlagCleared && schedulesEnabled },
       enabledSchedules,
       audit: change.audit,
@@ -475,13 +577,96 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
     return result;
   }
 
+  function refuseOrderAction(what: string, req: OrderActionRequest): void {
+    if (req.source !== 'operator') {
+      throw new OrderActionRefused(`${what} refused: only an operator can ${what.toLowerCase()} (source was '${req.source}', actor ${req.actor})`);
+    }
+    if (!req.reason.trim()) throw new OrderActionRefused(`${what} refused: a reason is required (it goes to the audit trail)`);
+  }
+
+  async function cancelAll(req: OrderActionRequest): Promise<CancelAllResult> {
+    refuseOrderAction('Cancel-all', req);
+    if (!ports.cancelWorkingOrders) throw new OrderActionRefused('Cancel-all refused: this Master has no order book (no LEDGER_TABLE)');
+    const errors: StepError[] = [];
+    let cancelled = 0;
+    try {
+      cancelled = await ports.cancelWorkingOrders(`cancel-all by ${req.actor}: ${req.reason}`);
+    } catch (err) {
+      errors.push({ step: 'orders', message: `cancelling working orders failed: ${errorText(err)}` });
+    }
+    const change = await writeAuditEntry(doc, controlTable, 'CANCEL_ALL', cancelled > 0, {
+      actor: req.actor,
+      reason: `${req.reason} (${cancelled} working order${cancelled === 1 ? '' : 's'} cancelled)`,
+      at: now(),
+    });
+    let remaining = 0;
+    try {
+      remaining = ports.countWorkingOrders ? await ports.countWorkingOrders() : 0;
+    } catch (err) {
+      errors.push({ step: 'verify', message: `counting working orders failed: ${errorText(err)}` });
+    }
+    try {
+      await ports.publishEvent('WorkingOrdersCancelled', { actor: req.actor, reason: req.reason, cancelled, remaining });
+    } catch (err) {
+      errors.push({ step: 'event', message: errorText(err) });
+    }
+    const result: CancelAllResult = { action: 'CANCEL_ALL', cancelled, remaining, audit: change.audit, errors };
+    if (errors.length > 0) throw new KillSwitchIncomplete('Cancel-all', result);
+    return result;
+  }
+
+  async function flatten(req: OrderActionRequest): Promise<FlattenResult> {
+    refuseOrderAction('Flatten', req);
+    if (!ports.flattenPositions)
+      throw new OrderActionRefused('Flatten refused: this function has no order book or market data (LEDGER_TABLE, MARKET_DATA_FILE)');
+    const at = now();
+    const flattenId = `flatten-${new Date(at).toISOString().replace(/[-:.]/g, '')}`;
+    const errors: StepError[] = [];
+    let report: FlattenReport = { flattenId, workingOrdersCancelled: 0, positions: [], closed: 0, notClosed: 0, barIndex: -1, asOf: 'unknown' };
+    try {
+      report = await ports.flattenPositions({ flattenId, actor: req.actor, reason: req.reason });
+    } catch (err) {
+      errors.push({ step: 'orders', message: `flatten failed: ${errorText(err)}` });
+    }
+    for (const p of report.positions.filter((x) => x.status !== 'FILLED')) {
+      errors.push({ step: 'orders', message: `${p.agent} ${p.symbol}: not closed: ${p.reason ?? 'rejected'}` });
+    }
+    const change = await writeAuditEntry(doc, controlTable, 'FLATTEN', report.closed > 0 || report.workingOrdersCancelled > 0, {
+      actor: req.actor,
+      reason: `${req.reason} (${flattenId}: ${report.closed} position${report.closed === 1 ? '' : 's'} closed at ${report.asOf}, ${report.notClosed} not closed, ${report.workingOrdersCancelled} working orders cancelled)`,
+      at,
+    });
+    try {
+      await ports.notify(
+        `[agent-fleet] FLATTEN: ${req.reason}`,
+        `${req.actor} flattened the fleet (${flattenId}): ${report.closed} positions closed at the close of ${report.asOf}, ${report.notClosed} not closed, ${report.workingOrdersCancelled} working orders cancelled.\nReason: ${req.reason}`,
+      );
+    } catch (err) {
+      errors.push({ step: 'notify', message: errorText(err) });
+    }
+    try {
+      await ports.publishEvent('PositionsFlattened', { actor: req.actor, reason: req.reason, ...report });
+    } catch (err) {
+      errors.push({ step: 'event', message: errorText(err) });
+    }
+    const result: FlattenResult = { action: 'FLATTEN', ...report, audit: change.audit, errors };
+    if (errors.length > 0) throw new KillSwitchIncomplete('Flatten', result);
+    return result;
+  }
+
   async function setSafeMode(req: SafeModeRequest): Promise<SafeModeResult> {
     if (!req.on && req.source !== 'operator') {
       throw new SafeModeRefused(`Safe mode off refused: only an operator can switch safe mode off (source was '${req.source}', actor ${req.actor})`);
     }
     if (req.source === 'operator' && !req.reason.trim()) throw new SafeModeRefused(`Safe mode ${req.on ? 'on' : 'off'} refused: a reason is required`);
     const mode = req.on ? 'safe' : 'normal';
-    const change = await writeMode(doc, controlTable, mode, { actor: req.actor, reason: req.reason, at: now() });
+    let change: ControlChange;
+    try {
+      change = await writeMode(doc, controlTable, mode, { actor: req.actor, reason: req.reason, at: now() });
+    } catch (err) {
+      if (err instanceof ControlChangeRefused) throw new SafeModeRefused(err.message);
+      throw err;
+    }
     const errors: StepError[] = [];
     if (change.changed) {
       try {
@@ -512,5 +697,5 @@ export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
     return { control, schedules, runningExecutions };
   }
 
-  return { halt, resume, setSafeMode, status };
+  return { halt, resume, setSafeMode, status, cancelAll, flatten };
 }

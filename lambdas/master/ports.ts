@@ -8,6 +8,9 @@
  * so the same logic halts the deployed system and the local one.
  */
 
+import type { FlattenReport, FlattenRequest } from '../shared/trading/gateway';
+import type { WorkingOrder } from '../shared/trading/ledger';
+
 /** One RUNNING execution of the cycle state machine. */
 export interface RunningExecution {
   /** Execution ARN (the local runtime uses local ARNs of the same shape). */
@@ -29,7 +32,7 @@ export interface ScheduleRef {
 }
 
 /** Detail types the Master publishes on the EventBridge bus (source `agent-fleet.master`). */
-export type MasterEventType = 'SystemHalted' | 'SystemResumed' | 'SafeModeChanged';
+export type MasterEventType = 'SystemHalted' | 'SystemResumed' | 'SafeModeChanged' | 'WorkingOrdersCancelled' | 'PositionsFlattened';
 
 /**
  * What the kill switch needs from the platform. Every method may throw; the kill switch
@@ -59,6 +62,14 @@ export interface KillSwitchPorts {
   cancelWorkingOrders?(reason: string): Promise<number>;
   /** Working orders still open (verify: `noWorkingOrders`). Optional, with {@link KillSwitchPorts.cancelWorkingOrders}. */
   countWorkingOrders?(): Promise<number>;
+  /** Every working order (status: per agent). Optional, with {@link KillSwitchPorts.cancelWorkingOrders}. */
+  listWorkingOrders?(): Promise<WorkingOrder[]>;
+  /**
+   * An operator's flatten through the order gateway (`createOrderGateway(...).flatten`): cancel every working
+   * order, then close every agent's positions at the latest bar's close. Optional: absent without a Ledger and
+   * market data (the operator function then refuses `flatten`).
+   */
+  flattenPositions?(req: FlattenRequest): Promise<FlattenReport>;
 }
 
 /** EventBridge `source` of every event the Master publishes. */

@@ -11,8 +11,9 @@
  * (c) the same alarm through SNS: `{ Records: [{ EventSource: 'aws:sns', Sns: { Message:
  *     '<JSON with AlarmName, NewStateValue, NewStateReason, StateChangeTime>' } }] }`
  *     (SNS delivers one record per invocation; the first is used).
- * (d) an operator (`npm run ops`): `{ action: 'halt' | 'resume' | 'safe-mode', on?, reason,
- *     actor, source: 'operator' }`.
+ * (d) an operator (`npm run ops`): `{ action: 'halt' | 'resume' | 'safe-mode', on?, to?, reason,
+ *     actor, source: 'operator' }`. (`cancel-all` and `flatten` exist only on the operator function:
+ *     {@link parseOperatorRequest}.)
  * (e) `{ action: 'status' }`.
  * (f) a CloudFormation custom resource request (`Custom::ReapplyHalt`, created and updated with the
  *     stack's schedules): `{ RequestType: 'Create' | 'Update' | 'Delete', ResponseURL, StackId,
@@ -27,7 +28,7 @@
  * Pure: no I/O, no clock.
  */
 import * as z from 'zod';
-import type { HaltRequest, ResumeRequest, SafeModeRequest } from './kill-switch';
+import type { HaltRequest, OrderActionRequest, ResumeRequest, SafeModeRequest } from './kill-switch';
 import { boundActor } from './bounds';
 
 export { MAX_ACTOR_CHARS } from './bounds';
@@ -45,6 +46,10 @@ export type MasterCommand =
   | { kind: 'halt'; request: HaltRequest }
   | { kind: 'resume'; request: ResumeRequest }
   | { kind: 'safe-mode'; request: SafeModeRequest }
+  /** An operator's cancel of every working order, without halting (operator function only). */
+  | { kind: 'cancel-all'; request: OrderActionRequest }
+  /** An operator's flatten: close every position (operator function only; admitted while HALTED). */
+  | { kind: 'flatten'; request: OrderActionRequest }
   | { kind: 'status' }
   /** A CloudFormation custom resource request: re-apply a halt after a deploy, then answer CloudFormation. */
   | { kind: 'deploy'; request: DeployRequest }
@@ -125,7 +130,31 @@ export const operatorActionSchema = z.object({
   reason: z.string(),
   actor: z.string().min(1),
   source: z.enum(TRIGGER_SOURCES),
+  /** Resume only: `reduce` (default) or `normal` (see `ResumeRequest.to`). */
+  to: z.enum(['reduce', 'normal']).optional(),
 });
+
+/**
+ * The full reason of an in-band halt (issue 14): the generic `Risk verdict HALT` of the state machine is
+ * completed from the risk assessment in `details` with its reasons and every check in BREACH (name, figure,
+ * limit), so the halt flag, the audit trail, `ops status` and the `SystemHalted` event all say why.
+ * A reason that already says more, or details that are no assessment, leave the reason as it is.
+ * Pure.
+ */
+export function fullHaltReason(reason: string, details: unknown): string {
+  const d = details as { reasons?: unknown; checks?: unknown } | null | undefined;
+  if (!d || typeof d !== 'object') return reason;
+  const reasons = Array.isArray(d.reasons) ? d.reasons.filter((r): r is string => typeof r === 'string' && r.trim() !== '') : [];
+  const breaches = (Array.isArray(d.checks) ? d.checks : [])
+    .filter(
+      (c): c is { name: string; value: unknown; limit: unknown; unit?: unknown; status: string } =>
+        !!c && typeof c === 'object' && (c as { status?: unknown }).status === 'BREACH',
+    )
+    .map((c) => `${c.name} ${String(c.value)} vs limit ${String(c.limit)}${c.unit ? ` ${String(c.unit)}` : ''}`);
+  if (!reasons.length && !breaches.length) return reason;
+  const said = [...reasons.filter((r) => !reason.includes(r)), ...(breaches.length ? [`BREACH: ${breaches.join(', ')}`] : [])];
+  return said.length ? `${reason}: ${said.join('; ')}` : reason;
+}
 
 /** (d) Operator safe mode. */
 export const operatorSafeModeSchema = z.object({
@@ -272,7 +301,7 @@ export function parseTrigger(event: unknown, policy: AlarmPolicy): MasterCommand
           kind: 'halt',
           request: {
             actor: boundActor(`${h.source}:${h.cycleId}`),
-            reason: h.reason.trim() || fallback,
+            reason: fullHaltReason(h.reason.trim() || fallback, h.details),
             source: h.source,
             excludeExecutionArn: h.executionArn,
             cycleId: h.cycleId,
@@ -298,9 +327,11 @@ export function parseTrigger(event: unknown, policy: AlarmPolicy): MasterCommand
 
 /** Body of an operator function URL request. */
 export const operatorRequestSchema = z.object({
-  action: z.enum(['halt', 'resume', 'safe-mode', 'status']),
+  action: z.enum(['halt', 'resume', 'safe-mode', 'status', 'cancel-all', 'flatten']),
   reason: z.string().default(''),
   on: z.boolean().optional(),
+  /** Resume only: `reduce` (HALTED -> REDUCE, the default) or `normal` (REDUCE -> normal after the cool-down). */
+  to: z.enum(['reduce', 'normal']).optional(),
 });
 
 /**
@@ -317,7 +348,11 @@ export function parseOperatorRequest(body: unknown, caller: string): MasterComma
     case 'halt':
       return { kind: 'halt', request: { actor, reason: o.reason, source: 'operator' } };
     case 'resume':
-      return { kind: 'resume', request: { actor, reason: o.reason, source: 'operator' } };
+      return { kind: 'resume', request: { actor, reason: o.reason, source: 'operator', ...(o.to ? { to: o.to } : {}) } };
+    case 'cancel-all':
+      return { kind: 'cancel-all', request: { actor, reason: o.reason, source: 'operator' } };
+    case 'flatten':
+      return { kind: 'flatten', request: { actor, reason: o.reason, source: 'operator' } };
     case 'safe-mode':
       if (o.on === undefined) throw new InvalidTrigger('operator request', 'body.on', 'safe-mode needs on: true or false');
       return { kind: 'safe-mode', request: { on: o.on, actor, reason: o.reason, source: 'operator' } };
@@ -327,5 +362,5 @@ export function parseOperatorRequest(body: unknown, caller: string): MasterComma
 function operatorCommand(e: Record<string, unknown>): MasterCommand {
   const o = parseWith(operatorActionSchema, e, `operator ${String(e.action)}`);
   if (o.action === 'halt') return { kind: 'halt', request: { actor: boundActor(o.actor), reason: o.reason, source: o.source } };
-  return { kind: 'resume', request: { actor: boundActor(o.actor), reason: o.reason, source: o.source } };
+  return { kind: 'resume', request: { actor: boundActor(o.actor), reason: o.reason, source: o.source, ...(o.to ? { to: o.to } : {}) } };
 }

@@ -14,6 +14,7 @@ import { riskAssessmentSchema, type RiskAssessment, MODES } from '../shared/cont
 import { METRICS_NAMESPACE } from '../shared/env';
 import { RISK_METRICS, SERVICE_NAME } from '../shared/metrics-catalog';
 import { assessRisk } from '../shared/trading/risk-assessment';
+import { publishAgentTradingMetrics } from '../shared/trading/risk-metrics';
 import { documentClient, tradingEnv, tradingSettings } from '../shared/trading/runtime';
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
@@ -35,8 +36,15 @@ export const handler = async (event: unknown): Promise<RiskAssessment> => {
   }
   const input = parsed.data;
   const env = tradingEnv();
+  const settings = tradingSettings();
   const assessment = await assessRisk(
-    { doc: documentClient(), ledgerTable: env.ledgerTable, settings: tradingSettings(), marketDataFile: env.marketDataFile },
+    {
+      doc: documentClient(),
+      ledgerTable: env.ledgerTable,
+      settings,
+      marketDataFile: env.marketDataFile,
+      ...(settings.perAgentMetrics ? { onAgentFigures: (f: Parameters<typeof publishAgentTradingMetrics>[1]) => publishAgentTradingMetrics(metrics, f) } : {}),
+    },
     input,
   );
   // The boundary: what leaves the gate is a whole RiskAssessment ("Verify risk verdict" checks it again, for any risk entry).

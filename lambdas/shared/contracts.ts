@@ -301,6 +301,28 @@ export const riskAssessmentSchema = z.object({
   metrics: z.record(z.string(), z.number()),
   /** Timestamp of the bar assessed. */
   asOf: z.string(),
+  /**
+   * Per-agent figures from each agent's own book (USD unless `...Fraction`): P&L since the start and today, gross
+   * exposure, budget used, drawdown from its running peak, and `reduceOnly` when its daily-loss protection holds it
+   * in REDUCE for the rest of the day. At most 20 agents (those in REDUCE first); every agent's are in the bar's
+   * equity snapshot. Absent on a HALT before the figures were computed.
+   */
+  agents: z
+    .record(
+      z.string(),
+      z.object({
+        pnlUsd: z.number(),
+        pnlTodayUsd: z.number(),
+        grossExposureUsd: z.number(),
+        allocationUsd: z.number().optional(),
+        peakPnlUsd: z.number(),
+        drawdownFraction: z.number(),
+        budgetUsedFraction: z.number().optional(),
+        dailyLossLimitUsd: z.number().optional(),
+        reduceOnly: z.boolean(),
+      }),
+    )
+    .optional(),
 });
 export type RiskAssessment = z.infer<typeof riskAssessmentSchema>;
 
@@ -379,7 +401,11 @@ export type AgentStateItem = z.infer<typeof agentStateItemSchema>;
 /** One audit entry of the system control item. */
 export const auditEntrySchema = z.object({
   at: z.string(),
-  action: z.enum(['HALT', 'RESUME', 'SAFE_MODE_ON', 'SAFE_MODE_OFF']),
+  /**
+   * `RESUME`: HALTED -> REDUCE (reduce-only); `RESUME_TO_NORMAL`: REDUCE (or HALTED, with `resume.allowDirectToNormal`)
+   * -> normal; `CANCEL_ALL` / `FLATTEN`: an operator cancelled every working order / closed every position.
+   */
+  action: z.enum(['HALT', 'RESUME', 'RESUME_TO_NORMAL', 'SAFE_MODE_ON', 'SAFE_MODE_OFF', 'CANCEL_ALL', 'FLATTEN']),
   actor: z.string(),
   reason: z.string(),
   /** False when the action changed nothing (e.g. a second halt). */
@@ -395,6 +421,14 @@ export const controlItemSchema = z.object({
   reason: z.string().optional(),
   actor: z.string().optional(),
   at: z.string().optional(),
+  /**
+   * ISO time of the last staged resume (HALTED -> REDUCE, `ops resume`), while the system stays in that
+   * REDUCE stage; removed when it goes to normal. The premise of `ops resume --to normal`: a halt and a
+   * resume in between change it, so the cool-down restarts.
+   */
+  resumedAt: z.string().optional(),
+  /** ISO end of the cool-down after {@link resumedAt}: `ops resume --to normal` (and `safe-mode off`) is refused before it. */
+  coolDownUntil: z.string().optional(),
   /** Monotonic cycle counter; "Plan cycle" increments it (conditional write) to number cycles. */
   cycleSeq: z.number().int().min(0),
   version: z.number().int().min(0),

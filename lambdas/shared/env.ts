@@ -32,6 +32,8 @@ export const ENV = {
   reportRetentionDays: 'REPORT_RETENTION_DAYS',
   /** JSON map alarm name -> `halt | safe-mode | notify`: what the Master does when that alarm goes to ALARM. */
   alarmPolicy: 'ALARM_POLICY',
+  /** JSON `{ coolDownSeconds, allowDirectToNormal }`: the staged-resume rule of the Master / operator function (config `resume`). */
+  resumePolicy: 'RESUME_POLICY',
   /** Metrics namespace (Powertools `POWERTOOLS_METRICS_NAMESPACE` is set to the same value). */
   metricsNamespace: 'METRICS_NAMESPACE',
 } as const;

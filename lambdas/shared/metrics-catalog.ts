@@ -33,6 +33,22 @@ export const AGENT_METRICS = {
   breakerOpen: 'AgentBreakerOpen',
 } as const;
 
+/**
+ * Per-agent trading metrics from each agent's own book, emitted by "Assess risk" once per verdict with figures
+ * (dimensions: service, agent), behind `monitoring.perAgentMetrics`. Each is 1 custom metric per agent
+ * (USD 0.30 a month, CloudWatch pricing).
+ */
+export const AGENT_TRADING_METRICS = {
+  /** The agent's P&L since the start (net cash flow + market value of its positions), USD. Unit None. */
+  pnlUsd: 'AgentPnlUsd',
+  /** The agent's P&L of the day, USD. Unit None. */
+  pnlTodayUsd: 'AgentPnlTodayUsd',
+  /** Gross exposure of the agent's own positions, USD. Unit None. */
+  grossExposureUsd: 'AgentGrossExposureUsd',
+  /** 1 while the agent's daily-loss protection holds it in REDUCE, else 0. Unit Count. */
+  reduceOnly: 'AgentReduceOnly',
+} as const;
+
 /** Fleet-level metrics, emitted by "Record outcomes" once per cycle (dimension: service). */
 export const CYCLE_METRICS = {
   /** Cycle duration from plan to record, ms. Unit Milliseconds. */

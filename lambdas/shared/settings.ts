@@ -68,9 +68,20 @@ export const tradingSettingsSchema = z.object({
   universe: z.array(z.string()),
   /** Agents allowed to sell beyond their own position (config `agents[].allowShort`); every other agent is long-only. @default [] */
   allowShort: z.array(z.string()).default([]),
-  /** Agent -> its own risk budget (config `agents[].budget`): gross exposure and position per symbol of its book, USD. @default {} */
+  /**
+   * Agent -> its own risk budget (config `agents[].budget`): gross exposure and position per symbol of its book, USD;
+   * its allocation, USD, and its daily-loss limit as a fraction of the allocation (0.02 = 2 %). @default {}
+   */
   budgets: z
-    .record(z.string(), z.object({ maxGrossExposureUsd: z.number().positive().optional(), maxPositionUsd: z.number().positive().optional() }))
+    .record(
+      z.string(),
+      z.object({
+        maxGrossExposureUsd: z.number().positive().optional(),
+        maxPositionUsd: z.number().positive().optional(),
+        allocationUsd: z.number().positive().optional(),
+        maxDailyLossFraction: z.number().positive().max(1).optional(),
+      }),
+    )
     .default({}),
   limits: z.object({
     maxOrderNotionalUsd: z.number().positive(),
@@ -95,6 +106,8 @@ export const tradingSettingsSchema = z.object({
   maxStaleBars: z.number().int().min(0),
   /** A one-bar move larger than this fraction of the previous close is suspect data: the risk gate says HALT. @default 0.5 */
   suspectMoveFraction: z.number().positive().default(0.5),
+  /** Emit per-agent P&L and exposure metrics from "Assess risk" (config `monitoring.perAgentMetrics`). @default false */
+  perAgentMetrics: z.boolean().default(false),
 });
 export type TradingSettings = z.infer<typeof tradingSettingsSchema>;
 export type RiskLimits = TradingSettings['limits'];

@@ -50,12 +50,26 @@ export function tradingSettingsFromConfig(config: OrchestratorConfig): TradingSe
     startingCashUsd: config.portfolio.startingCashUsd,
     universe: config.portfolio.universe,
     allowShort: config.agents.filter((a) => a.allowShort).map((a) => a.name),
-    budgets: Object.fromEntries(config.agents.filter((a) => a.budget).map((a) => [a.name, { ...a.budget }])),
+    // A daily-loss budget is a fraction of the agent's allocation: default an equal share of the starting cash.
+    budgets: Object.fromEntries(
+      config.agents
+        .filter((a) => a.budget)
+        .map((a) => [
+          a.name,
+          {
+            ...a.budget,
+            ...(a.budget?.maxDailyLossFraction !== undefined && a.budget.allocationUsd === undefined
+              ? { allocationUsd: config.portfolio.startingCashUsd / Math.max(1, config.agents.filter((x) => x.enabled).length) }
+              : {}),
+          },
+        ]),
+    ),
     limits: { ...config.risk.limits },
     varWindow: config.risk.varWindow,
     varConfidence: config.risk.varConfidence,
     startBar: config.marketData.startBar,
     maxStaleBars: config.marketData.maxStaleBars,
     suspectMoveFraction: config.marketData.suspectMoveFraction,
+    perAgentMetrics: config.monitoring.perAgentMetrics,
   };
 }

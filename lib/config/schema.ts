@@ -87,12 +87,26 @@ export const agentSchema = z
     allowShort: z.boolean().default(false),
     /**
      * The agent's own risk budget inside the fleet's limits, checked on its own book by the order gateway in the same
-     * transaction as the fleet's limits: gross exposure of its positions (USD) and position per symbol (USD). Default none.
+     * transaction as the fleet's limits (issue 12; nautilus_trader#4419 account-level budgets per strategy). Default none.
      */
     budget: z
       .object({
+        /** Gross exposure of the agent's own positions, USD (pre-trade check `agentMaxGrossExposure`). Default none. */
         maxGrossExposureUsd: z.number().positive().optional(),
+        /** Position per symbol in the agent's own book, USD (pre-trade check `agentMaxPosition`). Default none. */
         maxPositionUsd: z.number().positive().optional(),
+        /**
+         * Capital allocated to the agent, USD: the base of its daily-loss budget and drawdown. The allocations of all
+         * agents may not exceed `portfolio.startingCashUsd`. Default: `portfolio.startingCashUsd` / the number of enabled agents.
+         */
+        allocationUsd: z.number().positive().optional(),
+        /**
+         * Daily-loss protection (Freqtrade "protections"): when the agent's P&L today (at this bar's close, against the
+         * previous bar's) is below -`maxDailyLossFraction` x `allocationUsd`, it is in REDUCE for the rest of the trading
+         * day (one bar): only orders that reduce its own positions are admitted (pre-trade check `agentMaxDailyLoss`);
+         * the fleet is not halted. A fraction, 0.02 = 2 %, in (0, 1]. Default none (no per-agent daily-loss limit).
+         */
+        maxDailyLossFraction: z.number().positive().max(1).optional(),
       })
       .strict()
       .optional(),
@@ -319,6 +333,20 @@ export const orchestratorConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Staged resume after a halt (issue 12; hummingbot#2497, Lean#4846): `ops resume` takes a HALTED system into REDUCE
+     * (reduce-only), and `ops resume --to normal` is a second operator action, refused until the cool-down has passed
+     * with no new halt in between. Enforced by the operator function on the control item (one conditional write).
+     */
+    resume: z
+      .object({
+        /** Seconds in REDUCE after a resume before `--to normal` is allowed, 0 .. 86,400. Default one cadence (`cycle.cadenceMinutes` x 60). */
+        coolDownSeconds: z.number().int().min(0).max(86_400).optional(),
+        /** Allow `ops resume --to normal` straight from HALTED (no REDUCE stage). Default false. */
+        allowDirectToNormal: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     /** Keep tables when the stack is deleted (default true). Set false for throwaway stacks. */
     retainData: z.boolean().default(true),
     agents: z.array(agentSchema).min(1, 'at least one agent is required'),
@@ -372,6 +400,16 @@ export const orchestratorConfigSchema = z
     }
     if (cfg.breaker.maxOpenSeconds !== undefined && cfg.breaker.maxOpenSeconds < (cfg.breaker.openSeconds ?? 2 * cfg.cycle.cadenceMinutes * 60)) {
       ctx.addIssue({ code: 'custom', path: ['breaker', 'maxOpenSeconds'], message: 'must be at least breaker.openSeconds' });
+    }
+    const enabledAgents = cfg.agents.filter((a) => a.enabled).length || 1;
+    const allocated = cfg.agents.reduce((sum, a) => sum + (a.enabled ? (a.budget?.allocationUsd ?? 0) : 0), 0);
+    if (allocated > cfg.portfolio.startingCashUsd) {
+      const i = cfg.agents.findIndex((a) => a.budget?.allocationUsd !== undefined);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['agents', i, 'budget', 'allocationUsd'],
+        message: `the agents' allocations (USD ${allocated}) exceed portfolio.startingCashUsd (USD ${cfg.portfolio.startingCashUsd}); ${enabledAgents} enabled agents`,
+      });
     }
     if (cfg.monitoring.perAgentAlarms && !cfg.monitoring.perAgentMetrics) {
       ctx.addIssue({ code: 'custom', path: ['monitoring', 'perAgentAlarms'], message: 'per-agent alarms need monitoring.perAgentMetrics' });
@@ -433,6 +471,7 @@ export const orchestratorConfigSchema = z
       ...cfg,
       cycle: { ...cfg.cycle, maxLatenessSeconds },
       breaker: { ...cfg.breaker, openSeconds, maxOpenSeconds: cfg.breaker.maxOpenSeconds ?? Math.max(14_400, 8 * openSeconds) },
+      resume: { ...cfg.resume, coolDownSeconds: cfg.resume.coolDownSeconds ?? cfg.cycle.cadenceMinutes * 60 },
     };
   });
 

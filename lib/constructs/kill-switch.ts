@@ -58,6 +58,13 @@ export interface KillSwitchProps {
   readonly ledgerTable?: dynamodb.ITable;
   /** `TRADING_SETTINGS` JSON for the order gateway (starting cash, limits), with {@link KillSwitchProps.ledgerTable}. */
   readonly tradingSettings?: string;
+  /** The staged-resume rule (config `resume`), env `RESUME_POLICY` of both functions. Default: 900 s cool-down, no direct resume to normal. */
+  readonly resumePolicy?: { readonly coolDownSeconds: number; readonly allowDirectToNormal: boolean };
+  /**
+   * Market data CSV bundled into the operator function (`MARKET_DATA_FILE`): `ops flatten` closes positions at the
+   * latest bar's close. Default none (the operator function then refuses flatten).
+   */
+  readonly marketDataFile?: string;
   /** Cycle state machine ARN, built from its name (no token from the resource: avoids a dependency cycle). */
   readonly stateMachineArn: string;
   /** ARN pattern of its executions, `arn:...:execution:<name>:*`. */
@@ -115,6 +122,7 @@ export class KillSwitch extends Construct {
       [ENV.alarmPolicy]: JSON.stringify(props.alarmPolicy),
       ...(props.ledgerTable ? { [ENV.ledgerTable]: props.ledgerTable.tableName } : {}),
       ...(props.tradingSettings ? { [ENV.tradingSettings]: props.tradingSettings } : {}),
+      ...(props.resumePolicy ? { [ENV.resumePolicy]: JSON.stringify(props.resumePolicy) } : {}),
     };
     const reserved = props.reservedConcurrency ?? 5;
     if (!Number.isInteger(reserved) || reserved < 0) throw new Error(`KillSwitch reservedConcurrency must be a whole number >= 0, got ${reserved}`);
@@ -130,10 +138,11 @@ export class KillSwitch extends Construct {
     this.fn = this.function.fn;
     this.operator = new FleetFunction(this, 'Operator', {
       entry: 'lambdas/master/operator.ts',
-      description: 'Operator function: resume, safe mode, halt and status for IAM-authenticated operators (function URL, AWS_IAM auth)',
+      description: 'Operator function: resume, safe mode, halt, cancel-all, flatten and status for IAM-authenticated operators (function URL, AWS_IAM auth)',
       timeoutSeconds: 120,
       memoryMb: 256,
       logRemovalPolicy: props.logRemovalPolicy,
+      ...(props.marketDataFile ? { marketDataFile: props.marketDataFile } : {}),
       environment,
     });
     this.operatorUrl = this.operator.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });

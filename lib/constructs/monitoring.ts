@@ -23,7 +23,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { notifyPeopleAlarm } from './notify-alarm';
 import type { OrchestratorConfig } from '../config/schema';
-import { AGENT_METRICS, CYCLE_METRICS, RISK_METRICS, SERVICE_NAME } from '../../lambdas/shared/metrics-catalog';
+import { AGENT_METRICS, AGENT_TRADING_METRICS, CYCLE_METRICS, RISK_METRICS, SERVICE_NAME } from '../../lambdas/shared/metrics-catalog';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/env';
 import { fleetAlarmSpecs, scheduleDlqAlarmName, type AlarmSpec } from './alarm-catalog';
 
@@ -244,6 +244,19 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
+    if (props.config.monitoring.perAgentMetrics) {
+      // Per-agent books (issue 12): P&L and exposure from "Assess risk", one series per agent (or one SEARCH).
+      dashboard.addWidgets(
+        new cloudwatch.GraphWidget({ title: 'Agent P&L (USD)', left: perAgent(AGENT_TRADING_METRICS.pnlUsd, 'Maximum'), width: 8 }),
+        new cloudwatch.GraphWidget({ title: 'Agent P&L of the day (USD)', left: perAgent(AGENT_TRADING_METRICS.pnlTodayUsd, 'Minimum'), width: 8 }),
+        new cloudwatch.GraphWidget({
+          title: 'Agent gross exposure (USD) and daily-loss REDUCE (1 = reduce-only)',
+          left: perAgent(AGENT_TRADING_METRICS.grossExposureUsd, 'Maximum'),
+          right: perAgent(AGENT_TRADING_METRICS.reduceOnly, 'Maximum'),
+          width: 8,
+        }),
+      );
+    }
     const shown = allAlarms.length <= ALARM_STATUS_WIDGET_MAX_ALARMS ? allAlarms : allAlarms.filter((a) => !this.perAgentAlarms.has(a));
     dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({

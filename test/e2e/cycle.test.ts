@@ -105,7 +105,8 @@ describe('the risk gate fails closed', () => {
       ['NOT_STARTED', 'skipped: schedule disabled'],
     ]);
     const run = await rt.report();
-    expect(run.system).toMatchObject({ halted: true, reason: 'Risk verdict HALT' });
+    // The full reason (issue 14): the generic in-band reason completed from the assessment.
+    expect(run.system).toMatchObject({ halted: true, reason: 'Risk verdict HALT: Risk check failed after its retries; failing closed' });
     expect(run.system.actor).toMatch(/^cycle:/);
     expect(rt.schedules().every((s) => s.state === 'DISABLED')).toBe(true);
   });

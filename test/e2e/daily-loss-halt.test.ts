@@ -28,6 +28,11 @@ describe('daily loss beyond the limit', () => {
     expect(reports[halted].agents).toEqual([]); // no agent ran in the halted cycle
     expect(reports.slice(halted + 1).every((r) => r.status === 'NOT_STARTED')).toBe(true);
     const run = await rt.report();
-    expect(run.system).toMatchObject({ halted: true, reason: 'Risk verdict HALT', actor: expect.stringMatching(/^cycle:/) });
+    // The full reason (issue 14): the check, the figure and the limit, as on the flag, the audit trail and the event.
+    expect(run.system).toMatchObject({
+      halted: true,
+      reason: expect.stringMatching(/^Risk verdict HALT: Daily loss .*BREACH: dailyLoss [\d.]+ vs limit 0\.001 fraction/),
+      actor: expect.stringMatching(/^cycle:/),
+    });
   });
 });

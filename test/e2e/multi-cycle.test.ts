@@ -71,7 +71,7 @@ describe('in-band risk halt (--fail risk=throw@3-3 --cycles 8)', () => {
     expect(rt.executions()).toHaveLength(3);
     const run = await rt.report();
     expect(run.system.halted).toBe(true);
-    expect(run.system.reason).toBe('Risk verdict HALT');
+    expect(run.system.reason).toBe('Risk verdict HALT: Risk check failed after its retries; failing closed'); // the full reason (issue 14)
     expect(run.system.actor).toBe(`cycle:${reps[2].cycleId}`);
     expect(run.system.timeToHaltMs).toEqual(expect.any(Number));
     expect(run.notifications.some((n) => n.channel === 'eventbridge' && n.subject === 'SystemHalted')).toBe(true);

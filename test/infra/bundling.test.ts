@@ -17,7 +17,7 @@ describe('bundling', () => {
   });
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  it('bundles every function with local esbuild and ships market-data.csv to risk, the order gateway and agents only', () => {
+  it('bundles every function with local esbuild and ships market-data.csv to risk, the order gateway, agents and the operator function (flatten) only', () => {
     const config = validateConfig({ ...defaultConfig, agents: [defaultConfig.agents.find((a) => a.name === 'strategy')!] });
     const { app, stack } = createOrchestratorApp({ config, outdir });
     const template = app.synth().getStackByName(stack.stackName).template as Record<string, any>;
@@ -38,7 +38,10 @@ describe('bundling', () => {
       expect(statSync(join(dir, 'index.js')).size).toBeLessThan(1024 * 1024);
       expect(existsSync(join(dir, 'supervisor-settings.json'))).toBe(f.role === 'supervisor');
       const shipsData = existsSync(join(dir, 'market-data.csv'));
-      expect({ role: f.role, shipsData }).toEqual({ role: f.role, shipsData: f.role === 'agent' || f.role === 'risk' || f.role === 'gateway' });
+      expect({ role: f.role, shipsData }).toEqual({
+        role: f.role,
+        shipsData: f.role === 'agent' || f.role === 'risk' || f.role === 'gateway' || f.role === 'operator',
+      });
       if (shipsData) expect(readFileSync(join(dir, 'market-data.csv')).equals(csv)).toBe(true);
     }
     expect(stack.lambdaFunctions).toHaveLength(6);

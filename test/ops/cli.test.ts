@@ -52,9 +52,18 @@ class RecordingTarget implements OpsTarget {
     this.calls.push(['halt', reason, actor]);
     return { action: 'HALT', changed: true };
   }
-  async resume(reason: string, actor: string) {
-    this.calls.push(['resume', reason, actor]);
+  async resume(reason: string, actor: string, to?: 'reduce' | 'normal') {
+    if (this.failWith) throw this.failWith;
+    this.calls.push(to ? ['resume', reason, actor, to] : ['resume', reason, actor]);
     return { action: 'RESUME' };
+  }
+  async cancelAll(reason: string, actor: string) {
+    this.calls.push(['cancelAll', reason, actor]);
+    return { action: 'CANCEL_ALL', cancelled: 3, remaining: 0 };
+  }
+  async flatten(reason: string, actor: string) {
+    this.calls.push(['flatten', reason, actor]);
+    return { action: 'FLATTEN', closed: 2 };
   }
   async safeMode(on: boolean, reason: string, actor: string) {
     this.calls.push(['safeMode', on, reason, actor]);
@@ -134,6 +143,43 @@ describe('argument parsing and refusals', () => {
     const r = await run(['resume', '--reason', 'checked', '--stack', 'S']);
     expect(r.code).toBe(0);
     expect((r.target as RecordingTarget).calls[0]).toEqual(['resume', 'checked', expect.stringMatching(/^operator:.+/)]);
+  });
+
+  it('resume --to normal passes the stage; --to takes only reduce or normal', async () => {
+    const r = await run(['resume', '--to', 'normal', '--reason', 'cool-down over', '--actor', 'operator:a', '--stack', 'S']);
+    expect(r.code).toBe(0);
+    expect((r.target as RecordingTarget).calls).toEqual([['resume', 'cool-down over', 'operator:a', 'normal']]);
+    const bad = await run(['resume', '--to', 'max', '--reason', 'x', '--stack', 'S']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/Allowed choices are reduce, normal/);
+  });
+
+  it('a refusal by the operator function (ResumeRefused, SafeModeRefused, OrderActionRefused) exits 2 with its one line', async () => {
+    const refused = new RecordingTarget(
+      Object.assign(new Error('Resume to normal refused: REDUCE cool-down after the resume at t: 14 min 59 s left (until u, config resume.coolDownSeconds)'), {
+        name: 'ResumeRefused',
+      }),
+    );
+    const r = await run(['resume', '--to', 'normal', '--reason', 'x', '--stack', 'S'], refused);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'ops: ResumeRefused: Resume to normal refused: REDUCE cool-down after the resume at t: 14 min 59 s left (until u, config resume.coolDownSeconds)',
+    );
+  });
+
+  it('cancel-all and flatten need a reason; cancel-all prints the count, --json the result', async () => {
+    for (const cmd of ['cancel-all', 'flatten']) {
+      const refused = await run([cmd, '--stack', 'S']);
+      expect([refused.code, refused.opened]).toEqual([2, []]);
+    }
+    const c = await run(['cancel-all', '--reason', 'venue issue', '--actor', 'operator:a', '--stack', 'S']);
+    expect([c.code, c.out]).toEqual([0, '3 working orders cancelled']);
+    expect((c.target as RecordingTarget).calls).toEqual([['cancelAll', 'venue issue', 'operator:a']]);
+    const j = await run(['cancel-all', '--reason', 'venue issue', '--stack', 'S', '--json']);
+    expect(JSON.parse(j.out)).toMatchObject({ action: 'CANCEL_ALL', cancelled: 3 });
+    const f = await run(['flatten', '--reason', 'end of drill', '--actor', 'operator:a', '--stack', 'S', '--json']);
+    expect(JSON.parse(f.out)).toMatchObject({ action: 'FLATTEN', closed: 2 });
+    expect((f.target as RecordingTarget).calls).toEqual([['flatten', 'end of drill', 'operator:a']]);
   });
 
   it('safe-mode on|off maps to a boolean; other values are a usage error', async () => {
@@ -401,8 +447,16 @@ describe('operator path through the real Master handler', () => {
   });
 
   /** An OpsTarget that sends ops/aws-target.ts's payloads to the real Master handler in-process. */
-  function masterBackedTarget(ports: InMemoryPlatformPorts): OpsTarget {
-    const deps = { ports, doc: db.doc, controlTable: db.tables.Control, alarmPolicy: {}, verifyRetryDelaysMs: [] };
+  function masterBackedTarget(ports: InMemoryPlatformPorts, now?: () => number): OpsTarget {
+    const deps = {
+      ports,
+      doc: db.doc,
+      controlTable: db.tables.Control,
+      alarmPolicy: {},
+      verifyRetryDelaysMs: [],
+      resumePolicy: { coolDownSeconds: 900, allowDirectToNormal: false },
+      ...(now ? { now } : {}),
+    };
     const master = createMasterHandler(deps);
     // Resume and safe mode go through the operator function (function URL; the caller's IAM identity is the actor).
     const operatorFn = createOperatorHandler(deps);
@@ -419,6 +473,8 @@ describe('operator path through the real Master handler', () => {
         return {
           halted: s.halted,
           mode: s.mode,
+          stage: s.stage,
+          ...(s.coolDownUntil ? { coolDownUntil: s.coolDownUntil, resumedAt: s.resumedAt } : {}),
           reason: s.reason,
           actor: s.actor,
           at: s.at,
@@ -429,7 +485,9 @@ describe('operator path through the real Master handler', () => {
         };
       },
       halt: (reason, actor) => master(operatorPayloads.halt(reason, actor)),
-      resume: (reason, actor) => operator(operatorRequests.resume(reason), actor),
+      resume: (reason, actor, to) => operator(operatorRequests.resume(reason, to), actor),
+      cancelAll: (reason, actor) => operator(operatorRequests.cancelAll(reason), actor),
+      flatten: (reason, actor) => operator(operatorRequests.flatten(reason), actor),
       safeMode: (on, reason, actor) => operator(operatorRequests.safeMode(on, reason), actor),
       runNow: async () => ({ executionName: 'unused' }),
       pauseGroup: async () => ({}),
@@ -456,6 +514,43 @@ describe('operator path through the real Master handler', () => {
     expect(final.audit.map((a) => [a.action, a.actor])).toEqual([
       ['HALT', 'operator:alice'],
       ['RESUME', 'operator:alice'],
+    ]);
+  });
+
+  it('staged resume: resume lands in REDUCE with the cool-down end in status; --to normal exits 2 naming the time left until the cool-down is over', async () => {
+    let t = Date.parse('2026-03-02T14:00:00.000Z');
+    const ports = new InMemoryPlatformPorts([{ group: 'agent-fleet', name: 'cycle-default' }]);
+    const target = masterBackedTarget(ports, () => t);
+    const argv = (...a: string[]) => [...a, '--actor', 'operator:alice', '--stack', 'S'];
+    expect((await run(argv('halt', '--reason', 'drill'), target)).code).toBe(0);
+    // From HALTED, --to normal needs resume.allowDirectToNormal.
+    const direct = await run(argv('resume', '--to', 'normal', '--reason', 'skip the stage'), target);
+    expect(direct.code).toBe(2);
+    expect(direct.err).toMatch(/^ops: ResumeRefused: Resume to normal refused: the system is HALTED; resume into REDUCE first/);
+
+    expect((await run(argv('resume', '--reason', 'drill over'), target)).code).toBe(0);
+    const reduce = JSON.parse((await run(['status', '--json', '--stack', 'S'], target)).out) as OpsStatus;
+    expect(reduce).toMatchObject({ halted: false, mode: 'safe', stage: 'reduce-only', coolDownUntil: '2026-03-02T14:15:00.000Z' });
+    expect((await run(['status', '--stack', 'S'], target)).out).toContain('resume --to normal allowed from 2026-03-02T14:15:00.000Z');
+
+    t += 14 * 60_000 + 1_000;
+    const early = await run(argv('resume', '--to', 'normal', '--reason', 'looks fine'), target);
+    expect(early.code).toBe(2);
+    expect(early.err).toMatch(/REDUCE cool-down .*: 59 s left \(until 2026-03-02T14:15:00.000Z/);
+    // Safe mode off is no back door around the cool-down.
+    const off = await run(argv('safe-mode', 'off', '--reason', 'looks fine'), target);
+    expect(off.code).toBe(2);
+    expect(off.err).toMatch(/^ops: SafeModeRefused: Safe mode off refused: REDUCE cool-down/);
+
+    t += 60_000;
+    expect((await run(argv('resume', '--to', 'normal', '--reason', 'cool-down over'), target)).code).toBe(0);
+    const normal = JSON.parse((await run(['status', '--json', '--stack', 'S'], target)).out) as OpsStatus;
+    expect(normal).toMatchObject({ halted: false, mode: 'normal', stage: 'normal' });
+    expect(normal.coolDownUntil).toBeUndefined();
+    expect(normal.audit.map((a) => [a.action, a.changed])).toEqual([
+      ['HALT', true],
+      ['RESUME', true],
+      ['RESUME_TO_NORMAL', true],
     ]);
   });
 });

@@ -88,6 +88,28 @@ describe('risk handler', () => {
     expect(a.reasons.join('\n')).toMatch(/Daily loss 3\.41% exceeds the limit 3\.00% \(HALT\)/);
   });
 
+  it("reports the agent's own figures from its book, stores them in the bar's snapshot and flags its daily-loss REDUCE", async () => {
+    // The same IBM day, on a fleet whose limits do not halt: the fixture agent's book loses 5,010 USD today,
+    // over its own budget 0.03 x 100,000 = 3,000 USD.
+    const settings = testSettings(
+      { startBar: 496, startingCashUsd: 146_860, budgets: { fixture: { allocationUsd: 100_000, maxDailyLossFraction: 0.03, maxGrossExposureUsd: 50_000 } } },
+      { maxDailyLossFraction: 0.5, maxDrawdownFraction: 0.5, maxVarFraction: 0.9, maxConcentrationFraction: 1, maxGrossExposureUsd: 1e9 },
+    );
+    await reset(settings, DOW_FILE, { cash: 100_000, positions: { IBM: { qty: 3000, avgPrice: 15.62 } } });
+    const a = await assess(1);
+    expect(a.verdict).not.toBe('HALT');
+    const f = a.agents!.fixture;
+    expect(f.pnlTodayUsd).toBeCloseTo(-5_010, 6);
+    expect(f.pnlUsd).toBeCloseTo(3000 * (13.95 - 15.62), 6);
+    expect(f.grossExposureUsd).toBeCloseTo(41_850, 6);
+    expect(f.budgetUsedFraction).toBeCloseTo(41_850 / 50_000, 9);
+    expect(f).toMatchObject({ dailyLossLimitUsd: 3_000, reduceOnly: true, peakPnlUsd: 0 });
+    const snap = await db.doc.send(
+      new QueryCommand({ TableName: db.tables.Ledger, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'EQUITY' } }),
+    );
+    expect(snap.Items![0].agents.fixture).toMatchObject({ reduceOnly: true, dailyLossLimitUsd: 3_000 });
+  });
+
   it('fails closed on a bar past the end of the file', async () => {
     await reset(testSettings({ startBar: 2528 }));
     expect((await assess(1)).verdict).toBe('OK'); // bar 2528 is the last one

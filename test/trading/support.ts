@@ -21,6 +21,7 @@ export function testSettings(overrides: Partial<TradingSettings> = {}, limits: P
     suspectMoveFraction: 0.5,
     allowShort: [],
     budgets: {},
+    perAgentMetrics: false,
     ...overrides,
     limits: {
       maxOrderNotionalUsd: 25_000,

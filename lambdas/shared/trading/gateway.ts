@@ -38,10 +38,12 @@ import {
   orderKey,
   readAccount,
   readBook,
+  listBooks,
   listWorkingOrders,
   WORKING_PK,
   type AccountItem,
   type AgentBook,
+  type AgentRiskFigures,
   type FillItem,
   type OrderItem,
   type TimeInForce,
@@ -49,7 +51,7 @@ import {
 } from './ledger';
 import { isValidPrice, type MarketDataProvider } from './market-data';
 import { applyFill, type Side } from './portfolio';
-import { checkPriceCollar, reducesPosition, runPreTradeChecks, type CheckResult, type PreTradeCheckName } from './pre-trade-checks';
+import { checkPriceCollar, reducesPosition, runPreTradeChecks, tradingStateOf, type CheckResult, type PreTradeCheckName } from './pre-trade-checks';
 
 /** An order as the gateway receives it: the agent's proposal labelled by the orchestrator. */
 export interface GatewayOrder {
@@ -127,7 +129,8 @@ export interface OrderGateway {
   /**
    * Matches every working order against this feed's bar: a BUY whose limit is at or above the close
    * (a SELL at or below) fills at its limit; a DAY order past its session expires; in safe mode an
-   * order that would add risk is cancelled. Each move is one transaction conditioned on the order
+   * order that would add risk is cancelled, and so is one that would add to the book of an agent its
+   * daily-loss protection holds in REDUCE (this bar's snapshot, judged on the book the fill is conditioned on). Each move is one transaction conditioned on the order
    * still being WORKING, so a fill and a cancel can never both win.
    */
   matchWorking(mode: Mode): Promise<{ filled: number; expired: number; cancelled: number; working: number }>;
@@ -137,6 +140,56 @@ export interface OrderGateway {
    * @returns how many this call cancelled.
    */
   cancelAll(reason: string, agent?: string): Promise<number>;
+  /**
+   * An operator's flatten (`ops flatten`): cancels every working order, then closes every position of every
+   * agent book with a market order at the feed's close (a SELL of a long, a BUY of a short), attributed to
+   * that agent's book. Each close is ONE transaction (account, book, order, fill) conditioned on the account
+   * and the book versions read, so it only ever reduces a position to zero and never sells what a concurrent
+   * fill already sold. The one order path admitted while HALTED: it carries no halt-flag condition, and it is
+   * reachable only from the operator function (never the alarm-invoked Master).
+   * Idempotent on `flattenId`: a retried flatten meets its own order items and fills nothing twice.
+   * @throws {OrderGatewayContention} after `maxAttempts` conflicts on one position.
+   */
+  flatten(req: FlattenRequest): Promise<FlattenReport>;
+}
+
+/** An operator's flatten request. */
+export interface FlattenRequest {
+  /** Id of this flatten: its orders are `<flattenId>#<agent>#flatten-<symbol>` (pseudo-cycle `flattenId`). */
+  readonly flattenId: string;
+  /** Who (the operator's identity), recorded on every order. */
+  readonly actor: string;
+  /** Why, recorded on every order. */
+  readonly reason: string;
+}
+
+/** One position a flatten closed (or could not). */
+export interface FlattenedPosition {
+  readonly agent: string;
+  readonly symbol: string;
+  readonly side: Side;
+  /** Shares closed. */
+  readonly qty: number;
+  /** Fill price, USD per share (0 when not closed). */
+  readonly price: number;
+  readonly status: 'FILLED' | 'REJECTED';
+  /** Why not closed (no valid price for the symbol at the bar). */
+  readonly reason?: string;
+}
+
+/** What a flatten did. */
+export interface FlattenReport {
+  readonly flattenId: string;
+  /** Working orders cancelled first. */
+  readonly workingOrdersCancelled: number;
+  readonly positions: readonly FlattenedPosition[];
+  /** Positions closed by this call. */
+  readonly closed: number;
+  /** Positions left open (no price): the operator must act. */
+  readonly notClosed: number;
+  /** Bar and time of the prices used. */
+  readonly barIndex: number;
+  readonly asOf: string;
 }
 
 /** Creates a gateway bound to one cycle's feed. */
@@ -270,14 +323,21 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
     price: number | undefined,
     check: CheckResult | { check: PreTradeCheckName; detail: string },
   ): Promise<GatewayDecision> {
-    const order: OrderItem = { ...baseOrder(req, price), status: 'REJECTED', rejectedBy: check.check, reason: check.detail };
+    const tradingState = tradingStateOf(check.check);
+    const order: OrderItem = {
+      ...baseOrder(req, price),
+      status: 'REJECTED',
+      rejectedBy: check.check,
+      reason: check.detail,
+      ...(tradingState ? { tradingState } : {}),
+    };
     return (await recordFinal(req, order)) ?? { order, replayed: false, rejectedBy: check.check };
   }
 
   async function submit(req: GatewayOrder): Promise<GatewayDecision> {
     const price = feed.priceAt(req.symbol);
     if (req.riskVerdict === 'HALT') {
-      return recordRejection(req, price, { check: 'haltFlag', detail: 'the risk verdict of this cycle is HALT: no order is admitted' });
+      return recordRejection(req, price, { check: 'haltFlag', detail: 'HALTED: the risk verdict of this cycle is HALT: no order is admitted' });
     }
     let rateWaitedMs = 0;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
@@ -314,6 +374,7 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
         allowShort: settings.allowShort.includes(req.agent),
         workingBuyUsd: account.reservedCashUsd,
         agentBudget: settings.budgets[req.agent],
+        agentDailyLoss: agentDailyLossOf(snapshot?.agents?.[req.agent], settings.budgets[req.agent]),
         limits,
         halted: control.halted,
         mode,
@@ -381,8 +442,8 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
           return recordRejection(req, price, {
             check,
             detail: fresh.halted
-              ? 'halt flag is set: the kill switch is engaged'
-              : `safe mode: ${req.side} ${req.qty} ${req.symbol} would not reduce the position`,
+              ? 'HALTED: halt flag is set: the kill switch is engaged'
+              : `REDUCE: safe mode: ${req.side} ${req.qty} ${req.symbol} would not reduce the position`,
           });
         }
         if (failed.has('order')) continue; // someone recorded this order first: replay it
@@ -465,7 +526,7 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
       const failed = cancellationReasons(err);
       if (!failed) throw err;
       if (failed.has('control')) {
-        return recordRejection(req, price, { check: 'haltFlag', detail: 'halt flag is set: the kill switch is engaged' });
+        return recordRejection(req, price, { check: 'haltFlag', detail: 'HALTED: halt flag is set: the kill switch is engaged' });
       }
       if (failed.has('order')) return 'replay';
       return 'conflict';
@@ -475,11 +536,21 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
   /**
    * Moves one working order out of WORKING: filled at its limit, cancelled or expired. One
    * transaction conditioned on the order still WORKING (and, for a fill, on the halt flag).
-   * @returns true when this call moved it; false when someone else did first.
+   * `guard`, for a fill: judged on the book read in the same attempt (the transaction is conditioned on that
+   * book's version), a reason to cancel instead (the agent's daily-loss REDUCE), or undefined to fill.
+   * @returns what this call moved it to; false when someone else moved it first.
    */
-  async function settle(w: WorkingOrder, to: 'FILLED' | 'CANCELLED' | 'EXPIRED', reason: string): Promise<boolean> {
+  async function settle(
+    w: WorkingOrder,
+    requested: 'FILLED' | 'CANCELLED' | 'EXPIRED',
+    requestedReason: string,
+    guard?: (book: AgentBook) => string | undefined,
+  ): Promise<'FILLED' | 'CANCELLED' | 'EXPIRED' | false> {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const [account, book] = await Promise.all([readAccount(doc, ledgerTable, settings.startingCashUsd), readBook(doc, ledgerTable, w.agent)]);
+      const guarded = requested === 'FILLED' ? guard?.(book) : undefined;
+      const to = guarded ? 'CANCELLED' : requested;
+      const reason = guarded ?? requestedReason;
       const signed = w.side === 'BUY' ? w.qty : -w.qty;
       const released = { ...account, reservedCashUsd: Math.max(0, account.reservedCashUsd - (w.side === 'BUY' ? w.qty * w.limitPrice : 0)) };
       const reservedQty = { ...book.reservedQty };
@@ -543,7 +614,7 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
       }
       try {
         await doc.send(new TransactWriteCommand({ TransactItems: items as never }));
-        return true;
+        return to;
       } catch (err) {
         const failed = cancellationReasons(err, fills ? TX_WORKING : TX_WORKING.slice(1));
         if (!failed) throw err;
@@ -559,6 +630,13 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
     const out = { filled: 0, expired: 0, cancelled: 0, working: 0 };
     const control = await readControlItem(doc, controlTable, true);
     const safe = mode === 'safe' || control.mode === 'safe';
+    // This bar's snapshot (Assess risk runs before Match working orders): the agents' daily-loss protection.
+    const snapshot = await latestEquitySnapshot(doc, ledgerTable, feed.barIndex);
+    const agentGuard = (w: WorkingOrder) => (book: AgentBook) => {
+      const d = agentDailyLossOf(snapshot?.barIndex === feed.barIndex ? snapshot.agents?.[w.agent] : undefined, settings.budgets[w.agent]);
+      if (!d || !(-d.pnlTodayUsd > d.limitUsd) || reducesPosition({ cash: book.cashFlowUsd, positions: book.positions }, w)) return undefined;
+      return `REDUCE: ${w.agent} lost USD ${(-d.pnlTodayUsd).toFixed(2)} today, over its daily-loss budget USD ${d.limitUsd.toFixed(2)}: a working order that would add risk is cancelled`;
+    };
     for (const w of await listWorkingOrders(doc, ledgerTable)) {
       if (w.placedBar >= feed.barIndex) {
         out.working++; // placed on this bar: its session is the next one
@@ -581,7 +659,9 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
           continue;
         }
       }
-      if (await settle(w, 'FILLED', `crossed at close ${close}, filled at the limit ${w.limitPrice}`)) out.filled++;
+      const moved = await settle(w, 'FILLED', `crossed at close ${close}, filled at the limit ${w.limitPrice}`, agentGuard(w));
+      if (moved === 'FILLED') out.filled++;
+      else if (moved === 'CANCELLED') out.cancelled++;
     }
     return out;
   }
@@ -595,7 +675,120 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
     return n;
   }
 
-  return { submit, matchWorking, cancelAll };
+  /** Closes one agent's position in one symbol; undefined when it is already flat. */
+  async function closePosition(req: FlattenRequest, agent: string, symbol: string): Promise<FlattenedPosition | undefined> {
+    const clientOrderId = `flatten-${symbol}`;
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const existing = await getOrder(doc, ledgerTable, req.flattenId, agent, clientOrderId);
+      if (existing) {
+        return {
+          agent,
+          symbol,
+          side: existing.side,
+          qty: existing.qty,
+          price: existing.price,
+          status: existing.status === 'FILLED' ? 'FILLED' : 'REJECTED',
+          reason: existing.reason,
+        };
+      }
+      const [account, book] = await Promise.all([readAccount(doc, ledgerTable, settings.startingCashUsd), readBook(doc, ledgerTable, agent)]);
+      const held = book.positions[symbol]?.qty ?? 0;
+      if (held === 0) return undefined;
+      const side: Side = held > 0 ? 'SELL' : 'BUY';
+      const qty = Math.abs(held);
+      const price = feed.priceAt(symbol) ?? feed.lastPrice(symbol)?.price;
+      const orderReq: GatewayOrder = { cycleId: req.flattenId, agent, clientOrderId, symbol, side, qty, mode: 'safe', riskVerdict: 'REDUCE' };
+      const createdAt = new Date(now()).toISOString();
+      const flattenedBy = `${req.actor}: ${req.reason}`.slice(0, 600);
+      if (!isValidPrice(price)) {
+        const why = `no valid price for ${symbol} at bar ${feed.barIndex} (${feed.asOf}): the position stays open`;
+        const order: OrderItem = { ...baseOrder(orderReq, undefined), createdAt, status: 'REJECTED', rejectedBy: 'staleData', reason: why, flattenedBy };
+        await recordFinal(orderReq, order);
+        return { agent, symbol, side, qty, price: 0, status: 'REJECTED', reason: why };
+      }
+      const fill = { symbol, side, qty, price };
+      const fillSeq = account.fillSeq + 1;
+      const nextAccount = { ...applyFill(account, fill), reservedCashUsd: account.reservedCashUsd };
+      const nextBook = applyFill({ cash: book.cashFlowUsd, positions: book.positions }, fill);
+      const order: OrderItem = { ...baseOrder(orderReq, price), createdAt, status: 'FILLED', fillSeq, reason: 'flatten', flattenedBy };
+      const fillItem: FillItem = {
+        fillSeq,
+        orderId: order.orderId,
+        cycleId: req.flattenId,
+        agent,
+        symbol,
+        side,
+        qty,
+        price,
+        notionalUsd: price * qty,
+        barIndex: feed.barIndex,
+        asOf: feed.asOf,
+      };
+      try {
+        await doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              versionedPut(ledgerTable, accountItem(nextAccount, account, { fillSeq, updatedAt: createdAt }), account),
+              versionedPut(
+                ledgerTable,
+                bookItem(agent, { ...nextBook, reservedQty: book.reservedQty, workingQty: book.workingQty }, book, { fills: book.fills + 1 }),
+                book,
+              ),
+              {
+                Put: {
+                  TableName: ledgerTable,
+                  Item: { ...orderKey(req.flattenId, agent, clientOrderId), ...order },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              { Put: { TableName: ledgerTable, Item: { pk: FILL_PK, sk: fillSk(fillSeq), ...fillItem }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            ],
+          }),
+        );
+        return { agent, symbol, side, qty, price, status: 'FILLED' };
+      } catch (err) {
+        if (!cancellationReasons(err, ['account', 'book', 'order', 'fill'])) throw err;
+        await backoff(attempt); // the account or the book moved (or the order was recorded): re-read and decide again
+      }
+    }
+    throw new OrderGatewayContention(`Flatten ${req.flattenId}: closing ${agent}'s ${symbol} conflicted ${maxAttempts} times in a row`);
+  }
+
+  async function flatten(req: FlattenRequest): Promise<FlattenReport> {
+    const workingOrdersCancelled = await cancelAll(`flatten by ${req.actor}: ${req.reason}`);
+    const positions: FlattenedPosition[] = [];
+    for (const book of await listBooks(doc, ledgerTable)) {
+      for (const [symbol, p] of Object.entries(book.positions)) {
+        if (!p || p.qty === 0) continue;
+        const closed = await closePosition(req, book.agent, symbol);
+        if (closed) positions.push(closed);
+      }
+    }
+    const closed = positions.filter((p) => p.status === 'FILLED').length;
+    return {
+      flattenId: req.flattenId,
+      workingOrdersCancelled,
+      positions,
+      closed,
+      notClosed: positions.length - closed,
+      barIndex: feed.barIndex,
+      asOf: feed.asOf,
+    };
+  }
+
+  return { submit, matchWorking, cancelAll, flatten };
+}
+
+/**
+ * The agent's daily-loss figures for the pre-trade check `agentMaxDailyLoss`: its P&L today from this bar's
+ * snapshot, and its limit `maxDailyLossFraction` x `allocationUsd`; undefined when either is missing.
+ */
+export function agentDailyLossOf(
+  figures: AgentRiskFigures | undefined,
+  budget: TradingSettings['budgets'][string] | undefined,
+): { pnlTodayUsd: number; limitUsd: number } | undefined {
+  if (!figures || budget?.maxDailyLossFraction === undefined || budget.allocationUsd === undefined) return undefined;
+  return { pnlTodayUsd: figures.pnlTodayUsd, limitUsd: budget.maxDailyLossFraction * budget.allocationUsd };
 }
 
 /** The account item to write: next figures at the read version + 1. */

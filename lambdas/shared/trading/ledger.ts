@@ -119,6 +119,10 @@ export interface OrderItem {
   readonly status: OrderStatus;
   /** Name of the pre-trade check that rejected it. */
   readonly rejectedBy?: string;
+  /** The trading state that refused it (`HALTED`, `REDUCE`), when the rejecting check is one (`tradingStateOf`). */
+  readonly tradingState?: 'HALTED' | 'REDUCE';
+  /** Set on the orders of an operator's flatten (`ops flatten`): who and why. */
+  readonly flattenedBy?: string;
   readonly reason?: string;
   /** Fill price (the current bar's close), USD; 0 when rejected without a price. */
   readonly price: number;
@@ -161,6 +165,33 @@ export interface EquitySnapshot {
   readonly dailyPnlFraction: number;
   readonly drawdownFraction: number;
   readonly cycleId: string;
+  /** Agent -> its own figures at this bar (the risk gate's per-agent view; the order gateway's daily-loss protection reads it). */
+  readonly agents?: Readonly<Record<string, AgentRiskFigures>>;
+}
+
+/**
+ * One agent's figures at a bar, from its own book (issue 12 "per-agent risk budgets and books"). USD unless
+ * named `...Fraction`; P&L is mark-to-market at this bar's closes (fills happen at the close).
+ */
+export interface AgentRiskFigures {
+  /** P&L since the start, USD: the book's net cash flow + the market value of its positions. */
+  readonly pnlUsd: number;
+  /** P&L of the day, USD: Σ qty x (close now - previous close) over the positions it holds (as the fleet's `dailyPnl`). */
+  readonly pnlTodayUsd: number;
+  /** Gross exposure of its positions, USD. */
+  readonly grossExposureUsd: number;
+  /** Its allocation, USD (`budget.allocationUsd`), when configured. */
+  readonly allocationUsd?: number;
+  /** Highest P&L seen so far (this bar included), USD: the running peak its drawdown is measured from. */
+  readonly peakPnlUsd: number;
+  /** Drawdown from the running peak: (peak - P&L) / (allocation + peak), a fraction >= 0; (peak - P&L) / starting cash without an allocation. */
+  readonly drawdownFraction: number;
+  /** Gross exposure / `budget.maxGrossExposureUsd` (a fraction; 1 = the budget is used up); absent without that budget. */
+  readonly budgetUsedFraction?: number;
+  /** The daily-loss limit, USD (`maxDailyLossFraction` x allocation), when configured. */
+  readonly dailyLossLimitUsd?: number;
+  /** True when its P&L today is below -`dailyLossLimitUsd`: REDUCE for the rest of the day (only reducing orders). */
+  readonly reduceOnly: boolean;
 }
 
 /** Order key: idempotent on (cycleId, agent, clientOrderId). */

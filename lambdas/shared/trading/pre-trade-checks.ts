@@ -35,9 +35,24 @@ export const PRE_TRADE_CHECKS = [
   'noShort',
   'agentMaxPosition',
   'agentMaxGrossExposure',
+  'agentMaxDailyLoss',
 ] as const;
 /** One of {@link PRE_TRADE_CHECKS}. */
 export type PreTradeCheckName = (typeof PRE_TRADE_CHECKS)[number];
+
+/**
+ * The trading state a rejection comes from, NautilusTrader's `TradingState` names (issue 12: "Rejections name
+ * the state that refused them"): `HALTED` (kill switch: nothing is admitted but an operator's flatten), `REDUCE`
+ * (reduce-only: safe mode, a staged resume, a REDUCE verdict, the fleet's or the agent's loss limits).
+ */
+export type TradingState = 'HALTED' | 'REDUCE';
+
+/** The trading state that refuses when `check` rejects, or undefined for a check that is not a trading state (a limit). */
+export function tradingStateOf(check: PreTradeCheckName): TradingState | undefined {
+  if (check === 'haltFlag') return 'HALTED';
+  if (check === 'safeMode' || check === 'maxDailyLoss' || check === 'maxDrawdown' || check === 'agentMaxDailyLoss') return 'REDUCE';
+  return undefined;
+}
 
 /** Result of one check. `value` and `limit` are in `unit`. */
 export interface CheckResult {
@@ -88,6 +103,12 @@ export interface PreTradeContext {
   readonly workingBuyUsd?: number;
   /** The ordering agent's own budget (config `agents[].budget`), judged on `agentPortfolio`. @default none */
   readonly agentBudget?: { readonly maxGrossExposureUsd?: number; readonly maxPositionUsd?: number };
+  /**
+   * The ordering agent's P&L today and its daily-loss limit, USD, from this bar's equity snapshot (the risk gate's
+   * per-agent figures): `limitUsd` = `budget.maxDailyLossFraction` x `budget.allocationUsd`. Absent: no per-agent
+   * daily-loss budget (or no snapshot yet).
+   */
+  readonly agentDailyLoss?: { readonly pnlTodayUsd: number; readonly limitUsd: number };
   readonly limits: RiskLimits;
   /** Halt flag from a consistent read of the control item. */
   readonly halted: boolean;
@@ -130,7 +151,7 @@ export function reducesPosition(portfolio: Portfolio, order: OrderIntent): boole
 
 /** Kill switch (FIA): halted => reject every order. */
 export function checkHaltFlag(c: Pick<PreTradeContext, 'halted'>): CheckResult {
-  return c.halted ? reject('haltFlag', 1, 0, 'flag', 'halt flag is set: the kill switch is engaged') : pass('haltFlag', 0, 0, 'flag');
+  return c.halted ? reject('haltFlag', 1, 0, 'flag', 'HALTED: halt flag is set: the kill switch is engaged') : pass('haltFlag', 0, 0, 'flag');
 }
 
 /** Stale data (FIA): no valid price for the symbol at the current bar => reject. */
@@ -148,7 +169,7 @@ export function checkDuplicateOrder(c: Pick<PreTradeContext, 'conflictingOrder' 
 /** Safe mode (R-SAFE-MODE; risk verdict REDUCE): only orders that reduce |position| pass. */
 export function checkSafeMode(c: Pick<PreTradeContext, 'mode' | 'portfolio' | 'order'>): CheckResult {
   if (c.mode !== 'safe' || reducesPosition(c.portfolio, c.order)) return pass('safeMode', 0, 0, 'flag');
-  return reject('safeMode', 1, 0, 'flag', `safe mode: ${c.order.side} ${c.order.qty} ${c.order.symbol} would not reduce the position`);
+  return reject('safeMode', 1, 0, 'flag', `REDUCE: safe mode: ${c.order.side} ${c.order.qty} ${c.order.symbol} would not reduce the position`);
 }
 
 /**
@@ -249,7 +270,13 @@ export function checkMaxDailyLoss(c: Pick<PreTradeContext, 'dailyPnlFraction' | 
   const loss = Math.max(0, -(c.dailyPnlFraction ?? 0));
   const limit = c.limits.maxDailyLossFraction;
   return loss > limit && !reducesPosition(c.portfolio, c.order)
-    ? reject('maxDailyLoss', loss, limit, 'fraction', `loss of the day ${(loss * 100).toFixed(2)}% exceeds ${(limit * 100).toFixed(2)}%: only reducing orders`)
+    ? reject(
+        'maxDailyLoss',
+        loss,
+        limit,
+        'fraction',
+        `REDUCE: loss of the day ${(loss * 100).toFixed(2)}% exceeds ${(limit * 100).toFixed(2)}%: only reducing orders`,
+      )
     : pass('maxDailyLoss', loss, limit, 'fraction');
 }
 
@@ -258,7 +285,7 @@ export function checkMaxDrawdown(c: Pick<PreTradeContext, 'drawdownFraction' | '
   const dd = c.drawdownFraction ?? 0;
   const limit = c.limits.maxDrawdownFraction;
   return dd > limit && !reducesPosition(c.portfolio, c.order)
-    ? reject('maxDrawdown', dd, limit, 'fraction', `drawdown ${(dd * 100).toFixed(2)}% exceeds ${(limit * 100).toFixed(2)}%: only reducing orders`)
+    ? reject('maxDrawdown', dd, limit, 'fraction', `REDUCE: drawdown ${(dd * 100).toFixed(2)}% exceeds ${(limit * 100).toFixed(2)}%: only reducing orders`)
     : pass('maxDrawdown', dd, limit, 'fraction');
 }
 
@@ -341,6 +368,26 @@ export function checkAgentMaxGrossExposure(
     : pass('agentMaxGrossExposure', gross, limit, 'USD');
 }
 
+/**
+ * The agent's own daily-loss protection (Freqtrade's "protections"; issue 12): when its P&L today is below
+ * `-limitUsd` (`budget.maxDailyLossFraction` x its allocation), the agent is in REDUCE for the rest of the trading
+ * day (the bar: one bar is one session): only orders that reduce its own position pass. The fleet is not halted.
+ */
+export function checkAgentMaxDailyLoss(c: Pick<PreTradeContext, 'order' | 'portfolio' | 'agentPortfolio' | 'agentDailyLoss'>): CheckResult {
+  const d = c.agentDailyLoss;
+  if (!d) return pass('agentMaxDailyLoss', 0, Infinity, 'USD');
+  const loss = Math.max(0, -d.pnlTodayUsd);
+  return loss > d.limitUsd && !reducesPosition(c.agentPortfolio ?? c.portfolio, c.order)
+    ? reject(
+        'agentMaxDailyLoss',
+        loss,
+        d.limitUsd,
+        'USD',
+        `REDUCE: this agent lost USD ${loss.toFixed(2)} today, over its daily-loss budget USD ${d.limitUsd.toFixed(2)}: only orders that reduce its own positions, for the rest of the day`,
+      )
+    : pass('agentMaxDailyLoss', loss, d.limitUsd, 'USD');
+}
+
 /** Outcome of {@link runPreTradeChecks}. */
 export interface PreTradeOutcome {
   readonly passed: boolean;
@@ -374,6 +421,7 @@ export function runPreTradeChecks(c: PreTradeContext): PreTradeOutcome {
     checkNoShort(c),
     checkAgentMaxPosition(c),
     checkAgentMaxGrossExposure(c),
+    checkAgentMaxDailyLoss(c),
   ];
   const rejectedBy = results.find((r) => r.status === 'REJECT');
   return { passed: !rejectedBy, results, rejectedBy };

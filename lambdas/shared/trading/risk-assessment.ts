@@ -10,10 +10,21 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { riskAssessmentSchema, type LimitCheck, type RiskAssessment } from '../contracts';
 import type { TradingSettings } from '../settings';
-import { latestEquitySnapshot, listBooks, listFills, listWorkingOrders, putEquitySnapshotOnce, readAccount, reconcileLedger, replayFills } from './ledger';
+import {
+  latestEquitySnapshot,
+  listBooks,
+  type AgentRiskFigures,
+  listFills,
+  listWorkingOrders,
+  putEquitySnapshotOnce,
+  readAccount,
+  reconcileLedger,
+  replayFills,
+} from './ledger';
 import { barIndexForCycle, feedForCycle, isValidPrice, loadMarketData, resolveStartBar, resolveUniverse, type MarketDataProvider } from './market-data';
 import { portfolioProblems } from './portfolio';
 import { computeRiskFigures, decideVerdict, type RiskFigures } from './risk-engine';
+import { computeAgentFigures, selectReportedAgents } from './risk-agents';
 
 /** Input of the risk Lambda ("Assess risk" payload). */
 export interface RiskInput {
@@ -30,6 +41,11 @@ export interface RiskDeps {
   readonly settings: TradingSettings;
   /** Path of the wide CSV. */
   readonly marketDataFile: string;
+  /**
+   * Called with every agent's figures at this bar (the snapshot's), after the snapshot is stored: the handler
+   * publishes them as per-agent metrics when `perAgentMetrics` is on (`risk-metrics.ts`). @default none
+   */
+  readonly onAgentFigures?: (figures: Readonly<Record<string, AgentRiskFigures>>) => void;
 }
 
 function halt(cycleId: string, asOf: string, reasons: string[], checks: LimitCheck[] = [], metrics: Record<string, number> = {}): RiskAssessment {
@@ -169,7 +185,9 @@ export async function assessRisk(deps: RiskDeps, input: RiskInput): Promise<Risk
     );
   }
   const { verdict, reasons, checks } = decideVerdict(figures, settings.limits);
-  await putEquitySnapshotOnce(deps.doc, deps.ledgerTable, {
+  const agents = computeAgentFigures(books, pricesNow, pricesPrev, previous?.agents, settings.budgets, settings.startingCashUsd);
+  // First write wins: a retried assessment of this bar reports the figures the order gateway judges by.
+  const stored = await putEquitySnapshotOnce(deps.doc, deps.ledgerTable, {
     barIndex: feed.barIndex,
     asOf: feed.asOf,
     equityUsd: figures.equityUsd,
@@ -179,8 +197,18 @@ export async function assessRisk(deps: RiskDeps, input: RiskInput): Promise<Risk
     dailyPnlFraction: figures.dailyPnlFraction,
     drawdownFraction: figures.drawdownFraction,
     cycleId: input.cycleId,
+    agents,
   });
-  return { cycleId: input.cycleId, verdict, reasons, checks: [dataCheck(0), staleCheck, ...checks], metrics, asOf: feed.asOf };
+  deps.onAgentFigures?.(stored.agents ?? agents);
+  return {
+    cycleId: input.cycleId,
+    verdict,
+    reasons,
+    checks: [dataCheck(0), staleCheck, ...checks],
+    metrics,
+    asOf: feed.asOf,
+    agents: selectReportedAgents(stored.agents ?? agents),
+  };
 }
 
 /** What a verdict must match to count: this cycle, and the group's verdict history. */
