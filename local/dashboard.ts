@@ -144,7 +144,24 @@ export function renderDashboard(cycle: CycleReport, run: RunReport, opts: Dashbo
     const byName = new Map<string, AgentCycleEntry>(cycle.agents.map((a) => [a.name, a]));
     const pnl = cycle.trading?.byAgent;
     const showPnl = pnl && Object.values(pnl).some((a) => typeof a.pnlUsd === 'number');
-    const rows: string[][] = [['  agent', 'outcome', 'time', 'tries', 'breaker', 'health', 'success', 'avg', ...(showPnl ? ['P&L'] : []), 'note']];
+    const showBudget = pnl && Object.values(pnl).some((a) => typeof a.budgetUsedFraction === 'number');
+    const showWorking = pnl && Object.values(pnl).some((a) => a.workingOrders > 0);
+    const rows: string[][] = [
+      [
+        '  agent',
+        'outcome',
+        'time',
+        'tries',
+        'breaker',
+        'health',
+        'success',
+        'avg',
+        ...(showPnl ? ['P&L', 'exposure'] : []),
+        ...(showWorking ? ['working'] : []),
+        ...(showBudget ? ['budget'] : []),
+        'note',
+      ],
+    ];
     for (const n of names) {
       const a = byName.get(n);
       const h = run.agents[n];
@@ -158,7 +175,14 @@ export function renderDashboard(cycle: CycleReport, run: RunReport, opts: Dashbo
         h ? paint(statusColor(h.health), h.health) : '',
         h ? (h.successRate === null ? '-' : `${(h.successRate * 100).toFixed(0)} %`) : '',
         h ? formatDuration(h.avgDurationMs) : '',
-        ...(showPnl ? [typeof pnl?.[n]?.pnlUsd === 'number' ? usd(pnl[n].pnlUsd, true) : ''] : []),
+        ...(showPnl
+          ? [
+              typeof pnl?.[n]?.pnlUsd === 'number' ? usd(pnl[n].pnlUsd, true) + (pnl[n].reduceOnly ? ' REDUCE' : '') : '',
+              pnl?.[n]?.grossExposureUsd ? usd(pnl[n].grossExposureUsd) : '',
+            ]
+          : []),
+        ...(showWorking ? [pnl?.[n]?.workingOrders ? String(pnl[n].workingOrders) : ''] : []),
+        ...(showBudget ? [typeof pnl?.[n]?.budgetUsedFraction === 'number' ? pct(pnl[n].budgetUsedFraction!) : ''] : []),
         a ? truncate(a.reason ?? a.summary ?? '', noteWidth) : '',
       ]);
     }

@@ -25,6 +25,16 @@ export interface AgentTrading {
   pnlUsd: number;
   /** Gross exposure of the agent's own positions, USD (cents). */
   grossExposureUsd: number;
+  /** Unrealised P&L of its open positions at this cycle's bar: Σ qty x (close - average price), USD (cents). */
+  unrealisedPnlUsd?: number;
+  /** Realised P&L: `pnlUsd - unrealisedPnlUsd`, USD (cents). */
+  realisedPnlUsd?: number;
+  /** Gross exposure / its `budget.maxGrossExposureUsd`, fraction (1 = used up); absent without that budget. */
+  budgetUsedFraction?: number;
+  /** Drawdown of its P&L from its running peak, fraction, as the risk gate measured it at the start of this cycle. */
+  drawdownFraction?: number;
+  /** True while its daily-loss protection keeps it in REDUCE (only reducing orders) for the rest of the day. */
+  reduceOnly?: boolean;
 }
 
 /** The cycle's trading figures (report field `trading`). */
@@ -110,13 +120,35 @@ export async function cycleTrading(ctx: {
     }
   }
   const raw: Array<[string, number]> = [];
+  const unrealised = new Map<string, number>();
   for (const b of books) {
-    const bv = valuePortfolio({ cash: b.cashFlowUsd, positions: b.positions }, pricesFor(feed, b.positions));
-    entry(b.agent).grossExposureUsd = cents(bv.grossExposureUsd);
+    const prices = pricesFor(feed, b.positions);
+    const bv = valuePortfolio({ cash: b.cashFlowUsd, positions: b.positions }, prices);
+    const a = entry(b.agent);
+    a.grossExposureUsd = cents(bv.grossExposureUsd);
+    unrealised.set(
+      b.agent,
+      Object.entries(b.positions).reduce((sum, [sym, p]) => sum + (p && p.qty ? p.qty * (prices[sym] - p.avgPrice) : 0), 0),
+    );
+    const budget = ctx.settings.budgets?.[b.agent]?.maxGrossExposureUsd;
+    if (budget) a.budgetUsedFraction = bv.grossExposureUsd / budget;
+    const fig = snapshot?.agents?.[b.agent];
+    if (fig) {
+      a.drawdownFraction = fig.drawdownFraction;
+      a.reduceOnly = fig.reduceOnly;
+    }
     raw.push([b.agent, bv.equityUsd]);
   }
   const pnlUsd = cents(v.equityUsd - ctx.settings.startingCashUsd);
-  for (const [agent, c] of apportionCents(raw, pnlUsd)) entry(agent).pnlUsd = c;
+  for (const [agent, c] of apportionCents(raw, pnlUsd)) {
+    const a = entry(agent);
+    a.pnlUsd = c;
+    const u = unrealised.get(agent);
+    if (u !== undefined) {
+      a.unrealisedPnlUsd = cents(u);
+      a.realisedPnlUsd = cents(c - cents(u));
+    }
+  }
   return {
     ordersPlaced: orders.filter((o) => o.status === 'FILLED').length,
     ordersRejected,

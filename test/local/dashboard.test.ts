@@ -152,8 +152,31 @@ describe('renderDashboard', () => {
     );
     expect(t).toContain('risk no verdict (the risk gate returned no valid verdict)');
     expect(t).not.toContain('undefined');
-    expect(t).toMatch(/agent\s+outcome\s+time\s+tries\s+breaker\s+health\s+success\s+avg\s+P&L\s+note/);
+    expect(t).toMatch(/agent\s+outcome\s+time\s+tries\s+breaker\s+health\s+success\s+avg\s+P&L\s+exposure\s+note/);
     expect(t).toMatch(/trading\s+SUCCEEDED.*USD \+12\.50/);
+  });
+
+  it('per agent: exposure, working orders and budget used when reported, and REDUCE while its daily-loss protection holds', () => {
+    const t = renderDashboard(
+      cycle({
+        trading: {
+          ordersPlaced: 0,
+          ordersRejected: {},
+          cashUsd: 0,
+          equityUsd: 0,
+          grossExposureUsd: 0,
+          pnlUsd: -40,
+          workingOrders: 2,
+          reservedCashUsd: 0,
+          byAgent: {
+            trading: { ordersPlaced: 0, ordersRejected: 0, pnlUsd: -40, grossExposureUsd: 5_000, workingOrders: 2, budgetUsedFraction: 0.25, reduceOnly: true },
+          },
+        },
+      }),
+      run(),
+    );
+    expect(t).toMatch(/agent\s+outcome\s+time\s+tries\s+breaker\s+health\s+success\s+avg\s+P&L\s+exposure\s+working\s+budget\s+note/);
+    expect(t).toMatch(/trading\s+SUCCEEDED.*USD -40\.00 REDUCE\s+USD 5,000\.00\s+2\s+25\.00 %/);
   });
 
   it('plain unless colour is asked for', () => {
