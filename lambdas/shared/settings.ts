@@ -61,6 +61,66 @@ export const supervisorSettingsSchema = z.object({
 });
 export type SupervisorSettings = z.infer<typeof supervisorSettingsSchema>;
 
+/**
+ * Pre-trade and portfolio limits (config `risk.limits`): the one declaration of their ranges and defaults. The
+ * config schema (`lib/config/schema.ts`) uses it with `.strict()`, the risk Lambda and the order gateway parse
+ * `TRADING_SETTINGS.limits` with it. Units: USD, fractions (0.03 = 3 %), counts. Sources: SEC Rule 15c3-5 and
+ * FIA controls (R-PRE-TRADE), the specification's rate limits (R-GATEWAY), see docs/requirements.md.
+ */
+export const riskLimitsSchema = z.object({
+  /** Maximum notional of one order, USD. Default 25,000. */
+  maxOrderNotionalUsd: z.number().positive().default(25_000),
+  /** Maximum absolute position value per symbol, USD. Default 50,000. */
+  maxPositionUsd: z.number().positive().default(50_000),
+  /** Maximum gross exposure (sum of absolute position values), USD. Default 200,000. */
+  maxGrossExposureUsd: z.number().positive().default(200_000),
+  /** Maximum loss of the day as a fraction of start-of-day equity; beyond it risk says HALT. Default 0.03. */
+  maxDailyLossFraction: z.number().positive().max(1).default(0.03),
+  /** Maximum drawdown from the equity peak as a fraction; beyond it risk says HALT. Default 0.10. */
+  maxDrawdownFraction: z.number().positive().max(1).default(0.1),
+  /** Minimum cash balance, USD. Default 10,000. */
+  minCashUsd: z.number().min(0).default(10_000),
+  /** Orders one agent may place in one cycle. Default 10. */
+  maxOrdersPerAgentPerCycle: z.number().int().positive().default(10),
+  /** Orders all agents together may place in one cycle. Default 30. */
+  maxOrdersPerCycle: z.number().int().positive().default(30),
+  /** Orders the order gateway admits per second across the fleet (the specification's `execution` rate limit); beyond it the gateway paces, then rejects (`maxOrdersPerSecond`). Default 10. */
+  maxOrdersPerSecond: z.number().int().positive().default(10),
+  /** Price collar: a limit price may differ from the last price by at most this fraction. Default 0.05. */
+  priceCollarFraction: z.number().positive().max(1).default(0.05),
+  /** Historical VaR above this fraction of equity says REDUCE. Default 0.02. */
+  maxVarFraction: z.number().positive().max(1).default(0.02),
+  /** Largest single-symbol share of gross exposure above which risk says REDUCE. Default 0.5. */
+  maxConcentrationFraction: z.number().positive().max(1).default(0.5),
+  /** Share of a HALT limit at which risk already says REDUCE. Default 0.8. */
+  reduceAtFraction: z.number().positive().max(1).default(0.8),
+});
+
+/**
+ * One agent's own risk budget (config `agents[].budget`, `TRADING_SETTINGS.budgets[agent]`): the one declaration.
+ * Every field is optional (no budget of that kind). Units: USD and fractions (0.02 = 2 %).
+ */
+export const agentBudgetSchema = z
+  .object({
+    /** Gross exposure of the agent's own positions, USD (pre-trade check `agentMaxGrossExposure`). Default none. */
+    maxGrossExposureUsd: z.number().positive().optional(),
+    /** Position per symbol in the agent's own book, USD (pre-trade check `agentMaxPosition`). Default none. */
+    maxPositionUsd: z.number().positive().optional(),
+    /**
+     * Capital allocated to the agent, USD: the base of its daily-loss budget and drawdown. The allocations of all
+     * agents may not exceed `portfolio.startingCashUsd`. Default: `portfolio.startingCashUsd` / the number of enabled agents.
+     */
+    allocationUsd: z.number().positive().optional(),
+    /**
+     * Daily-loss protection (Freqtrade "protections"): when the agent's P&L today (at this bar's close, against the
+     * previous bar's) is below -`maxDailyLossFraction` x `allocationUsd`, it is in REDUCE for the rest of the trading
+     * day (one bar): only orders that reduce its own positions are admitted (pre-trade check `agentMaxDailyLoss`);
+     * the fleet is not halted. A fraction, 0.02 = 2 %, in (0, 1]. Default none (no per-agent daily-loss limit).
+     */
+    maxDailyLossFraction: z.number().positive().max(1).optional(),
+  })
+  .strict();
+
 /** `TRADING_SETTINGS`: risk limits, paper account and market-data replay settings. */
 export const tradingSettingsSchema = z.object({
   startingCashUsd: z.number().positive(),
@@ -72,33 +132,8 @@ export const tradingSettingsSchema = z.object({
    * Agent -> its own risk budget (config `agents[].budget`): gross exposure and position per symbol of its book, USD;
    * its allocation, USD, and its daily-loss limit as a fraction of the allocation (0.02 = 2 %). @default {}
    */
-  budgets: z
-    .record(
-      z.string(),
-      z.object({
-        maxGrossExposureUsd: z.number().positive().optional(),
-        maxPositionUsd: z.number().positive().optional(),
-        allocationUsd: z.number().positive().optional(),
-        maxDailyLossFraction: z.number().positive().max(1).optional(),
-      }),
-    )
-    .default({}),
-  limits: z.object({
-    maxOrderNotionalUsd: z.number().positive(),
-    maxPositionUsd: z.number().positive(),
-    maxGrossExposureUsd: z.number().positive(),
-    maxDailyLossFraction: z.number().positive(),
-    maxDrawdownFraction: z.number().positive(),
-    minCashUsd: z.number().min(0),
-    maxOrdersPerAgentPerCycle: z.number().int().positive(),
-    maxOrdersPerCycle: z.number().int().positive(),
-    /** Orders the gateway admits per second across the fleet (the specification's `execution` rate). @default 10 */
-    maxOrdersPerSecond: z.number().int().positive().default(10),
-    priceCollarFraction: z.number().positive(),
-    maxVarFraction: z.number().positive(),
-    maxConcentrationFraction: z.number().positive(),
-    reduceAtFraction: z.number().positive(),
-  }),
+  budgets: z.record(z.string(), agentBudgetSchema).default({}),
+  limits: riskLimitsSchema,
   varWindow: z.number().int().min(2),
   varConfidence: z.number().gt(0).lt(1),
   /** Bar the first cycle sees (0-based); cycle N sees bar startBar + N - 1. Absent: 260, or half the file when shorter (`resolveStartBar`). */

@@ -18,6 +18,7 @@ import {
   paramsSchema,
   perFaultDomain,
 } from '../../lambdas/shared/contracts';
+import { agentBudgetSchema, riskLimitsSchema } from '../../lambdas/shared/settings';
 import { findDependencyCycle } from '../../lambdas/shared/supervision/phases';
 
 /** Names are DNS-ish identifiers: they become parts of Lambda names, metric dimensions and item keys. */
@@ -89,27 +90,8 @@ export const agentSchema = z
      * The agent's own risk budget inside the fleet's limits, checked on its own book by the order gateway in the same
      * transaction as the fleet's limits (issue 12; nautilus_trader#4419 account-level budgets per strategy). Default none.
      */
-    budget: z
-      .object({
-        /** Gross exposure of the agent's own positions, USD (pre-trade check `agentMaxGrossExposure`). Default none. */
-        maxGrossExposureUsd: z.number().positive().optional(),
-        /** Position per symbol in the agent's own book, USD (pre-trade check `agentMaxPosition`). Default none. */
-        maxPositionUsd: z.number().positive().optional(),
-        /**
-         * Capital allocated to the agent, USD: the base of its daily-loss budget and drawdown. The allocations of all
-         * agents may not exceed `portfolio.startingCashUsd`. Default: `portfolio.startingCashUsd` / the number of enabled agents.
-         */
-        allocationUsd: z.number().positive().optional(),
-        /**
-         * Daily-loss protection (Freqtrade "protections"): when the agent's P&L today (at this bar's close, against the
-         * previous bar's) is below -`maxDailyLossFraction` x `allocationUsd`, it is in REDUCE for the rest of the trading
-         * day (one bar): only orders that reduce its own positions are admitted (pre-trade check `agentMaxDailyLoss`);
-         * the fleet is not halted. A fraction, 0.02 = 2 %, in (0, 1]. Default none (no per-agent daily-loss limit).
-         */
-        maxDailyLossFraction: z.number().positive().max(1).optional(),
-      })
-      .strict()
-      .optional(),
+    /** The agent's own risk budget (`agentBudgetSchema`, `lambdas/shared/settings.ts`, shared with the order gateway). Default none. */
+    budget: agentBudgetSchema.strict().optional(),
   })
   .strict();
 
@@ -196,38 +178,12 @@ export const orchestratorConfigSchema = z
         entry: z.string().min(1).default('lambdas/risk/handler.ts'),
         /** Timeout of one risk attempt in seconds (the function's is 5 s longer). At most 895 (Lambda: 900). Default 60. */
         timeoutSeconds: z.number().int().positive().max(895).default(60),
-        /** Risk limits, in USD or fractions (0.05 = 5 %). See `lambdas/shared/trading/pre-trade-checks.ts` and docs/risk.md. */
-        limits: z
-          .object({
-            /** Maximum notional of one order, USD. Default 25,000. */
-            maxOrderNotionalUsd: z.number().positive().default(25_000),
-            /** Maximum absolute position value per symbol, USD. Default 50,000. */
-            maxPositionUsd: z.number().positive().default(50_000),
-            /** Maximum gross exposure (sum of absolute position values), USD. Default 200,000. */
-            maxGrossExposureUsd: z.number().positive().default(200_000),
-            /** Maximum loss of the day as a fraction of start-of-day equity; beyond it risk says HALT. Default 0.03. */
-            maxDailyLossFraction: z.number().positive().max(1).default(0.03),
-            /** Maximum drawdown from the equity peak as a fraction; beyond it risk says HALT. Default 0.10. */
-            maxDrawdownFraction: z.number().positive().max(1).default(0.1),
-            /** Minimum cash balance, USD. Default 10,000. */
-            minCashUsd: z.number().min(0).default(10_000),
-            /** Orders one agent may place in one cycle. Default 10. */
-            maxOrdersPerAgentPerCycle: z.number().int().positive().default(10),
-            /** Orders all agents together may place in one cycle. Default 30. */
-            maxOrdersPerCycle: z.number().int().positive().default(30),
-            /** Orders the order gateway admits per second across the fleet (the specification's `execution` rate limit); beyond it the gateway paces, then rejects (`maxOrdersPerSecond`). Default 10. */
-            maxOrdersPerSecond: z.number().int().positive().default(10),
-            /** Price collar: a limit price may differ from the last price by at most this fraction. Default 0.05. */
-            priceCollarFraction: z.number().positive().max(1).default(0.05),
-            /** Historical VaR above this fraction of equity says REDUCE. Default 0.02. */
-            maxVarFraction: z.number().positive().max(1).default(0.02),
-            /** Largest single-symbol share of gross exposure above which risk says REDUCE. Default 0.5. */
-            maxConcentrationFraction: z.number().positive().max(1).default(0.5),
-            /** Share of a HALT limit at which risk already says REDUCE. Default 0.8. */
-            reduceAtFraction: z.number().positive().max(1).default(0.8),
-          })
-          .strict()
-          .prefault({}),
+        /**
+         * Pre-trade and portfolio limits, in USD or fractions (0.05 = 5 %): `riskLimitsSchema` of
+         * `lambdas/shared/settings.ts`, the one declaration the risk Lambda and the order gateway parse too.
+         * See `lambdas/shared/trading/pre-trade-checks.ts` and docs/risk.md.
+         */
+        limits: riskLimitsSchema.strict().prefault({}),
         /** Historical VaR / CVaR window in bars. Default 250. */
         varWindow: z.number().int().min(20).max(5000).default(250),
         /** VaR / CVaR confidence level as a fraction. Default 0.95. */
