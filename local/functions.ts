@@ -55,6 +55,9 @@ export function functionEnvironment(functions: readonly ModelFunction[], tpl: Lo
   return env;
 }
 
+/** How many agent functions get a worker started ahead of their first invocation (each costs a thread and its modules' memory). */
+export const PREWARM_POOLS = 16;
+
 /** A handler module as loaded (any of the factories, or just `handler`). */
 type HandlerModule = Record<string, unknown>;
 
@@ -129,6 +132,8 @@ export async function buildLocalFunctions(model: readonly ModelFunction[], tpl: 
       return { ...base, handler: inProcessHandler(f, loadModule(path), ports) };
     }),
   );
+  // One warm worker per agent function (at most PREWARM_POOLS), loading its modules while the runtime starts.
+  [...pools.values()].slice(0, PREWARM_POOLS).forEach((p) => p.prewarm());
   return {
     functions,
     pools,

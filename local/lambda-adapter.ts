@@ -188,29 +188,35 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       const stepFault = isSupervisorStepFault(target);
       const found = faultFor(opts.faults ?? [], target, cycle);
       const fault = stepFault && attempt > 0 && found?.mode !== 'down' ? undefined : found;
+      const runsHandler = !(fault?.mode === 'timeout' || fault?.mode === 'garbage' || (fault?.mode === 'throw' && !stepFault));
+      // Hold the clock at real speed before reading the start: what follows costs real time, not scaled time.
+      // An isolated handler takes its own (idle-metered) hold when it is called; the adapter's ends then.
+      let done: () => void = runsHandler ? opts.clock.beginActive() : () => undefined;
       const startMs = opts.clock.now();
       const deadline = startMs + timeoutSeconds * 1000;
       const wallStart = performance.now();
       const context = lambdaContext(fn, opts.clock, deadline);
       const abort = new AbortController();
-      const hold = () => (fn.holdsClock ? () => undefined : opts.clock.beginActive());
       opts.onLambdaMetric?.('Invocations', fn.name, 1, startMs);
+      const call = () => {
+        const p = fn.handler(JSON.parse(JSON.stringify(payload)), context, abort.signal);
+        if (fn.holdsClock) {
+          done();
+          done = () => undefined;
+        }
+        return p;
+      };
 
       let run: Promise<unknown>;
-      let done: () => void = () => undefined;
       if ((fault?.mode === 'throw' || fault?.mode === 'down') && stepFault) {
         // The step runs (its writes happen), then its response is lost: what a retry must survive.
-        done = hold();
         run = Promise.resolve()
-          .then(() => fn.handler(JSON.parse(JSON.stringify(payload)), context, abort.signal))
+          .then(call)
           .then(() => Promise.reject(aslError('InjectedFault', `Injected fault: "${target}" ran, then its response was lost (cycle ${cycle ?? '?'})`)));
       } else if (fault?.mode === 'timeout') run = new Promise(() => undefined);
       else if (fault?.mode === 'throw') run = Promise.reject(aslError('InjectedFault', `Injected fault: ${target} throws (cycle ${cycle ?? '?'})`));
       else if (fault?.mode === 'garbage') run = Promise.resolve({ nonsense: true });
-      else {
-        done = hold();
-        run = Promise.resolve().then(() => runAsPrincipal(fn.name, () => fn.handler(JSON.parse(JSON.stringify(payload)), context, abort.signal)));
-      }
+      else run = Promise.resolve().then(() => runAsPrincipal(fn.name, call));
       const TIMED_OUT = Symbol('timeout');
       const deadlineTimer = opts.clock.timer(deadline);
       const timer = deadlineTimer.promise.then(() => TIMED_OUT);
@@ -222,7 +228,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
           target,
           attempt,
           startMs,
-          endMs: opts.clock.now(),
+          endMs,
           wallMs: performance.now() - wallStart,
           outcome,
           errorName,
@@ -233,9 +239,13 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
         opts.onInvocation?.(rec);
       };
       let result: unknown;
+      // The end, read when the invocation settles (before the adapter's own bookkeeping).
+      let endMs = startMs;
       try {
         result = await Promise.race([run, timer]);
+        endMs = opts.clock.now();
       } catch (err) {
+        endMs = opts.clock.now();
         done();
         deadlineTimer.cancel();
         const e = err as Error;
