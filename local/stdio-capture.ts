@@ -81,8 +81,10 @@ const NO_METRICS_WARNING = 'No application metrics to publish';
  * Call {@link StdioCapture.restore} when done.
  */
 export function createStdioCapture(opts: StdioCaptureOptions): StdioCapture {
-  const origOut = process.stdout.write.bind(process.stdout) as (s: string) => boolean;
-  const origErr = process.stderr.write.bind(process.stderr) as (s: string) => boolean;
+  const realOut = process.stdout.write;
+  const realErr = process.stderr.write;
+  const origOut = realOut.bind(process.stdout) as (s: string) => boolean;
+  const origErr = realErr.bind(process.stderr) as (s: string) => boolean;
   let partialOut = '';
 
   /** True when the line is the capture's (metrics, a handler log, the no-metrics warning); false when it goes to the terminal. */
@@ -130,8 +132,8 @@ export function createStdioCapture(opts: StdioCaptureOptions): StdioCapture {
       if (restored) return;
       restored = true;
       if (partialOut) origOut(partialOut);
-      process.stdout.write = origOut as typeof process.stdout.write;
-      process.stderr.write = origErr as typeof process.stderr.write;
+      process.stdout.write = realOut;
+      process.stderr.write = realErr;
     },
   };
 }
