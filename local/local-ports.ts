@@ -4,12 +4,16 @@
  * runtime's interpreter executions, its simulated schedules and its notification log; and the
  * {@link MasterDeps} the runtime builds the Master and operator handlers from.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CustomResourceResponse, MasterDeps } from '../lambdas/master/handler';
 import { orderPortsFromEnv } from '../lambdas/master/order-ports';
 import type { KillSwitchPorts, MasterEventType } from '../lambdas/master/ports';
 import { parseAlarmPolicy } from '../lambdas/master/triggers';
 import type { Clock } from '../lambdas/shared/clock';
+import { METRICS_NAMESPACE } from '../lambdas/shared/env';
+import { SERVICE_NAME } from '../lambdas/shared/metrics-catalog';
 import type { LocalExecutions } from './executions';
 import type { Notification } from './report';
 import type { LocalSchedule } from './schedules';
@@ -91,5 +95,8 @@ export function localMasterDeps(o: LocalMasterDepsOptions): MasterDeps {
     // Verification polls wait on the simulated clock (ListExecutions lags locally too).
     sleep: (ms: number) => o.clock.sleep(ms),
     respond: async (url: string, body: CustomResourceResponse) => void o.cfnResponses.push({ url, body }),
+    // Built now (after the runtime set POWERTOOLS_LOG_LEVEL and the metrics variables), not at the module's import.
+    logger: new Logger({ serviceName: SERVICE_NAME }),
+    metrics: new Metrics({ serviceName: SERVICE_NAME, namespace: METRICS_NAMESPACE }),
   };
 }
