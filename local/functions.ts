@@ -47,7 +47,8 @@ export function functionEnvironment(functions: readonly ModelFunction[], tpl: Lo
       // Files the deployed function reads from its asset (/var/task/<name>): the staged copies synth wrote.
       const inAsset = /^\/var\/task\/(.+)$/.exec(String(raw))?.[1];
       const v = k === 'MARKET_DATA_FILE' ? marketDataFile : inAsset && assetFiles[inAsset] ? assetFiles[inAsset] : String(raw);
-      if (k in env && env[k] !== v) throw new Error(`Functions ${owner[k]} and ${id} need different values for ${k}; the in-process runtime shares one environment`);
+      if (k in env && env[k] !== v)
+        throw new Error(`Functions ${owner[k]} and ${id} need different values for ${k}; the in-process runtime shares one environment`);
       env[k] = v;
       owner[k] = id;
     }

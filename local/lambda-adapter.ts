@@ -64,7 +64,11 @@ export interface LocalFunction {
  * (alarm actions, operators, CloudFormation requests).
  * @param deadlineMs - simulated epoch ms of the timeout. @default now + the function's timeout (900 s when unknown, Lambda's maximum)
  */
-export function lambdaContext(fn: Pick<LocalFunction, 'name' | 'arn' | 'memoryMb' | 'timeoutSeconds'>, clock: Pick<SimClock, 'now'>, deadlineMs?: number): LocalLambdaContext {
+export function lambdaContext(
+  fn: Pick<LocalFunction, 'name' | 'arn' | 'memoryMb' | 'timeoutSeconds'>,
+  clock: Pick<SimClock, 'now'>,
+  deadlineMs?: number,
+): LocalLambdaContext {
   const deadline = deadlineMs ?? clock.now() + (fn.timeoutSeconds ?? 900) * 1000;
   return {
     functionName: fn.name,

@@ -144,7 +144,10 @@ export function createSupervisorHandler(ports: SupervisorPorts): SupervisorHandl
       logger.appendKeys({ cycleId: payload.cycleId });
       const stored = await loadPlan(doc, d.cyclesTable, payload.cycleId);
       const plan = { ...stored, mode: payload.mode };
-      const result = await recordOutcomes({ plan, risk: payload.risk, phaseResults: payload.phaseResults }, { ...d, doc, metrics, controlTable: d.controlTable });
+      const result = await recordOutcomes(
+        { plan, risk: payload.risk, phaseResults: payload.phaseResults },
+        { ...d, doc, metrics, controlTable: d.controlTable },
+      );
       logger.info('Cycle recorded', { escalate: result.escalate, escalationReason: result.escalationReason, outcomes: result.outcomes.length });
       // Only the decision leaves the Lambda: Step Functions checks a task's raw result against 256 KiB before
       // ResultSelector (AWS Step Functions quotas), and the outcomes of a large fleet would exceed it. They are in

@@ -22,14 +22,28 @@ const spec = (over: Partial<AlarmSpec> = {}): AlarmSpec => ({
   description: 'errors',
   ...over,
 });
-const t = (to: AlarmTransition['to'], from: AlarmTransition['from'] = 'OK'): AlarmTransition => ({ alarm: 'FleetErrors', from, to, at: Date.parse('2026-01-05T14:31:00.000Z'), reason: 'Threshold crossed' });
+const t = (to: AlarmTransition['to'], from: AlarmTransition['from'] = 'OK'): AlarmTransition => ({
+  alarm: 'FleetErrors',
+  from,
+  to,
+  at: Date.parse('2026-01-05T14:31:00.000Z'),
+  reason: 'Threshold crossed',
+});
 
 describe('alarm actions', () => {
   it("the Master's event is CloudWatch's Lambda alarm action event", () => {
-    const e = alarmLambdaEvent(spec(), t('ALARM')) as { source: string; alarmArn: string; alarmData: { alarmName: string; state: { value: string; timestamp: string }; previousState: { value: string } } };
+    const e = alarmLambdaEvent(spec(), t('ALARM')) as {
+      source: string;
+      alarmArn: string;
+      alarmData: { alarmName: string; state: { value: string; timestamp: string }; previousState: { value: string } };
+    };
     expect(e.source).toBe('aws.cloudwatch');
     expect(e.alarmArn).toBe('arn:aws:cloudwatch:local:000000000000:alarm:FleetErrors');
-    expect(e.alarmData).toMatchObject({ alarmName: 'FleetErrors', state: { value: 'ALARM', timestamp: '2026-01-05T14:31:00.000Z' }, previousState: { value: 'OK' } });
+    expect(e.alarmData).toMatchObject({
+      alarmName: 'FleetErrors',
+      state: { value: 'ALARM', timestamp: '2026-01-05T14:31:00.000Z' },
+      previousState: { value: 'OK' },
+    });
   });
 
   it('ALARM invokes the Master (Invocations 1, Errors 0) then notifies SNS; OK runs the OK actions only', async () => {

@@ -14,7 +14,9 @@ const substitutions = Object.fromEntries(
   [...JSON.stringify(renderCycleDefinition(config)).matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map(([, n]) => [n, `arn:aws:lambda:local:000000000000:function:${n}`]),
 );
 const withMachine = (definition: unknown): CfnTemplate => ({
-  Resources: { Cycle: { Type: 'AWS::StepFunctions::StateMachine', Properties: { DefinitionString: JSON.stringify(definition), DefinitionSubstitutions: substitutions } } },
+  Resources: {
+    Cycle: { Type: 'AWS::StepFunctions::StateMachine', Properties: { DefinitionString: JSON.stringify(definition), DefinitionSubstitutions: substitutions } },
+  },
 });
 
 describe('local definition checks', () => {
@@ -33,12 +35,16 @@ describe('local definition checks', () => {
   });
 
   it('loads the one state machine only when it is the rendered definition', () => {
-    expect(() => loadCycleDefinition({ Resources: {} }, new LocalTemplate({ Resources: {} }), config)).toThrow(/Expected one state machine in the template, found 0/);
+    expect(() => loadCycleDefinition({ Resources: {} }, new LocalTemplate({ Resources: {} }), config)).toThrow(
+      /Expected one state machine in the template, found 0/,
+    );
     const rendered = withMachine(renderCycleDefinition(config));
     const loaded = loadCycleDefinition(rendered, new LocalTemplate(rendered), config);
     expect(loaded.stateMachineArn).toMatch(/:stateMachine:/);
     expect(Object.keys(loaded.notes.tasks).length).toBeGreaterThan(0);
     const tampered = withMachine({ ...renderCycleDefinition(config), Comment: 'edited by hand' });
-    expect(() => loadCycleDefinition(tampered, new LocalTemplate(tampered), config)).toThrow(/differs from statemachines\/cycle\.asl\.json rendered for this config/);
+    expect(() => loadCycleDefinition(tampered, new LocalTemplate(tampered), config)).toThrow(
+      /differs from statemachines\/cycle\.asl\.json rendered for this config/,
+    );
   });
 });

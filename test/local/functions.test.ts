@@ -15,7 +15,11 @@ describe('functionEnvironment', () => {
         NotOurs: fn({ CONTROL_TABLE: 'Other' }),
       },
     };
-    const env = functionEnvironment(model(['Supervisor', 'Risk'], { Supervisor: { 'supervisor-settings.json': '/tmp/staged/supervisor-settings.json' } }), new LocalTemplate(t), '/data/dow.csv');
+    const env = functionEnvironment(
+      model(['Supervisor', 'Risk'], { Supervisor: { 'supervisor-settings.json': '/tmp/staged/supervisor-settings.json' } }),
+      new LocalTemplate(t),
+      '/data/dow.csv',
+    );
     expect(env).toEqual({
       CONTROL_TABLE: 'Control',
       LEDGER_TABLE: 'Ledger',

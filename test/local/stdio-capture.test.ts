@@ -2,7 +2,11 @@
 import { createStdioCapture, isEmfLine, withSimTime } from '../../local/stdio-capture';
 
 describe('createStdioCapture', () => {
-  const emf = JSON.stringify({ _aws: { Timestamp: 0, CloudWatchMetrics: [{ Namespace: 'AgentFleet', Dimensions: [['service']], Metrics: [{ Name: 'X' }] }] }, service: 's', X: 1 });
+  const emf = JSON.stringify({
+    _aws: { Timestamp: 0, CloudWatchMetrics: [{ Namespace: 'AgentFleet', Dimensions: [['service']], Metrics: [{ Name: 'X' }] }] },
+    service: 's',
+    X: 1,
+  });
   const log = JSON.stringify({ level: 'INFO', message: 'Agent finished', timestamp: '2026-12-01T00:00:00.000Z', agent: 'a' });
 
   it('splits what handlers write: metrics, handler logs (with simTime), and the rest passes through, also split across writes', () => {
