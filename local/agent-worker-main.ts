@@ -65,7 +65,9 @@ interface AgentModule {
 }
 
 /**
- * Serves invocations of `mod` on this worker's port. Called by the bundle's entry.
+ * Serves invocations of `mod` on this worker's port. Called by the bundle's entry, which
+ * `bundleAgentWorker` generates (so no module here imports it).
+ * @public
  * @throws nothing: a module without a `handler`, a failed port construction or a thrown handler
  *   is reported as that invocation's error.
  */

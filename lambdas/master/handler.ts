@@ -56,7 +56,7 @@ export interface MasterDeps {
   controlTable: string;
   /** Alarm name -> action on ALARM (see `triggers.ts`). */
   alarmPolicy: AlarmPolicy;
-  /** Epoch ms clock; default `clock.now`. */
+  /** Epoch ms clock; default `systemClock.now` (`lambdas/shared/clock.ts`). */
   now?: () => number;
   /** See `KillSwitchDeps.verifyRetryDelaysMs`. */
   verifyRetryDelaysMs?: number[];

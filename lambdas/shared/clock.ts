@@ -21,6 +21,3 @@ export const systemClock: Clock = Object.freeze({
   now: (): number => Date.now(),
   sleep: (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 });
-
-/** The real clock, under the name older modules import (`kill-switch.ts` defaults to it). Same object as {@link systemClock}. */
-export const clock: Clock = systemClock;
