@@ -42,7 +42,8 @@ import { functionPolicies, runAsPrincipal, startDynamoIamProxy } from './iam';
 import { createLambdaAdapter, lambdaContext, type InvocationRecord, type LambdaHandler } from './lambda-adapter';
 import { localMasterDeps } from './local-ports';
 import { buildCycleReport, buildRunReport, type CycleReport, type Notification, type RunReport } from './report';
-import { fillScheduleInput, nextFireTime, scheduleId, slotExecutionName, type LocalSchedule } from './schedules';
+import { nextFireTime, scheduleId, slotExecutionName, type LocalSchedule } from './schedules';
+import { applySavedScheduleStates, customResourceRequest, masterCustomResources, scheduledExecution, schedulesFromTemplate } from './deploy-update';
 import { SimClock } from './sim-clock';
 import { propertiesFingerprint, readSavedState, writeSavedState } from './state-file';
 import { createStdioCapture, type StdioCapture } from './stdio-capture';
@@ -291,19 +292,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     const invocations: InvocationRecord[] = [];
     /** Answers the Master sent to CloudFormation custom resource requests (`respond` port). */
     const cfnResponses: { url: string; body: CustomResourceResponse }[] = [];
-    const schedules: LocalSchedule[] = tpl.ofType('AWS::Scheduler::Schedule').map((id) => {
-      const p = tpl.props(id);
-      const target = (p.Target ?? {}) as { Arn?: string; Input?: string };
-      return {
-        name: String(p.Name ?? id),
-        group: String(p.GroupName ?? 'default'),
-        expression: String(p.ScheduleExpression),
-        timezone: String(p.ScheduleExpressionTimezone ?? 'UTC'),
-        state: (p.State === 'DISABLED' ? 'DISABLED' : 'ENABLED') as LocalSchedule['state'],
-        targetArn: String(target.Arn ?? ''),
-        input: String(target.Input ?? '{}'),
-      };
-    });
+    const schedules: LocalSchedule[] = schedulesFromTemplate(tpl);
 
     // --- handlers -----------------------------------------------------------------------------------
     let executions!: LocalExecutions;
@@ -411,20 +400,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         .map((id) => [`${String(tpl.props(id).GroupName ?? 'default')}/${String(tpl.props(id).Name ?? id)}`, fingerprint(id)]),
     );
     // Custom resources served by the Master (Custom::ReapplyHalt): what a CloudFormation update would send it.
-    const masterCustomResources = Object.entries(model.template.Resources)
-      .filter(([id, r]) => r.Type.startsWith('Custom::') && masterFn && tpl.props(id).ServiceToken === masterFn.arn)
-      .map(([id, r]) => ({ id, type: r.Type, fingerprint: fingerprint(id) }));
-    let customResourceState: Record<string, string> = Object.fromEntries(masterCustomResources.map((c) => [c.id, c.fingerprint]));
+    const masterResources = masterFn ? masterCustomResources(model.template, tpl, masterFn.arn, fingerprint) : [];
+    let customResourceState: Record<string, string> = Object.fromEntries(masterResources.map((c) => [c.id, c.fingerprint]));
     const saved = opts.fresh === false ? readSavedState(stateDir) : undefined;
     if (saved) {
       await dynamo.restore(saved.tables);
-      // Re-apply the freshly synthesized template as a CloudFormation update would: a schedule whose
-      // properties did not change keeps its saved State (the Master may have disabled it); a changed or
-      // new one takes the template's State; a removed one is gone.
-      for (const mine of schedules) {
-        const s = saved.schedules.find((x) => x.group === mine.group && x.name === mine.name);
-        if (s && s.fingerprint !== undefined && s.fingerprint === scheduleFingerprints.get(scheduleId(mine))) mine.state = s.state;
-      }
+      // Re-apply the freshly synthesized template as a CloudFormation update would (deploy-update.ts).
+      applySavedScheduleStates(schedules, saved.schedules, scheduleFingerprints);
       customResourceState = saved.customResources ?? {};
       for (const n of saved.executionNames) executions.usedNames.add(n);
       for (const [name, st] of Object.entries(saved.alarms)) if (cw.states.has(name)) cw.states.set(name, st);
@@ -436,22 +418,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     if (saved) {
       // Then the update reaches the custom resources whose properties changed (or are new), after the
       // schedules: the Master re-applies a halt, as in AWS (docs/deploy.md, "Redeploying while halted").
-      for (const c of masterCustomResources) {
+      for (const c of masterResources) {
         if (customResourceState[c.id] === c.fingerprint || !masterFn) continue;
-        const requestType = customResourceState[c.id] === undefined ? 'Create' : 'Update';
-        const event = {
-          RequestType: requestType,
-          ResponseURL: `local://cloudformation/${c.id}`,
-          StackId: `arn:aws:cloudformation:local:000000000000:stack/${model.stackName}/00000000-0000-0000-0000-000000000000`,
-          RequestId: `local-${clock.now()}`,
-          LogicalResourceId: c.id,
-          ResourceType: c.type,
-          ...(requestType === 'Update' ? { PhysicalResourceId: 'reapply-halt' } : {}),
-        };
+        const event = customResourceRequest(c, customResourceState[c.id], model.stackName, clock.now());
         await invokeDirect(masterFn, event);
-        progress(`deploy: ${requestType} ${c.id} -> Master (${JSON.stringify(cfnResponses[cfnResponses.length - 1]?.body?.Reason ?? '')})`);
+        progress(`deploy: ${String(event.RequestType)} ${c.id} -> Master (${JSON.stringify(cfnResponses[cfnResponses.length - 1]?.body?.Reason ?? '')})`);
       }
-      customResourceState = Object.fromEntries(masterCustomResources.map((c) => [c.id, c.fingerprint]));
+      customResourceState = Object.fromEntries(masterResources.map((c) => [c.id, c.fingerprint]));
     }
     const runStartWall = performance.now();
     const simStart = clock.now();
@@ -524,15 +497,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
               continue;
             }
             const deliver = (executionId: string) => {
-              const filled = fillScheduleInput(s.input, {
-                scheduledTime: slotIso,
-                executionId,
-                scheduleArn: `arn:aws:scheduler:local:000000000000:schedule/${s.group}/${s.name}`,
-              }) as Record<string, unknown>;
-              // Universal target sfn:startExecution: { StateMachineArn, Name, Input (JSON text) }; a templated target: the input itself.
-              const universal = s.targetArn.includes(':aws-sdk:sfn:startExecution');
-              const name = universal && typeof filled.Name === 'string' ? filled.Name : executionId;
-              const input = universal ? (typeof filled.Input === 'string' ? JSON.parse(filled.Input) : (filled.Input ?? {})) : filled;
+              const { name, input } = scheduledExecution(s, slotIso, executionId);
               return executions.start(name, input, slotNumber);
             };
             // Schedule faults (`--fail schedule=MODE@N`, local/faults.ts): how Scheduler delivers this slot.
