@@ -15,8 +15,6 @@
  */
 import http from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { newDocumentClient, tradingPortsFromEnv } from '../lambdas/shared/trading/runtime';
 import { PRINCIPAL_HEADER } from './iam';
 
 /** What the runtime passes when it creates the worker. */
@@ -92,12 +90,17 @@ export function serveAgent(mod: AgentModule): void {
     };
   }
 
-  let built: AnyHandler | undefined;
-  const build = (): AnyHandler => {
+  let built: Promise<AnyHandler> | undefined;
+  const build = async (): Promise<AnyHandler> => {
     const h = mod.handler;
     if (typeof h !== 'function') throw new Error('The agent module exports no handler function');
-    // A defineAgent handler on this sandbox's ports; any other handler reads its environment itself.
-    return typeof h.withPorts === 'function' ? h.withPorts(tradingPortsFromEnv(process.env, newDocumentClient(new DynamoDBClient({})))) : h;
+    if (typeof h.withPorts !== 'function') return h; // any other handler reads its environment itself
+    // A defineAgent handler on this sandbox's ports (loaded only then: a plain handler does not pay for the SDK).
+    const [{ DynamoDBClient }, { newDocumentClient, tradingPortsFromEnv }] = await Promise.all([
+      import('@aws-sdk/client-dynamodb'),
+      import('../lambdas/shared/trading/runtime'),
+    ]);
+    return h.withPorts(tradingPortsFromEnv(process.env, newDocumentClient(new DynamoDBClient({}))));
   };
 
   port.on('message', (msg: InvokeMessage) => {
@@ -110,7 +113,9 @@ export function serveAgent(mod: AgentModule): void {
       getRemainingTimeInMillis: () => Math.max(0, msg.context.remainingMs - (performance.now() - startedWall)),
     };
     Promise.resolve()
-      .then(() => (built ??= build())(msg.event, context))
+      // A failed build is retried at the next invocation (Lambda re-runs a failed init).
+      .then(() => (built ??= build().catch((err: unknown) => ((built = undefined), Promise.reject(err)))))
+      .then((run) => run(msg.event, context))
       // What Lambda returns is the result as JSON (functions and undefined members dropped).
       .then((value) => (value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown)))
       .then(
