@@ -7,7 +7,7 @@
  * - Code: the agent's handler module is bundled with esbuild (with `agent-worker-main.ts`) into
  *   `.local/workers/<name>-<hash>.cjs` (node_modules stay external and load from the repo), as CDK
  *   bundles it for Lambda; the file name is the content's hash, written atomically, so concurrent
- *   runtimes share it.
+ *   runtimes share it; bundles older than 7 days are deleted when a new one is written.
  * - Sandboxes: one pool per agent function. An invocation takes an idle worker of the pool (a warm
  *   start: module state and clients are kept, as in a warm Lambda sandbox) or starts a new one (a
  *   cold start); a worker serves one invocation at a time. The runtime starts one worker per
@@ -24,7 +24,7 @@
  */
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AgentWorkerData, InvokeMessage, OutputMessage, ResultMessage } from './agent-worker-main';
@@ -36,6 +36,22 @@ const REPO_ROOT = join(__dirname, '..');
 
 /** Where worker bundles are written (under `.local/`, in .gitignore). */
 export const WORKER_BUNDLE_DIR = join(REPO_ROOT, '.local', 'workers');
+
+/** Bundles not used (bundled again) for this long are deleted when a new one is written (ms): 7 days. */
+export const WORKER_BUNDLE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
+/** Deletes bundles in `dir` last written more than {@link WORKER_BUNDLE_MAX_AGE_MS} ago (best effort: a file in use by another runtime is already loaded). */
+function pruneOldBundles(dir: string): void {
+  const cutoff = Date.now() - WORKER_BUNDLE_MAX_AGE_MS;
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.cjs')) continue;
+    try {
+      if (statSync(join(dir, name)).mtimeMs < cutoff) unlinkSync(join(dir, name));
+    } catch {
+      // another runtime pruned it first
+    }
+  }
+}
 
 /**
  * Bundles an agent's handler module with the worker's main code into one CommonJS file.
@@ -65,11 +81,15 @@ export async function bundleAgentWorker(entry: string, outDir: string = WORKER_B
   }
   const name = `${basename(entry).replace(/\.[^.]+$/, '')}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.cjs`;
   const file = join(outDir, name);
-  if (!existsSync(file)) {
+  if (existsSync(file)) {
+    const now = new Date();
+    utimesSync(file, now, now); // in use: not pruned
+  } else {
     mkdirSync(outDir, { recursive: true });
     const tmp = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
     writeFileSync(tmp, text);
     renameSync(tmp, file);
+    pruneOldBundles(outDir);
   }
   return file;
 }
