@@ -36,14 +36,15 @@ import { assertMarketDataReadable, assertRunnableLocally, loadCycleDefinition } 
 import { startLocalDynamo, type LocalDynamo, type TableDef } from './dynamo';
 import { LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
 import { matchesEventPattern, renderTargetInput } from './events';
-import { faultFor, type Fault } from './faults';
+import type { Fault } from './faults';
 import { buildLocalFunctions, functionEnvironment, type LocalFunctions, type ModelFunction } from './functions';
 import { functionPolicies, runAsPrincipal, startDynamoIamProxy } from './iam';
 import { createLambdaAdapter, lambdaContext, type InvocationRecord, type LambdaHandler } from './lambda-adapter';
 import { localMasterDeps } from './local-ports';
 import { buildCycleReport, buildRunReport, type CycleReport, type Notification, type RunReport } from './report';
-import { nextFireTime, scheduleId, slotExecutionName, type LocalSchedule } from './schedules';
-import { applySavedScheduleStates, customResourceRequest, masterCustomResources, scheduledExecution, schedulesFromTemplate } from './deploy-update';
+import { scheduleId, type LocalSchedule } from './schedules';
+import { SlotRunner } from './slot-runner';
+import { applySavedScheduleStates, customResourceRequest, masterCustomResources, schedulesFromTemplate } from './deploy-update';
 import { SimClock } from './sim-clock';
 import { propertiesFingerprint, readSavedState, writeSavedState } from './state-file';
 import { createStdioCapture, type StdioCapture } from './stdio-capture';
@@ -390,8 +391,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     if (!(deployLeadMs >= 0)) throw new Error(`deployLeadMs must be >= 0, got ${opts.deployLeadMs}`);
     // Time starts at the deploy: alarms exist from here, the first slot is the next one after it.
     clock.reset(epochMs - deployLeadMs);
-    let slotCursor = clock.now(); // next slot strictly after this
-    let slotNumber = 0;
+    const position = { cursor: clock.now(), number: 0 }; // the next slot is strictly after the cursor
     const cycleReports: CycleReport[] = [];
     const fingerprint = (id: string): string => propertiesFingerprint(model.template.Resources[id].Properties);
     const scheduleFingerprints = new Map(
@@ -411,8 +411,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       for (const n of saved.executionNames) executions.usedNames.add(n);
       for (const [name, st] of Object.entries(saved.alarms)) if (cw.states.has(name)) cw.states.set(name, st);
       clock.reset(saved.clockMs);
-      slotCursor = saved.slotCursor;
-      slotNumber = saved.slotNumber;
+      position.cursor = saved.slotCursor;
+      position.number = saved.slotNumber;
     }
     cw.startEvaluatingAt(clock.now());
     if (saved) {
@@ -448,83 +448,28 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     };
 
     let eventSeq = 0;
-    /** Executions of earlier slots still running when the next slot is delivered (`schedule=overlap`). */
-    const carried: { exec: LocalExecution; slotIso: string; schedule: string }[] = [];
-    const untilPlanned = async (exec: LocalExecution) => {
-      while (
-        exec.status === 'RUNNING' &&
-        !exec.events.some((e) => e.type === 'StateExited' && (e.state as { name?: string } | undefined)?.name === 'Plan cycle')
-      ) {
-        await new Promise((r) => setTimeout(r, 2));
-      }
-    };
+    const slots = new SlotRunner(
+      {
+        schedules,
+        clock,
+        epochMs,
+        maxLatenessSeconds: config.cycle.maxLatenessSeconds,
+        faults: opts.faults ?? [],
+        start: (name, input, cycle) => executions.start(name, input, cycle),
+        finish: (exec, slot, schedule) => finishCycle(exec, slot, schedule),
+        skipped: (rep) => void cycleReports.push(rep),
+        evaluateAlarms,
+        progress,
+      },
+      position,
+    );
 
     const runtime: LocalRuntime = {
       config,
       clock,
       doc,
       tableEnv,
-      async runSlots(n) {
-        const out: CycleReport[] = [];
-        for (let i = 0; i < n; i++) {
-          const times = schedules.map((s) => nextFireTime(s.expression, s.timezone, slotCursor, epochMs));
-          const slotMs = Math.min(...times);
-          slotCursor = slotMs;
-          slotNumber++;
-          clock.advanceTo(slotMs);
-          await evaluateAlarms();
-          const due = schedules.filter((_, k) => times[k] === slotMs);
-          const slotIso = new Date(slotMs).toISOString();
-          progress(`slot ${slotNumber} ${slotIso}`);
-          for (const s of due) {
-            if (s.state !== 'ENABLED') {
-              const rep: CycleReport = {
-                cycle: slotNumber,
-                cycleId: '',
-                slot: slotIso,
-                schedule: scheduleId(s),
-                status: 'NOT_STARTED',
-                reason: 'skipped: schedule disabled',
-                durationMs: 0,
-                wallMs: 0,
-                risk: { verdict: null, reasons: [] },
-                agents: [],
-                transitions: 0,
-              };
-              cycleReports.push(rep);
-              out.push(rep);
-              progress(`  #${slotNumber} skipped: schedule ${scheduleId(s)} disabled`);
-              continue;
-            }
-            const deliver = (executionId: string) => {
-              const { name, input } = scheduledExecution(s, slotIso, executionId);
-              return executions.start(name, input, slotNumber);
-            };
-            // Schedule faults (`--fail schedule=MODE@N`, local/faults.ts): how Scheduler delivers this slot.
-            const scheduleFault = (n: number) => faultFor(opts.faults ?? [], 'schedule', n)?.mode;
-            const executionId = slotExecutionName(s, slotMs);
-            if (scheduleFault(slotNumber) === 'late') clock.advanceTo(slotMs + (config.cycle.maxLatenessSeconds + 60) * 1000);
-            const execs = [deliver(executionId)];
-            if (scheduleFault(slotNumber) === 'duplicate') execs.push(deliver(`${executionId.slice(0, 70)}-redeliver`));
-            if (scheduleFault(slotNumber + 1) === 'overlap') {
-              // The next slot arrives while this cycle still runs: deliver it once this one is past "Plan cycle".
-              for (const exec of execs) carried.push({ exec, slotIso, schedule: scheduleId(s) });
-              await untilPlanned(execs[0]);
-              continue;
-            }
-            const earlier = carried.splice(0);
-            for (const c of earlier) out.push(await finishCycle(c.exec, c.slotIso, c.schedule));
-            for (const exec of execs) out.push(await finishCycle(exec, slotIso, scheduleId(s)));
-          }
-        }
-        // A cycle still running for the next slot's overlap (schedule=overlap) is reported with that slot.
-        if (carried.length) return out;
-        // Let the alarms see the last slot's datapoints: evaluate up to the next slot time.
-        const times = schedules.map((s) => nextFireTime(s.expression, s.timezone, slotCursor, epochMs));
-        clock.advanceTo(Math.min(...times) - 1);
-        await evaluateAlarms();
-        return out;
-      },
+      runSlots: (n) => slots.run(n),
       async startExecution(name, input = { source: 'operator', requestedBy: 'local' }) {
         const exec = executions.start(name, input);
         return finishCycle(exec);
@@ -619,8 +564,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
                 version: 1,
                 savedAt: new Date().toISOString(),
                 clockMs: clock.now(),
-                slotCursor,
-                slotNumber,
+                slotCursor: slots.cursor,
+                slotNumber: slots.number,
                 tables: await dynamo.dump(),
                 schedules: schedules.map((s) => ({ group: s.group, name: s.name, state: s.state, fingerprint: scheduleFingerprints.get(scheduleId(s)) })),
                 customResources: customResourceState,
