@@ -18,6 +18,8 @@
  * - `stdio-capture.ts`: EMF metrics and handler logs out of stdout/stderr;
  * - `alarm-actions.ts`: what an alarm's state change invokes or publishes;
  * - `state-file.ts`: the state directory (save on close, `--resume-state`);
+ * - `deploy-update.ts`: schedules from the template, what a delivery starts, a resume as a CloudFormation update;
+ * - `slot-runner.ts`: schedule slots and the schedule faults;
  * - `lambda-adapter.ts`: the `lambda:invoke` integration and the Lambda context.
  */
 import './polyfills';
