@@ -7,7 +7,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CustomResourceResponse, MasterDeps } from '../lambdas/master/handler';
+import { parseResumePolicy, type CustomResourceResponse, type MasterDeps } from '../lambdas/master/handler';
 import { orderPortsFromEnv } from '../lambdas/master/order-ports';
 import type { KillSwitchPorts, MasterEventType } from '../lambdas/master/ports';
 import { parseAlarmPolicy } from '../lambdas/master/triggers';
@@ -71,7 +71,7 @@ export interface LocalMasterDepsOptions extends LocalPortsTargets {
   readonly doc: DynamoDBDocumentClient;
   /** A document client whose calls the IAM proxy attributes to the Master (its Ledger grants are checked). */
   readonly masterDoc: DynamoDBDocumentClient;
-  /** The Master function's environment (CONTROL_TABLE, LEDGER_TABLE, TRADING_SETTINGS, ALARM_POLICY). */
+  /** The Master function's environment (CONTROL_TABLE, LEDGER_TABLE, TRADING_SETTINGS, ALARM_POLICY, RESUME_POLICY). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The simulated clock: times and the verification polls' waits. */
   readonly clock: Clock;
@@ -81,7 +81,7 @@ export interface LocalMasterDepsOptions extends LocalPortsTargets {
 
 /**
  * The Master's (and operator function's) dependencies in the local runtime.
- * @throws {Error} `ALARM_POLICY is malformed ...` or a missing CONTROL_TABLE.
+ * @throws {Error} `ALARM_POLICY is malformed ...`, `RESUME_POLICY is malformed ...` or a missing CONTROL_TABLE.
  */
 export function localMasterDeps(o: LocalMasterDepsOptions): MasterDeps {
   const controlTable = o.env.CONTROL_TABLE;
@@ -91,6 +91,8 @@ export function localMasterDeps(o: LocalMasterDepsOptions): MasterDeps {
     doc: o.doc,
     controlTable,
     alarmPolicy: parseAlarmPolicy(o.env.ALARM_POLICY),
+    // The staged-resume rule of the config (`resume`), as the deployed function reads it.
+    resumePolicy: parseResumePolicy(o.env.RESUME_POLICY),
     now: () => o.clock.now(),
     // Verification polls wait on the simulated clock (ListExecutions lags locally too).
     sleep: (ms: number) => o.clock.sleep(ms),
