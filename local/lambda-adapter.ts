@@ -15,8 +15,12 @@ import { TIMEOUT_PARAM, matchRetryRule, retryDelaySeconds, type BridgeNotes } fr
 import { faultFor, isSupervisorStepFault, type Fault } from './faults';
 import type { SimClock } from './sim-clock';
 
-/** A handler as Lambda's Node.js runtime calls it. */
-export type LambdaHandler = (event: unknown, context: LocalLambdaContext) => Promise<unknown>;
+/**
+ * A handler as Lambda's Node.js runtime calls it. `signal` (local only) is aborted when the task
+ * times out: an isolated handler (a worker thread) is terminated then, as Lambda stops a timed-out
+ * invocation; an in-process one cannot be stopped and is left to finish unobserved.
+ */
+export type LambdaHandler = (event: unknown, context: LocalLambdaContext, signal?: AbortSignal) => Promise<unknown>;
 
 /** The subset of Lambda's context object handlers use. */
 export interface LocalLambdaContext {
@@ -47,6 +51,36 @@ export interface LocalFunction {
   timeoutSeconds?: number;
   memoryMb?: number;
   handler: LambdaHandler;
+  /**
+   * True when the handler marks its own activity on the simulated clock (an agent in a worker
+   * thread, `agent-workers.ts`); otherwise the adapter holds the clock at real speed while it runs.
+   */
+  holdsClock?: boolean;
+}
+
+/**
+ * The Lambda context of one invocation of `fn`: its names, a fresh request id, and the time left
+ * until `deadlineMs` on the simulated clock. Used by the adapter and by the runtime's direct calls
+ * (alarm actions, operators, CloudFormation requests).
+ * @param deadlineMs - simulated epoch ms of the timeout. @default now + the function's timeout (900 s when unknown, Lambda's maximum)
+ */
+export function lambdaContext(
+  fn: Pick<LocalFunction, 'name' | 'arn' | 'memoryMb' | 'timeoutSeconds'>,
+  clock: Pick<SimClock, 'now'>,
+  deadlineMs?: number,
+): LocalLambdaContext {
+  const deadline = deadlineMs ?? clock.now() + (fn.timeoutSeconds ?? 900) * 1000;
+  return {
+    functionName: fn.name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: fn.arn,
+    memoryLimitInMB: String(fn.memoryMb ?? 128),
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${fn.name}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - clock.now()),
+  };
 }
 
 /** Target of a function shared by several agents: the agent is the payload's `agent` field. */
@@ -158,38 +192,35 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       const stepFault = isSupervisorStepFault(target);
       const found = faultFor(opts.faults ?? [], target, cycle);
       const fault = stepFault && attempt > 0 && found?.mode !== 'down' ? undefined : found;
+      const runsHandler = !(fault?.mode === 'timeout' || fault?.mode === 'garbage' || (fault?.mode === 'throw' && !stepFault));
+      // Hold the clock at real speed before reading the start: what follows costs real time, not scaled time.
+      // An isolated handler takes its own (idle-metered) hold when it is called; the adapter's ends then.
+      let done: () => void = runsHandler ? opts.clock.beginActive() : () => undefined;
       const startMs = opts.clock.now();
       const deadline = startMs + timeoutSeconds * 1000;
       const wallStart = performance.now();
-      const requestId = randomUUID();
-      const context: LocalLambdaContext = {
-        functionName: fn.name,
-        functionVersion: '$LATEST',
-        invokedFunctionArn: fn.arn,
-        memoryLimitInMB: String(fn.memoryMb ?? 256),
-        awsRequestId: requestId,
-        logGroupName: `/aws/lambda/${fn.name}`,
-        logStreamName: 'local',
-        callbackWaitsForEmptyEventLoop: true,
-        getRemainingTimeInMillis: () => Math.max(0, deadline - opts.clock.now()),
-      };
+      const context = lambdaContext(fn, opts.clock, deadline);
+      const abort = new AbortController();
       opts.onLambdaMetric?.('Invocations', fn.name, 1, startMs);
+      const call = () => {
+        const p = fn.handler(JSON.parse(JSON.stringify(payload)), context, abort.signal);
+        if (fn.holdsClock) {
+          done();
+          done = () => undefined;
+        }
+        return p;
+      };
 
       let run: Promise<unknown>;
-      let done: () => void = () => undefined;
       if ((fault?.mode === 'throw' || fault?.mode === 'down') && stepFault) {
         // The step runs (its writes happen), then its response is lost: what a retry must survive.
-        done = opts.clock.beginActive();
         run = Promise.resolve()
-          .then(() => fn.handler(JSON.parse(JSON.stringify(payload)), context))
+          .then(call)
           .then(() => Promise.reject(aslError('InjectedFault', `Injected fault: "${target}" ran, then its response was lost (cycle ${cycle ?? '?'})`)));
       } else if (fault?.mode === 'timeout') run = new Promise(() => undefined);
       else if (fault?.mode === 'throw') run = Promise.reject(aslError('InjectedFault', `Injected fault: ${target} throws (cycle ${cycle ?? '?'})`));
       else if (fault?.mode === 'garbage') run = Promise.resolve({ nonsense: true });
-      else {
-        done = opts.clock.beginActive();
-        run = Promise.resolve().then(() => runAsPrincipal(fn.name, () => fn.handler(JSON.parse(JSON.stringify(payload)), context)));
-      }
+      else run = Promise.resolve().then(() => runAsPrincipal(fn.name, call));
       const TIMED_OUT = Symbol('timeout');
       const deadlineTimer = opts.clock.timer(deadline);
       const timer = deadlineTimer.promise.then(() => TIMED_OUT);
@@ -201,7 +232,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
           target,
           attempt,
           startMs,
-          endMs: opts.clock.now(),
+          endMs,
           wallMs: performance.now() - wallStart,
           outcome,
           errorName,
@@ -212,9 +243,13 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
         opts.onInvocation?.(rec);
       };
       let result: unknown;
+      // The end, read when the invocation settles (before the adapter's own bookkeeping).
+      let endMs = startMs;
       try {
         result = await Promise.race([run, timer]);
+        endMs = opts.clock.now();
       } catch (err) {
+        endMs = opts.clock.now();
         done();
         deadlineTimer.cancel();
         const e = err as Error;
@@ -227,6 +262,8 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       done();
       deadlineTimer.cancel();
       if (result === TIMED_OUT) {
+        abort.abort();
+        run.catch(() => undefined);
         record('timeout', 'States.Timeout', `Task timed out after ${timeoutSeconds} s`);
         throw aslError('States.Timeout', `State "${state}" timed out after ${timeoutSeconds} s (simulated)`);
       }

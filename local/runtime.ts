@@ -10,33 +10,50 @@
  * invoke the Master (with local ports) or capture SNS messages.
  *
  * Entry point: {@link startLocalRuntime}. Used by `local/cli.ts`, `local/ops-target.ts`, the
- * e2e tests and the benchmark.
+ * e2e tests and the benchmark. It composes named parts, each in its own file:
+ * - `definition.ts`: what the runtime refuses, and the state machine from the template;
+ * - `functions.ts`: each function's environment and handler (factories on local ports; agents in
+ *   worker threads, `agent-workers.ts`);
+ * - `local-ports.ts`: the Master's ports (`lambdas/master/ports.ts`) on the local executions and schedules;
+ * - `stdio-capture.ts`: EMF metrics and handler logs out of stdout/stderr;
+ * - `alarm-actions.ts`: what an alarm's state change invokes or publishes;
+ * - `state-file.ts`: the state directory (save on close, `--resume-state`);
+ * - `deploy-update.ts`: schedules from the template, what a delivery starts, a resume as a CloudFormation update;
+ * - `slot-runner.ts`: schedule slots and the schedule faults;
+ * - `lambda-adapter.ts`: the `lambda:invoke` integration and the Lambda context.
  */
 import './polyfills';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createOrchestratorApp } from '../lib/app-factory';
-import { overlapPolicyOf, validateConfig, type OrchestratorConfig } from '../lib/config/schema';
-import { renderCycleDefinition, substituteArns, type AslDefinition } from '../lib/state-machine/definition';
+import { validateConfig, type OrchestratorConfig } from '../lib/config/schema';
 import defaultConfigInput from '../config/orchestrator.config';
-import { alarmSpecFromProps, LocalCloudWatch, parseEmf, type AlarmTransition, type AlarmStateValue } from './alarms';
-import { bridgeDefinition } from './bridges';
+import type { CustomResourceResponse } from '../lambdas/master/handler';
+import { tradingPortsFromEnv } from '../lambdas/shared/trading/runtime';
+import { createAlarmActions } from './alarm-actions';
+import { alarmSpecFromProps, LocalCloudWatch, parseEmf, type AlarmTransition } from './alarms';
+import { assertMarketDataReadable, assertRunnableLocally, loadCycleDefinition } from './definition';
 import { startLocalDynamo, type LocalDynamo, type TableDef } from './dynamo';
-import { functionPolicies, runAsPrincipal, startDynamoIamProxy } from './iam';
-import { orderPortsFromEnv } from '../lambdas/master/order-ports';
-import { feedForCycle } from '../lambdas/shared/trading/market-data';
-import { tradingEnv, tradingSettings } from '../lambdas/shared/trading/runtime';
 import { LocalExecutions, type ExecutionEvent, type LocalExecution } from './executions';
 import { matchesEventPattern, renderTargetInput } from './events';
-import { faultFor, type Fault } from './faults';
-import { AGENT_FROM_PAYLOAD, createLambdaAdapter, type InvocationRecord, type LambdaHandler, type LocalFunction } from './lambda-adapter';
+import type { Fault } from './faults';
+import { buildLocalFunctions, functionEnvironment, type LocalFunctions, type ModelFunction } from './functions';
+import { functionPolicies, runAsPrincipal, startDynamoIamProxy } from './iam';
+import { createLambdaAdapter, lambdaContext, type InvocationRecord, type LambdaHandler } from './lambda-adapter';
+import { localMasterDeps } from './local-ports';
 import { buildCycleReport, buildRunReport, type CycleReport, type Notification, type RunReport } from './report';
-import { fillScheduleInput, nextFireTime, scheduleId, slotExecutionName, type LocalSchedule } from './schedules';
+import { scheduleId, type LocalSchedule } from './schedules';
+import { SlotRunner } from './slot-runner';
+import { applySavedScheduleStates, customResourceRequest, masterCustomResources, schedulesFromTemplate } from './deploy-update';
 import { SimClock } from './sim-clock';
+import { propertiesFingerprint, readSavedState, writeSavedState } from './state-file';
+import { createStdioCapture, type StdioCapture } from './stdio-capture';
 import { LocalTemplate, type CfnTemplate } from './template';
+
+export { isHandlerLogLine } from './stdio-capture';
+export type { SavedState } from './state-file';
 
 /** Repo root (local/..). */
 export const REPO_ROOT = join(__dirname, '..');
@@ -51,7 +68,7 @@ export const DEFAULT_STATE_DIR = '.local/state';
 export interface AppModel {
   template: CfnTemplate;
   stackName: string;
-  functions: { role: string; agent?: string; agents?: readonly string[]; entry: string; logicalId: string; assetFiles?: Readonly<Record<string, string>> }[];
+  functions: ModelFunction[];
 }
 
 /** Options of {@link startLocalRuntime}. */
@@ -88,6 +105,12 @@ export interface LocalRuntimeOptions {
   onProgress?: (line: string) => void;
   /** Override the synthesized app (tests). */
   model?: AppModel;
+  /**
+   * Wall ms after which a handler that is still running (an in-process one) or still waiting (an
+   * agent in its worker, whose computing never counts) stops holding the simulated clock at real
+   * speed (`sim-clock.ts`). @default 10,000
+   */
+  activeCapMs?: number;
 }
 
 /** A running local runtime. */
@@ -138,7 +161,7 @@ export interface LocalRuntime {
   readonly doc: DynamoDBDocumentClient;
   /** Physical table names by env var name (AGENT_STATE_TABLE, ...). */
   readonly tableEnv: Record<string, string>;
-  /** Saves the state (unless save is false), stops the local DynamoDB, restores stdout and the clock seam. */
+  /** Saves the state (unless save is false), terminates the agents' workers, stops the local DynamoDB, restores stdout and stderr. */
   close(): Promise<void>;
 }
 
@@ -174,71 +197,29 @@ export function resolveUserPath(p: string): string {
   return existsSync(cwd) ? cwd : join(REPO_ROOT, p);
 }
 
-declare const jest: { isolateModules(fn: () => void): void } | undefined;
-
-/** Loads modules fresh (own module-scope clients and settings per runtime). */
-function loadFresh(paths: string[]): Record<string, unknown>[] {
-  let out: Record<string, unknown>[] = [];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const load = () => (out = paths.map((p) => require(p) as Record<string, unknown>));
-  if (typeof jest !== 'undefined' && jest?.isolateModules) jest.isolateModules(load);
-  else {
-    // Fresh handler modules (and the shared code they import) for this runtime's environment.
-    const fresh = [join(REPO_ROOT, 'lambdas'), ...paths];
-    for (const k of Object.keys(require.cache)) if (fresh.some((p) => k.startsWith(p))) delete require.cache[k];
-    load();
-  }
-  return out;
-}
-
 let active = false;
 
 /**
  * Starts the local runtime (one at a time per process: it sets process.env and patches stdout).
  * @throws {Error} when the definition in the template differs from the rendered file, when it uses
  *   something the interpreter cannot run (`UnsupportedDefinitionError`), when two functions need
- *   different values for one environment variable, when an alarm uses metric math, or when the
- *   market data file is unreadable.
+ *   different values for one environment variable, when an alarm uses metric math, when the
+ *   market data file is unreadable, or when an agent's entry cannot be bundled for its worker.
  */
 export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   if (active) throw new Error('A local runtime is already running in this process; close it first');
   const config = opts.config ?? validateConfig(defaultConfigInput);
   const stateDir = resolveUserPath(opts.stateDir ?? DEFAULT_STATE_DIR);
   const marketData = resolveUserPath(opts.marketDataFile ?? config.marketData.file);
-  try {
-    const head = readFileSync(marketData, 'utf8').slice(0, 2000);
-    if (!head.includes(',')) throw new Error('not a CSV (no comma in the first line)');
-  } catch (err) {
-    throw new Error(`Market data file ${marketData} is unreadable: ${(err as Error).message}`, { cause: err });
-  }
-
-  const buffered = [...new Set(config.agents.map((a) => a.group))].filter((g) => overlapPolicyOf(config, g) === 'BUFFER_ONE');
-  if (buffered.length) {
-    throw new Error(
-      `The local runtime cannot run overlap policy BUFFER_ONE (groups ${buffered.join(', ')}): its "Wait for the running cycle" state would wait in wall time; use SKIP or ALLOW_ALL locally`,
-    );
-  }
+  assertMarketDataReadable(marketData);
+  assertRunnableLocally(config);
   const model = opts.model ?? synthAppModel(config);
   const tpl = new LocalTemplate(model.template, model.stackName);
   const quiet = opts.quiet ?? false;
-  const origErrWrite = process.stderr.write.bind(process.stderr);
-  const progress = opts.onProgress ?? ((line: string) => (quiet ? undefined : origErrWrite(line + '\n')));
+  const rawStderr = process.stderr.write.bind(process.stderr);
+  const progress = opts.onProgress ?? ((line: string) => (quiet ? undefined : rawStderr(line + '\n')));
   // --- state machine definition: the file that is deployed is what runs -------------------------
-  const smIds = tpl.ofType('AWS::StepFunctions::StateMachine');
-  if (smIds.length !== 1) throw new Error(`Expected one state machine in the template, found ${smIds.length}`);
-  const smId = smIds[0];
-  const smProps = model.template.Resources[smId].Properties ?? {};
-  const defText = String(tpl.resolve(smProps.DefinitionString));
-  const subs = tpl.resolve(smProps.DefinitionSubstitutions ?? {}) as Record<string, string>;
-  const synthesized = JSON.parse(defText.replace(/\$\{([A-Za-z0-9]+)\}/g, (m, n: string) => (n in subs ? subs[n] : m))) as AslDefinition;
-  const expected = substituteArns(renderCycleDefinition(config), subs as never);
-  if (JSON.stringify(synthesized) !== JSON.stringify(expected)) {
-    throw new Error(
-      'The synthesized state machine definition differs from statemachines/cycle.asl.json rendered for this config; the local runtime only runs the deployed file',
-    );
-  }
-  const { definition, notes } = bridgeDefinition(synthesized as unknown as Record<string, unknown>);
-  const stateMachineArn = tpl.arn(smId);
+  const { definition, notes, stateMachineArn } = loadCycleDefinition(model.template, tpl, config);
 
   // --- tables -------------------------------------------------------------------------------------
   const tableDefs: TableDef[] = tpl.ofType('AWS::DynamoDB::Table').map((id) => {
@@ -259,28 +240,26 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   );
   active = true;
   const savedEnv = { ...process.env };
-  const origWrite = process.stdout.write.bind(process.stdout);
   let closed = false;
-  const clock = new SimClock({ startMs: Date.parse(opts.epoch ?? DEFAULT_EPOCH), timeScale: opts.timeScale ?? 1000, activeCapMs: 10_000 });
+  let capture: StdioCapture | undefined;
+  let built: LocalFunctions | undefined;
+  const clock = new SimClock({
+    startMs: Date.parse(opts.epoch ?? DEFAULT_EPOCH),
+    timeScale: opts.timeScale ?? 1000,
+    activeCapMs: opts.activeCapMs ?? 10_000,
+  });
+  const teardown = async () => {
+    await built?.close();
+    clock.dispose();
+    capture?.restore();
+    restoreEnv(savedEnv);
+    await iam.stop();
+    await dynamo.stop();
+    active = false;
+  };
   try {
     // --- environment ------------------------------------------------------------------------------
-    const env: Record<string, string> = {};
-    const envOwner: Record<string, string> = {};
-    const fnIds = new Set(model.functions.map((f) => f.logicalId));
-    for (const id of tpl.ofType('AWS::Lambda::Function')) {
-      if (!fnIds.has(id)) continue;
-      const vars = (tpl.props(id).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-      const assetFiles = model.functions.find((f) => f.logicalId === id)?.assetFiles ?? {};
-      for (const [k, raw] of Object.entries(vars)) {
-        // Files the deployed function reads from its asset (/var/task/<name>): the staged copies synth wrote.
-        const inAsset = /^\/var\/task\/(.+)$/.exec(String(raw))?.[1];
-        const v = k === 'MARKET_DATA_FILE' ? marketData : inAsset && assetFiles[inAsset] ? assetFiles[inAsset] : String(raw);
-        if (k in env && env[k] !== v)
-          throw new Error(`Functions ${envOwner[k]} and ${id} need different values for ${k}; the in-process runtime shares one environment`);
-        env[k] = v;
-        envOwner[k] = id;
-      }
-    }
+    const env = functionEnvironment(model.functions, tpl, marketData);
     Object.assign(process.env, env, {
       ...dynamo.env,
       AWS_ENDPOINT_URL_DYNAMODB: iam.endpoint,
@@ -292,161 +271,83 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     });
     const tableEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k.endsWith('_TABLE')));
     const doc = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+    // Calls on this client go through the IAM proxy: inside an invocation (runAsPrincipal) they are checked against the function's role.
+    const proxiedDoc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: iam.endpoint, region: dynamo.env.AWS_REGION, credentials: dynamo.credentials }),
+      { marshallOptions: { removeUndefinedValues: true } },
+    );
 
     // --- CloudWatch: EMF capture, AWS/* metrics, alarms ---------------------------------------------
     const alarms = tpl.ofType('AWS::CloudWatch::Alarm').map((id) => alarmSpecFromProps(id, tpl.props(id)));
     const cw = new LocalCloudWatch(alarms);
     const logs: string[] = [];
-    let buffer = '';
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      buffer += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (line.startsWith('{') && line.includes('"_aws"')) for (const dp of parseEmf(line, clock.now())) cw.put(dp);
-        else if (isHandlerLogLine(line)) logs.push(withSimTime(line, clock.iso()));
-        else origWrite(line + '\n');
-      }
-      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      cb?.();
-      return true;
-    }) as typeof process.stdout.write;
-    // Powertools warns on stderr when a handler publishes no metrics; keep those and JSON logs out of the terminal.
-    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      const keep = text
-        .split('\n')
-        .filter((l) => {
-          if (isHandlerLogLine(l)) return (logs.push(withSimTime(l, clock.iso())), false);
-          return !l.startsWith('No application metrics to publish');
-        })
-        .join('\n');
-      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      if (keep.trim()) origErrWrite(keep);
-      cb?.();
-      return true;
-    }) as typeof process.stderr.write;
-
-    // --- handlers -----------------------------------------------------------------------------------
-    const entries = model.functions.map((f) => resolveUserPath(f.entry));
-    const master = model.functions.find((f) => f.role === 'master');
-    const extra = [join(REPO_ROOT, 'lambdas/shared/clock'), ...(master ? [join(REPO_ROOT, 'lambdas/master/triggers')] : [])];
-    const mods = loadFresh([...extra, ...entries]);
-    const clockMod = mods[0] as { clock: { now: () => number } };
-    const origNow = clockMod.clock.now;
-    clockMod.clock.now = () => clock.now();
-    const handlerMods = mods.slice(extra.length);
+    const stdio = createStdioCapture({
+      simIso: () => clock.iso(),
+      onEmf: (line) => {
+        for (const dp of parseEmf(line, clock.now())) cw.put(dp);
+      },
+      onLog: (line) => logs.push(line),
+    });
+    capture = stdio;
 
     const notifications: Notification[] = [];
     const transitions: AlarmTransition[] = [];
     const invocations: InvocationRecord[] = [];
     /** Answers the Master sent to CloudFormation custom resource requests (`respond` port). */
-    const cfnResponses: { url: string; body: unknown }[] = [];
-    const schedules: LocalSchedule[] = tpl.ofType('AWS::Scheduler::Schedule').map((id) => {
-      const p = tpl.props(id);
-      const target = (p.Target ?? {}) as { Arn?: string; Input?: string };
-      return {
-        name: String(p.Name ?? id),
-        group: String(p.GroupName ?? 'default'),
-        expression: String(p.ScheduleExpression),
-        timezone: String(p.ScheduleExpressionTimezone ?? 'UTC'),
-        state: (p.State === 'DISABLED' ? 'DISABLED' : 'ENABLED') as LocalSchedule['state'],
-        targetArn: String(target.Arn ?? ''),
-        input: String(target.Input ?? '{}'),
-      };
-    });
+    const cfnResponses: { url: string; body: CustomResourceResponse }[] = [];
+    const schedules: LocalSchedule[] = schedulesFromTemplate(tpl);
 
+    // --- handlers -----------------------------------------------------------------------------------
     let executions!: LocalExecutions;
-    // The Master's order ports go through the IAM proxy like a handler's own calls: its grants on the Ledger are checked.
-    const masterDoc = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: iam.endpoint, region: dynamo.env.AWS_REGION, credentials: dynamo.credentials }),
-      { marshallOptions: { removeUndefinedValues: true } },
-    );
-    const ports = {
-      ...orderPortsFromEnv(masterDoc, { ...process.env }, () => clock.now()),
-      // ListExecutions is eventually consistent: the local list lags a stop by `listLagMs`.
-      listRunningExecutions: async () =>
-        executions.listRunning().map((e) => ({ executionArn: e.arn, name: e.name, startDate: new Date(e.startMs).toISOString() })),
-      stopExecution: async (arn: string, cause: string) => executions.stop(arn, cause),
-      listSchedules: async () => schedules.map((s) => ({ group: s.group, name: s.name, enabled: s.state === 'ENABLED' })),
-      setScheduleEnabled: async (group: string, name: string, enabled: boolean) => {
-        const s = schedules.find((x) => x.group === group && x.name === name);
-        if (!s) {
-          const e = new Error(`Schedule ${group}/${name} does not exist`);
-          e.name = 'ResourceNotFoundException';
-          throw e;
-        }
-        s.state = enabled ? 'ENABLED' : 'DISABLED';
-      },
-      notify: async (subject: string, message: string) => {
-        notifications.push({ channel: 'sns', at: clock.iso(), subject: subject.slice(0, 100), message });
-      },
-      publishEvent: async (detailType: string, detail: Record<string, unknown>) => {
-        notifications.push({ channel: 'eventbridge', at: clock.iso(), subject: detailType, message: JSON.stringify(detail) });
-      },
-    };
-
-    const functions: LocalFunction[] = model.functions.map((f, i) => {
-      const mod = handlerMods[i];
-      let handler: LambdaHandler;
-      const masterDeps = () => ({
-        ports,
+    const masterDeps = () =>
+      localMasterDeps({
+        executions: () => executions,
+        schedules,
+        notifications,
+        simIso: () => clock.iso(),
         doc,
-        controlTable: process.env.CONTROL_TABLE,
-        alarmPolicy: (mods[1] as { parseAlarmPolicy: (s: string | undefined) => unknown }).parseAlarmPolicy(process.env.ALARM_POLICY),
-        now: () => clock.now(),
-        // Verification polls wait on the simulated clock (ListExecutions lags locally too).
-        sleep: (ms: number) => clock.sleep(ms),
-        respond: async (url: string, body: unknown) => void cfnResponses.push({ url, body }),
+        // The Master's order ports go through the IAM proxy like a handler's own calls: its grants on the Ledger are checked.
+        masterDoc: proxiedDoc,
+        env: process.env,
+        clock,
+        cfnResponses,
       });
-      if (f.role === 'operator' && typeof mod.createOperatorHandler === 'function') {
-        handler = (mod.createOperatorHandler as (deps: unknown) => LambdaHandler)(masterDeps());
-      } else if (f.role === 'master' && typeof mod.createMasterHandler === 'function') {
-        const create = mod.createMasterHandler as (deps: unknown) => LambdaHandler;
-        const inner = create(masterDeps());
-        handler = async (event, ctx) => {
-          const result = await inner(event, ctx);
-          const ev = event as Record<string, unknown>;
-          const by =
-            ev.source === 'aws.cloudwatch'
-              ? `alarm ${(ev.alarmData as { alarmName?: string })?.alarmName}`
-              : `${String(ev.source ?? 'operator')} ${String(ev.action ?? '')}`;
-          notifications.push({
-            channel: 'master',
-            at: clock.iso(),
-            subject: `Master (${by}): ${String((result as { action?: string })?.action ?? '')}`,
-            message: JSON.stringify(result),
-          });
-          return result;
-        };
-      } else if (f.role === 'gateway' && typeof mod.createGatewayActions === 'function') {
-        // The gateway built from the runtime's ports: its DynamoDB client and the simulated clock.
-        const env = tradingEnv();
-        const settings = tradingSettings();
-        handler = (mod.createGatewayActions as (deps: unknown) => LambdaHandler)({
-          doc,
-          tables: { ledger: env.ledgerTable, control: env.controlTable, cycles: env.cyclesTable },
-          settings,
-          feedFor: (cycleSeq: number) => feedForCycle(env.marketDataFile, settings.startBar, cycleSeq),
-          now: () => clock.now(),
-          sleep: (ms: number) => clock.sleep(ms),
+    const wrapMaster =
+      (inner: LambdaHandler): LambdaHandler =>
+      async (event, ctx) => {
+        const result = await inner(event, ctx);
+        const ev = event as Record<string, unknown>;
+        const by =
+          ev.source === 'aws.cloudwatch'
+            ? `alarm ${(ev.alarmData as { alarmName?: string })?.alarmName}`
+            : `${String(ev.source ?? 'operator')} ${String(ev.action ?? '')}`;
+        notifications.push({
+          channel: 'master',
+          at: clock.iso(),
+          subject: `Master (${by}): ${String((result as { action?: string })?.action ?? '')}`,
+          message: JSON.stringify(result),
         });
-      } else if (typeof mod.handler === 'function') handler = mod.handler as LambdaHandler;
-      else throw new Error(`${f.entry} exports no handler function`);
-      const p = tpl.props(f.logicalId);
-      return {
-        arn: tpl.arn(f.logicalId),
-        name: tpl.ref(f.logicalId),
-        target: f.role === 'agent' ? (f.agent ?? AGENT_FROM_PAYLOAD) : f.role,
-        timeoutSeconds: Number(p.Timeout ?? 3),
-        memoryMb: Number(p.MemorySize ?? 128),
-        handler,
+        return result;
       };
+    built = await buildLocalFunctions(model.functions, tpl, {
+      env: process.env,
+      doc,
+      proxiedDoc,
+      clock,
+      masterDeps,
+      wrapMaster,
+      onWorkerOutput: (text, stream) => stdio.ingest(text, stream),
+      resolveEntry: resolveUserPath,
     });
-    const masterFn = master ? functions[model.functions.indexOf(master)] : undefined;
-    const operatorInfo = model.functions.find((f) => f.role === 'operator');
-    const operatorFn = operatorInfo ? functions[model.functions.indexOf(operatorInfo)] : undefined;
+    const functions = built.functions;
+    const roleFn = (role: string) => {
+      const i = model.functions.findIndex((f) => f.role === role);
+      return i >= 0 ? functions[i] : undefined;
+    };
+    const masterFn = roleFn('master');
+    const operatorFn = roleFn('operator');
+    const invokeDirect = (fn: NonNullable<typeof masterFn>, event: unknown) =>
+      runAsPrincipal(fn.name, () => fn.handler(JSON.parse(JSON.stringify(event)), lambdaContext(fn, clock)));
 
     const adapter = createLambdaAdapter({
       clock,
@@ -474,130 +375,65 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     });
 
     // --- alarm actions ------------------------------------------------------------------------------
-    const alarmByName = new Map(alarms.map((a) => [a.name, a]));
-    const runAlarmActions = async (t: AlarmTransition) => {
-      const a = alarmByName.get(t.alarm)!;
-      transitions.push(t);
-      const actions = t.to === 'ALARM' ? a.alarmActions : t.to === 'OK' ? a.okActions : [];
-      const ts = new Date(t.at).toISOString();
-      for (const arn of actions) {
-        if (masterFn && arn === masterFn.arn) {
-          const payload = {
-            source: 'aws.cloudwatch',
-            alarmArn: `arn:aws:cloudwatch:local:000000000000:alarm:${a.name}`,
-            accountId: '000000000000',
-            time: ts,
-            region: 'local',
-            alarmData: {
-              alarmName: a.name,
-              state: { value: t.to, reason: t.reason, timestamp: ts },
-              previousState: { value: t.from, reason: '', timestamp: ts },
-              configuration: {
-                description: a.description ?? '',
-                metrics: [
-                  {
-                    id: 'm1',
-                    metricStat: { metric: { namespace: a.namespace, name: a.metricName, dimensions: a.dims }, period: a.periodS, stat: a.statistic },
-                    returnData: true,
-                  },
-                ],
-              },
-            },
-          };
-          cw.put({ namespace: 'AWS/Lambda', name: 'Invocations', dims: { FunctionName: masterFn.name }, value: 1, at: clock.now() });
-          try {
-            await runAsPrincipal(masterFn.name, () => masterFn.handler(JSON.parse(JSON.stringify(payload)), lambdaContext(masterFn, clock)));
-            cw.put({ namespace: 'AWS/Lambda', name: 'Errors', dims: { FunctionName: masterFn.name }, value: 0, at: clock.now() });
-          } catch (err) {
-            cw.put({ namespace: 'AWS/Lambda', name: 'Errors', dims: { FunctionName: masterFn.name }, value: 1, at: clock.now() });
-            notifications.push({
-              channel: 'master',
-              at: clock.iso(),
-              subject: `Master failed on alarm ${a.name}`,
-              message: `${(err as Error).name}: ${(err as Error).message}`,
-            });
-          }
-        } else if (arn.startsWith('arn:aws:sns:')) {
-          notifications.push({
-            channel: 'sns',
-            at: ts,
-            subject: `${t.to}: "${a.name}"`.slice(0, 100),
-            message: JSON.stringify({ AlarmName: a.name, NewStateValue: t.to, OldStateValue: t.from, NewStateReason: t.reason, StateChangeTime: ts }),
-          });
-        }
-      }
-    };
+    const runAlarmActions = createAlarmActions({
+      alarms,
+      master: masterFn && { arn: masterFn.arn, name: masterFn.name, invoke: (event) => invokeDirect(masterFn, event) },
+      putLambdaMetric: (name, fn, value) => cw.put({ namespace: 'AWS/Lambda', name, dims: { FunctionName: fn }, value, at: clock.now() }),
+      simIso: () => clock.iso(),
+      notifications,
+      transitions,
+    });
     const evaluateAlarms = async () => {
       for (const t of cw.evaluateUntil(clock.now())) await runAlarmActions(t);
     };
 
     // --- state restore ------------------------------------------------------------------------------
-    const statePath = join(stateDir, 'state.json');
     const epochMs = Date.parse(opts.epoch ?? DEFAULT_EPOCH);
     const deployLeadMs = opts.deployLeadMs ?? (config.cycle.cadenceMinutes * 60_000) / 2;
     if (!(deployLeadMs >= 0)) throw new Error(`deployLeadMs must be >= 0, got ${opts.deployLeadMs}`);
     // Time starts at the deploy: alarms exist from here, the first slot is the next one after it.
     clock.reset(epochMs - deployLeadMs);
-    let slotCursor = clock.now(); // next slot strictly after this
-    let slotNumber = 0;
+    const position = { cursor: clock.now(), number: 0 }; // the next slot is strictly after the cursor
     const cycleReports: CycleReport[] = [];
-    const fingerprint = (id: string): string =>
-      createHash('sha256')
-        .update(JSON.stringify(model.template.Resources[id].Properties ?? {}))
-        .digest('hex')
-        .slice(0, 32);
+    const fingerprint = (id: string): string => propertiesFingerprint(model.template.Resources[id].Properties);
     const scheduleFingerprints = new Map(
       tpl
         .ofType('AWS::Scheduler::Schedule')
         .map((id) => [`${String(tpl.props(id).GroupName ?? 'default')}/${String(tpl.props(id).Name ?? id)}`, fingerprint(id)]),
     );
     // Custom resources served by the Master (Custom::ReapplyHalt): what a CloudFormation update would send it.
-    const masterCustomResources = Object.entries(model.template.Resources)
-      .filter(([id, r]) => r.Type.startsWith('Custom::') && masterFn && tpl.props(id).ServiceToken === masterFn.arn)
-      .map(([id, r]) => ({ id, type: r.Type, fingerprint: fingerprint(id) }));
-    let customResourceState: Record<string, string> = Object.fromEntries(masterCustomResources.map((c) => [c.id, c.fingerprint]));
-    if (opts.fresh === false && existsSync(statePath)) {
-      const saved = JSON.parse(readFileSync(statePath, 'utf8')) as SavedState;
+    const masterResources = masterFn ? masterCustomResources(model.template, tpl, masterFn.arn, fingerprint) : [];
+    let customResourceState: Record<string, string> = Object.fromEntries(masterResources.map((c) => [c.id, c.fingerprint]));
+    const saved = opts.fresh === false ? readSavedState(stateDir) : undefined;
+    if (saved) {
       await dynamo.restore(saved.tables);
-      // Re-apply the freshly synthesized template as a CloudFormation update would: a schedule whose
-      // properties did not change keeps its saved State (the Master may have disabled it); a changed or
-      // new one takes the template's State; a removed one is gone.
-      for (const mine of schedules) {
-        const s = saved.schedules.find((x) => x.group === mine.group && x.name === mine.name);
-        if (s && s.fingerprint !== undefined && s.fingerprint === scheduleFingerprints.get(scheduleId(mine))) mine.state = s.state;
-      }
+      // Re-apply the freshly synthesized template as a CloudFormation update would (deploy-update.ts).
+      applySavedScheduleStates(schedules, saved.schedules, scheduleFingerprints);
       customResourceState = saved.customResources ?? {};
       for (const n of saved.executionNames) executions.usedNames.add(n);
       for (const [name, st] of Object.entries(saved.alarms)) if (cw.states.has(name)) cw.states.set(name, st);
       clock.reset(saved.clockMs);
-      slotCursor = saved.slotCursor;
-      slotNumber = saved.slotNumber;
+      position.cursor = saved.slotCursor;
+      position.number = saved.slotNumber;
     }
     cw.startEvaluatingAt(clock.now());
-    if (opts.fresh === false && existsSync(statePath)) {
+    if (saved) {
       // Then the update reaches the custom resources whose properties changed (or are new), after the
       // schedules: the Master re-applies a halt, as in AWS (docs/deploy.md, "Redeploying while halted").
-      for (const c of masterCustomResources) {
+      for (const c of masterResources) {
         if (customResourceState[c.id] === c.fingerprint || !masterFn) continue;
-        const requestType = customResourceState[c.id] === undefined ? 'Create' : 'Update';
-        const event = {
-          RequestType: requestType,
-          ResponseURL: `local://cloudformation/${c.id}`,
-          StackId: `arn:aws:cloudformation:local:000000000000:stack/${model.stackName}/00000000-0000-0000-0000-000000000000`,
-          RequestId: `local-${clock.now()}`,
-          LogicalResourceId: c.id,
-          ResourceType: c.type,
-          ...(requestType === 'Update' ? { PhysicalResourceId: 'reapply-halt' } : {}),
-        };
-        await runAsPrincipal(masterFn.name, () => masterFn.handler(event, lambdaContext(masterFn, clock)));
-        progress(
-          `deploy: ${requestType} ${c.id} -> Master (${JSON.stringify((cfnResponses[cfnResponses.length - 1]?.body as { Reason?: string } | undefined)?.Reason ?? '')})`,
-        );
+        const event = customResourceRequest(c, customResourceState[c.id], model.stackName, clock.now());
+        await invokeDirect(masterFn, event);
+        progress(`deploy: ${String(event.RequestType)} ${c.id} -> Master (${JSON.stringify(cfnResponses[cfnResponses.length - 1]?.body?.Reason ?? '')})`);
       }
-      customResourceState = Object.fromEntries(masterCustomResources.map((c) => [c.id, c.fingerprint]));
+      customResourceState = Object.fromEntries(masterResources.map((c) => [c.id, c.fingerprint]));
     }
     const runStartWall = performance.now();
     const simStart = clock.now();
+    const reportTrading = () => {
+      const t = tradingPortsFromEnv(process.env, doc);
+      return { ledgerTable: t.tables.ledger, settings: t.settings, marketDataFile: marketData };
+    };
 
     const finishCycle = async (exec: LocalExecution, slot?: string, scheduleName?: string): Promise<CycleReport> => {
       await exec.done;
@@ -607,98 +443,35 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         invocations,
         slot,
         scheduleName,
-        trading: { ledgerTable: process.env.LEDGER_TABLE ?? '', settings: tradingSettings(), marketDataFile: marketData },
+        trading: reportTrading(),
       });
       cycleReports.push(rep);
       return rep;
     };
 
     let eventSeq = 0;
-    /** Executions of earlier slots still running when the next slot is delivered (`schedule=overlap`). */
-    const carried: { exec: LocalExecution; slotIso: string; schedule: string }[] = [];
-    const untilPlanned = async (exec: LocalExecution) => {
-      while (
-        exec.status === 'RUNNING' &&
-        !exec.events.some((e) => e.type === 'StateExited' && (e.state as { name?: string } | undefined)?.name === 'Plan cycle')
-      ) {
-        await new Promise((r) => setTimeout(r, 2));
-      }
-    };
+    const slots = new SlotRunner(
+      {
+        schedules,
+        clock,
+        epochMs,
+        maxLatenessSeconds: config.cycle.maxLatenessSeconds,
+        faults: opts.faults ?? [],
+        start: (name, input, cycle) => executions.start(name, input, cycle),
+        finish: (exec, slot, schedule) => finishCycle(exec, slot, schedule),
+        skipped: (rep) => void cycleReports.push(rep),
+        evaluateAlarms,
+        progress,
+      },
+      position,
+    );
 
     const runtime: LocalRuntime = {
       config,
       clock,
       doc,
       tableEnv,
-      async runSlots(n) {
-        const out: CycleReport[] = [];
-        for (let i = 0; i < n; i++) {
-          const times = schedules.map((s) => nextFireTime(s.expression, s.timezone, slotCursor, epochMs));
-          const slotMs = Math.min(...times);
-          slotCursor = slotMs;
-          slotNumber++;
-          clock.advanceTo(slotMs);
-          await evaluateAlarms();
-          const due = schedules.filter((_, k) => times[k] === slotMs);
-          const slotIso = new Date(slotMs).toISOString();
-          progress(`slot ${slotNumber} ${slotIso}`);
-          for (const s of due) {
-            if (s.state !== 'ENABLED') {
-              const rep: CycleReport = {
-                cycle: slotNumber,
-                cycleId: '',
-                slot: slotIso,
-                schedule: scheduleId(s),
-                status: 'NOT_STARTED',
-                reason: 'skipped: schedule disabled',
-                durationMs: 0,
-                wallMs: 0,
-                risk: { verdict: null, reasons: [] },
-                agents: [],
-                transitions: 0,
-              };
-              cycleReports.push(rep);
-              out.push(rep);
-              progress(`  #${slotNumber} skipped: schedule ${scheduleId(s)} disabled`);
-              continue;
-            }
-            const deliver = (executionId: string) => {
-              const filled = fillScheduleInput(s.input, {
-                scheduledTime: slotIso,
-                executionId,
-                scheduleArn: `arn:aws:scheduler:local:000000000000:schedule/${s.group}/${s.name}`,
-              }) as Record<string, unknown>;
-              // Universal target sfn:startExecution: { StateMachineArn, Name, Input (JSON text) }; a templated target: the input itself.
-              const universal = s.targetArn.includes(':aws-sdk:sfn:startExecution');
-              const name = universal && typeof filled.Name === 'string' ? filled.Name : executionId;
-              const input = universal ? (typeof filled.Input === 'string' ? JSON.parse(filled.Input) : (filled.Input ?? {})) : filled;
-              return executions.start(name, input, slotNumber);
-            };
-            // Schedule faults (`--fail schedule=MODE@N`, local/faults.ts): how Scheduler delivers this slot.
-            const scheduleFault = (n: number) => faultFor(opts.faults ?? [], 'schedule', n)?.mode;
-            const executionId = slotExecutionName(s, slotMs);
-            if (scheduleFault(slotNumber) === 'late') clock.advanceTo(slotMs + (config.cycle.maxLatenessSeconds + 60) * 1000);
-            const execs = [deliver(executionId)];
-            if (scheduleFault(slotNumber) === 'duplicate') execs.push(deliver(`${executionId.slice(0, 70)}-redeliver`));
-            if (scheduleFault(slotNumber + 1) === 'overlap') {
-              // The next slot arrives while this cycle still runs: deliver it once this one is past "Plan cycle".
-              for (const exec of execs) carried.push({ exec, slotIso, schedule: scheduleId(s) });
-              await untilPlanned(execs[0]);
-              continue;
-            }
-            const earlier = carried.splice(0);
-            for (const c of earlier) out.push(await finishCycle(c.exec, c.slotIso, c.schedule));
-            for (const exec of execs) out.push(await finishCycle(exec, slotIso, scheduleId(s)));
-          }
-        }
-        // A cycle still running for the next slot's overlap (schedule=overlap) is reported with that slot.
-        if (carried.length) return out;
-        // Let the alarms see the last slot's datapoints: evaluate up to the next slot time.
-        const times = schedules.map((s) => nextFireTime(s.expression, s.timezone, slotCursor, epochMs));
-        clock.advanceTo(Math.min(...times) - 1);
-        await evaluateAlarms();
-        return out;
-      },
+      runSlots: (n) => slots.run(n),
       async startExecution(name, input = { source: 'operator', requestedBy: 'local' }) {
         const exec = executions.start(name, input);
         return finishCycle(exec);
@@ -752,7 +525,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       alarmTransitions: () => transitions,
       async invokeMaster(event) {
         if (!masterFn) throw new Error('The template has no Master function');
-        return runAsPrincipal(masterFn.name, () => masterFn.handler(JSON.parse(JSON.stringify(event)), lambdaContext(masterFn, clock)));
+        return invokeDirect(masterFn, event);
       },
       accessDenied: () => iam.denied,
       async invokeOperator(request, callerArn) {
@@ -787,114 +560,44 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         try {
           await Promise.all(executions.running().map((e) => (executions.stop(e.arn, 'local runtime closed'), e.done)));
           if (opts.save !== false) {
-            mkdirSync(stateDir, { recursive: true });
-            const saved: SavedState = {
-              version: 1,
-              savedAt: new Date().toISOString(),
-              clockMs: clock.now(),
-              slotCursor,
-              slotNumber,
-              tables: await dynamo.dump(),
-              schedules: schedules.map((s) => ({ group: s.group, name: s.name, state: s.state, fingerprint: scheduleFingerprints.get(scheduleId(s)) })),
-              customResources: customResourceState,
-              executionNames: [...executions.usedNames],
-              executions: [...executions.all.values()].map((e) => ({
-                name: e.name,
-                status: e.status,
-                cycle: e.cycle,
-                start: new Date(e.startMs).toISOString(),
-                error: e.error,
-              })),
-              alarms: Object.fromEntries(cw.states),
-              config,
-            };
-            writeFileSync(statePath, JSON.stringify(saved, null, 1));
-            writeFileSync(join(stateDir, 'handler-logs.jsonl'), logs.join('\n') + (logs.length ? '\n' : ''));
+            writeSavedState(
+              stateDir,
+              {
+                version: 1,
+                savedAt: new Date().toISOString(),
+                clockMs: clock.now(),
+                slotCursor: slots.cursor,
+                slotNumber: slots.number,
+                tables: await dynamo.dump(),
+                schedules: schedules.map((s) => ({ group: s.group, name: s.name, state: s.state, fingerprint: scheduleFingerprints.get(scheduleId(s)) })),
+                customResources: customResourceState,
+                executionNames: [...executions.usedNames],
+                executions: [...executions.all.values()].map((e) => ({
+                  name: e.name,
+                  status: e.status,
+                  cycle: e.cycle,
+                  start: new Date(e.startMs).toISOString(),
+                  error: e.error,
+                })),
+                alarms: Object.fromEntries(cw.states),
+                config,
+              },
+              logs,
+            );
           }
         } finally {
-          clock.dispose();
-          clockMod.clock.now = origNow;
-          process.stdout.write = origWrite as typeof process.stdout.write;
-          process.stderr.write = origErrWrite as typeof process.stderr.write;
-          restoreEnv(savedEnv);
-          await iam.stop();
-          await dynamo.stop();
-          active = false;
+          await teardown();
         }
       },
     };
     return runtime;
   } catch (err) {
-    process.stdout.write = origWrite as typeof process.stdout.write;
-    process.stderr.write = origErrWrite as typeof process.stderr.write;
-    restoreEnv(savedEnv);
-    clock.dispose();
-    await iam.stop();
-    await dynamo.stop();
-    active = false;
+    await teardown();
     throw err;
-  }
-}
-
-/** What the state directory holds (`state.json`). */
-export interface SavedState {
-  version: 1;
-  savedAt: string;
-  clockMs: number;
-  slotCursor: number;
-  slotNumber: number;
-  tables: Awaited<ReturnType<LocalDynamo['dump']>>;
-  /** Each schedule's state and a hash of its template properties (a resume compares it, as CloudFormation compares templates). */
-  schedules: { group: string; name: string; state: 'ENABLED' | 'DISABLED'; fingerprint?: string }[];
-  /** Custom resources served by the Master: logical id -> hash of their template properties. */
-  customResources?: Record<string, string>;
-  executionNames: string[];
-  executions: { name: string; status: string; cycle?: number; start: string; error?: string }[];
-  alarms: Record<string, { value: AlarmStateValue; changedAt: number }>;
-  /** The validated config of the run that saved this state (the ops target reuses it). */
-  config: OrchestratorConfig;
-}
-
-/**
- * A handler's structured log line (Powertools Logger: one JSON object with `level`, `message` and
- * `timestamp`), which goes to `handler-logs.jsonl`. Anything else (a CLI's own JSON output, a
- * pretty-printed object, plain text) passes through to the terminal untouched.
- */
-export function isHandlerLogLine(line: string): boolean {
-  if (!line.startsWith('{') || !line.endsWith('}')) return false;
-  try {
-    const o = JSON.parse(line) as unknown;
-    return typeof o === 'object' && o !== null && !Array.isArray(o) && 'level' in o && 'message' in o && 'timestamp' in o;
-  } catch {
-    return false;
-  }
-}
-
-/** A handler log line with `simTime` (simulated ISO time) added after its own keys; unchanged when not a JSON object. */
-function withSimTime(line: string, simIso: string): string {
-  try {
-    return JSON.stringify({ ...(JSON.parse(line) as Record<string, unknown>), simTime: simIso });
-  } catch {
-    return line;
   }
 }
 
 function restoreEnv(saved: NodeJS.ProcessEnv): void {
   for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
   Object.assign(process.env, saved);
-}
-
-function lambdaContext(fn: LocalFunction, clock: SimClock) {
-  const deadline = clock.now() + (fn.timeoutSeconds ?? 900) * 1000;
-  return {
-    functionName: fn.name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: fn.arn,
-    memoryLimitInMB: String(fn.memoryMb ?? 128),
-    awsRequestId: `local-${Math.random().toString(16).slice(2)}`,
-    logGroupName: `/aws/lambda/${fn.name}`,
-    logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - clock.now()),
-  };
 }

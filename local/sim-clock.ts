@@ -11,6 +11,12 @@
  * - between schedule slots the runtime jumps the clock with {@link SimClock.advanceTo}.
  * A handler that computes for longer than `activeCapMs` stops counting as active, so a real
  * handler that hangs is still cut on the scaled clock.
+ *
+ * An agent in a worker thread (`agent-workers.ts`) marks itself active with an idle meter
+ * ({@link ActiveOptions.idleMs}, its event loop's idle time): only the time it waits counts
+ * towards the cap, the time it computes never does. So an agent that busy-loops 15 s keeps the clock
+ * at real speed for those 15 s (15 simulated s, 1:1), and one that awaits something that never
+ * comes stops holding the clock after `activeCapMs` of waiting.
  */
 
 /** Options of {@link SimClock}. */
@@ -30,6 +36,23 @@ interface Timer {
   fire: () => void;
 }
 
+/** Options of {@link SimClock.beginActive}. */
+export interface ActiveOptions {
+  /**
+   * Wall ms the handler has spent waiting (idle) since it began, e.g. a worker's event loop idle
+   * time (`worker.performance.eventLoopUtilization(start).idle`). Given: the cap counts this
+   * idle time only, so computing never ends the hold. Omitted: the cap counts wall time since begin.
+   */
+  idleMs?: () => number;
+}
+
+interface Active {
+  startedWall: number;
+  idleMs?: () => number;
+  /** Wall time at which an idle-metered hold reached the cap (frozen once reached). */
+  expiredAtWall?: number;
+}
+
 /** A monotonic simulated clock with scaled waiting (see the module doc). */
 export class SimClock {
   readonly timeScale: number;
@@ -37,7 +60,8 @@ export class SimClock {
   private readonly wallNow: () => number;
   private anchorSim: number;
   private anchorWall: number;
-  private readonly active = new Map<number, number>();
+  private readonly active = new Map<number, Active>();
+  private lastNow = -Infinity;
   private nextActiveId = 1;
   private timers: Timer[] = [];
   private wake: NodeJS.Timeout | undefined;
@@ -52,10 +76,21 @@ export class SimClock {
     this.anchorWall = this.wallNow();
   }
 
+  /** Wall time until which one hold keeps the clock at real speed (for an idle-metered one not yet expired: now + the idle time left). */
+  private holdUntil(a: Active, w: number): number {
+    if (!a.idleMs) return a.startedWall + this.activeCapMs;
+    if (a.expiredAtWall !== undefined) return a.expiredAtWall;
+    const idle = Math.max(0, a.idleMs());
+    // Idle time grows at most 1:1 with wall time, so the cap was reached `idle - cap` ms ago.
+    if (idle >= this.activeCapMs) return (a.expiredAtWall = w - (idle - this.activeCapMs));
+    return w + (this.activeCapMs - idle);
+  }
+
   /** Wall time until which some handler holds the clock at real speed (-Infinity when none). */
   private slowUntil(): number {
     let until = -Infinity;
-    for (const started of this.active.values()) until = Math.max(until, started + this.activeCapMs);
+    const w = this.wallNow();
+    for (const a of this.active.values()) until = Math.max(until, this.holdUntil(a, w));
     return until;
   }
 
@@ -69,11 +104,13 @@ export class SimClock {
     return this.wallNow() >= this.fastFrom() ? this.timeScale : 1;
   }
 
-  /** Simulated epoch ms (piecewise: real speed, then scaled from {@link fastFrom}). */
+  /** Simulated epoch ms (piecewise: real speed, then scaled from {@link fastFrom}); never goes back except by {@link reset}. */
   now(): number {
     const w = this.wallNow();
     const fast = Math.min(w, this.fastFrom());
-    return this.anchorSim + (fast - this.anchorWall) + (w - fast) * this.timeScale;
+    const t = this.anchorSim + (fast - this.anchorWall) + (w - fast) * this.timeScale;
+    this.lastNow = Math.max(this.lastNow, t);
+    return this.lastNow;
   }
 
   /**
@@ -81,6 +118,7 @@ export class SimClock {
    * slot, so synthesis and module loading cost no simulated time.
    */
   reset(atMs: number): void {
+    this.lastNow = -Infinity;
     this.anchorSim = atMs;
     this.anchorWall = this.wallNow();
     this.schedule();
@@ -98,12 +136,13 @@ export class SimClock {
 
   /**
    * Marks a real handler as computing; returns the function that marks it done. While any handler
-   * is computing (up to `activeCapMs` wall), the clock runs at real speed.
+   * is computing (up to `activeCapMs` wall, or of idle time with {@link ActiveOptions.idleMs}), the
+   * clock runs at real speed.
    */
-  beginActive(): () => void {
+  beginActive(opts: ActiveOptions = {}): () => void {
     this.reanchor();
     const id = this.nextActiveId++;
-    this.active.set(id, this.wallNow());
+    this.active.set(id, { startedWall: this.wallNow(), idleMs: opts.idleMs });
     this.schedule();
     return () => {
       if (!this.active.has(id)) return;
@@ -150,6 +189,7 @@ export class SimClock {
   advanceTo(atMs: number): void {
     const now = this.now();
     if (atMs > now) {
+      this.lastNow = atMs;
       this.anchorSim = atMs;
       this.anchorWall = this.wallNow();
     }
@@ -182,7 +222,7 @@ export class SimClock {
     if (rate === 1 && this.active.size && this.timers.length) {
       // When the oldest active handler reaches the cap, the rate changes: re-plan then.
       const w = this.wallNow();
-      const capIn = Math.min(...[...this.active.values()].map((s) => s + this.activeCapMs - w).filter((x) => x > 0));
+      const capIn = Math.min(...[...this.active.values()].map((a) => this.holdUntil(a, w) - w).filter((x) => x > 0));
       if (Number.isFinite(capIn)) {
         this.capCheck = setTimeout(
           () => {

@@ -25,8 +25,8 @@ import { assertResultWithinLimits } from '../shared/agent-kit/define-agent';
 import { SERVICE_NAME } from '../shared/metrics-catalog';
 import type { TradingSettings } from '../shared/settings';
 import { createOrderGateway } from '../shared/trading/gateway';
-import { feedForCycle, type MarketDataProvider } from '../shared/trading/market-data';
-import { documentClient, tradingEnv, tradingSettings } from '../shared/trading/runtime';
+import type { MarketDataProvider } from '../shared/trading/market-data';
+import { tradingPortsFromEnv } from '../shared/trading/runtime';
 
 /** Days an agent's output is kept in the Cycles table (TTL `expiresAt`). */
 export const OUTPUT_RETENTION_DAYS = 30;
@@ -199,14 +199,8 @@ let cached: ((event: unknown) => Promise<AgentResult | MatchResult | { cancelled
 /** The Lambda entry point: the handler built once per sandbox from the environment. */
 export const handler = async (event: unknown): Promise<AgentResult | MatchResult | { cancelled: number }> => {
   if (!cached) {
-    const env = tradingEnv();
-    const settings = tradingSettings();
-    cached = createGatewayActions({
-      doc: documentClient(),
-      tables: { ledger: env.ledgerTable, control: env.controlTable, cycles: env.cyclesTable },
-      settings,
-      feedFor: (cycleSeq) => feedForCycle(env.marketDataFile, settings.startBar, cycleSeq),
-    });
+    const ports = tradingPortsFromEnv();
+    cached = createGatewayActions({ doc: ports.doc, tables: ports.tables, settings: ports.settings, feedFor: ports.feedFor });
   }
   return cached(event);
 };

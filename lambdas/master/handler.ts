@@ -47,8 +47,6 @@ import { InvalidTrigger, parseAlarmPolicy, parseOperatorRequest, parseTrigger, t
 
 const defaultLogger = new Logger({ serviceName: SERVICE_NAME });
 const defaultMetrics = new Metrics({ serviceName: SERVICE_NAME, namespace: METRICS_NAMESPACE });
-const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-const awsClients = defaultClients();
 
 /** What the Master handler needs. */
 export interface MasterDeps {
@@ -58,7 +56,7 @@ export interface MasterDeps {
   controlTable: string;
   /** Alarm name -> action on ALARM (see `triggers.ts`). */
   alarmPolicy: AlarmPolicy;
-  /** Epoch ms clock; default `clock.now`. */
+  /** Epoch ms clock; default `systemClock.now` (`lambdas/shared/clock.ts`). */
   now?: () => number;
   /** See `KillSwitchDeps.verifyRetryDelaysMs`. */
   verifyRetryDelaysMs?: number[];
@@ -416,13 +414,17 @@ export function createOperatorHandler(deps: MasterDeps | (() => MasterDeps)): Op
  * @throws (when called) `Missing environment variable NAME`, `ALARM_POLICY is malformed ...`.
  */
 export function awsDeps(): () => MasterDeps {
-  return () => ({
-    ports: { ...createAwsPorts(awsPortsConfigFromEnv(), awsClients), ...orderPortsFromEnv(dynamo) },
-    doc: dynamo,
-    controlTable: requireEnv(ENV.controlTable),
-    alarmPolicy: parseAlarmPolicy(process.env[ENV.alarmPolicy]),
-    resumePolicy: parseResumePolicy(process.env[ENV.resumePolicy]),
-  });
+  return () => {
+    // Clients are created here, at the first invocation (not at import), and kept while the sandbox is warm.
+    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    return {
+      ports: { ...createAwsPorts(awsPortsConfigFromEnv(), defaultClients()), ...orderPortsFromEnv(dynamo) },
+      doc: dynamo,
+      controlTable: requireEnv(ENV.controlTable),
+      alarmPolicy: parseAlarmPolicy(process.env[ENV.alarmPolicy]),
+      resumePolicy: parseResumePolicy(process.env[ENV.resumePolicy]),
+    };
+  };
 }
 
 /**

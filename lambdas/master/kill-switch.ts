@@ -20,7 +20,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry, ControlItem } from '../shared/contracts';
-import { clock } from '../shared/clock';
+import { systemClock } from '../shared/clock';
 import { readControlItem } from '../shared/control-read';
 import {
   ControlChangeRefused,
@@ -225,7 +225,7 @@ export interface KillSwitchDeps {
   doc: DynamoDBDocumentClient;
   /** Physical name of the Control table. */
   controlTable: string;
-  /** Epoch ms clock; default `clock.now` (the local runtime swaps in its simulated clock there). */
+  /** Epoch ms clock; default `systemClock.now` (the local runtime passes its simulated clock). */
   now?: () => number;
   /**
    * Delays (ms) before re-checking a halt that did not verify at once; default
@@ -287,7 +287,7 @@ const scheduleId = (s: { group: string; name: string }): string => `${s.group}/$
 
 /** Creates the kill switch over the given ports and Control table. */
 export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
-  const now = deps.now ?? (() => clock.now());
+  const now = deps.now ?? systemClock.now;
   const { ports, doc, controlTable } = deps;
   const verifyDelays = deps.verifyRetryDelaysMs ?? DEFAULT_VERIFY_RETRY_DELAYS_MS;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

@@ -1,13 +1,23 @@
 /**
- * The one clock handlers use for wall-clock readings that feed domain decisions or reports
- * (cycle durations, time to halt, audit timestamps when no trigger time is given).
+ * The clock port: how handlers read the time and wait.
  *
- * In AWS it is `Date.now()`. The local runtime replaces `clock.now` with its simulated clock
- * (schedule slots, timeouts and backoffs run scaled), so durations and timestamps a handler
- * computes agree with the simulated schedule. Domain "now" for a cycle (breaker open-until,
- * trading hours) comes from the execution start time in the payload, not from here.
+ * Handlers take a {@link Clock} from their ports (`create...Handler({ ..., clock })`); in AWS it is
+ * {@link systemClock} (`Date.now()` and `setTimeout`), the local runtime passes its simulated clock
+ * (`local/sim-clock.ts`), tests pass a fixed or stepped one. Nothing replaces these functions at
+ * run time. Domain "now" for a cycle (breaker open-until, trading hours) comes from the execution
+ * start time in the payload, not from a clock.
  */
-export const clock = {
+
+/** Reads the time and waits. */
+export interface Clock {
   /** Epoch milliseconds. */
+  now(): number;
+  /** Resolves after `ms` milliseconds (on this clock's time). */
+  sleep(ms: number): Promise<void>;
+}
+
+/** The real clock: `Date.now()` and `setTimeout`. Frozen: a test or runtime passes its own clock instead of patching this one. */
+export const systemClock: Clock = Object.freeze({
   now: (): number => Date.now(),
-};
+  sleep: (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+});

@@ -47,7 +47,16 @@ export const METRICS_NAMESPACE = 'AgentFleet';
  *   misconfigured function fails loudly at its first invocation, not with an undefined table.
  */
 export function requireEnv(name: string): string {
-  const value = process.env[name];
+  return requireEnvIn(process.env, name);
+}
+
+/**
+ * Reads a required variable of an environment given as a record (a function's environment the
+ * local runtime or a test builds, or `process.env`).
+ * @throws {Error} `Missing environment variable NAME` when unset or empty.
+ */
+export function requireEnvIn(env: Readonly<Record<string, string | undefined>>, name: string): string {
+  const value = env[name];
   if (!value) throw new Error(`Missing environment variable ${name}`);
   return value;
 }

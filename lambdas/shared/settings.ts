@@ -152,12 +152,13 @@ export type RiskLimits = TradingSettings['limits'];
  * the file named by `<envName>_FILE`. Deployed functions whose settings grow with the fleet (the
  * supervisor's agent registry) get a file bundled into their asset, because Lambda allows 4 KB
  * of environment variables per function in total (AWS Lambda quotas).
+ * @param env - where to read the variables. @default process.env
  * @throws {Error} naming the variable (and file) and the first invalid field when both are missing,
  *   the file cannot be read, or the content is not JSON or invalid.
  */
-export function readSettings<T>(envName: string, schema: z.ZodType<T>): T {
-  const inline = process.env[envName];
-  const file = process.env[`${envName}_FILE`];
+export function readSettings<T>(envName: string, schema: z.ZodType<T>, env: Readonly<Record<string, string | undefined>> = process.env): T {
+  const inline = env[envName];
+  const file = env[`${envName}_FILE`];
   let raw: string;
   let source: string;
   if (inline) {

@@ -10,12 +10,12 @@
  *
  * "Now" for every decision (breaker open-until, trading hours, plannedAt, lateness) is the
  * execution start time from the payload, never the wall clock (the local runtime simulates time);
- * only a slot waiting under `BUFFER_ONE` reads the clock seam (`lambdas/shared/clock.ts`), since
+ * only a slot waiting under `BUFFER_ONE` reads the clock port (`deps.now`), since
  * its execution started before the wait.
  */
 import * as z from 'zod';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { clock } from '../shared/clock';
+import { systemClock } from '../shared/clock';
 import {
   cyclePlanSchema,
   cycleTriggerSchema,
@@ -54,6 +54,8 @@ export interface PlanDeps {
   /** Document client and Control table name: the group items (slot claims, counter, running marker) live there. */
   readonly doc: DynamoDBDocumentClient;
   readonly controlTable: string;
+  /** Epoch ms clock, read only by a `BUFFER_ONE` slot that waited (its execution started before the wait). @default `systemClock.now` */
+  readonly now?: () => number;
 }
 
 /** Seconds a `BUFFER_ONE` slot waits between two looks at the running cycle: a tenth of a cadence, 10..60 s. */
@@ -135,7 +137,7 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
   if (cycleSeq === undefined) {
     // 2. Late: Scheduler retries a failed start for up to 24 h; a late cycle would trade on an old bar.
     if (payload.trigger.scheduledTime !== undefined && !slotKey.startsWith('run:') && !slotKey.startsWith('event:')) {
-      const waitingNow = claim.item.waiting?.cycleId === cycleId ? Math.max(nowMs, clock.now()) : nowMs;
+      const waitingNow = claim.item.waiting?.cycleId === cycleId ? Math.max(nowMs, (deps.now ?? systemClock.now)()) : nowMs;
       const lateSeconds = (waitingNow - Date.parse(slotKey)) / 1000;
       if (lateSeconds > maxLatenessSeconds) {
         await markSkipped(deps.doc, deps.controlTable, { group, slotKey, cycleId, skip: 'late' });
@@ -168,7 +170,7 @@ export async function planCycle(payload: PlanPayload, deps: PlanDeps): Promise<C
         cycleId,
         since: plannedAt,
         policy,
-        nowMs: Math.max(nowMs, claim.item.waiting?.cycleId === cycleId ? clock.now() : nowMs),
+        nowMs: Math.max(nowMs, claim.item.waiting?.cycleId === cycleId ? (deps.now ?? systemClock.now)() : nowMs),
         cycleTimeoutSeconds: settings.cycleTimeoutSeconds ?? Math.max(3600, 2 * cadenceSeconds),
         lastHaltMs: lastHaltMs(control),
         pruneBeforeMs: nowMs - 2 * (maxLatenessSeconds + cadenceSeconds) * 1000,

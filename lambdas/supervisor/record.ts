@@ -11,7 +11,7 @@ import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { cyclePlanSchema, MODES, recordResultSchema, type AgentOutcome, type AgentStateItem, type RecordResult } from '../shared/contracts';
-import { clock } from '../shared/clock';
+import { systemClock } from '../shared/clock';
 import type { SupervisorSettings } from '../shared/settings';
 import { applyOutcome } from '../shared/supervision/agent-state';
 import type { AgentStateStore } from '../shared/supervision/agent-state-store';
@@ -74,6 +74,8 @@ export interface RecordDeps {
   readonly metrics?: Metrics;
   /** Control table name: the group item's running marker is removed once the report is written (`slots.ts`). Omitted: left alone. */
   readonly controlTable?: string;
+  /** Epoch ms clock (the report's `recordedAt`, the cycle duration, breaker times). @default `systemClock.now` */
+  readonly now?: () => number;
 }
 
 /**
@@ -85,7 +87,7 @@ export interface RecordDeps {
 export async function recordOutcomes(payload: RecordInput, deps: RecordDeps): Promise<RecordResult> {
   const { plan } = payload;
   const { settings, store } = deps;
-  const nowMs = clock.now();
+  const nowMs = (deps.now ?? systemClock.now)();
   const interpreted = interpretCycle(plan, payload.phaseResults, settings);
 
   const updated = await Promise.all(

@@ -10,7 +10,8 @@ import { handler as copybot } from '../../lambdas/agents/copybot/handler';
 import { handler as sentiment } from '../../lambdas/agents/sentiment/handler';
 import { handler as strategy } from '../../lambdas/agents/strategy/handler';
 import { handler as trading } from '../../lambdas/agents/trading/handler';
-import { handler as risk } from '../../lambdas/risk/handler';
+import { createRiskHandler } from '../../lambdas/risk/handler';
+import { tradingPortsFromEnv } from '../../lambdas/shared/trading/runtime';
 import { tradingSettingsFromConfig } from '../../lib/config/lambda-settings';
 import { validateConfig } from '../../lib/config/schema';
 import { listCycleOrders, readAccount } from '../../lambdas/shared/trading/ledger';
@@ -39,6 +40,7 @@ const run = throughGateway({
     return db.tables;
   },
 } as TestDynamo);
+const risk = (event: unknown) => createRiskHandler(tradingPortsFromEnv(process.env, db.doc))(event);
 const handlers = { strategy: run(strategy), sentiment: run(sentiment), copybot: run(copybot), trading: run(trading) } as const;
 
 it('runs 15 cycles of the default fleet on real data without a HALT', async () => {

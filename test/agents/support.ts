@@ -1,7 +1,9 @@
 /** Helpers of the agent tests: environment, ledger reset, control item, agent input. */
 import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createGatewayHandler } from '../../lambdas/gateway/handler';
+import type { AgentLambdaHandler, AgentHandler, AgentPorts } from '../../lambdas/shared/agent-kit/define-agent';
 import type { AgentInput, AgentResult } from '../../lambdas/shared/contracts';
+import { tradingPortsFromEnv } from '../../lambdas/shared/trading/runtime';
 import { feedForCycle } from '../../lambdas/shared/trading/market-data';
 import { ENV } from '../../lambdas/shared/env';
 import type { TradingSettings } from '../../lambdas/shared/settings';
@@ -13,6 +15,11 @@ export function useEnv(db: TestDynamo, settings: TradingSettings = testSettings(
   Object.assign(process.env, db.env);
   process.env[ENV.tradingSettings] = JSON.stringify(settings);
   process.env[ENV.marketDataFile] = file;
+}
+
+/** The agent ports of the environment {@link useEnv} set (tables, settings, market data file) on the test's DynamoDB. */
+export function agentPorts(db: TestDynamo): AgentPorts {
+  return tradingPortsFromEnv(process.env, db.doc);
 }
 
 /** Deletes every item of the Ledger (fresh account on next use). */
@@ -49,14 +56,16 @@ export function agentInput(agent: string, overrides: Partial<AgentInput> = {}): 
 }
 
 /**
- * Runs an agent as the state machine does: the agent's task, then "Execute ... orders" (the real
+ * Runs an agent as the state machine does: the agent's task (on {@link agentPorts}), then "Execute ... orders" (the real
  * order gateway handler) on its result, labelled with the input's agent. Returns the gateway's
  * output (the result with `execution` and order metrics).
  */
 export function throughGateway(db: TestDynamo, settings: () => TradingSettings = () => JSON.parse(process.env[ENV.tradingSettings]!) as TradingSettings) {
-  return (agent: (event: unknown) => Promise<AgentResult>) =>
+  return (agent: AgentHandler | AgentLambdaHandler) =>
     async (input: AgentInput): Promise<AgentResult> => {
-      const result = await agent(input);
+      // A defineAgent handler runs on this test's ports (built now, from the current environment).
+      const run = 'withPorts' in agent ? agent.withPorts(agentPorts(db)) : agent;
+      const result = await run(input);
       const s = settings();
       const gateway = createGatewayHandler({
         doc: db.doc,

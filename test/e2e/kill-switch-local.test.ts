@@ -24,8 +24,9 @@ describe('kill switch on the local scheduler and executions', () => {
   afterAll(() => rt?.close());
 
   it('halts a running cycle, proves it, is idempotent, and resumes only for an operator with a reason', async () => {
-    // trading hangs until its (simulated) 300 s timeout, so the cycle is still running when the halt lands.
-    rt = await start({ faults: [parseFault('trading=timeout')] });
+    // trading hangs until its (simulated) 300 s timeout, so the cycle is still running when the halt lands
+    // (time scale 100: 3 s wall for the halt to land, not 0.3 s, on a loaded machine).
+    rt = await start({ faults: [parseFault('trading=timeout')], timeScale: 100 });
     const running = rt.startExecution('manual-halt-test', { source: 'operator', requestedBy: 'test' });
     for (let i = 0; i < 500 && !entered(rt.executionEvents('manual-halt-test')).includes('Run strategy agent:trading'); i++) {
       await new Promise((r) => setTimeout(r, 10));

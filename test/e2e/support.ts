@@ -39,10 +39,11 @@ export function e2eConfig(patch: (c: OrchestratorConfigInput) => void = () => un
 }
 
 /** Starts a fresh, quiet runtime that does not write the repo's state dir. */
-export function start(opts: { config?: OrchestratorConfig; faults?: Fault[] } = {}): Promise<LocalRuntime> {
+export function start(opts: { config?: OrchestratorConfig; faults?: Fault[]; timeScale?: number } = {}): Promise<LocalRuntime> {
   return startLocalRuntime({
     config: opts.config ?? e2eConfig(),
     faults: opts.faults,
+    timeScale: opts.timeScale,
     quiet: true,
     save: false,
     stateDir: mkdtempSync(join(tmpdir(), 'e2e-state-')),

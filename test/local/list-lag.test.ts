@@ -23,6 +23,8 @@ describe('ListExecutions lag', () => {
       quiet: true,
       save: false,
       listLagMs: 20_000,
+      // The halt must land while trading hangs (300 s simulated): at scale 100 that is 3 s wall, not 0.3 s, on a loaded machine.
+      timeScale: 100,
       stateDir: mkdtempSync(join(tmpdir(), 'lag-')),
     });
     const running = rt.startExecution('lagging', { source: 'operator', requestedBy: 'test' });

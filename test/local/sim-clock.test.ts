@@ -30,6 +30,29 @@ describe('SimClock', () => {
     c.dispose();
   });
 
+  it('an idle-metered hold (an agent in a worker) keeps real speed while it computes, however long, and lets go after activeCapMs of waiting', () => {
+    let wall = 0;
+    let idle = 0;
+    const c = new SimClock({ startMs: 0, timeScale: 100, activeCapMs: 50, wallNow: () => wall });
+    const done = c.beginActive({ idleMs: () => idle });
+    const t = c.timer(1e9); // someone waits on the clock (another agent's deadline)
+    wall = 15_000; // busy 15 s: idle stays 0, the clock runs 1:1
+    expect(c.now()).toBe(15_000);
+    idle = 30; // then waits 30 ms: still under the cap
+    wall = 15_030;
+    expect(c.now()).toBe(15_030);
+    idle = 80; // 50 ms more of waiting: the cap (50 ms of idle) was reached 30 ms ago
+    wall = 15_080;
+    expect(c.now()).toBe(15_050 + 30 * 100);
+    // Expired for good: computing again does not slow the clock, and it never goes back.
+    idle = 80;
+    wall = 15_090;
+    expect(c.now()).toBe(15_050 + 40 * 100);
+    done();
+    t.cancel();
+    c.dispose();
+  });
+
   it('sleep resolves on the simulated clock: 300 s at scale 1000 takes about 0.3 s wall', async () => {
     const c = new SimClock({ startMs: 0, timeScale: 1000 });
     const w0 = performance.now();

@@ -9,6 +9,7 @@ import type { SupervisorSettings } from '../../lambdas/shared/settings';
 import { freshAgentState } from '../../lambdas/shared/supervision/agent-state';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { savePlan } from '../../lambdas/supervisor/plan-store';
+import { createSupervisorHandler, supervisorPortsFromEnv } from '../../lambdas/supervisor/handler';
 
 const NOW = '2024-03-11T14:00:00.000Z'; // Monday 10:00 in New York
 const agent = (name: string, faultDomain: 'data' | 'strategy' | 'critical', extra: Partial<SupervisorSettings['agents'][number]> = {}) => ({
@@ -50,9 +51,7 @@ let handler: (event: unknown) => Promise<unknown>;
 beforeAll(async () => {
   db = await startDynalite('supervisor');
   Object.assign(process.env, db.env, { SUPERVISOR_SETTINGS: JSON.stringify(SETTINGS) });
-  jest.isolateModules(() => {
-    handler = require('../../lambdas/supervisor/handler').handler;
-  });
+  handler = createSupervisorHandler(supervisorPortsFromEnv(process.env, db.doc));
 });
 afterAll(async () => db.stop());
 beforeEach(async () => {

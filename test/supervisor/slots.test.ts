@@ -12,7 +12,6 @@ import { savePlan } from '../../lambdas/supervisor/plan-store';
 import { recordOutcomes } from '../../lambdas/supervisor/record';
 import { readGroup } from '../../lambdas/supervisor/slots';
 import { listPausedGroups, setAgentDisabled, setGroupPaused } from '../../lambdas/supervisor/pauses';
-import { clock } from '../../lambdas/shared/clock';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 
 const SLOT = '2024-03-11T14:00:00.000Z';
@@ -49,7 +48,10 @@ beforeEach(async () => {
   }
 });
 
+/** The clock port of the planning under test (a waiting slot's re-plan reads it). */
+let now = () => Date.now();
 const deps = (s: SupervisorSettings) => ({
+  now: () => now(),
   settings: s,
   store: new AgentStateStore(db.doc, { agentState: db.tables.AgentState, control: db.tables.Control }),
   doc: db.doc,
@@ -196,9 +198,8 @@ describe('overlap policies', () => {
 
   it('BUFFER_ONE: one slot waits for the running cycle and runs once it is recorded; a second one is skipped', async () => {
     const s = settings('BUFFER_ONE', { maxLatenessSeconds: 3600 });
-    // A waiting slot's re-plan reads the clock seam (its execution started before the wait).
-    const realNow = clock.now;
-    clock.now = () => Date.parse(at(20));
+    // A waiting slot's re-plan reads the clock port (its execution started before the wait).
+    now = () => Date.parse(at(20));
     const first = await plan(s, 'slot-1', at(0));
     const waiting = await plan(s, 'slot-2', at(15));
     expect(waiting.skip).toBeUndefined();
@@ -213,9 +214,9 @@ describe('overlap policies', () => {
     // Waiting past the lateness limit: skipped as late.
     const fourth = await plan(s, 'slot-4', at(45));
     expect(fourth.waitSeconds).toBe(60);
-    clock.now = () => Date.parse(at(45 + 61));
+    now = () => Date.parse(at(45 + 61));
     expect((await plan(s, 'slot-4', at(45))).skip?.reason).toBe('late');
-    clock.now = realNow;
+    now = () => Date.now();
   });
 });
 

@@ -1,9 +1,10 @@
 /** The risk Lambda handler on real market data and a real DynamoDB Local Ledger: verdicts, fail-closed data checks, the ledger identity, equity snapshots. */
 import { DeleteCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { handler } from '../../lambdas/risk/handler';
+import { createRiskHandler } from '../../lambdas/risk/handler';
 import { riskAssessmentSchema, type RiskAssessment } from '../../lambdas/shared/contracts';
 import { ENV } from '../../lambdas/shared/env';
 import type { TradingSettings } from '../../lambdas/shared/settings';
+import { tradingPortsFromEnv } from '../../lambdas/shared/trading/runtime';
 import { ACCOUNT_KEY, BOOK_PK, FILL_PK, fillSk } from '../../lambdas/shared/trading/ledger';
 import { loadMarketData } from '../../lambdas/shared/trading/market-data';
 import { verifyRiskVerdict } from '../../lambdas/shared/trading/risk-assessment';
@@ -11,6 +12,8 @@ import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { DOW_FILE, MSFT_FILE, testSettings, writeTempCsv } from './support';
 
 let db: TestDynamo;
+/** The risk handler on the ports `reset` set up (settings and file of this test). */
+const handler = (event: unknown) => createRiskHandler(tradingPortsFromEnv(process.env, db.doc))(event);
 beforeAll(async () => {
   db = await startDynalite('risk');
   Object.assign(process.env, db.env);

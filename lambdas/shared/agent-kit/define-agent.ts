@@ -20,6 +20,11 @@
  * stores the output for dependants. An agent's role has no DynamoDB write action at all.
  *
  * Thrown errors carry a `name` that Step Functions Retry/Catch match. See `docs/agents.md`.
+ *
+ * Ports: {@link createAgentHandler} builds the handler from {@link AgentPorts} (read-only DynamoDB
+ * client, table names, settings, market data); `defineAgent`'s handler builds them from the
+ * environment at its first invocation (the Lambda entry), and carries the definition so the local
+ * runtime and tests build the same agent on their own ports (`handler.definition`, `handler.withPorts`).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -43,10 +48,10 @@ import { AgentInputInvalid, AgentOutputInvalid, AgentResultTooLarge, AgentTimeou
 import { SERVICE_NAME } from '../metrics-catalog';
 import type { TradingSettings } from '../settings';
 import { readAccount, readBook } from '../trading/ledger';
-import { feedForCycle, type MarketDataProvider } from '../trading/market-data';
+import type { MarketDataProvider } from '../trading/market-data';
 import type { Portfolio, Position } from '../trading/portfolio';
 import type { OrderProposal } from '../trading/pre-trade-checks';
-import { documentClient, tradingEnv, tradingSettings } from '../trading/runtime';
+import { tradingPortsFromEnv, type TradingPorts } from '../trading/runtime';
 
 /** What `ctx.placeOrder` returns: the proposal as it will reach the order gateway. */
 export interface ProposalReceipt {
@@ -137,13 +142,32 @@ export interface AgentDefinition<TOut, TParams = AgentParams> {
   readonly params?: z.ZodType<TParams>;
 }
 
+/** An agent's Lambda handler: an {@link AgentInput} (unvalidated) in, an {@link AgentResult} out. */
+export type AgentLambdaHandler = (event: unknown, lambdaContext?: LambdaContextLike) => Promise<AgentResult>;
+
+/**
+ * What an agent handler needs from the outside world: the trading ports it reads (an agent writes
+ * nothing; its role has no DynamoDB write action), and its logger and metrics.
+ */
+export interface AgentPorts extends Pick<TradingPorts, 'doc' | 'tables' | 'settings' | 'feedFor'> {
+  /** @default a Powertools Logger (service agent-fleet), created when the handler is built */
+  readonly logger?: Logger;
+  /** @default Powertools Metrics (namespace AgentFleet), created when the handler is built */
+  readonly metrics?: Metrics;
+}
+
 /**
  * The Lambda handler {@link defineAgent} returns: `(event, lambdaContext?) => Promise<AgentResult>`,
- * carrying the agent's declared `params` schema (synth checks the config's params against it).
+ * carrying the agent's declared `params` schema (synth checks the config's params against it), its
+ * definition and a way to build it on other ports.
  */
-export type AgentHandler = ((event: unknown, lambdaContext?: LambdaContextLike) => Promise<AgentResult>) & {
+export type AgentHandler = AgentLambdaHandler & {
   /** The agent's `params` schema, when it declares one. */
   readonly paramsSchema?: z.ZodType;
+  /** The definition it was made from. */
+  readonly definition: AgentDefinition<unknown, never>;
+  /** The same agent on other ports (tests, the local runtime's worker threads): `createAgentHandler(definition, ports)`. */
+  withPorts(ports: AgentPorts): AgentLambdaHandler;
 };
 
 /** The subset of the Lambda context used: remaining time. */
@@ -203,17 +227,35 @@ export function assertResultWithinLimits(agent: string, result: { metrics?: Reco
 }
 
 /**
- * Builds a Lambda handler from an agent definition (see the module comment for the steps).
- * @returns `(event, lambdaContext?) => Promise<AgentResult>`.
+ * Declares an agent (see the module comment for the steps its handler runs). Export the result as
+ * `handler`: it is the Lambda entry, built on {@link tradingPortsFromEnv} at its first invocation
+ * (LEDGER_TABLE, CONTROL_TABLE, CYCLES_TABLE, MARKET_DATA_FILE, TRADING_SETTINGS) and reused while warm.
+ * @returns the handler, with `paramsSchema`, `definition` and `withPorts(ports)`.
  * Errors thrown by the handler (their `name`): `AgentInputInvalid` (also for params that fail the
  * agent's `params` schema), `AgentTimeout`, `AgentOutputInvalid`, `AgentResultTooLarge`,
- * `SystemHalted`, or whatever `run` throws.
+ * `SystemHalted`, or whatever `run` throws; at the first invocation, `Missing environment variable
+ * NAME` or a settings error.
  */
 export function defineAgent<TOut = unknown, TParams = AgentParams>(def: AgentDefinition<TOut, TParams>): AgentHandler {
-  const logger = new Logger({ serviceName: SERVICE_NAME });
-  const metrics = new Metrics({ serviceName: SERVICE_NAME, namespace: METRICS_NAMESPACE });
+  let deployed: AgentLambdaHandler | undefined;
+  const handler: AgentLambdaHandler = (event, lambdaContext) => (deployed ??= createAgentHandler(def, tradingPortsFromEnv()))(event, lambdaContext);
+  return Object.assign(handler, {
+    definition: def as unknown as AgentDefinition<unknown, never>,
+    withPorts: (ports: AgentPorts) => createAgentHandler(def, ports),
+    ...(def.params ? { paramsSchema: def.params as z.ZodType } : {}),
+  });
+}
 
-  const handler = async (event: unknown, lambdaContext?: LambdaContextLike): Promise<AgentResult> => {
+/**
+ * Builds an agent's handler from its definition and its ports.
+ * @returns `(event, lambdaContext?) => Promise<AgentResult>`; errors as for {@link defineAgent}.
+ */
+export function createAgentHandler<TOut = unknown, TParams = AgentParams>(def: AgentDefinition<TOut, TParams>, ports: AgentPorts): AgentLambdaHandler {
+  const logger = ports.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const metrics = ports.metrics ?? new Metrics({ serviceName: SERVICE_NAME, namespace: METRICS_NAMESPACE });
+  const { doc, tables, settings } = ports;
+
+  return async (event: unknown, lambdaContext?: LambdaContextLike): Promise<AgentResult> => {
     const started = performance.now();
     const parsed = agentInputSchema.safeParse(event);
     if (!parsed.success) {
@@ -222,13 +264,11 @@ export function defineAgent<TOut = unknown, TParams = AgentParams>(def: AgentDef
     }
     const input = parsed.data;
     const params = parseParams(def, input.agent, input.params);
-    const env = tradingEnv();
-    const doc = documentClient();
     logger.appendKeys({ cycleId: input.cycleId, agent: input.agent });
     try {
       const deps: Record<string, unknown> = {};
       for (const dep of input.dependsOn) {
-        const out = await doc.send(new GetCommand({ TableName: env.cyclesTable, Key: { cycleId: input.cycleId, sk: `OUTPUT#${dep}` }, ConsistentRead: true }));
+        const out = await doc.send(new GetCommand({ TableName: tables.cycles, Key: { cycleId: input.cycleId, sk: `OUTPUT#${dep}` }, ConsistentRead: true }));
         if (!out.Item) {
           const reason = `dependency ${dep} produced no output this cycle`;
           logger.info('Skipped', { reason });
@@ -246,11 +286,10 @@ export function defineAgent<TOut = unknown, TParams = AgentParams>(def: AgentDef
         deps[dep] = out.Item.output;
       }
 
-      const settings = tradingSettings();
       let feed: MarketDataProvider | undefined;
-      const getFeed = () => (feed ??= feedForCycle(env.marketDataFile, settings.startBar, input.cycleSeq));
+      const getFeed = () => (feed ??= ports.feedFor(input.cycleSeq));
       const assertNotHalted = async () => {
-        const control = await readControlItem(doc, env.controlTable, true);
+        const control = await readControlItem(doc, tables.control, true);
         if (control.halted) throw new SystemHalted(`Agent ${input.agent}: the system is halted (${control.reason ?? 'no reason given'})`);
       };
       let timedOut = false;
@@ -278,9 +317,9 @@ export function defineAgent<TOut = unknown, TParams = AgentParams>(def: AgentDef
           return getFeed();
         },
         settings,
-        portfolio: () => readAccount(doc, env.ledgerTable, settings.startingCashUsd),
+        portfolio: () => readAccount(doc, tables.ledger, settings.startingCashUsd),
         book: async () => {
-          const b = await readBook(doc, env.ledgerTable, input.agent);
+          const b = await readBook(doc, tables.ledger, input.agent);
           return { positions: b.positions, workingQty: b.workingQty, cashFlowUsd: b.cashFlowUsd };
         },
         assertNotHalted,
@@ -356,7 +395,6 @@ export function defineAgent<TOut = unknown, TParams = AgentParams>(def: AgentDef
       logger.removeKeys(['cycleId', 'agent']);
     }
   };
-  return Object.assign(handler, def.params ? { paramsSchema: def.params as z.ZodType } : {});
 }
 
 /**

@@ -1,53 +1,72 @@
 /**
- * Process-wide, lazily created resources of the trading Lambdas (risk and agents): one
- * DynamoDB document client and the validated `TRADING_SETTINGS`, created on first use and
- * reused across warm invocations (Powertools / Lambda best practice: clients outside the
- * handler). The SDK honours `AWS_ENDPOINT_URL_DYNAMODB`, so tests and the local runtime
- * point it at dynalite with no code here.
+ * The trading Lambdas' ports (risk, agents, the order gateway) and how a deployed function builds
+ * them from its environment. Handlers are factories of these ports (`createRiskHandler`,
+ * `createAgentHandler`, `createGatewayActions`); their module-level `handler` calls
+ * {@link tradingPortsFromEnv} once, at its first invocation, and reuses the result across warm
+ * invocations (Powertools / Lambda best practice: clients outside the handler). The local runtime
+ * and the tests build the ports themselves.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ENV, requireEnv } from '../env';
+import { ENV, requireEnvIn } from '../env';
 import { readSettings, tradingSettingsSchema, type TradingSettings } from '../settings';
+import { feedForCycle, type MarketDataProvider } from './market-data';
 
-let doc: DynamoDBDocumentClient | undefined;
-let docEndpoint: string | undefined;
+/** Physical table names the trading functions use. */
+export interface TradingTables {
+  /** Ledger table (`LEDGER_TABLE`): account, books, orders, fills. */
+  readonly ledger: string;
+  /** Control table (`CONTROL_TABLE`): the halt flag and mode. */
+  readonly control: string;
+  /** Cycles table (`CYCLES_TABLE`): agents' per-cycle outputs and cycle reports. */
+  readonly cycles: string;
+}
 
-/**
- * The shared document client (marshalling drops undefined values). Re-created only when
- * `AWS_ENDPOINT_URL_DYNAMODB` changes (a test suite starting a new dynalite).
- */
+/** What the trading functions need from the outside world. */
+export interface TradingPorts {
+  /** DynamoDB document client (marshalling drops undefined values). */
+  readonly doc: DynamoDBDocumentClient;
+  readonly tables: TradingTables;
+  /** Validated `TRADING_SETTINGS` (limits in USD, fractions 0..1, universe, starting cash USD). */
+  readonly settings: TradingSettings;
+  /** Path of the market data CSV (`MARKET_DATA_FILE`). */
+  readonly marketDataFile: string;
+  /** This cycle's market data: bar `startBar + cycleSeq - 1` of {@link TradingPorts.marketDataFile}. */
+  readonly feedFor: (cycleSeq: number) => MarketDataProvider;
+}
+
+/** A document client on `client` (default: a new `DynamoDBClient` configured by the SDK's usual environment, `AWS_ENDPOINT_URL_DYNAMODB` included). */
+export function newDocumentClient(client: DynamoDBClient = new DynamoDBClient({})): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+let shared: DynamoDBDocumentClient | undefined;
+
+/** The process's document client, created at the first call and reused (one per Lambda sandbox). */
 export function documentClient(): DynamoDBDocumentClient {
-  const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
-  if (!doc || endpoint !== docEndpoint) {
-    doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-    docEndpoint = endpoint;
-  }
-  return doc;
+  return (shared ??= newDocumentClient());
 }
-
-let settingsRaw: string | undefined;
-let settings: TradingSettings | undefined;
 
 /**
- * `TRADING_SETTINGS`, validated once per distinct value of the variable.
- * @throws {Error} naming the variable and the invalid field (see `readSettings`).
+ * The trading ports of a deployed function, from its environment.
+ * @param env - the environment. @default process.env
+ * @param doc - the document client. @default {@link documentClient}
+ * @throws {Error} `Missing environment variable NAME` for a missing table or file variable, or the
+ *   settings error of `readSettings` (variable and first invalid field).
  */
-export function tradingSettings(): TradingSettings {
-  const raw = process.env[ENV.tradingSettings];
-  if (!settings || raw !== settingsRaw) {
-    settings = readSettings(ENV.tradingSettings, tradingSettingsSchema);
-    settingsRaw = raw;
-  }
-  return settings;
-}
-
-/** Table names and the market data path from the environment. @throws {Error} when one is missing. */
-export function tradingEnv(): { ledgerTable: string; controlTable: string; cyclesTable: string; marketDataFile: string } {
+export function tradingPortsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, doc?: DynamoDBDocumentClient): TradingPorts {
+  const tables = {
+    ledger: requireEnvIn(env, ENV.ledgerTable),
+    control: requireEnvIn(env, ENV.controlTable),
+    cycles: requireEnvIn(env, ENV.cyclesTable),
+  };
+  const marketDataFile = requireEnvIn(env, ENV.marketDataFile);
+  const settings = readSettings(ENV.tradingSettings, tradingSettingsSchema, env);
   return {
-    ledgerTable: requireEnv(ENV.ledgerTable),
-    controlTable: requireEnv(ENV.controlTable),
-    cyclesTable: requireEnv(ENV.cyclesTable),
-    marketDataFile: requireEnv(ENV.marketDataFile),
+    doc: doc ?? documentClient(),
+    tables,
+    settings,
+    marketDataFile,
+    feedFor: (cycleSeq) => feedForCycle(marketDataFile, settings.startBar, cycleSeq),
   };
 }

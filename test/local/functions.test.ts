@@ -1,0 +1,35 @@
+/** The functions' shared environment: asset files mapped to staged copies, the market data file, conflicts refused. */
+import { functionEnvironment, type ModelFunction } from '../../local/functions';
+import { LocalTemplate, type CfnTemplate } from '../../local/template';
+
+const fn = (vars: Record<string, string>) => ({ Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: vars } } });
+const model = (ids: string[], assets: Record<string, Record<string, string>> = {}): ModelFunction[] =>
+  ids.map((logicalId) => ({ role: 'agent', entry: `lambdas/agents/${logicalId}/handler.ts`, logicalId, assetFiles: assets[logicalId] }));
+
+describe('functionEnvironment', () => {
+  it("merges the functions' variables, maps /var/task files to their staged copies and sets MARKET_DATA_FILE", () => {
+    const t: CfnTemplate = {
+      Resources: {
+        Supervisor: fn({ CONTROL_TABLE: 'Control', SUPERVISOR_SETTINGS_FILE: '/var/task/supervisor-settings.json', MARKET_DATA_FILE: '/var/task/dow.csv' }),
+        Risk: fn({ CONTROL_TABLE: 'Control', LEDGER_TABLE: 'Ledger' }),
+        NotOurs: fn({ CONTROL_TABLE: 'Other' }),
+      },
+    };
+    const env = functionEnvironment(
+      model(['Supervisor', 'Risk'], { Supervisor: { 'supervisor-settings.json': '/tmp/staged/supervisor-settings.json' } }),
+      new LocalTemplate(t),
+      '/data/dow.csv',
+    );
+    expect(env).toEqual({
+      CONTROL_TABLE: 'Control',
+      LEDGER_TABLE: 'Ledger',
+      SUPERVISOR_SETTINGS_FILE: '/tmp/staged/supervisor-settings.json',
+      MARKET_DATA_FILE: '/data/dow.csv',
+    });
+  });
+
+  it('refuses two functions needing different values for one variable, naming both', () => {
+    const t: CfnTemplate = { Resources: { A: fn({ MODE: 'x' }), B: fn({ MODE: 'y' }) } };
+    expect(() => functionEnvironment(model(['A', 'B']), new LocalTemplate(t), '/d.csv')).toThrow(/Functions A and B need different values for MODE/);
+  });
+});
