@@ -73,7 +73,9 @@ describe('agent faults stay in their own outcome', () => {
     expect(calls).toHaveLength(1);
     const simulated = calls[0].endMs - calls[0].startMs;
     expect(simulated).toBeGreaterThanOrEqual(300_000);
-    expect(simulated).toBeLessThan(330_000);
+    // Cut at the timeout, not a retry later: the margin covers the simulated time the scaled clock adds while the
+    // runtime's own thread waits on a loaded machine (1 wall ms = timeScale simulated ms), far below a second attempt.
+    expect(simulated).toBeLessThan(400_000);
     expect(calls[0].wallMs).toBeLessThan(3_000);
     expect(rep.agents.find((a) => a.name === 'strategy')?.outcome).toBe('SUCCEEDED');
   });
