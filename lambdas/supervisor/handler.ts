@@ -32,14 +32,7 @@ import { loadPlan, savePlan } from './plan-store';
 import { recordOutcomes, recordPayloadSchema } from './record';
 import { systemClock } from '../shared/clock';
 import { documentClient } from '../shared/trading/runtime';
-
-/** Thrown for a payload that is not a valid plan or record request (not retried usefully). */
-export class InvalidSupervisorPayloadError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidSupervisorPayload';
-  }
-}
+import { InvalidSupervisorPayload } from '../shared/errors';
 
 /** Payload of "Verify risk verdict" (see `statemachines/cycle.asl.json`): the plan's identity and what "Assess risk" returned, unvalidated. */
 export const verifyRiskPayloadSchema = z.object({
@@ -96,14 +89,14 @@ function parse<T>(
   const r = schema.safeParse(event);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new InvalidSupervisorPayloadError(`Invalid ${what} payload at ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    throw new InvalidSupervisorPayload(`Invalid ${what} payload at ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
   }
   return r.data;
 }
 
 /**
  * Builds the supervisor handler from its ports.
- * @returns a handler that throws {@link InvalidSupervisorPayloadError} (`name` InvalidSupervisorPayload)
+ * @returns a handler that throws {@link InvalidSupervisorPayload}
  *   for an unknown action or an invalid payload, and DynamoDB errors as they are.
  */
 export function createSupervisorHandler(ports: SupervisorPorts): SupervisorHandler {
@@ -170,7 +163,7 @@ export function createSupervisorHandler(ports: SupervisorPorts): SupervisorHandl
       if (!verified.accepted) logger.warn('Risk verdict refused', { reasons: verified.assessment.reasons });
       return verified.assessment;
     }
-    throw new InvalidSupervisorPayloadError(`Unknown supervisor action ${JSON.stringify(action)}: expected "plan", "verify-risk" or "record"`);
+    throw new InvalidSupervisorPayload(`Unknown supervisor action ${JSON.stringify(action)}: expected "plan", "verify-risk" or "record"`);
   };
 }
 
