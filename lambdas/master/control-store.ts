@@ -65,10 +65,10 @@ export interface ControlChange {
  * The control item write could not win against concurrent writers within
  * {@link MAX_WRITE_ATTEMPTS} attempts. Name `ControlWriteConflict`.
  */
-export class ControlWriteConflict extends Error {
+export class ControlWriteConflict extends OrchestratorError {
+  override name = 'ControlWriteConflict' as const;
   constructor(what: string, attempts: number) {
     super(`Control item ${what}: lost the conditional write ${attempts} times in a row to concurrent writers`);
-    this.name = 'ControlWriteConflict';
   }
 }
 

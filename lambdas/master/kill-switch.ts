@@ -191,32 +191,26 @@ export interface KillSwitchStatus {
  * A Master action ran every step but some failed. Name `KillSwitchIncomplete`; the message
  * lists the failed steps; `result` carries the full result (what did succeed).
  */
-export class KillSwitchIncomplete extends Error {
+export class KillSwitchIncomplete extends OrchestratorError {
+  override name = 'KillSwitchIncomplete' as const;
   readonly result: HaltResult | ResumeResult | SafeModeResult | CancelAllResult | FlattenResult | { action: string; errors: StepError[] };
   readonly steps: KillSwitchStep[];
   constructor(action: string, result: KillSwitchIncomplete['result']) {
     const steps = [...new Set(result.errors.map((e) => e.step))];
     super(`${action} incomplete: ${result.errors.map((e) => `${e.step}: ${e.message}`).join('; ')}`);
-    this.name = 'KillSwitchIncomplete';
     this.result = result;
     this.steps = steps;
   }
 }
 
 /** Resume refused: not an operator, or no reason. Name `ResumeRefused`. Nothing was changed. */
-export class ResumeRefused extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ResumeRefused';
-  }
+export class ResumeRefused extends OrchestratorError {
+  override name = 'ResumeRefused' as const;
 }
 
 /** Safe mode switch-off refused (not an operator, or no reason). Name `SafeModeRefused`. Nothing was changed. */
-export class SafeModeRefused extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SafeModeRefused';
-  }
+export class SafeModeRefused extends OrchestratorError {
+  override name = 'SafeModeRefused' as const;
 }
 
 /** Dependencies of {@link createKillSwitch}. */

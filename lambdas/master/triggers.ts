@@ -33,6 +33,7 @@ import { boundActor } from './bounds';
 
 export { MAX_ACTOR_CHARS } from './bounds';
 import { TRIGGER_SOURCES } from './trigger-sources';
+import { OrchestratorError } from '../shared/errors';
 
 /** What the Master does when an alarm goes to ALARM. */
 export const ALARM_ACTIONS = ['halt', 'safe-mode', 'notify'] as const;
@@ -62,12 +63,12 @@ export type MasterCommand =
  * A payload the Master does not understand. Name `InvalidTrigger`; the message names the
  * zod path of the first problem, e.g. `Invalid trigger (cloudwatch alarm) at alarmData.state.value: ...`.
  */
-export class InvalidTrigger extends Error {
+export class InvalidTrigger extends OrchestratorError {
+  override name = 'InvalidTrigger' as const;
   /** Path of the offending field (`(root)` for the payload itself). */
   readonly path: string;
   constructor(kind: string, path: string, problem: string) {
     super(`Invalid trigger (${kind}) at ${path}: ${problem}`);
-    this.name = 'InvalidTrigger';
     this.path = path;
   }
 }
