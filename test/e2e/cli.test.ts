@@ -19,6 +19,8 @@ const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const ESC = '\x1b';
 /** tsx's loader (`node --import tsx`), by URL: the tests run the CLI from other directories. */
 const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+/** The fixture fleet as a config file: the runs never read the user's config/orchestrator.config.ts. */
+const FLEET = join(ROOT, 'test', 'fixtures', 'fleet.ts');
 
 interface Run {
   code: number | null;
@@ -54,7 +56,7 @@ const ops = (args: string[], opts?: { cwd?: string; env?: Record<string, string>
 // The Ctrl-C run starts now, alongside the main run (each pays its own synth), and is checked last.
 const intDir = mkdtempSync(join(tmpdir(), 'cli-int-'));
 const interrupted = (async () => {
-  const p = spawnCli('local/cli.ts', ['run', '--cycles', '200', '--report', join(intDir, 'r.json'), '--state-dir', join(intDir, 'state')]);
+  const p = spawnCli('local/cli.ts', ['run', '--config', FLEET, '--cycles', '200', '--report', join(intDir, 'r.json'), '--state-dir', join(intDir, 'state')]);
   const started = Date.now();
   while (!/^Cycle 1 /m.test(p.stdout()) && Date.now() - started < 90_000) await new Promise((r) => setTimeout(r, 100));
   p.child.kill('SIGINT');
@@ -73,6 +75,8 @@ describe('ORCHESTRATOR_CONFIG=cfg.json npm start on the MSFT OHLCV file, then np
     run = await cli(
       [
         'run',
+        '--config',
+        FLEET,
         '--cycles',
         '3',
         '--market-data',
@@ -169,7 +173,8 @@ describe('npm start refuses user mistakes with exit 2 and one line', () => {
     [['run', '--resume-state', '--state-dir', join(dir, 'empty-state')], /^error: --resume-state: no saved state in .*empty-state/],
     [['run', '--config', noHandler], /^error: cannot start the local runtime: Lambda entry lambdas\/agents\/ghost\/handler\.ts does not exist/],
   ])('%j', async (args, re) => {
-    const r = await cli(args as string[]);
+    const a = args as string[];
+    const r = await cli(a.includes('--config') ? a : [...a, '--config', FLEET]);
     expect(r.code).toBe(2);
     // Besides the line naming the config file (resolveConfig), one line: the error.
     const lines = r.stderr

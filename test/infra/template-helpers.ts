@@ -5,7 +5,7 @@
 import type { App } from 'aws-cdk-lib';
 import { createOrchestratorApp } from '../../lib/app-factory';
 import { validateConfig, type OrchestratorConfig, type OrchestratorConfigInput } from '../../lib/config/schema';
-import defaultConfig from '../../config/orchestrator.config';
+import defaultConfig from '../fixtures/fleet';
 import type { OrchestratorStack } from '../../lib/orchestrator-stack';
 
 /** A synthesized stack: app, stack, config and template JSON. */

@@ -7,13 +7,15 @@ import { join } from 'node:path';
 import { openLocalOpsTarget } from '../../local/ops-target';
 import { startLocalRuntime } from '../../local/runtime';
 import { e2eConfig } from '../e2e/support';
+import { cachedAppModel } from '../support/app-model';
 
 jest.setTimeout(60_000);
 
 describe('openLocalOpsTarget and --resume-state', () => {
   it('halts and resumes the saved system; the state persists across opens and a resumed run continues the slots', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ops-'));
-    const rt = await startLocalRuntime({ config: e2eConfig(), stateDir: dir, quiet: true });
+    const config = e2eConfig();
+    const rt = await startLocalRuntime({ config, model: cachedAppModel(config), stateDir: dir, quiet: true });
     const [first] = await rt.runSlots(1);
     expect(first.status).toBe('SUCCEEDED');
     await rt.close();
@@ -38,7 +40,7 @@ describe('openLocalOpsTarget and --resume-state', () => {
     expect(resumed.audit.map((a) => a.action)).toEqual(['HALT', 'RESUME']);
     await again.close();
 
-    const rt2 = await startLocalRuntime({ config: e2eConfig(), stateDir: dir, quiet: true, fresh: false });
+    const rt2 = await startLocalRuntime({ config, model: cachedAppModel(config), stateDir: dir, quiet: true, fresh: false });
     const [next] = await rt2.runSlots(1);
     expect(next.cycle).toBe(2);
     expect(next.slot).toBe('2026-01-05T14:45:00.000Z');
