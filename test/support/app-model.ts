@@ -6,7 +6,7 @@
  * ten files run the local runtime on the same few configs.
  *
  * The key covers everything synthesis reads: the validated config (JSON) and the contents of
- * `lib/`, `lambdas/`, `local/`, `statemachines/`, the agent fixtures (`test/fixtures/`,
+ * `lib/`, `lambdas/`, `local/`, `statemachines/`, `data/` (synthesis validates the market data), the agent fixtures (`test/fixtures/`,
  * `bench/fixtures/`) and `package-lock.json`. A change to any of them is a new key, so a stale
  * template is never served; old entries are left behind (the directory is in .gitignore).
  * Writes go to a temporary file renamed into place, so two workers synthesizing the same config
@@ -22,7 +22,7 @@ const ROOT = join(__dirname, '..', '..');
 /** Cache directory (in .gitignore). */
 const CACHE_DIR = join(ROOT, 'test-output', 'app-models');
 /** What synthesis reads besides the config, relative to the repo root. */
-const SOURCES = ['lib', 'lambdas', 'local', 'statemachines', 'test/fixtures', 'bench/fixtures', 'package-lock.json'];
+const SOURCES = ['lib', 'lambdas', 'local', 'statemachines', 'data', 'test/fixtures', 'bench/fixtures', 'package-lock.json'];
 
 let digest: string | undefined;
 
