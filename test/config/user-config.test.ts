@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG_FILE, loadOrchestratorConfig } from '../../lib/app-factory';
+import { DEFAULT_CONFIG_FILE, resolveConfig } from '../../lib/config/resolve';
 import type { OrchestratorConfig } from '../../lib/config/schema';
 import { cachedAppModel } from '../support/app-model';
 
@@ -26,7 +26,7 @@ describe(`config/orchestrator.config.ts (your fleet)`, () => {
   let config: OrchestratorConfig;
 
   it('loads and validates', () => {
-    config = aboutYourConfig('is invalid', () => loadOrchestratorConfig(DEFAULT_CONFIG_FILE));
+    config = aboutYourConfig('is invalid', () => resolveConfig({ file: DEFAULT_CONFIG_FILE, cwd: REPO, repoRoot: REPO, env: {}, log: false }).config);
     expect(config.agents.length).toBeGreaterThan(0);
   });
 
