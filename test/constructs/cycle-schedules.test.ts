@@ -38,14 +38,24 @@ describe('CycleSchedules', () => {
     const [s] = Object.values(template.findResources('AWS::Scheduler::Schedule'));
     const input = JSON.parse(s.Properties.Target.Input);
     expect(input).toMatchObject({ StateMachineArn: SM, Name: '<aws.scheduler.execution-id>' });
-    expect(JSON.parse(input.Input)).toEqual({ source: 'schedule', scheduleName: 'Fleet-default', group: 'default', scheduledTime: '<aws.scheduler.scheduled-time>' });
+    expect(JSON.parse(input.Input)).toEqual({
+      source: 'schedule',
+      scheduleName: 'Fleet-default',
+      group: 'default',
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+    });
   });
 
   it('the role is assumed by Scheduler of this account only and may start this state machine only', () => {
     const { template } = build();
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
-        Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } })],
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ],
       },
     });
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
@@ -60,7 +70,9 @@ describe('CycleSchedules', () => {
     const { schedules, template } = build(config, { retryAttempts: 2, maxEventAge: Duration.minutes(5) });
     expect(schedules.refs.map((r) => r.group)).toEqual(['fast', 'default']);
     template.resourceCountIs('AWS::Scheduler::Schedule', 2);
-    template.hasResourceProperties('AWS::Scheduler::Schedule', { Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 } }) });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 } }),
+    });
   });
 
   it('the dead-letter queue is SQS-encrypted, SSL only, keeps 14 days', () => {

@@ -156,7 +156,12 @@ describe('npm start refuses a user mistake with exit 2 and one line', () => {
     const r = await cli(['run', '--bogus', '--config', FLEET]);
     expect(r.code).toBe(2);
     // Besides the line naming the config file (resolveConfig), one line: the error.
-    expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('config: '))).toEqual(["error: unknown option '--bogus'"]);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('config: ')),
+    ).toEqual(["error: unknown option '--bogus'"]);
   });
 });
 

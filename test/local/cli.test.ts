@@ -82,7 +82,10 @@ describe('npm start refuses user mistakes with exit 2 and one line', () => {
     try {
       r = await cli(['run']);
     } finally {
-      for (const [k, v] of [['ORCHESTRATOR_CONFIG', saved.config], ['INIT_CWD', saved.cwd]] as const)
+      for (const [k, v] of [
+        ['ORCHESTRATOR_CONFIG', saved.config],
+        ['INIT_CWD', saved.cwd],
+      ] as const)
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
     }

@@ -5,19 +5,28 @@
  */
 import { retryWithBackoff, type AttemptResult } from '../../lambdas/shared/retry';
 
-const losses = (wins: number) => async (n: number): Promise<AttemptResult<string>> => (n >= wins ? { done: true, value: `won at ${n}` } : { done: false });
+const losses =
+  (wins: number) =>
+  async (n: number): Promise<AttemptResult<string>> =>
+    n >= wins ? { done: true, value: `won at ${n}` } : { done: false };
 
 describe('retryWithBackoff', () => {
   it('returns the value and the attempt that produced it, sleeping jitter x a doubling cap between losses', async () => {
     const slept: number[] = [];
-    const r = await retryWithBackoff({ attempts: 5, baseDelayMs: 10, maxDelayMs: 1000, sleep: async (ms) => void slept.push(ms), random: () => 0.5 }, losses(4));
+    const r = await retryWithBackoff(
+      { attempts: 5, baseDelayMs: 10, maxDelayMs: 1000, sleep: async (ms) => void slept.push(ms), random: () => 0.5 },
+      losses(4),
+    );
     expect(r).toEqual({ value: 'won at 4', attempts: 4 });
     expect(slept).toEqual([5, 10, 20]);
   });
 
   it('caps the backoff at maxDelayMs, and gives up (undefined) after the last attempt without sleeping after it', async () => {
     const slept: number[] = [];
-    const r = await retryWithBackoff({ attempts: 6, baseDelayMs: 10, maxDelayMs: 30, sleep: async (ms) => void slept.push(ms), random: () => 0.999 }, losses(99));
+    const r = await retryWithBackoff(
+      { attempts: 6, baseDelayMs: 10, maxDelayMs: 30, sleep: async (ms) => void slept.push(ms), random: () => 0.999 },
+      losses(99),
+    );
     expect(r).toBeUndefined();
     expect(slept.map(Math.round)).toEqual([10, 20, 30, 30, 30]);
   });
