@@ -377,22 +377,33 @@ export function buildProgram(onRun: (o: RunOptions) => Promise<number> = run): C
   return program;
 }
 
-if (require.main === module) {
-  buildProgram()
-    .parseAsync(process.argv)
-    .then(
-      () => process.exit(process.exitCode ?? 0),
-      (err: Error & { code?: string; exitCode?: number }) => {
-        if (err instanceof CommanderError) {
-          if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
-          process.exit(2); // commander printed its one-line message
-        }
-        if (err instanceof UsageError) {
-          process.stderr.write(`error: ${err.message}\n`);
-          process.exit(2);
-        }
-        process.stderr.write(`error: ${err.stack ?? err.message}\n`);
-        process.exit(1);
-      },
-    );
+/**
+ * Runs the CLI on `argv`, the arguments after `local/cli.ts` (`['run', '--cycles', '3']`), and
+ * resolves to its exit code (see the header): 0; 2 for a usage error, with one line on stderr
+ * (`error: ...`; commander prints its own); 130 after Ctrl-C; 1 for an unexpected error, with its
+ * stack. It never calls `process.exit` (except on a second Ctrl-C) and leaves `process.exitCode`
+ * as it found it, so the tests call it in-process; the entry point below exits with its code.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const saved = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end as a CommanderError too (exitOverride); commander printed its one-line message otherwise.
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${(err as Error).stack ?? (err as Error).message}\n`);
+    return 1;
+  } finally {
+    process.exitCode = saved;
+  }
 }
+
+if (require.main === module) void main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,11 +1,11 @@
 /**
- * A replay of the default configuration (config/orchestrator.config.ts) over 15 daily bars of the
+ * A replay of the shipped fleet (the fixture test/fixtures/fleet.ts) over 15 daily bars of the
  * Dow Jones 30 file: risk first, then strategy, sentiment, copybot, then trading, as the state
  * machine orders them (REDUCE => safe mode). The fleet must trade, never HALT on its own fills,
  * keep order counts within the per-agent limit, and leave a ledger the risk engine can value.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import config from '../../config/orchestrator.config';
+import config from '../fixtures/fleet';
 import { handler as copybot } from '../../lambdas/agents/copybot/handler';
 import { handler as sentiment } from '../../lambdas/agents/sentiment/handler';
 import { handler as strategy } from '../../lambdas/agents/strategy/handler';

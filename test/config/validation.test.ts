@@ -2,7 +2,7 @@
  * Config validation: each invalid field is reported with its path, so `cdk synth` names it.
  */
 import { ConfigError, validateConfig, type OrchestratorConfigInput } from '../../lib/config/schema';
-import defaultConfig from '../../config/orchestrator.config';
+import defaultConfig from '../fixtures/fleet';
 
 const base = (): OrchestratorConfigInput => structuredClone(defaultConfig);
 

@@ -12,6 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { e2eConfig, E2E_TIMEOUT } from './support';
+import { cachedAppModel } from '../support/app-model';
 
 jest.setTimeout(E2E_TIMEOUT);
 
@@ -35,7 +36,14 @@ describe('a CPU-bound agent in its own worker thread', () => {
         { name: 'sentiment', faultDomain: 'data', timeoutSeconds: 60, params: { window: 50 } },
       ];
     });
-    rt = await startLocalRuntime({ config, quiet: true, save: false, activeCapMs: 1000, stateDir: mkdtempSync(join(tmpdir(), 'e2e-isolation-')) });
+    rt = await startLocalRuntime({
+      config,
+      model: cachedAppModel(config),
+      quiet: true,
+      save: false,
+      activeCapMs: 1000,
+      stateDir: mkdtempSync(join(tmpdir(), 'e2e-isolation-')),
+    });
     const [cycle] = await rt.runSlots(1);
     expect(Object.fromEntries(cycle.agents.map((a) => [a.name, a.outcome]))).toEqual({ busy: 'SUCCEEDED', strategy: 'SUCCEEDED', sentiment: 'SUCCEEDED' });
     expect(cycle.status).toBe('SUCCEEDED');

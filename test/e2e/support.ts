@@ -7,16 +7,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig, type OrchestratorConfig, type OrchestratorConfigInput } from '../../lib/config/schema';
-import defaultConfig from '../../config/orchestrator.config';
+import defaultConfig from '../fixtures/fleet';
 import type { ExecutionEvent } from '../../local/executions';
 import type { Fault } from '../../local/faults';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { cachedAppModel } from '../support/app-model';
 
 /** Generous e2e timeout per test (ms). */
 export const E2E_TIMEOUT = 60_000;
 
 /**
- * The default fleet with risk limits raised far above what the agents trade, so the risk gate says
+ * The fixture fleet (test/fixtures/fleet.ts) with risk limits raised far above what the agents trade, so the risk gate says
  * OK and each test sees only the behaviour it injects.
  */
 export function e2eConfig(patch: (c: OrchestratorConfigInput) => void = () => undefined): OrchestratorConfig {
@@ -38,10 +39,15 @@ export function e2eConfig(patch: (c: OrchestratorConfigInput) => void = () => un
   return validateConfig(c);
 }
 
-/** Starts a fresh, quiet runtime that does not write the repo's state dir. */
+/**
+ * Starts a fresh, quiet runtime that does not write the repo's state dir, on the synthesized app
+ * shared by the run's test files (`cachedAppModel`).
+ */
 export function start(opts: { config?: OrchestratorConfig; faults?: Fault[]; timeScale?: number } = {}): Promise<LocalRuntime> {
+  const config = opts.config ?? e2eConfig();
   return startLocalRuntime({
-    config: opts.config ?? e2eConfig(),
+    config,
+    model: cachedAppModel(config),
     faults: opts.faults,
     timeScale: opts.timeScale,
     quiet: true,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOrchestratorApp } from '../../lib/app-factory';
 import { validateConfig } from '../../lib/config/schema';
-import defaultConfig from '../../config/orchestrator.config';
+import defaultConfig from '../fixtures/fleet';
 
 describe('bundling', () => {
   let outdir: string;

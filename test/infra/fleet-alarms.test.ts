@@ -7,7 +7,7 @@ import { validateConfig } from '../../lib/config/schema';
 import { alarmPolicy, fleetAlarmSpecs } from '../../lib/constructs/alarm-catalog';
 import { freshAgentState } from '../../lambdas/shared/supervision/agent-state';
 import { fleetAggregates } from '../../lambdas/supervisor/metrics';
-import defaults from '../../config/orchestrator.config';
+import defaults from '../fixtures/fleet';
 
 const many = (n: number, perAgentAlarms: boolean) =>
   validateConfig({

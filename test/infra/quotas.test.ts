@@ -6,7 +6,7 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { scheduleRefs } from '../../lib/constructs/cycle-schedules';
 import { validateConfig } from '../../lib/config/schema';
-import defaultConfig from '../../config/orchestrator.config';
+import defaultConfig from '../fixtures/fleet';
 import { flatten, resourcesOfType, synth } from './template-helpers';
 
 const grid = (k: number) => Array.from({ length: k }, (_, i) => ({ name: `grid-${i}`, entry: 'bench/fixtures/synthetic-agent.ts' }));

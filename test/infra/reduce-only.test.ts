@@ -6,7 +6,7 @@
  */
 import { ConfigError, validateConfig, type OrchestratorConfigInput } from '../../lib/config/schema';
 import { tradingSettingsFromConfig } from '../../lib/config/lambda-settings';
-import defaultConfig from '../../config/orchestrator.config';
+import defaultConfig from '../fixtures/fleet';
 import { publishAgentTradingMetrics } from '../../lambdas/shared/trading/risk-metrics';
 import { flatten, resourcesOfType, synth } from './template-helpers';
 

@@ -5,7 +5,7 @@
 import type { App } from 'aws-cdk-lib';
 import { createOrchestratorApp } from '../../lib/app-factory';
 import { validateConfig, type OrchestratorConfig, type OrchestratorConfigInput } from '../../lib/config/schema';
-import defaultConfig from '../../config/orchestrator.config';
+import defaultConfig from '../fixtures/fleet';
 import type { OrchestratorStack } from '../../lib/orchestrator-stack';
 
 /** A synthesized stack: app, stack, config and template JSON. */
@@ -16,12 +16,24 @@ export interface Synthesized {
   template: Record<string, any>;
 }
 
-/** Synthesizes the stack (bundling off) for the default config, optionally patched. */
+const synthesized = new Map<string, Synthesized>();
+
+/**
+ * Synthesizes the stack (bundling off) for the fixture fleet (test/fixtures/fleet.ts), optionally
+ * patched. Memoized per test file by config and context (synthesis is deterministic and the tests
+ * only read the result): a second `synth()` of the same config costs nothing.
+ * @throws {ConfigError} for an invalid patched config; whatever synthesis throws.
+ */
 export function synth(patch: (c: OrchestratorConfigInput) => OrchestratorConfigInput = (c) => c, context?: Record<string, unknown>): Synthesized {
   const config = validateConfig(patch(structuredClone(defaultConfig)));
+  const key = JSON.stringify([config, context ?? null]);
+  const hit = synthesized.get(key);
+  if (hit) return hit;
   const { app, stack } = createOrchestratorApp({ config, bundling: false, context });
   const template = app.synth().getStackByName(stack.stackName).template as Record<string, any>;
-  return { app, stack, config, template };
+  const out = { app, stack, config, template };
+  synthesized.set(key, out);
+  return out;
 }
 
 /** Resources of a type, as [logicalId, resource] pairs. */

@@ -8,7 +8,7 @@ import { alarmSpecFromProps, LocalCloudWatch, parseExpression } from '../../loca
 import { LocalTemplate } from '../../local/template';
 import { synthAppModel } from '../../local/runtime';
 import { validateConfig } from '../../lib/config/schema';
-import defaultConfig from '../../config/orchestrator.config';
+import defaultConfig from '../fixtures/fleet';
 
 const DEPLOY = Date.parse('2026-01-05T14:22:30.000Z');
 const MIN = 60_000;

@@ -7,7 +7,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { bridgeDefinition, matchRetryRule, retryDelaySeconds, SIM_START_TIME, TIMEOUT_PARAM, UnsupportedDefinitionError } from '../../local/bridges';
 import { renderCycleDefinition, substituteArns } from '../../lib/state-machine/definition';
 import { validateConfig } from '../../lib/config/schema';
-import defaultConfig from '../../config/orchestrator.config';
+import defaultConfig from '../fixtures/fleet';
 
 const arns = { SupervisorFunctionArn: 'arn:sup', RiskFunctionArn: 'arn:risk', MasterFunctionArn: 'arn:master', GatewayFunctionArn: 'arn:gateway' };
 const lambdaTask = (extra: Record<string, unknown>) => ({

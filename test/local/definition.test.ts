@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '../../lib/config/schema';
 import { renderCycleDefinition } from '../../lib/state-machine/definition';
-import defaults from '../../config/orchestrator.config';
+import defaults from '../fixtures/fleet';
 import { assertMarketDataReadable, assertRunnableLocally, loadCycleDefinition } from '../../local/definition';
 import { LocalTemplate, type CfnTemplate } from '../../local/template';
 

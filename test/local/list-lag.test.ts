@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseFault } from '../../local/faults';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { e2eConfig, entered } from '../e2e/support';
+import { cachedAppModel } from '../support/app-model';
 
 jest.setTimeout(60_000);
 
@@ -17,8 +18,10 @@ describe('ListExecutions lag', () => {
   afterAll(() => rt?.close());
 
   it('a halt of a running cycle verifies after the list catches up (lag 20 s simulated)', async () => {
+    const config = e2eConfig();
     rt = await startLocalRuntime({
-      config: e2eConfig(),
+      config,
+      model: cachedAppModel(config),
       faults: [parseFault('trading=timeout')],
       quiet: true,
       save: false,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HANDLER_LOG_FILE, propertiesFingerprint, readSavedState, statePath, writeSavedState, type SavedState } from '../../local/state-file';
 import { validateConfig } from '../../lib/config/schema';
-import defaults from '../../config/orchestrator.config';
+import defaults from '../fixtures/fleet';
 
 const state = (): SavedState => ({
   version: 1,

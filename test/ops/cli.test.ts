@@ -200,7 +200,8 @@ describe('argument parsing and refusals', () => {
   });
 
   it('without --stack the stack name comes from the config', async () => {
-    const r = await run(['status']);
+    // The fixture fleet (stackName AgentFleet), not the user's config/orchestrator.config.ts.
+    const r = await run(['status', '--config', join(__dirname, '..', 'fixtures', 'fleet.ts')]);
     expect(r.opened[0].stackName).toBe('AgentFleet');
   });
 

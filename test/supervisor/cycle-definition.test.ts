@@ -5,7 +5,7 @@
  */
 import { validateConfig } from '../../lib/config/schema';
 import { renderCycleDefinition } from '../../lib/state-machine/definition';
-import defaultConfig from '../../config/orchestrator.config';
+import defaultConfig from '../fixtures/fleet';
 
 const def = renderCycleDefinition(validateConfig(defaultConfig)) as unknown as { States: Record<string, any> };
 const S = def.States;

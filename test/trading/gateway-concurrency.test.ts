@@ -1,7 +1,13 @@
 /**
  * The order gateway under races, on DynamoDB Local, through the real gateway handler
  * (`lambdas/gateway/handler.ts`) and the real gateway: every limit is enforced by the fill's one
- * transaction, so concurrent writers can never pass it. Each race is repeated (they are races).
+ * transaction, so concurrent writers can never pass it.
+ *
+ * How many times: each race is 50 concurrent gateway calls against one limit (10 or 30 fills, or a
+ * cash / exposure cap), so 20-40 calls must lose every time; a read-then-write check lets extra
+ * fills through in the first round, since the calls all read before any write lands. One round
+ * each (there were two; the second cost about 10 s of a 2-core run); raise ROUNDS locally when
+ * changing the fill's transaction.
  */
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createGatewayHandler } from '../../lambdas/gateway/handler';
@@ -15,7 +21,8 @@ import type { TradingSettings } from '../../lambdas/shared/settings';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { DOW_FILE, testSettings } from './support';
 
-const ROUNDS = 2;
+/** Rounds of each race (see the header: one round is 50 concurrent writers). */
+const ROUNDS = 1;
 let db: TestDynamo;
 beforeAll(async () => {
   db = await startDynalite('gateway-race');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { checkConfig, configErrors, configWarnings, dataErrors, paramsErrors, retryChainSeconds } from '../../lib/config/checks';
 import { ConfigError, validateConfig, type OrchestratorConfigInput } from '../../lib/config/schema';
 import { supervisorSettingsFromConfig } from '../../lib/config/lambda-settings';
-import defaultConfig from '../../config/orchestrator.config';
+import defaultConfig from '../fixtures/fleet';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { createOrchestratorApp, type CreateOrchestratorAppOptions } from '../../lib/app-factory';
 

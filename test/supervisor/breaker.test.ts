@@ -1,4 +1,7 @@
-import { classifyHealth, successRate } from '../../lambdas/shared/supervision/health';
+/**
+ * The circuit breaker as a pure state machine (lambdas/shared/supervision/breaker.ts): CLOSED -> OPEN
+ * after the failure threshold or rate, HALF_OPEN probes, back-off of the OPEN wait. Properties: breaker.property.test.ts.
+ */
 import { breakerAfterOutcome, claimProbe, openWaitSeconds, planBreakerDecision, tripReason } from '../../lambdas/shared/supervision/breaker';
 import { applyOutcome, freshAgentState, resetAgentState } from '../../lambdas/shared/supervision/agent-state';
 import type { AgentStateItem } from '../../lambdas/shared/contracts';
@@ -9,28 +12,6 @@ import { validateConfig } from '../../lib/config/schema';
 const S: BreakerSettings = { ...validateConfig({ agents: [{ name: 'a', entry: 'a.ts' }] }).breaker, openSeconds: 900 };
 
 const T0 = Date.parse('2024-03-04T15:00:00Z');
-
-describe('health (R-HEALTH rule)', () => {
-  it('fresh agent is HEALTHY', () => {
-    expect(classifyHealth({ executions: 0, successes: 0, consecutiveFailures: 0 })).toBe('HEALTHY');
-    expect(successRate({ executions: 0, successes: 0 })).toBe(1);
-  });
-  it('95 % with no consecutive failure is HEALTHY, just below is DEGRADED', () => {
-    expect(classifyHealth({ executions: 20, successes: 19, consecutiveFailures: 0 })).toBe('HEALTHY');
-    expect(classifyHealth({ executions: 100, successes: 94, consecutiveFailures: 0 })).toBe('DEGRADED');
-  });
-  it('one consecutive failure keeps a 99 % agent DEGRADED, not HEALTHY', () => {
-    expect(classifyHealth({ executions: 100, successes: 99, consecutiveFailures: 1 })).toBe('DEGRADED');
-  });
-  it('80 % boundary: exactly 80 % is DEGRADED even with many consecutive failures; below with >2 is UNHEALTHY', () => {
-    expect(classifyHealth({ executions: 20, successes: 16, consecutiveFailures: 4 })).toBe('DEGRADED');
-    expect(classifyHealth({ executions: 100, successes: 79, consecutiveFailures: 3 })).toBe('UNHEALTHY');
-  });
-  it('2 consecutive failures keep a low-rate agent DEGRADED, 3 make it UNHEALTHY', () => {
-    expect(classifyHealth({ executions: 10, successes: 5, consecutiveFailures: 2 })).toBe('DEGRADED');
-    expect(classifyHealth({ executions: 10, successes: 5, consecutiveFailures: 3 })).toBe('UNHEALTHY');
-  });
-});
 
 describe('breaker (pure state machine)', () => {
   it('open wait grows exponentially per trip and is capped', () => {
