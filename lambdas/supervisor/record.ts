@@ -21,6 +21,17 @@ import { agentMetricValues, cycleMetricValues, fleetAggregates, type MetricValue
 import { interpretCycle } from './outcomes';
 import { endCycle } from './slots';
 
+/** "Assess risk"'s result as "Record outcomes" reads it: `{ assessment: { verdict?, reasons? } }`, other fields passed through. */
+const riskResultSchema = z
+  .object({
+    assessment: z
+      .object({ verdict: z.string().optional(), reasons: z.array(z.string()).optional() })
+      .passthrough()
+      .optional(),
+  })
+  .passthrough()
+  .optional();
+
 /**
  * Payload of "Record outcomes" (see `statemachines/cycle.asl.json`): the cycle id, the mode
  * ("Enter safe mode" may have switched it to `safe`), the risk result and, per phase, the raw
@@ -31,15 +42,7 @@ export const recordPayloadSchema = z.object({
   cycleId: z.string().min(1),
   mode: z.enum(MODES),
   /** `{ assessment }` from "Assess risk". */
-  risk: z
-    .object({
-      assessment: z
-        .object({ verdict: z.string().optional(), reasons: z.array(z.string()).optional() })
-        .passthrough()
-        .optional(),
-    })
-    .passthrough()
-    .optional(),
+  risk: riskResultSchema,
   /** Per phase: `[data[], strategy[], critical[]]` raw outcomes, in the order of the plan's items. */
   phaseResults: z.array(z.unknown()).default([]),
 });
@@ -49,15 +52,7 @@ export const recordInputSchema = z.object({
   /** The plan; `mode` may have been switched to `safe` by "Enter safe mode". */
   plan: cyclePlanSchema,
   /** `{ assessment }` from "Assess risk". */
-  risk: z
-    .object({
-      assessment: z
-        .object({ verdict: z.string().optional(), reasons: z.array(z.string()).optional() })
-        .passthrough()
-        .optional(),
-    })
-    .passthrough()
-    .optional(),
+  risk: riskResultSchema,
   /** Per phase: `[data[], strategy[], critical[]]` raw outcomes. */
   phaseResults: z.array(z.unknown()).default([]),
 });
