@@ -4,6 +4,7 @@
  * machine from the template).
  */
 import { App } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkConfig } from './config/checks';
 import type { OrchestratorConfig } from './config/schema';
@@ -20,25 +21,56 @@ export interface CreateOrchestratorAppOptions {
   readonly bundling?: boolean;
   /** Stack name (and construct id). Default `config.stackName`. */
   readonly stackName?: string;
-  /** Extra context (e.g. `{ alertEmail: 'ops@example.com' }`). Default none. */
+  /**
+   * Extra context (e.g. `{ alertEmail: 'ops@example.com' }`), over the feature flags of `cdk.json`
+   * ({@link projectContext}). Default none.
+   */
   readonly context?: Record<string, unknown>;
   /** Cloud assembly output directory. Default: CDK's (`CDK_OUTDIR` under the CLI, else a temp dir). */
   readonly outdir?: string;
 }
 
+/** The repo's `cdk.json` (the CDK CLI's project file). */
+const CDK_JSON = join(__dirname, '..', 'cdk.json');
+
 /**
- * Creates the app and the orchestrator stack, after the config checks of `lib/config/checks.ts`
+ * The `context` of the repo's `cdk.json`: the feature flags `cdk synth` and `cdk deploy` apply. An
+ * app built in-process (the local runtime, the tests, the benchmark) applies them too, so it
+ * synthesizes the template `cdk deploy` deploys (`@aws-cdk/aws-iam:minimizePolicies` changes every
+ * policy; `@aws-cdk/core:validateAgainstDefaultRules` makes CloudFormation validation errors fail
+ * synthesis). Under the CDK CLI the same values arrive in `CDK_CONTEXT_JSON` as well, which wins.
+ * @throws {Error} naming the file when `cdk.json` is not JSON.
+ */
+export function projectContext(): Record<string, unknown> {
+  try {
+    return (JSON.parse(readFileSync(CDK_JSON, 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
+  } catch (err) {
+    throw new Error(`${CDK_JSON} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * The config checks across fields and against the market data (`lib/config/checks.ts`) that
+ * synthesis runs: errors throw, warnings go to stderr as `warning: config <path>: <message>` (cdk
+ * synth, npm start). The local runtime runs them on its own when it serves a cached template.
+ * @throws {ConfigError} naming the field's path when a check fails.
+ */
+export function runConfigChecks(config: OrchestratorConfig): void {
+  for (const w of checkConfig(config, join(__dirname, '..'))) console.warn(`warning: config ${w.path}: ${w.message}`);
+}
+
+/**
+ * Creates the app and the orchestrator stack, with the feature flags of `cdk.json`, after the config checks of `lib/config/checks.ts`
  * (warnings are printed on stderr).
  * @returns the app (not yet synthesized) and the stack.
  * @throws {ConfigError} when a check across fields or against the market data fails (the field path is named).
  */
 export function createOrchestratorApp(opts: CreateOrchestratorAppOptions): { app: App; stack: OrchestratorStack } {
-  const context: Record<string, unknown> = { ...opts.context };
+  const context: Record<string, unknown> = { ...projectContext(), ...opts.context };
   if (opts.bundling === false) context['aws:cdk:bundling-stacks'] = [];
   const app = new App({ context, outdir: opts.outdir });
   const stackName = opts.stackName ?? opts.config.stackName;
-  // Checks across fields and against the market data: errors throw (ConfigError with the path), warnings go to stderr (cdk synth, npm start).
-  for (const w of checkConfig(opts.config, join(__dirname, '..'))) console.warn(`warning: config ${w.path}: ${w.message}`);
+  runConfigChecks(opts.config);
   const stack = new OrchestratorStack(app, stackName, { config: opts.config, stackName });
   return { app, stack };
 }

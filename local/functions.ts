@@ -10,6 +10,9 @@
  *   (`agent-workers.ts`).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MasterDeps } from '../lambdas/master/handler';
 import { supervisorPortsFromEnv } from '../lambdas/supervisor/handler';
 import { tradingPortsFromEnv } from '../lambdas/shared/trading/runtime';
@@ -25,17 +28,39 @@ export interface ModelFunction {
   agents?: readonly string[];
   entry: string;
   logicalId: string;
+  /** Files of the function's asset that it reads at `/var/task/<name>`: name -> contents. */
   assetFiles?: Readonly<Record<string, string>>;
+}
+
+/** Where the runtime writes the functions' asset files (content-addressed, under `.local/`, in .gitignore). */
+export const ASSET_FILE_DIR = join(__dirname, '..', '.local', 'asset-files');
+
+/** Writes `content` to `<dir>/<hash>-<name>` unless a file of that content is there already (atomically: concurrent runtimes share it); returns the path. */
+function stageAssetFile(name: string, content: string, dir: string): string {
+  const file = join(dir, `${createHash('sha256').update(content).digest('hex').slice(0, 16)}-${name}`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
+    writeFileSync(tmp, content);
+    renameSync(tmp, file);
+  }
+  return file;
 }
 
 /**
  * The environment every function sees locally: the union of the template functions' variables, with
- * files from a function's asset (`/var/task/<name>`) mapped to the staged copies synth wrote and
+ * files from a function's asset (`/var/task/<name>`) written under `assetDir` and mapped to there, and
  * `MARKET_DATA_FILE` set to `marketDataFile`.
+ * @param assetDir - where asset files are written. @default {@link ASSET_FILE_DIR}
  * @throws {Error} when two functions need different values for one variable (the in-process
  *   handlers share one process environment).
  */
-export function functionEnvironment(functions: readonly ModelFunction[], tpl: LocalTemplate, marketDataFile: string): Record<string, string> {
+export function functionEnvironment(
+  functions: readonly ModelFunction[],
+  tpl: LocalTemplate,
+  marketDataFile: string,
+  assetDir: string = ASSET_FILE_DIR,
+): Record<string, string> {
   const env: Record<string, string> = {};
   const owner: Record<string, string> = {};
   const fnIds = new Set(functions.map((f) => f.logicalId));
@@ -44,9 +69,10 @@ export function functionEnvironment(functions: readonly ModelFunction[], tpl: Lo
     const vars = (tpl.props(id).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     const assetFiles = functions.find((f) => f.logicalId === id)?.assetFiles ?? {};
     for (const [k, raw] of Object.entries(vars)) {
-      // Files the deployed function reads from its asset (/var/task/<name>): the staged copies synth wrote.
+      // Files the deployed function reads from its asset (/var/task/<name>): written where the handlers can read them.
       const inAsset = /^\/var\/task\/(.+)$/.exec(String(raw))?.[1];
-      const v = k === 'MARKET_DATA_FILE' ? marketDataFile : inAsset && assetFiles[inAsset] ? assetFiles[inAsset] : String(raw);
+      const content = inAsset !== undefined ? assetFiles[inAsset] : undefined;
+      const v = k === 'MARKET_DATA_FILE' ? marketDataFile : inAsset && content !== undefined ? stageAssetFile(inAsset, content, assetDir) : String(raw);
       if (k in env && env[k] !== v)
         throw new Error(`Functions ${owner[k]} and ${id} need different values for ${k}; the in-process runtime shares one environment`);
       env[k] = v;

@@ -25,14 +25,15 @@
 import './polyfills';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { createOrchestratorApp } from '../lib/app-factory';
+import { createOrchestratorApp, runConfigChecks } from '../lib/app-factory';
 import { validateConfig, type OrchestratorConfig } from '../lib/config/schema';
 import defaultConfigInput from '../config/orchestrator.config';
 import type { CustomResourceResponse } from '../lambdas/master/handler';
 import { tradingPortsFromEnv } from '../lambdas/shared/trading/runtime';
 import { createAlarmActions } from './alarm-actions';
+import { APP_MODEL_CACHE_DIR, appModelKey, readCachedAppModel, writeCachedAppModel } from './app-model-cache';
 import { alarmSpecFromProps, LocalCloudWatch, parseEmf, type AlarmTransition } from './alarms';
 import { assertMarketDataReadable, assertRunnableLocally, loadCycleDefinition } from './definition';
 import { startLocalDynamo, type LocalDynamo, type TableDef } from './dynamo';
@@ -167,26 +168,52 @@ export interface LocalRuntime {
 
 const modelCache = new Map<string, AppModel>();
 
-/** Synthesizes the app and returns the template and function list (memoized per config: synthesis is deterministic). */
-export function synthAppModel(config: OrchestratorConfig): AppModel {
-  const key = JSON.stringify(config);
-  const hit = modelCache.get(key);
-  if (hit) return JSON.parse(JSON.stringify(hit)) as AppModel;
-  const { app, stack } = createOrchestratorApp({ config, bundling: false });
-  const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
-  const model = {
-    template,
-    stackName: stack.stackName,
-    functions: stack.lambdaFunctions.map((f) => ({
-      role: f.role,
-      agent: f.agent,
-      agents: f.agents,
-      entry: f.entry,
-      logicalId: f.logicalId,
-      assetFiles: f.assetFiles,
-    })),
-  };
-  modelCache.set(key, JSON.parse(JSON.stringify(model)) as AppModel);
+/** Options of {@link synthAppModel}. */
+export interface SynthAppModelOptions {
+  /** The disk cache (`app-model-cache.ts`), or `false` to always synthesize. @default {@link APP_MODEL_CACHE_DIR} */
+  readonly cacheDir?: string | false;
+}
+
+/**
+ * The synthesized app as the runtime needs it (bundling off), from this process's memo, else from the
+ * disk cache (`app-model-cache.ts`: keyed by the config and every source synthesis reads), else
+ * synthesized and stored. The config checks run either way, so their warnings print at every start.
+ * @returns a fresh copy (callers may mutate it).
+ * @throws {ConfigError} when a config check fails; whatever synthesis throws (CloudFormation
+ *   validation errors included) for this config (nothing is cached then).
+ */
+export function synthAppModel(config: OrchestratorConfig, opts: SynthAppModelOptions = {}): AppModel {
+  const copy = (m: AppModel) => JSON.parse(JSON.stringify(m)) as AppModel;
+  const memoKey = JSON.stringify(config);
+  const hit = modelCache.get(memoKey);
+  if (hit) return copy(hit);
+  const dir = opts.cacheDir ?? APP_MODEL_CACHE_DIR;
+  const key = dir === false ? undefined : appModelKey(config);
+  const cached = key && dir !== false ? readCachedAppModel<AppModel>(key, dir) : undefined;
+  let model: AppModel;
+  if (cached) {
+    runConfigChecks(config);
+    model = cached;
+  } else {
+    // Construct annotations (the alert topic's "no subscriber") are for `cdk synth` and deploys, not for a local run.
+    const { app, stack } = createOrchestratorApp({ config, bundling: false, context: { '@aws-cdk/core:annotationsInValidationReport': false } });
+    const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+    model = {
+      template,
+      stackName: stack.stackName,
+      functions: stack.lambdaFunctions.map((f) => ({
+        role: f.role,
+        agent: f.agent,
+        agents: f.agents,
+        entry: f.entry,
+        logicalId: f.logicalId,
+        // The contents, not synth's staged copies: those live in the cloud assembly's temporary directory.
+        assetFiles: f.assetFiles && Object.fromEntries(Object.entries(f.assetFiles).map(([name, path]) => [name, readFileSync(path, 'utf8')])),
+      })),
+    };
+    if (key && dir !== false) writeCachedAppModel(key, model, dir);
+  }
+  modelCache.set(memoKey, copy(model));
   return model;
 }
 

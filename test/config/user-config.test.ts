@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG_FILE, resolveConfig } from '../../lib/config/resolve';
 import type { OrchestratorConfig } from '../../lib/config/schema';
-import { cachedAppModel } from '../support/app-model';
+import { synthAppModel } from '../../local/runtime';
 
 const REPO = join(__dirname, '..', '..');
 const YOURS = `Your config ${DEFAULT_CONFIG_FILE} (the one test that reads it; the rest of the suite uses test/fixtures/fleet.ts)`;
@@ -32,7 +32,7 @@ describe(`config/orchestrator.config.ts (your fleet)`, () => {
 
   it('synthesizes, and every enabled agent has its handler file', () => {
     if (!config) throw new Error(`${YOURS} did not load; see the test above`);
-    const model = aboutYourConfig('does not synthesize', () => cachedAppModel(config));
+    const model = aboutYourConfig('does not synthesize', () => synthAppModel(config));
     const missing = model.functions.filter((f) => !existsSync(join(REPO, f.entry))).map((f) => `${f.agent ?? f.role}: ${f.entry}`);
     if (missing.length) throw new Error(`${YOURS} names handler files that do not exist:\n  ${missing.join('\n  ')}`);
     const served = new Set(model.functions.flatMap((f) => [...(f.agents ?? []), ...(f.agent ? [f.agent] : [])]));

@@ -12,7 +12,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { e2eConfig, E2E_TIMEOUT } from './support';
-import { cachedAppModel } from '../support/app-model';
 
 jest.setTimeout(E2E_TIMEOUT);
 
@@ -38,7 +37,7 @@ describe('a CPU-bound agent in its own worker thread', () => {
     });
     rt = await startLocalRuntime({
       config,
-      model: cachedAppModel(config),
+
       quiet: true,
       save: false,
       activeCapMs: 1000,

@@ -11,7 +11,6 @@ import defaultConfig from '../fixtures/fleet';
 import type { ExecutionEvent } from '../../local/executions';
 import type { Fault } from '../../local/faults';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
-import { cachedAppModel } from '../support/app-model';
 
 /** Generous e2e timeout per test (ms). */
 export const E2E_TIMEOUT = 60_000;
@@ -41,13 +40,12 @@ export function e2eConfig(patch: (c: OrchestratorConfigInput) => void = () => un
 
 /**
  * Starts a fresh, quiet runtime that does not write the repo's state dir, on the synthesized app
- * shared by the run's test files (`cachedAppModel`).
+ * shared by the run's test files (`synthAppModel`'s disk cache).
  */
 export function start(opts: { config?: OrchestratorConfig; faults?: Fault[]; timeScale?: number } = {}): Promise<LocalRuntime> {
   const config = opts.config ?? e2eConfig();
   return startLocalRuntime({
     config,
-    model: cachedAppModel(config),
     faults: opts.faults,
     timeScale: opts.timeScale,
     quiet: true,

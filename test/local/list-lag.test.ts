@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { parseFault } from '../../local/faults';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { e2eConfig, entered } from '../e2e/support';
-import { cachedAppModel } from '../support/app-model';
 
 jest.setTimeout(60_000);
 
@@ -21,7 +20,7 @@ describe('ListExecutions lag', () => {
     const config = e2eConfig();
     rt = await startLocalRuntime({
       config,
-      model: cachedAppModel(config),
+
       faults: [parseFault('trading=timeout')],
       quiet: true,
       save: false,

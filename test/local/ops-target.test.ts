@@ -5,20 +5,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalOpsTarget } from '../../local/ops-target';
-import { startLocalRuntime, synthAppModel } from '../../local/runtime';
+import { startLocalRuntime } from '../../local/runtime';
 import { e2eConfig } from '../e2e/support';
 
-// Four runtime starts and one synthesis (CPU-bound): generous on 2 cores shared with other runs.
+// Four runtime starts (CPU-bound): generous on 2 cores shared with other runs.
 jest.setTimeout(120_000);
 
 describe('openLocalOpsTarget and --resume-state', () => {
   it('halts and resumes the saved system; the state persists across opens and a resumed run continues the slots', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ops-'));
     const config = e2eConfig();
-    // synthAppModel, not the disk cache: openLocalOpsTarget starts its runtime without a model, and
-    // this fills the in-process memo it then hits (one synthesis for the file's four starts).
-    const model = synthAppModel(config);
-    const rt = await startLocalRuntime({ config, model, stateDir: dir, quiet: true });
+    const rt = await startLocalRuntime({ config, stateDir: dir, quiet: true });
     const [first] = await rt.runSlots(1);
     expect(first.status).toBe('SUCCEEDED');
     await rt.close();
@@ -43,7 +40,7 @@ describe('openLocalOpsTarget and --resume-state', () => {
     expect(resumed.audit.map((a) => a.action)).toEqual(['HALT', 'RESUME']);
     await again.close();
 
-    const rt2 = await startLocalRuntime({ config, model, stateDir: dir, quiet: true, fresh: false });
+    const rt2 = await startLocalRuntime({ config, stateDir: dir, quiet: true, fresh: false });
     const [next] = await rt2.runSlots(1);
     expect(next.cycle).toBe(2);
     expect(next.slot).toBe('2026-01-05T14:45:00.000Z');

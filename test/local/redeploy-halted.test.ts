@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { validateConfig } from '../../lib/config/schema';
 import defaultConfig from '../fixtures/fleet';
 import { startLocalRuntime } from '../../local/runtime';
-import { cachedAppModel } from '../support/app-model';
 
 describe('redeploy while halted (local --resume-state)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'orch-redeploy-'));
@@ -17,7 +16,7 @@ describe('redeploy while halted (local --resume-state)', () => {
 
   it('a template change re-enables the schedule, the Master re-applies the halt, and the next slots run no agent', async () => {
     const config = validateConfig(defaultConfig);
-    const first = await startLocalRuntime({ config, model: cachedAppModel(config), stateDir: dir, quiet: true });
+    const first = await startLocalRuntime({ config, stateDir: dir, quiet: true });
     // Time starts at the deploy, half a cadence before the first slot: the alarms exist (and are
     // evaluated at whole minutes) from 14:22:30, the first slot is the next one, 14:30.
     const [slot1] = await first.runSlots(1);
@@ -31,7 +30,7 @@ describe('redeploy while halted (local --resume-state)', () => {
 
     // The redeploy changes the schedules (cadence 15 -> 30 min): CloudFormation updates them with State ENABLED.
     const changed = validateConfig({ ...defaultConfig, cycle: { ...defaultConfig.cycle, cadenceMinutes: 30 } });
-    const second = await startLocalRuntime({ config: changed, model: cachedAppModel(changed), stateDir: dir, fresh: false, quiet: true });
+    const second = await startLocalRuntime({ config: changed, stateDir: dir, fresh: false, quiet: true });
     try {
       const deploy = second.notifications().find((n) => n.channel === 'master' && /DEPLOY/.test(n.subject));
       expect(deploy).toBeDefined();
@@ -50,7 +49,7 @@ describe('redeploy while halted (local --resume-state)', () => {
     }
 
     // Unchanged template: CloudFormation touches nothing, the Master is not called, the schedule stays disabled.
-    const third = await startLocalRuntime({ config: changed, model: cachedAppModel(changed), stateDir: dir, fresh: false, quiet: true });
+    const third = await startLocalRuntime({ config: changed, stateDir: dir, fresh: false, quiet: true });
     try {
       expect(third.notifications().filter((n) => /DEPLOY/.test(n.subject))).toEqual([]);
       expect(third.schedules().map((s) => s.state)).toEqual(['DISABLED']);

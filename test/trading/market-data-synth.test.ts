@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOrchestratorApp } from '../../lib/app-factory';
-import { cachedAppModel } from '../support/app-model';
+import { synthAppModel } from '../../local/runtime';
 import { validateConfig } from '../../lib/config/schema';
 import defaultConfig from '../fixtures/fleet';
 import { MSFT_FILE } from './support';
@@ -25,7 +25,7 @@ describe('market data at synth', () => {
   });
 
   it('an absolute OHLCV file is used as it is, and every function that reads it gets MARKET_DATA_SYMBOL', () => {
-    const template = cachedAppModel(withData(MSFT_FILE)).template as {
+    const template = synthAppModel(withData(MSFT_FILE)).template as {
       Resources: Record<string, { Type: string; Properties: { Environment?: { Variables?: Record<string, string> } } }>;
     };
     const fns = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');

@@ -1,0 +1,116 @@
+/**
+ * The synthesized app on disk, so `npm start`, `npm run ops -- --local` and the tests synthesize a
+ * config once rather than at every start: `.local/app-models/<key>.json` (in .gitignore).
+ *
+ * The key is a hash of everything synthesis reads ({@link appModelKey}): the validated config, the
+ * contents of {@link APP_MODEL_SOURCES} (the constructs, the handlers and their shared code, the
+ * state machine file, the market data synthesis checks, `cdk.json`'s feature flags, the locked
+ * library versions), each agent entry the config names outside them, and `CDK_VALIDATION`. A change
+ * to any of them is a new key, so a stale template is never served. Not covered: a module outside
+ * those directories that an agent entry imports (the template does not depend on it; synthesis
+ * only reads the agent's params schema).
+ *
+ * Writes go to a temporary file renamed into place, so two processes synthesizing the same config
+ * at once both leave a whole file; entries not read for {@link APP_MODEL_MAX_AGE_MS} are deleted
+ * when a new one is written.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import type { OrchestratorConfig } from '../lib/config/schema';
+
+/** Repo root (local/..). */
+const ROOT = join(__dirname, '..');
+
+/** Where the cached models are written (under `.local/`, in .gitignore). */
+export const APP_MODEL_CACHE_DIR = join(ROOT, '.local', 'app-models');
+
+/** What synthesis reads besides the config and the agent entries, relative to the repo root. */
+export const APP_MODEL_SOURCES: readonly string[] = ['lib', 'lambdas', 'local', 'statemachines', 'data', 'cdk.json', 'package-lock.json'];
+
+/** Entries not read (or written) for this long are deleted when a new one is written (ms): 7 days. */
+export const APP_MODEL_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
+/** Digest of the sources per root, for this process (the files do not change while it runs a suite or a CLI). */
+const sourceDigests = new Map<string, string>();
+
+function hashTree(h: ReturnType<typeof createHash>, root: string, rel: string): void {
+  const abs = join(root, rel);
+  if (!existsSync(abs)) return;
+  if (statSync(abs).isDirectory()) {
+    for (const name of readdirSync(abs).sort()) hashTree(h, root, join(rel, name));
+    return;
+  }
+  h.update(rel).update('\0').update(readFileSync(abs)).update('\0');
+}
+
+function sourceDigest(root: string): string {
+  const hit = sourceDigests.get(root);
+  if (hit) return hit;
+  const h = createHash('sha256');
+  for (const s of APP_MODEL_SOURCES) hashTree(h, root, s);
+  const digest = h.digest('hex');
+  sourceDigests.set(root, digest);
+  return digest;
+}
+
+/**
+ * The cache key of `config`'s synthesized app (32 hex characters): see the module comment for what it covers.
+ * @param config - a validated config.
+ * @param root - the repo root whose sources synthesis reads. @default the repo this module is in
+ */
+export function appModelKey(config: OrchestratorConfig, root: string = ROOT): string {
+  const h = createHash('sha256').update(sourceDigest(root)).update('\0').update(JSON.stringify(config)).update('\0');
+  h.update(`CDK_VALIDATION=${process.env.CDK_VALIDATION ?? ''}\0`);
+  for (const agent of config.agents) {
+    if (!agent.entry) continue;
+    const abs = isAbsolute(agent.entry) ? agent.entry : join(root, agent.entry);
+    const rel = relative(root, abs);
+    if (APP_MODEL_SOURCES.some((s) => rel === s || rel.startsWith(s + '/'))) continue; // already in the digest
+    hashTree(h, root, rel);
+  }
+  return h.digest('hex').slice(0, 32);
+}
+
+/**
+ * The cached model stored under `key`, or undefined (none, or unreadable: it is then synthesized again).
+ * Marks the entry as used, so it is not pruned.
+ * @param dir - @default {@link APP_MODEL_CACHE_DIR}
+ */
+export function readCachedAppModel<T>(key: string, dir: string = APP_MODEL_CACHE_DIR): T | undefined {
+  const file = join(dir, `${key}.json`);
+  if (!existsSync(file)) return undefined;
+  try {
+    const model = JSON.parse(readFileSync(file, 'utf8')) as T;
+    const now = new Date();
+    utimesSync(file, now, now);
+    return model;
+  } catch {
+    return undefined; // a partial file cannot exist (rename), but a user may have edited it
+  }
+}
+
+/**
+ * Stores `model` under `key` (atomically) and deletes entries unused for {@link APP_MODEL_MAX_AGE_MS}.
+ * @param dir - @default {@link APP_MODEL_CACHE_DIR}
+ * @throws nothing: a cache that cannot be written (read-only checkout) only costs the next start a synthesis.
+ */
+export function writeCachedAppModel(key: string, model: unknown, dir: string = APP_MODEL_CACHE_DIR): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${key}.json`);
+    const tmp = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
+    writeFileSync(tmp, JSON.stringify(model));
+    renameSync(tmp, file);
+    const cutoff = Date.now() - APP_MODEL_MAX_AGE_MS;
+    for (const name of readdirSync(dir)) {
+      try {
+        if (statSync(join(dir, name)).mtimeMs < cutoff) unlinkSync(join(dir, name));
+      } catch {
+        // another process pruned it first
+      }
+    }
+  } catch {
+    // best effort (see @throws)
+  }
+}
