@@ -28,7 +28,7 @@ describe('appModelKey', () => {
     expect(appModelKey(config, root)).toBe(key);
     expect(
       appModelKey(
-        fixtureConfig((c) => (c.cycle.maxWorkers = 3)),
+        fixtureConfig((c) => (c.cycle = { ...c.cycle, maxWorkers: 3 })),
         root,
       ),
     ).not.toBe(key);
@@ -105,7 +105,7 @@ describe('synthAppModel with a cache directory', () => {
         // Without the cache it synthesizes.
         expect(
           fresh.synthAppModel(
-            fixtureConfig((c) => (c.cycle.maxWorkers = 2)),
+            fixtureConfig((c) => (c.cycle = { ...c.cycle, maxWorkers: 2 })),
             { cacheDir: false },
           ).stackName,
         ).toBe('AgentFleet');
