@@ -6,7 +6,7 @@
 import { App } from 'aws-cdk-lib';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkConfig } from './config/checks';
+import { runConfigChecks } from './config/checks';
 import type { OrchestratorConfig } from './config/schema';
 import { OrchestratorStack } from './orchestrator-stack';
 
@@ -50,23 +50,16 @@ export function projectContext(): Record<string, unknown> {
 }
 
 /**
- * The config checks across fields and against the market data (`lib/config/checks.ts`) that
- * synthesis runs: errors throw, warnings go to stderr as `warning: config <path>: <message>` (cdk
- * synth, npm start). The local runtime runs them on its own when it serves a cached template.
- * @throws {ConfigError} naming the field's path when a check fails.
- */
-export function runConfigChecks(config: OrchestratorConfig): void {
-  for (const w of checkConfig(config, join(__dirname, '..'))) console.warn(`warning: config ${w.path}: ${w.message}`);
-}
-
-/**
  * Creates the app and the orchestrator stack, with the feature flags of `cdk.json`, after the config checks of `lib/config/checks.ts`
  * (warnings are printed on stderr).
  * @returns the app (not yet synthesized) and the stack.
  * @throws {ConfigError} when a check across fields or against the market data fails (the field path is named).
  */
 export function createOrchestratorApp(opts: CreateOrchestratorAppOptions): { app: App; stack: OrchestratorStack } {
-  const context: Record<string, unknown> = { ...projectContext(), ...opts.context };
+  // In-process there is no CLI to present construct annotations: they stay on the constructs
+  // (Annotations.fromStack) instead of printing as a validation report. Under the CLI, CDK_CONTEXT_JSON
+  // carries cdk.json's value and wins.
+  const context: Record<string, unknown> = { ...projectContext(), '@aws-cdk/core:annotationsInValidationReport': false, ...opts.context };
   if (opts.bundling === false) context['aws:cdk:bundling-stacks'] = [];
   const app = new App({ context, outdir: opts.outdir });
   const stackName = opts.stackName ?? opts.config.stackName;

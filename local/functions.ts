@@ -111,6 +111,8 @@ export interface LocalFunctionPorts {
   readonly onWorkerOutput: (text: string, stream: 'stdout' | 'stderr') => void;
   /** Resolves a model entry to an absolute path. */
   readonly resolveEntry: (entry: string) => string;
+  /** Start one worker per agent function now (at most {@link PREWARM_POOLS}). @default true */
+  readonly prewarm?: boolean;
 }
 
 /** The functions and what to close. */
@@ -160,7 +162,7 @@ export async function buildLocalFunctions(model: readonly ModelFunction[], tpl: 
     }),
   );
   // One warm worker per agent function (at most PREWARM_POOLS), loading its modules while the runtime starts.
-  [...pools.values()].slice(0, PREWARM_POOLS).forEach((p) => p.prewarm());
+  if (ports.prewarm ?? true) [...pools.values()].slice(0, PREWARM_POOLS).forEach((p) => p.prewarm());
   return {
     functions,
     pools,

@@ -33,7 +33,8 @@ export async function openLocalOpsTarget(dir: string): Promise<OpsTarget> {
   }
   const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedState;
   // Re-validated: the saved JSON drops undefined fields, and defaults may have grown since it was written.
-  const rt = await startLocalRuntime({ config: validateConfig(saved.config), stateDir, fresh: false, quiet: true });
+  // No agent worker is started ahead: `run-now` starts them when it invokes the agents.
+  const rt = await startLocalRuntime({ config: validateConfig(saved.config), stateDir, fresh: false, quiet: true, prewarmAgents: false });
   // Operators act through the operator function, as in AWS (its function URL): the local stand-in
   // for the caller's IAM identity is the actor the CLI passes.
   const operator = async (request: Record<string, unknown>, actor: string) => rt.invokeOperator(request, actor);

@@ -27,7 +27,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { createOrchestratorApp, runConfigChecks } from '../lib/app-factory';
+import { runConfigChecks } from '../lib/config/checks';
 import { validateConfig, type OrchestratorConfig } from '../lib/config/schema';
 import defaultConfigInput from '../config/orchestrator.config';
 import type { CustomResourceResponse } from '../lambdas/master/handler';
@@ -112,6 +112,12 @@ export interface LocalRuntimeOptions {
    * speed (`sim-clock.ts`). @default 10,000
    */
   activeCapMs?: number;
+  /**
+   * Start one worker per agent function while the runtime starts (like provisioned concurrency of
+   * 1), so the first cycle's agents start warm. `npm run ops -- --local` passes false: an operator
+   * command usually invokes no agent. @default true
+   */
+  prewarmAgents?: boolean;
 }
 
 /** A running local runtime. */
@@ -195,8 +201,11 @@ export function synthAppModel(config: OrchestratorConfig, opts: SynthAppModelOpt
     runConfigChecks(config);
     model = cached;
   } else {
-    // Construct annotations (the alert topic's "no subscriber") are for `cdk synth` and deploys, not for a local run.
-    const { app, stack } = createOrchestratorApp({ config, bundling: false, context: { '@aws-cdk/core:annotationsInValidationReport': false } });
+    // Loaded here, not at the top: aws-cdk-lib takes about a second to load, and a cached model needs none of it
+    // (`npm run ops -- --local` and a repeated `npm start` start without it).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createOrchestratorApp } = require('../lib/app-factory') as typeof import('../lib/app-factory');
+    const { app, stack } = createOrchestratorApp({ config, bundling: false });
     const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
     model = {
       template,
@@ -365,6 +374,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       wrapMaster,
       onWorkerOutput: (text, stream) => stdio.ingest(text, stream),
       resolveEntry: resolveUserPath,
+      prewarm: opts.prewarmAgents ?? true,
     });
     const functions = built.functions;
     const roleFn = (role: string) => {

@@ -161,3 +161,13 @@ export function checkConfig(config: OrchestratorConfig, repoRoot: string): Confi
   if (errors.length) throw new ConfigError(errors);
   return configWarnings(config);
 }
+
+/**
+ * {@link checkConfig} on the repo this module is in, as synthesis runs it: errors throw, warnings go
+ * to stderr as `warning: config <path>: <message>` (cdk synth, npm start). The local runtime runs it
+ * on its own when it serves a cached template.
+ * @throws {ConfigError} naming the field's path when a check fails.
+ */
+export function runConfigChecks(config: OrchestratorConfig): void {
+  for (const w of checkConfig(config, join(__dirname, '..', '..'))) console.warn(`warning: config ${w.path}: ${w.message}`);
+}

@@ -84,3 +84,21 @@ describe('raw task results over 256 KiB (checked before ResultSelector, as AWS d
     expect(e).toMatchObject({ status: 'SUCCEEDED', output: { escalate: false } });
   });
 });
+
+describe('definition validation (once per definition and process)', () => {
+  const opts = (definition: Record<string, unknown>) => ({
+    definition,
+    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:m',
+    clock: new SimClock({ startMs: 0 }),
+    taskStates: [],
+    taskHandler: () => async () => ({}),
+  });
+  it('refuses an invalid definition every time it is given, and runs a valid one again without validating it', () => {
+    const invalid = { StartAt: 'Nowhere', States: { Done: { Type: 'Succeed' } } };
+    expect(() => new LocalExecutions(opts(invalid))).toThrow();
+    expect(() => new LocalExecutions(opts(invalid))).toThrow();
+    const valid = { StartAt: 'Done', States: { Done: { Type: 'Succeed' } } };
+    expect(() => new LocalExecutions(opts(valid))).not.toThrow();
+    expect(() => new LocalExecutions(opts(valid))).not.toThrow();
+  });
+});
