@@ -195,7 +195,8 @@ export class OrchestratorStack extends Stack {
       environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
     });
     // The one writer of money: account, books, orders, fills and rate counters (Ledger, in transactions);
-    // the halt flag is a condition of every fill (Control: ConditionCheckItem); agents' outputs (Cycles: PutItem).
+    // the halt flag is a condition of every fill (Control: ConditionCheckItem), read with the ledger items in one
+    // BatchGetItem (a batch across tables needs the action on each); agents' outputs (Cycles: PutItem).
     t.Ledger.grant(
       gateway.fn,
       'dynamodb:GetItem',
@@ -205,7 +206,7 @@ export class OrchestratorStack extends Stack {
       'dynamodb:UpdateItem',
       'dynamodb:ConditionCheckItem',
     );
-    t.Control.grant(gateway.fn, 'dynamodb:GetItem', 'dynamodb:ConditionCheckItem');
+    t.Control.grant(gateway.fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem');
     t.Cycles.grant(gateway.fn, 'dynamodb:PutItem');
 
     this.killSwitch = new KillSwitch(this, 'KillSwitch', {

@@ -19,6 +19,11 @@ export class OrchestratorError extends Error {
   }
 }
 
+/** A BatchGetItem left keys unprocessed after every round (sustained throttling): the read did not happen; a retry may succeed. */
+export class BatchGetIncomplete extends OrchestratorError {
+  override name = 'BatchGetIncomplete' as const;
+}
+
 /** The agent's input failed `agentInputSchema`. Deterministic: never retried. */
 export class AgentInputInvalid extends OrchestratorError {
   override name = 'AgentInputInvalid' as const;

@@ -7,9 +7,10 @@
  * from the fresh state, with bounded retries and full-jitter backoff; it never writes blind.
  */
 import { isConditionalCheckFailed } from '../dynamo-errors';
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { agentStateItemSchema, type AgentStateItem, type ControlItem } from '../contracts';
 import { CONTROL_KEY, parseControlItem } from '../control-read';
+import { batchGetConsistent } from '../batch-get';
 import { retryWithBackoff } from '../retry';
 import { freshAgentState } from './agent-state';
 import { OrchestratorError } from '../errors';
@@ -43,7 +44,7 @@ export class AgentStateConflict extends OrchestratorError {
 /** BatchGetItem accepts at most 100 keys per call (AWS limit); the first call also reads the control item. */
 export const MAX_AGENTS_PER_BATCH = 99;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Parses an agent state item read from DynamoDB.
@@ -72,24 +73,22 @@ export class AgentStateStore {
    * one call for up to {@link MAX_AGENTS_PER_BATCH} agents (the control item takes the 100th key),
    * then further calls of up to 100 keys each for larger fleets (BatchGetItem's per-call limit).
    * Unprocessed keys are re-requested with backoff. A missing agent item is a fresh CLOSED state.
-   * @throws {Error} when an item is malformed, or keys stay unprocessed after 10 rounds.
+   * @throws {Error} when an item is malformed; `BatchGetIncomplete` (errors.ts) when keys stay unprocessed after 10 rounds.
    */
   async readControlAndAgents(agents: readonly string[]): Promise<{ control: ControlItem; states: Map<string, AgentStateItem> }> {
     const found: Record<string, Record<string, unknown>[]> = { [this.tables.control]: [], [this.tables.agentState]: [] };
     const chunks: string[][] = [agents.slice(0, MAX_AGENTS_PER_BATCH)];
     for (let i = MAX_AGENTS_PER_BATCH; i < agents.length; i += MAX_AGENTS_PER_BATCH + 1) chunks.push(agents.slice(i, i + MAX_AGENTS_PER_BATCH + 1));
     for (const [index, chunk] of chunks.entries()) {
-      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-        ...(index === 0 ? { [this.tables.control]: { Keys: [CONTROL_KEY], ConsistentRead: true } } : {}),
-        ...(chunk.length > 0 ? { [this.tables.agentState]: { Keys: chunk.map((agent) => ({ agent })), ConsistentRead: true } } : {}),
-      };
-      for (let round = 0; request && Object.keys(request).length > 0; round++) {
-        if (round >= 10) throw new Error('BatchGetItem left unprocessed keys after 10 rounds');
-        if (round > 0) await sleep(Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** round));
-        const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-        for (const [table, items] of Object.entries(out.Responses ?? {})) found[table]?.push(...(items as Record<string, unknown>[]));
-        request = out.UnprocessedKeys as typeof request;
-      }
+      const got = await batchGetConsistent(
+        this.doc,
+        {
+          ...(index === 0 ? { [this.tables.control]: [CONTROL_KEY] } : {}),
+          [this.tables.agentState]: chunk.map((agent) => ({ agent })),
+        },
+        { baseDelayMs: this.retry.baseDelayMs, maxDelayMs: this.retry.maxDelayMs, sleep },
+      );
+      for (const [table, items] of Object.entries(got)) found[table]?.push(...items);
     }
     const control = parseControlItem(found[this.tables.control][0]);
     const byName = new Map(found[this.tables.agentState].map((item) => [String(item.agent), item]));

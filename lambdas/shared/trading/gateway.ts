@@ -21,10 +21,11 @@
  * "Best Practices for Automated Trading Risk Controls" (2024: throttles, kill switch, price
  * tolerance), the specification's data gateway (`docs/requirements.md`, R-GATEWAY).
  */
-import { BatchGetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CONTROL_KEY, readControlItem } from '../control-read';
+import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetConsistent } from '../batch-get';
+import { CONTROL_KEY, parseControlItem, readControlItem } from '../control-read';
 import { isConditionalCheckFailed } from '../dynamo-errors';
-import type { Mode, RiskVerdict } from '../contracts';
+import type { ControlItem, Mode, RiskVerdict } from '../contracts';
 import { OrderGatewayContention } from '../errors';
 import type { TradingSettings } from '../settings';
 import {
@@ -36,6 +37,8 @@ import {
   latestEquitySnapshot,
   orderId as makeOrderId,
   orderKey,
+  parseAccount,
+  parseBook,
   readAccount,
   readBook,
   listBooks,
@@ -44,6 +47,7 @@ import {
   type AccountItem,
   type AgentBook,
   type AgentRiskFigures,
+  type EquitySnapshot,
   type FillItem,
   type OrderItem,
   type TimeInForce,
@@ -209,23 +213,45 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
 
   const backoff = (attempt: number) => sleep(random() * Math.min(GATEWAY_BACKOFF.capMs, GATEWAY_BACKOFF.baseMs * 2 ** attempt));
 
-  async function readCounters(cycleId: string, agent: string): Promise<Counters> {
-    const out = await doc.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [ledgerTable]: {
-            Keys: [
-              { pk: `RATE#${cycleId}`, sk: `AGENT#${agent}` },
-              { pk: `RATE#${cycleId}`, sk: 'ALL' },
-            ],
-            ConsistentRead: true,
-          },
-        },
+  /**
+   * Everything one decision reads, strongly consistent and at once: the order under its idempotency
+   * key, the control item, the account, the agent's book and both order-rate counters in one
+   * BatchGetItem, and the latest equity snapshot in a Query beside it. One round trip per attempt
+   * (two calls), where one call per item took two round trips (the order first).
+   */
+  async function readDecisionState(req: GatewayOrder): Promise<{
+    existing: OrderItem | undefined;
+    control: ControlItem;
+    account: AccountItem;
+    book: AgentBook;
+    counters: Counters;
+    snapshot: EquitySnapshot | undefined;
+  }> {
+    const oKey = orderKey(req.cycleId, req.agent, req.clientOrderId);
+    const rateAgentSk = `AGENT#${req.agent}`;
+    const [items, snapshot] = await Promise.all([
+      batchGetConsistent(doc, {
+        [ledgerTable]: [
+          oKey,
+          ACCOUNT_KEY,
+          { pk: BOOK_PK, sk: req.agent },
+          { pk: `RATE#${req.cycleId}`, sk: rateAgentSk },
+          { pk: `RATE#${req.cycleId}`, sk: 'ALL' },
+        ],
+        [controlTable]: [CONTROL_KEY],
       }),
-    );
-    const items = out.Responses?.[ledgerTable] ?? [];
-    const n = (sk: string) => Number(items.find((i) => i.sk === sk)?.n ?? 0);
-    return { agent: n(`AGENT#${agent}`), cycle: n('ALL') };
+      latestEquitySnapshot(doc, ledgerTable, feed.barIndex),
+    ]);
+    const ledger = items[ledgerTable];
+    const find = (pk: string, sk: string) => ledger.find((i) => i.pk === pk && i.sk === sk);
+    return {
+      existing: find(oKey.pk, oKey.sk) as OrderItem | undefined,
+      control: parseControlItem(items[controlTable][0]),
+      account: parseAccount(find(ACCOUNT_KEY.pk, ACCOUNT_KEY.sk), settings.startingCashUsd),
+      book: parseBook(find(BOOK_PK, req.agent), req.agent),
+      counters: { agent: Number(find(`RATE#${req.cycleId}`, rateAgentSk)?.n ?? 0), cycle: Number(find(`RATE#${req.cycleId}`, 'ALL')?.n ?? 0) },
+      snapshot,
+    };
   }
 
   function pricesFor(...portfolios: { positions: Readonly<Record<string, unknown>> }[]): Record<string, number> {
@@ -341,15 +367,8 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
     }
     let rateWaitedMs = 0;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const existing = await getOrder(doc, ledgerTable, req.cycleId, req.agent, req.clientOrderId);
+      const { existing, control, account, book, counters, snapshot } = await readDecisionState(req);
       if (existing) return replay(existing, req);
-      const [control, account, book, counters, snapshot] = await Promise.all([
-        readControlItem(doc, controlTable, true),
-        readAccount(doc, ledgerTable, settings.startingCashUsd),
-        readBook(doc, ledgerTable, req.agent),
-        readCounters(req.cycleId, req.agent),
-        latestEquitySnapshot(doc, ledgerTable, feed.barIndex),
-      ]);
       const mode: Mode = req.mode === 'safe' || control.mode === 'safe' ? 'safe' : 'normal';
       const intent = { symbol: req.symbol, side: req.side, qty: req.qty, limitPrice: req.limitPrice };
       const lp = req.limitPrice;

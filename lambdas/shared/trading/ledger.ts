@@ -220,13 +220,18 @@ export function equitySk(barIndex: number): string {
  */
 export async function readAccount(doc: DynamoDBDocumentClient, table: string, startingCashUsd: number): Promise<AccountItem> {
   const got = await doc.send(new GetCommand({ TableName: table, Key: ACCOUNT_KEY, ConsistentRead: true }));
-  if (!got.Item) return { cash: startingCashUsd, positions: {}, version: 0, fillSeq: 0, reservedCashUsd: 0, exists: false };
+  return parseAccount(got.Item, startingCashUsd);
+}
+
+/** The account of a raw item read by the caller ({@link readAccount}'s rules: absent is the starting cash, `exists: false`). */
+export function parseAccount(item: Record<string, unknown> | undefined, startingCashUsd: number): AccountItem {
+  if (!item) return { cash: startingCashUsd, positions: {}, version: 0, fillSeq: 0, reservedCashUsd: 0, exists: false };
   return {
-    cash: Number(got.Item.cash),
-    positions: (got.Item.positions ?? {}) as Record<string, Position>,
-    version: Number(got.Item.version ?? 0),
-    fillSeq: Number(got.Item.fillSeq ?? 0),
-    reservedCashUsd: Number(got.Item.reservedCashUsd ?? 0),
+    cash: Number(item.cash),
+    positions: (item.positions ?? {}) as Record<string, Position>,
+    version: Number(item.version ?? 0),
+    fillSeq: Number(item.fillSeq ?? 0),
+    reservedCashUsd: Number(item.reservedCashUsd ?? 0),
     exists: true,
   };
 }
@@ -234,8 +239,13 @@ export async function readAccount(doc: DynamoDBDocumentClient, table: string, st
 /** Reads one agent's book (strongly consistent); a missing book reads as empty with `exists: false`. */
 export async function readBook(doc: DynamoDBDocumentClient, table: string, agent: string): Promise<AgentBook> {
   const got = await doc.send(new GetCommand({ TableName: table, Key: { pk: BOOK_PK, sk: agent }, ConsistentRead: true }));
-  if (!got.Item) return { agent, positions: {}, cashFlowUsd: 0, fills: 0, reservedQty: {}, workingQty: {}, version: 0, exists: false };
-  return toBook(got.Item);
+  return parseBook(got.Item, agent);
+}
+
+/** The book of `agent` from a raw item read by the caller ({@link readBook}'s rules: absent is an empty book, `exists: false`). */
+export function parseBook(item: Record<string, unknown> | undefined, agent: string): AgentBook {
+  if (!item) return { agent, positions: {}, cashFlowUsd: 0, fills: 0, reservedQty: {}, workingQty: {}, version: 0, exists: false };
+  return toBook(item);
 }
 
 function toBook(item: Record<string, unknown>): AgentBook {
