@@ -1,24 +1,25 @@
 /**
- * The code inside an agent's worker thread (bundled with the agent's handler module by
+ * The agent's side of a worker thread (bundled with the agent's handler module by
  * `agent-workers.ts`): one sandbox of one agent function, as a Lambda execution environment is.
+ * The thread itself runs `agent-worker-host.ts`, which loads this bundle at each `init` and hands
+ * it the invocations.
  *
  * It builds the agent once, at the first invocation: a `defineAgent` handler on the trading ports
  * of the function's environment (`handler.withPorts(tradingPortsFromEnv(env, doc))`, its document
- * client on the runtime's IAM proxy), any other `handler` as it is. Every outgoing HTTP request of
- * the thread carries the function's name for the IAM proxy (`local/iam.ts`), so an agent's own
- * clients are checked against its role like the ports' client. Its stdout and stderr go to the
- * runtime as messages, in order with the result, so logs and EMF metrics reach the runtime's
- * capture (with simulated time) before the invocation ends.
+ * client on the runtime's IAM proxy), any other `handler` as it is.
  *
- * Protocol (structured-clone messages): runtime -> worker {@link InvokeMessage}; worker -> runtime
- * {@link OutputMessage} (any number) then one {@link ResultMessage} per invocation.
+ * Protocol (structured-clone messages): runtime -> worker {@link InitMessage} (once per sandbox,
+ * before its first invocation) and {@link InvokeMessage}; worker -> runtime {@link OutputMessage}
+ * (any number) then one {@link ResultMessage} per invocation.
  */
-import http from 'node:http';
-import { parentPort, workerData } from 'node:worker_threads';
-import { PRINCIPAL_HEADER } from './iam';
 
-/** What the runtime passes when it creates the worker. */
-export interface AgentWorkerData {
+/** The runtime gives the thread a sandbox: the agent's bundle, the function's environment and name. */
+export interface InitMessage {
+  readonly type: 'init';
+  /** Absolute path of the agent's bundle (`bundleAgentWorker`), loaded afresh (its module state is new). */
+  readonly bundle: string;
+  /** The function's environment variables: `process.env` of the thread becomes exactly these. */
+  readonly env: Readonly<Record<string, string>>;
   /** Function name: the IAM principal of every DynamoDB call of this thread. */
   readonly principal: string;
 }
@@ -62,34 +63,19 @@ interface AgentModule {
   handler?: AnyHandler & { withPorts?: (ports: unknown) => AnyHandler };
 }
 
+/** What the host calls: one invocation of the loaded agent, its result posted through `post`. */
+export interface AgentServer {
+  invoke(msg: InvokeMessage, post: (m: ResultMessage) => void): void;
+}
+
 /**
- * Serves invocations of `mod` on this worker's port. Called by the bundle's entry, which
+ * The server of `mod` for the thread's host. Called by the bundle's entry, which
  * `bundleAgentWorker` generates (so no module here imports it).
  * @public
  * @throws nothing: a module without a `handler`, a failed port construction or a thrown handler
  *   is reported as that invocation's error.
  */
-export function serveAgent(mod: AgentModule): void {
-  const port = parentPort;
-  if (!port) throw new Error('serveAgent runs in a worker thread only');
-  const { principal } = workerData as AgentWorkerData;
-
-  // Attribute every request of this thread to the function (the IAM proxy decides).
-  const original = http.request.bind(http) as (...args: unknown[]) => http.ClientRequest;
-  (http as { request: unknown }).request = (...args: unknown[]) => {
-    const opts = args.find((a) => a && typeof a === 'object' && !(a instanceof URL)) as http.RequestOptions | undefined;
-    if (opts) opts.headers = { ...(opts.headers as Record<string, string> | undefined), [PRINCIPAL_HEADER]: principal };
-    return original(...args);
-  };
-  for (const stream of ['stdout', 'stderr'] as const) {
-    (process[stream] as { write: unknown }).write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
-      port.postMessage({ type: 'output', stream, text: typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8') } satisfies OutputMessage);
-      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      cb?.();
-      return true;
-    };
-  }
-
+export function createAgentServer(mod: AgentModule): AgentServer {
   let built: Promise<AnyHandler> | undefined;
   const build = async (): Promise<AnyHandler> => {
     const h = mod.handler;
@@ -103,32 +89,31 @@ export function serveAgent(mod: AgentModule): void {
     return h.withPorts(tradingPortsFromEnv(process.env, newDocumentClient(new DynamoDBClient({}))));
   };
 
-  port.on('message', (msg: InvokeMessage) => {
-    if (msg?.type !== 'invoke') return;
-    const startedWall = performance.now();
-    const context = {
-      ...msg.context,
-      callbackWaitsForEmptyEventLoop: true,
-      // The simulated clock runs 1:1 while this agent computes or briefly waits (sim-clock.ts).
-      getRemainingTimeInMillis: () => Math.max(0, msg.context.remainingMs - (performance.now() - startedWall)),
-    };
-    Promise.resolve()
-      // A failed build is retried at the next invocation (Lambda re-runs a failed init).
-      .then(() => (built ??= build().catch((err: unknown) => ((built = undefined), Promise.reject(err)))))
-      .then((run) => run(msg.event, context))
-      // What Lambda returns is the result as JSON (functions and undefined members dropped).
-      .then((value) => (value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown)))
-      .then(
-        (value) => port.postMessage({ type: 'result', id: msg.id, ok: true, value } satisfies ResultMessage),
-        (err: unknown) => {
-          const e = err as Error | undefined;
-          port.postMessage({
-            type: 'result',
-            id: msg.id,
-            ok: false,
-            error: { name: e?.name || 'Error', message: e?.message ?? String(err) },
-          } satisfies ResultMessage);
-        },
-      );
-  });
+  return {
+    invoke(msg, post) {
+      const startedWall = performance.now();
+      const context = {
+        ...msg.context,
+        callbackWaitsForEmptyEventLoop: true,
+        // The simulated clock runs 1:1 while this agent computes or briefly waits (sim-clock.ts).
+        getRemainingTimeInMillis: () => Math.max(0, msg.context.remainingMs - (performance.now() - startedWall)),
+      };
+      Promise.resolve()
+        // A failed build is retried at the next invocation (Lambda re-runs a failed init).
+        .then(() => (built ??= build().catch((err: unknown) => ((built = undefined), Promise.reject(err)))))
+        .then((run) => run(msg.event, context))
+        // What Lambda returns is the result as JSON (functions and undefined members dropped).
+        .then((value) => (value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown)))
+        .then(
+          (value) => post({ type: 'result', id: msg.id, ok: true, value }),
+          (err: unknown) => post(errorResult(msg.id, err)),
+        );
+    },
+  };
+}
+
+/** The result message of an invocation that threw `err` (its name and message, as Lambda reports them). */
+export function errorResult(id: number, err: unknown): ResultMessage {
+  const e = err as Error | undefined;
+  return { type: 'result', id, ok: false, error: { name: e?.name || 'Error', message: e?.message ?? String(err) } };
 }

@@ -7,11 +7,14 @@
  * - Code: the agent's handler module is bundled with esbuild (with `agent-worker-main.ts`) into
  *   `.local/workers/<name>-<hash>.cjs` (node_modules stay external and load from the repo), as CDK
  *   bundles it for Lambda; the file name is the content's hash, written atomically, so concurrent
- *   runtimes share it; bundles older than 7 days are deleted when a new one is written.
+ *   runtimes share it; bundles older than 7 days are deleted when a new one is written. Each thread
+ *   runs the host (`agent-worker-host.ts`, bundled likewise), which loads the agent's bundle.
  * - Sandboxes: one pool per agent function. An invocation takes an idle worker of the pool (a warm
  *   start: module state and clients are kept, as in a warm Lambda sandbox) or starts a new one (a
- *   cold start); a worker serves one invocation at a time. The runtime starts one worker per
- *   function when it starts ({@link AgentWorkerPool.prewarm}), like provisioned concurrency of 1.
+ *   cold start: the agent's bundle is loaded afresh); a worker serves one invocation at a time. The
+ *   runtime starts one worker per function when it starts ({@link AgentWorkerPool.prewarm}), like
+ *   provisioned concurrency of 1. A closed pool parks its idle threads (`worker-parking.ts`) for
+ *   the next runtime of the process, which re-initialises them as new sandboxes.
  * - Time: while an invocation runs, its worker holds the simulated clock at real speed with an idle
  *   meter (its event loop's idle time, `sim-clock.ts`): computing costs simulated time 1:1, and an
  *   agent that waits for something that never comes stops holding the clock after the clock's
@@ -27,9 +30,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { AgentWorkerData, InvokeMessage, OutputMessage, ResultMessage } from './agent-worker-main';
+import type { InitMessage, InvokeMessage, OutputMessage, ResultMessage } from './agent-worker-main';
 import type { LambdaHandler, LocalLambdaContext } from './lambda-adapter';
 import type { SimClock } from './sim-clock';
+import { parkWorker, takeParkedWorker } from './worker-parking';
 
 /** Repo root (local/..). */
 const REPO_ROOT = join(__dirname, '..');
@@ -62,24 +66,38 @@ function pruneOldBundles(dir: string): void {
  */
 export async function bundleAgentWorker(entry: string, outDir: string = WORKER_BUNDLE_DIR): Promise<string> {
   const main = join(__dirname, 'agent-worker-main.ts');
-  const contents = `import * as agent from ${JSON.stringify(entry)};\nimport { serveAgent } from ${JSON.stringify(main)};\nserveAgent(agent);\n`;
+  const contents = `import * as agent from ${JSON.stringify(entry)};\nimport { createAgentServer } from ${JSON.stringify(main)};\nexport const server = createAgentServer(agent);\n`;
   let text: string;
   try {
-    const out = await build({
-      stdin: { contents, resolveDir: dirname(entry), sourcefile: `worker-of-${basename(entry)}`, loader: 'ts' },
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      packages: 'external',
-      write: false,
-      logLevel: 'silent',
-    });
-    text = out.outputFiles[0].text;
+    text = await bundleText({ contents, resolveDir: dirname(entry), sourcefile: `worker-of-${basename(entry)}`, loader: 'ts' });
   } catch (err) {
     throw new Error(`Cannot bundle agent ${relative(REPO_ROOT, entry) || entry} for its worker thread: ${(err as Error).message}`, { cause: err });
   }
-  const name = `${basename(entry).replace(/\.[^.]+$/, '')}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.cjs`;
+  return writeBundle(basename(entry).replace(/\.[^.]+$/, ''), text, outDir);
+}
+
+/**
+ * Bundles the thread's host (`agent-worker-host.ts`) into one CommonJS file.
+ * @param outDir - where to write. @default {@link WORKER_BUNDLE_DIR}
+ * @returns the bundle's absolute path (`host-<content hash>.cjs`).
+ */
+export async function bundleWorkerHost(outDir: string = WORKER_BUNDLE_DIR): Promise<string> {
+  const host = join(__dirname, 'agent-worker-host.ts');
+  return writeBundle(
+    'host',
+    await bundleText({ contents: `import ${JSON.stringify(host)};\n`, resolveDir: __dirname, sourcefile: 'worker-host', loader: 'ts' }),
+    outDir,
+  );
+}
+
+async function bundleText(stdin: { contents: string; resolveDir: string; sourcefile: string; loader: 'ts' }): Promise<string> {
+  const out = await build({ stdin, bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', write: false, logLevel: 'silent' });
+  return out.outputFiles[0].text;
+}
+
+/** Writes `text` as `<stem>-<content hash>.cjs` in `outDir` unless it is there (atomically), prunes old bundles; returns the path. */
+function writeBundle(stem: string, text: string, outDir: string): string {
+  const name = `${stem}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.cjs`;
   const file = join(outDir, name);
   if (existsSync(file)) {
     const now = new Date();
@@ -96,8 +114,10 @@ export async function bundleAgentWorker(entry: string, outDir: string = WORKER_B
 
 /** Options of {@link AgentWorkerPool}. */
 export interface AgentWorkerPoolOptions {
-  /** The bundle ({@link bundleAgentWorker}). */
+  /** The agent's bundle ({@link bundleAgentWorker}). */
   readonly bundle: string;
+  /** The thread's host bundle ({@link bundleWorkerHost}). */
+  readonly host: string;
   /** Function name (the IAM principal of the worker's DynamoDB calls). */
   readonly functionName: string;
   /** The worker's environment (the function's variables; the DynamoDB endpoint is the IAM proxy). */
@@ -113,6 +133,8 @@ interface Sandbox {
   /** The invocation it runs, if any. */
   pending?: { id: number; resolve: (v: unknown) => void; reject: (e: Error) => void };
   dead: boolean;
+  /** Removes this pool's listeners from the thread (before it is parked). */
+  detach: () => void;
 }
 
 function namedError(name: string, message: string): Error {
@@ -133,11 +155,11 @@ export class AgentWorkerPool {
   constructor(private readonly opts: AgentWorkerPoolOptions) {}
 
   private spawn(): Sandbox {
-    const data: AgentWorkerData = { principal: this.opts.functionName };
-    const worker = new Worker(this.opts.bundle, { env: { ...this.opts.env }, workerData: data, stdout: false, stderr: false });
-    const box: Sandbox = { worker, dead: false };
+    // A parked thread of a closed runtime (its libraries loaded already), else a new one; either way a new sandbox.
+    const worker = takeParkedWorker() ?? new Worker(this.opts.host, { env: {}, stdout: false, stderr: false });
+    const box: Sandbox = { worker, dead: false, detach: () => undefined };
     this.coldStarts++;
-    worker.on('message', (msg: OutputMessage | ResultMessage) => {
+    const onMessage = (msg: OutputMessage | ResultMessage) => {
       if (msg.type === 'output') this.opts.onOutput(msg.text, msg.stream);
       else if (msg.type === 'result' && box.pending?.id === msg.id) {
         const p = box.pending;
@@ -145,9 +167,19 @@ export class AgentWorkerPool {
         if (msg.ok) p.resolve(msg.value);
         else p.reject(namedError(msg.error?.name ?? 'Error', msg.error?.message ?? 'unknown error'));
       }
-    });
-    worker.on('error', (err) => this.fail(box, namedError(err.name || 'Runtime.UnhandledError', err.message)));
-    worker.on('exit', (code) => this.fail(box, namedError('Runtime.ExitError', `the agent's worker exited with code ${code} before returning`)));
+    };
+    const onError = (err: Error) => this.fail(box, namedError(err.name || 'Runtime.UnhandledError', err.message));
+    const onExit = (code: number) => this.fail(box, namedError('Runtime.ExitError', `the agent's worker exited with code ${code} before returning`));
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    box.detach = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const init: InitMessage = { type: 'init', bundle: this.opts.bundle, env: { ...this.opts.env }, principal: this.opts.functionName };
+    worker.postMessage(init);
     this.all.add(box);
     return box;
   }
@@ -237,11 +269,24 @@ export class AgentWorkerPool {
     return (event, context, signal) => this.invoke(event, context, signal);
   }
 
-  /** Terminates every worker; a pending invocation rejects with `LocalRuntimeClosed`. */
+  /**
+   * Closes the pool: an idle thread is parked for the next runtime of the process
+   * (`worker-parking.ts`, while there is room), any other is terminated; a pending invocation
+   * rejects with `LocalRuntimeClosed`.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    const boxes = [...this.all];
-    for (const b of boxes) this.fail(b, namedError('LocalRuntimeClosed', 'the local runtime is closed'));
-    await Promise.all(boxes.map((b) => b.worker.terminate()));
+    const terminate: Sandbox[] = [];
+    for (const b of [...this.all]) {
+      this.all.delete(b);
+      if (!b.pending && !b.dead) {
+        b.detach();
+        if (parkWorker(b.worker)) continue;
+      }
+      this.fail(b, namedError('LocalRuntimeClosed', 'the local runtime is closed'));
+      terminate.push(b);
+    }
+    this.idle.length = 0;
+    await Promise.all(terminate.map((b) => b.worker.terminate()));
   }
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { MasterDeps } from '../lambdas/master/handler';
 import { supervisorPortsFromEnv } from '../lambdas/supervisor/handler';
 import { tradingPortsFromEnv } from '../lambdas/shared/trading/runtime';
-import { AgentWorkerPool, bundleAgentWorker } from './agent-workers';
+import { AgentWorkerPool, bundleAgentWorker, bundleWorkerHost } from './agent-workers';
 import { AGENT_FROM_PAYLOAD, type LambdaHandler, type LocalFunction } from './lambda-adapter';
 import type { SimClock } from './sim-clock';
 import type { LocalTemplate } from './template';
@@ -136,6 +136,7 @@ export async function buildLocalFunctions(model: readonly ModelFunction[], tpl: 
     if (!bundles.has(entry)) bundles.set(entry, bundleAgentWorker(entry));
     return bundles.get(entry)!;
   };
+  let host: Promise<string> | undefined;
   const functions = await Promise.all(
     model.map(async (f): Promise<LocalFunction> => {
       const p = tpl.props(f.logicalId);
@@ -150,6 +151,7 @@ export async function buildLocalFunctions(model: readonly ModelFunction[], tpl: 
       if (f.role === 'agent') {
         const pool = new AgentWorkerPool({
           bundle: await bundleOf(path),
+          host: await (host ??= bundleWorkerHost()),
           functionName: base.name,
           env: Object.fromEntries(Object.entries(ports.env).filter((e): e is [string, string] => typeof e[1] === 'string')),
           clock: ports.clock,

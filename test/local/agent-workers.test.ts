@@ -1,8 +1,14 @@
-/** The agent worker pool: bundling, warm reuse, errors by name, a crashed worker, termination at the timeout, output capture. */
+/**
+ * The agent worker pool: bundling, warm reuse, errors by name, a crashed worker, termination at the
+ * timeout, output capture, and threads parked by a closed pool re-used as new sandboxes.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentWorkerPool, bundleAgentWorker } from '../../local/agent-workers';
+import { AgentWorkerPool, bundleAgentWorker, bundleWorkerHost } from '../../local/agent-workers';
 import { lambdaContext } from '../../local/lambda-adapter';
 import { SimClock } from '../../local/sim-clock';
+import { parkedWorkerCount, terminateParkedWorkers } from '../../local/worker-parking';
 
 const ENTRY = join(__dirname, '..', 'fixtures', 'worker-probe-agent.ts');
 jest.setTimeout(30_000);
@@ -10,6 +16,7 @@ jest.setTimeout(30_000);
 describe('AgentWorkerPool', () => {
   let pool: AgentWorkerPool;
   let clock: SimClock;
+  let host: string;
   const output: Array<{ text: string; stream: string }> = [];
   const ctx = () => lambdaContext({ name: 'probe', arn: 'arn:aws:lambda:local:000000000000:function:probe', timeoutSeconds: 30 }, clock);
 
@@ -17,7 +24,8 @@ describe('AgentWorkerPool', () => {
     clock = new SimClock({ startMs: 0, timeScale: 1000 });
     const bundle = await bundleAgentWorker(ENTRY);
     expect(await bundleAgentWorker(ENTRY)).toBe(bundle); // same content, same file
-    pool = new AgentWorkerPool({ bundle, functionName: 'probe', env: { PROBE: '1' }, clock, onOutput: (text, stream) => output.push({ text, stream }) });
+    host = await bundleWorkerHost();
+    pool = new AgentWorkerPool({ bundle, host, functionName: 'probe', env: { PROBE: '1' }, clock, onOutput: (text, stream) => output.push({ text, stream }) });
   });
   afterAll(async () => {
     await pool.close();
@@ -68,8 +76,62 @@ describe('AgentWorkerPool', () => {
   });
 
   it('refuses invocations once closed', async () => {
-    const other = new AgentWorkerPool({ bundle: await bundleAgentWorker(ENTRY), functionName: 'probe', env: {}, clock, onOutput: () => undefined });
+    const other = new AgentWorkerPool({ bundle: await bundleAgentWorker(ENTRY), host, functionName: 'probe', env: {}, clock, onOutput: () => undefined });
     await other.close();
     await expect(other.invoke({ mode: 'ok' }, ctx())).rejects.toMatchObject({ name: 'LocalRuntimeClosed' });
+  });
+});
+
+describe('parked threads (worker-parking.ts)', () => {
+  let clock: SimClock;
+  const ctx = () => lambdaContext({ name: 'probe', arn: 'arn:aws:lambda:local:000000000000:function:probe', timeoutSeconds: 30 }, clock);
+  beforeAll(() => (clock = new SimClock({ startMs: 0, timeScale: 1000 })));
+  afterAll(async () => {
+    await terminateParkedWorkers();
+    clock.dispose();
+  });
+
+  it("a closed pool parks its idle thread; the next pool's sandbox runs on it with fresh module state and exactly its own environment", async () => {
+    await terminateParkedWorkers();
+    const [bundle, host] = await Promise.all([bundleAgentWorker(ENTRY), bundleWorkerHost()]);
+    const first = new AgentWorkerPool({ bundle, host, functionName: 'a', env: { PROBE: 'first', OTHER: 'x' }, clock, onOutput: () => undefined });
+    await first.invoke({ mode: 'count' }, ctx());
+    const { threadId } = (await first.invoke({ mode: 'count' }, ctx())) as { threadId: number };
+    await first.close();
+    expect(parkedWorkerCount()).toBe(1);
+
+    const second = new AgentWorkerPool({ bundle, host, functionName: 'b', env: { PROBE: 'second' }, clock, onOutput: () => undefined });
+    expect(await second.invoke({ mode: 'count' }, ctx())).toEqual({ invocations: 1, threadId }); // the same thread, a new module
+    expect(await second.invoke({ mode: 'env' }, ctx())).toEqual({ probe: 'second', threadId }); // OTHER is gone
+    expect(second.coldStarts).toBe(1);
+    expect(parkedWorkerCount()).toBe(0);
+    await second.close();
+    await terminateParkedWorkers();
+    expect(parkedWorkerCount()).toBe(0);
+  });
+
+  it('a thread that ran out its timeout or crashed is not parked', async () => {
+    await terminateParkedWorkers();
+    const [bundle, host] = await Promise.all([bundleAgentWorker(ENTRY), bundleWorkerHost()]);
+    const pool = new AgentWorkerPool({ bundle, host, functionName: 'a', env: {}, clock, onOutput: () => undefined });
+    await expect(pool.invoke({ mode: 'exit' }, ctx())).rejects.toMatchObject({ name: 'Runtime.ExitError' });
+    const abort = new AbortController();
+    const hung = pool.invoke({ mode: 'hang' }, ctx(), abort.signal);
+    abort.abort();
+    await expect(hung).rejects.toMatchObject({ name: 'States.Timeout' });
+    await pool.close();
+    expect(parkedWorkerCount()).toBe(0);
+  });
+
+  it("an agent whose module throws at load fails each invocation with the load's error and is loaded again at the next", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bad-agent-'));
+    const entry = join(dir, 'bad-agent.ts');
+    writeFileSync(entry, "const e = new Error('no config at load'); e.name = 'InitFailed'; throw e;\nexport const handler = async () => 1;\n");
+    const [bundle, host] = await Promise.all([bundleAgentWorker(entry, dir), bundleWorkerHost(dir)]);
+    const pool = new AgentWorkerPool({ bundle, host, functionName: 'bad', env: {}, clock, onOutput: () => undefined });
+    await expect(pool.invoke({}, ctx())).rejects.toMatchObject({ name: 'InitFailed', message: 'no config at load' });
+    await expect(pool.invoke({}, ctx())).rejects.toMatchObject({ name: 'InitFailed' });
+    expect(pool.coldStarts).toBe(1); // the same sandbox, its init re-run
+    await pool.close();
   });
 });
