@@ -27,12 +27,12 @@ import { measureGateway } from './gateway';
 import { executionFigures, HISTORY_EVENT_LIMIT, monthlyTransitionCostUsd, PAYLOAD_LIMIT_BYTES } from './history';
 import { specExampleConfig, SPEC_EXAMPLE, syntheticFleetConfig } from './scenarios';
 import { fmt, lptMakespan, summarize, type Summary } from './stats';
+import { REPO_ROOT } from '../lib/repo-paths';
 
 /** Table colours only on a terminal, never with NO_COLOR or into a file. */
 const tableStyle = colorEnabled(process.stdout) ? { head: ['red'], border: ['grey'] } : { head: [], border: [] };
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const REPO_ROOT = join(__dirname, '..');
 
 const program = new Command()
   .name('bench')

@@ -32,14 +32,12 @@ import { basename, dirname, join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { InitMessage, InvokeMessage, OutputMessage, ResultMessage } from './agent-worker-main';
 import type { LambdaHandler, LocalLambdaContext } from './lambda-adapter';
+import { LOCAL_DIR, REPO_ROOT } from '../lib/repo-paths';
 import type { SimClock } from './sim-clock';
 import { parkWorker, takeParkedWorker } from './worker-parking';
 
-/** Repo root (local/..). */
-const REPO_ROOT = join(__dirname, '..');
-
 /** Where worker bundles are written (under `.local/`, in .gitignore). */
-export const WORKER_BUNDLE_DIR = join(REPO_ROOT, '.local', 'workers');
+export const WORKER_BUNDLE_DIR = join(LOCAL_DIR, 'workers');
 
 /** Bundles not used (bundled again) for this long are deleted when a new one is written (ms): 7 days. */
 export const WORKER_BUNDLE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;

@@ -7,7 +7,7 @@
  * - an SNS topic action records the message SNS would carry ({@link alarmSnsMessage});
  * - other actions are ignored (this stack has none).
  */
-import type { AlarmSpec, AlarmTransition } from './alarms';
+import type { DeployedAlarm, AlarmTransition } from './alarms';
 import type { Notification } from './report';
 
 /**
@@ -15,7 +15,7 @@ import type { Notification } from './report';
  * actions"): source `aws.cloudwatch`, the alarm's ARN, and `alarmData` with the new and previous
  * states and the metric configuration.
  */
-export function alarmLambdaEvent(a: AlarmSpec, t: AlarmTransition): Record<string, unknown> {
+export function alarmLambdaEvent(a: DeployedAlarm, t: AlarmTransition): Record<string, unknown> {
   const ts = new Date(t.at).toISOString();
   return {
     source: 'aws.cloudwatch',
@@ -42,7 +42,7 @@ export function alarmLambdaEvent(a: AlarmSpec, t: AlarmTransition): Record<strin
 }
 
 /** The notification an SNS alarm action produces: subject `<STATE>: "<alarm>"` (cut to SNS's 100 characters), the alarm message JSON. */
-export function alarmSnsMessage(a: AlarmSpec, t: AlarmTransition): Notification {
+export function alarmSnsMessage(a: DeployedAlarm, t: AlarmTransition): Notification {
   const ts = new Date(t.at).toISOString();
   return {
     channel: 'sns',
@@ -54,7 +54,7 @@ export function alarmSnsMessage(a: AlarmSpec, t: AlarmTransition): Notification 
 
 /** Options of {@link createAlarmActions}. */
 export interface AlarmActionsOptions {
-  readonly alarms: readonly AlarmSpec[];
+  readonly alarms: readonly DeployedAlarm[];
   /** The Master function's local ARN and an invoker (with the runtime's Lambda context), when the template has one. */
   readonly master?: { readonly arn: string; readonly name: string; invoke(event: unknown): Promise<unknown> };
   /** Records an `AWS/Lambda` datapoint (Invocations, Errors) at the simulated time. */

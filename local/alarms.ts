@@ -32,8 +32,8 @@ export interface Datapoint {
   at: number;
 }
 
-/** An alarm as the evaluator reads it (resolved Properties). */
-export interface AlarmSpec {
+/** An alarm as the template deploys it and the evaluator reads it (resolved Properties); the catalog's `AlarmSpec` (lib/constructs/alarm-catalog.ts) is what the stack builds it from. */
+export interface DeployedAlarm {
   name: string;
   namespace: string;
   metricName: string;
@@ -51,7 +51,7 @@ export interface AlarmSpec {
   /** Metric math: the expression and its inputs by id (then `namespace`/`metricName`/`dims`/`statistic` are the first input's). */
   expression?: {
     text: string;
-    inputs: Record<string, { namespace: string; metricName: string; dims: Record<string, string>; statistic: AlarmSpec['statistic'] }>;
+    inputs: Record<string, { namespace: string; metricName: string; dims: Record<string, string>; statistic: DeployedAlarm['statistic'] }>;
   };
 }
 
@@ -67,16 +67,16 @@ export interface AlarmTransition {
 }
 
 /**
- * Builds an {@link AlarmSpec} from resolved `AWS::CloudWatch::Alarm` Properties.
+ * Builds an {@link DeployedAlarm} from resolved `AWS::CloudWatch::Alarm` Properties.
  * @throws {Error} naming the alarm when it uses metric math (`Metrics`) or lacks a field.
  */
-export function alarmSpecFromProps(id: string, p: Record<string, unknown>): AlarmSpec {
+export function alarmSpecFromProps(id: string, p: Record<string, unknown>): DeployedAlarm {
   const name = String(p.AlarmName ?? id);
-  const statOf = (raw: unknown): AlarmSpec['statistic'] => {
+  const statOf = (raw: unknown): DeployedAlarm['statistic'] => {
     const stat = String(raw ?? '');
     if (!['Sum', 'Average', 'Maximum', 'Minimum', 'SampleCount'].includes(stat))
       throw new Error(`Alarm ${name}: statistic ${stat || String(p.ExtendedStatistic)} is not supported locally`);
-    return stat as AlarmSpec['statistic'];
+    return stat as DeployedAlarm['statistic'];
   };
   const dimsOf = (raw: unknown): Record<string, string> =>
     Object.fromEntries(((raw as { Name: string; Value: string }[]) ?? []).map((d) => [d.Name, String(d.Value)]));
@@ -87,7 +87,7 @@ export function alarmSpecFromProps(id: string, p: Record<string, unknown>): Alar
     datapointsToAlarm: Number(p.DatapointsToAlarm ?? evaluationPeriods),
     threshold: Number(p.Threshold),
     comparison: String(p.ComparisonOperator),
-    treatMissing: (p.TreatMissingData as AlarmSpec['treatMissing']) ?? 'missing',
+    treatMissing: (p.TreatMissingData as DeployedAlarm['treatMissing']) ?? 'missing',
     alarmActions: ((p.AlarmActions as string[]) ?? []).map(String),
     okActions: ((p.OKActions as string[]) ?? []).map(String),
     description: p.AlarmDescription ? String(p.AlarmDescription) : undefined,
@@ -102,7 +102,7 @@ export function alarmSpecFromProps(id: string, p: Record<string, unknown>): Alar
     const queries = p.Metrics as Query[];
     const returned = queries.filter((q) => q.Expression !== undefined && q.ReturnData !== false);
     if (returned.length !== 1) throw new Error(`Alarm ${name}: metric math needs exactly one returned expression locally, found ${returned.length}`);
-    const inputs: NonNullable<AlarmSpec['expression']>['inputs'] = {};
+    const inputs: NonNullable<DeployedAlarm['expression']>['inputs'] = {};
     let periodS = 0;
     for (const q of queries) {
       if (!q.MetricStat) continue;
@@ -272,7 +272,7 @@ function compare(op: string, v: number, t: number): boolean {
   }
 }
 
-function statistic(stat: AlarmSpec['statistic'], values: number[]): number {
+function statistic(stat: DeployedAlarm['statistic'], values: number[]): number {
   switch (stat) {
     case 'Sum':
       return values.reduce((a, b) => a + b, 0);
@@ -311,7 +311,7 @@ export class LocalCloudWatch {
   private createdAtMs: number;
 
   constructor(
-    readonly alarms: AlarmSpec[],
+    readonly alarms: DeployedAlarm[],
     opts: LocalCloudWatchOptions = {},
   ) {
     this.createdAtMs = opts.createdAtMs ?? 0;
@@ -345,7 +345,7 @@ export class LocalCloudWatch {
   }
 
   /** The alarm's datapoint for the period [from, to), or undefined when it has none. */
-  private periodValue(a: AlarmSpec, from: number, to: number): number | undefined {
+  private periodValue(a: DeployedAlarm, from: number, to: number): number | undefined {
     if (!a.expression) {
       const vals = this.values(a.namespace, a.metricName, a.dims, from, to);
       return vals.length ? statistic(a.statistic, vals) : undefined;
@@ -360,7 +360,7 @@ export class LocalCloudWatch {
   }
 
   /** Evaluates one alarm over the `EvaluationPeriods` periods that end at `at`; returns its new state. */
-  evaluateAt(a: AlarmSpec, at: number): { value: AlarmStateValue; reason: string } {
+  evaluateAt(a: DeployedAlarm, at: number): { value: AlarmStateValue; reason: string } {
     const p = a.periodS * 1000;
     let breaching = 0;
     let withData = 0;

@@ -18,12 +18,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import type { OrchestratorConfig } from '../lib/config/schema';
-
-/** Repo root (local/..). */
-const ROOT = join(__dirname, '..');
+import { LOCAL_DIR, REPO_ROOT } from '../lib/repo-paths';
 
 /** Where the cached models are written (under `.local/`, in .gitignore). */
-export const APP_MODEL_CACHE_DIR = join(ROOT, '.local', 'app-models');
+export const APP_MODEL_CACHE_DIR = join(LOCAL_DIR, 'app-models');
 
 /** What synthesis reads besides the config and the agent entries, relative to the repo root. */
 export const APP_MODEL_SOURCES: readonly string[] = ['lib', 'lambdas', 'local', 'statemachines', 'data', 'cdk.json', 'package-lock.json'];
@@ -59,7 +57,7 @@ function sourceDigest(root: string): string {
  * @param config - a validated config.
  * @param root - the repo root whose sources synthesis reads. @default the repo this module is in
  */
-export function appModelKey(config: OrchestratorConfig, root: string = ROOT): string {
+export function appModelKey(config: OrchestratorConfig, root: string = REPO_ROOT): string {
   const h = createHash('sha256').update(sourceDigest(root)).update('\0').update(JSON.stringify(config)).update('\0');
   h.update(`CDK_VALIDATION=${process.env.CDK_VALIDATION ?? ''}\0`);
   for (const agent of config.agents) {

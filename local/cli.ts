@@ -29,7 +29,8 @@ import { renderHtmlReport } from './html-report';
 import { createLiveDashboard, liveDashboardWanted } from './live-dashboard';
 import { checkSymbols } from './market-check';
 import type { CycleReport, RunReport } from './report';
-import { DEFAULT_EPOCH, DEFAULT_STATE_DIR, REPO_ROOT, startLocalRuntime, type LocalRuntime } from './runtime';
+import { DEFAULT_STATE_DIR, REPO_ROOT } from '../lib/repo-paths';
+import { DEFAULT_EPOCH, startLocalRuntime, type LocalRuntime } from './runtime';
 
 // The terminal's own stdout, before the local runtime patches process.stdout (the live dashboard draws on it).
 const rawStdoutWrite = process.stdout.write.bind(process.stdout);

@@ -18,6 +18,7 @@ import { supervisorPortsFromEnv } from '../lambdas/supervisor/handler';
 import { tradingPortsFromEnv } from '../lambdas/shared/trading/runtime';
 import { AgentWorkerPool, bundleAgentWorker, bundleWorkerHost } from './agent-workers';
 import { AGENT_FROM_PAYLOAD, type LambdaHandler, type LocalFunction } from './lambda-adapter';
+import { LOCAL_DIR } from '../lib/repo-paths';
 import type { SimClock } from './sim-clock';
 import type { LocalTemplate } from './template';
 
@@ -33,7 +34,7 @@ export interface ModelFunction {
 }
 
 /** Where the runtime writes the functions' asset files (content-addressed, under `.local/`, in .gitignore). */
-export const ASSET_FILE_DIR = join(__dirname, '..', '.local', 'asset-files');
+export const ASSET_FILE_DIR = join(LOCAL_DIR, 'asset-files');
 
 /** Writes `content` to `<dir>/<hash>-<name>` unless a file of that content is there already (atomically: concurrent runtimes share it); returns the path. */
 function stageAssetFile(name: string, content: string, dir: string): string {

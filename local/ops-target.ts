@@ -15,7 +15,8 @@ import { listPausedGroups, setAgentDisabled, setGroupPaused } from '../lambdas/s
 import { validateConfig } from '../lib/config/schema';
 import { cycleStatusText, renderDashboard } from './dashboard';
 import { resolveFromUserCwd } from './cli-env';
-import { DEFAULT_STATE_DIR, REPO_ROOT, startLocalRuntime, type SavedState } from './runtime';
+import { DEFAULT_STATE_DIR, REPO_ROOT } from '../lib/repo-paths';
+import { startLocalRuntime, type SavedState } from './runtime';
 
 /**
  * Opens the local state in `dir` (written by `npm start`).

@@ -28,6 +28,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { runConfigChecks } from '../lib/config/checks';
+import { DEFAULT_STATE_DIR, REPO_ROOT } from '../lib/repo-paths';
 import { validateConfig, type OrchestratorConfig } from '../lib/config/schema';
 import defaultConfigInput from '../config/orchestrator.config';
 import type { CustomResourceResponse } from '../lambdas/master/handler';
@@ -56,14 +57,8 @@ import { LocalTemplate, type CfnTemplate } from './template';
 export { isHandlerLogLine } from './stdio-capture';
 export type { SavedState } from './state-file';
 
-/** Repo root (local/..). */
-export const REPO_ROOT = join(__dirname, '..');
-
 /** Default simulated epoch of slot 1's search: Monday 2026-01-05 14:30 UTC (US market hours). */
 export const DEFAULT_EPOCH = '2026-01-05T14:30:00.000Z';
-
-/** Default state directory (in .gitignore). */
-export const DEFAULT_STATE_DIR = '.local/state';
 
 /** The synthesized app as the runtime needs it. */
 export interface AppModel {

@@ -27,10 +27,11 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import Table from 'cli-table3';
 import { userInfo } from 'node:os';
+import { DEFAULT_STATE_DIR } from '../lib/repo-paths';
 import type { OpsStatus, OpsTarget } from './target';
 
-/** Default directory of the local runtime's state. */
-export const DEFAULT_LOCAL_DIR = '.local/state';
+/** Default directory of the local runtime's state (`lib/repo-paths.ts`). */
+export const DEFAULT_LOCAL_DIR = DEFAULT_STATE_DIR;
 
 /** How to reach the target, from the global options. */
 export interface TargetOptions {

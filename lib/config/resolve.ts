@@ -17,6 +17,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { OrchestratorError } from '../../lambdas/shared/errors';
+import { REPO_ROOT } from '../repo-paths';
 import { ConfigError, validateConfig, type OrchestratorConfig } from './schema';
 
 /** Default config module, relative to the repository root. */
@@ -25,7 +26,6 @@ export const DEFAULT_CONFIG_FILE = 'config/orchestrator.config.ts';
 /** The environment variable naming the config file (same meaning as `--config`, which wins over it). */
 export const CONFIG_ENV_VAR = 'ORCHESTRATOR_CONFIG';
 
-const REPO_ROOT = join(__dirname, '..', '..');
 const MODULE_EXTENSIONS = ['.ts', '.js', '.mjs', '.cjs', '.mts', '.cts'];
 
 /** Why a file was chosen: the command line (`--config`, or the {@link ResolveConfigOptions.flag} given), the environment variable, or the default. */

@@ -15,9 +15,7 @@ import { loadMarketData } from '../../lambdas/shared/trading/market-data';
 import { Stage, Token } from 'aws-cdk-lib';
 import { ENV, METRICS_NAMESPACE } from '../../lambdas/shared/env';
 import { SERVICE_NAME } from '../../lambdas/shared/metrics-catalog';
-
-/** Absolute path of the repository root (entries and data files are relative to it). */
-export const REPO_ROOT = join(__dirname, '..', '..');
+import { REPO_ROOT } from '../repo-paths';
 
 /** Where the market CSV lands inside a function's asset, and the value of `MARKET_DATA_FILE` in AWS. */
 export const MARKET_DATA_IN_ASSET = 'market-data.csv';

