@@ -84,11 +84,7 @@ const timeToHaltMs = (run: HaltRun): number | null =>
 
 /** True when this halt did something people and machines must hear of (or the flag write failed). */
 const acted = (run: HaltRun): boolean =>
-  run.change === undefined ||
-  run.change.changed ||
-  run.disabledSchedules.length > 0 ||
-  run.stoppedExecutions.length > 0 ||
-  run.workingOrdersCancelled > 0;
+  run.change === undefined || run.change.changed || run.disabledSchedules.length > 0 || run.stoppedExecutions.length > 0 || run.workingOrdersCancelled > 0;
 
 function summaryOf(run: HaltRun, errors: readonly StepError[]): HaltSummary {
   run.summary ??= {
@@ -228,7 +224,13 @@ export async function checkHalt(env: KillSwitchEnv, exclude: string | undefined)
   ] as const);
   const [haltFlagSet, schedulesDisabled, noRunningExecutions, noWorkingOrders] = records.map((r) => r.verified === true);
   return {
-    verified: { haltFlagSet, schedulesDisabled, noRunningExecutions, noWorkingOrders, ok: haltFlagSet && schedulesDisabled && noRunningExecutions && noWorkingOrders },
+    verified: {
+      haltFlagSet,
+      schedulesDisabled,
+      noRunningExecutions,
+      noWorkingOrders,
+      ok: haltFlagSet && schedulesDisabled && noRunningExecutions && noWorkingOrders,
+    },
     errors,
   };
 }

@@ -9,6 +9,8 @@
  * - `step-runner.ts`   - `runSteps`, which runs each action's steps in order, records what each verified and
  *                        never lets one failed step skip the later ones;
  * - `kill-switch-types.ts` / `kill-switch-errors.ts` - the shapes and the error classes.
+ * The other shapes (`HaltVerification`, `KillSwitchStatus`, `StepError`, `KillSwitchStep`, `DEFAULT_VERIFY_RETRY_DELAYS_MS`)
+ * are exported by the module that defines them.
  * Any failed step makes an action throw {@link KillSwitchIncomplete} at the end (after every step ran), so
  * Lambda's retry, the state machine's Retry or an alarm on Master errors picks it up.
  */
@@ -21,17 +23,14 @@ import { cancelAll, flatten } from './order-actions';
 import { resume } from './resume';
 import { setSafeMode } from './safe-mode';
 
-export { DEFAULT_VERIFY_RETRY_DELAYS_MS } from './halt';
 export { KillSwitchIncomplete, OrderActionRefused, ResumeRefused, SafeModeRefused } from './kill-switch-errors';
 export type {
   CancelAllResult,
   FlattenResult,
   HaltRequest,
   HaltResult,
-  HaltVerification,
   KillSwitch,
   KillSwitchDeps,
-  KillSwitchStatus,
   OrderActionRequest,
   ResumeRequest,
   ResumeResult,
@@ -40,7 +39,6 @@ export type {
   TradingStage,
 } from './kill-switch-types';
 export { stageOf } from './resume';
-export type { KillSwitchStep, StepError } from './step-runner';
 
 /** Creates the kill switch over the given ports and Control table, applying the defaults of {@link KillSwitchDeps}. */
 export function createKillSwitch(deps: KillSwitchDeps): KillSwitch {
