@@ -88,7 +88,7 @@ export function errorText(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
     try {
       const json = JSON.stringify(err);
-      if (json !== undefined && json !== '{}') return json;
+      if (json !== undefined) return json;
     } catch {
       // a cyclic object: fall through to String()
     }
