@@ -31,6 +31,9 @@ export interface ScheduleRef {
   enabled: boolean;
 }
 
+/** `group/name` of a schedule, as the kill switch's results and messages name it. */
+export const scheduleId = (s: Pick<ScheduleRef, 'group' | 'name'>): string => `${s.group}/${s.name}`;
+
 /** Detail types the Master publishes on the EventBridge bus (source `agent-fleet.master`). */
 export type MasterEventType = 'SystemHalted' | 'SystemResumed' | 'SafeModeChanged' | 'WorkingOrdersCancelled' | 'PositionsFlattened';
 

@@ -141,6 +141,87 @@ describe('halt', () => {
     expect(ports.events).toHaveLength(1);
   });
 
+  it('acts in the declared order (flag, orders, schedules, executions, notify, event, verify) and a non-Error thrown by notify skips nothing', async () => {
+    const calls: string[] = [];
+    class RecordingPorts extends InMemoryPlatformPorts {
+      working = 2;
+      async cancelWorkingOrders(): Promise<number> {
+        calls.push('cancelWorkingOrders');
+        const n = this.working;
+        this.working = 0;
+        return n;
+      }
+      async countWorkingOrders(): Promise<number> {
+        calls.push('countWorkingOrders');
+        return this.working;
+      }
+      override async listSchedules() {
+        calls.push('listSchedules');
+        return super.listSchedules();
+      }
+      override async setScheduleEnabled(group: string, name: string, enabled: boolean) {
+        calls.push('setScheduleEnabled');
+        return super.setScheduleEnabled(group, name, enabled);
+      }
+      override async listRunningExecutions() {
+        calls.push('listRunningExecutions');
+        return super.listRunningExecutions();
+      }
+      override async stopExecution(arn: string, cause: string) {
+        calls.push('stopExecution');
+        return super.stopExecution(arn, cause);
+      }
+      override async notify(): Promise<void> {
+        calls.push('notify');
+        throw 'SNS throttled'; // a non-Error, as some clients throw
+      }
+      override async publishEvent(detailType: Parameters<InMemoryPlatformPorts['publishEvent']>[0], detail: Record<string, unknown>) {
+        calls.push('publishEvent');
+        return super.publishEvent(detailType, detail);
+      }
+    }
+    const ports = new RecordingPorts([{ group: 'agent-fleet', name: 'cycle-default' }], ['cycle-1']);
+    const ks = createKillSwitch({ ports, doc: db.doc, controlTable: table, verifyRetryDelaysMs: [] });
+    const err = (await ks.halt({ actor: 'operator:bob', reason: 'order test', source: 'operator' }).catch((e: unknown) => e)) as KillSwitchIncomplete;
+
+    expect(err).toBeInstanceOf(KillSwitchIncomplete);
+    expect(calls).toEqual([
+      'cancelWorkingOrders',
+      'listSchedules',
+      'setScheduleEnabled',
+      'listRunningExecutions',
+      'stopExecution',
+      'notify',
+      'publishEvent',
+      'listSchedules',
+      'listRunningExecutions',
+      'countWorkingOrders',
+    ]);
+    const result = err.result as HaltResult;
+    expect(result.errors).toEqual([{ step: 'notify', message: 'SNS throttled' }]);
+    expect(result).toMatchObject({ changed: true, workingOrdersCancelled: 2, disabledSchedules: ['agent-fleet/cycle-default'] });
+    expect(result.stoppedExecutions).toEqual([ports.arnOf('cycle-1')]);
+    expect(result.verified).toEqual({ haltFlagSet: true, schedulesDisabled: true, noRunningExecutions: true, noWorkingOrders: true, ok: true });
+    // the event carries the failure of the notice before it (the same list as the result's)
+    expect(ports.events[0].detail.errors).toEqual([{ step: 'notify', message: 'SNS throttled' }]);
+  });
+
+  it('a failed flag write is recorded first and every later step still runs (people are told)', async () => {
+    const ports = new InMemoryPlatformPorts([{ group: 'agent-fleet', name: 'cycle-default' }], ['cycle-1']);
+    const ks = createKillSwitch({ ports, doc: db.doc, controlTable: 'no-such-table', verifyRetryDelaysMs: [] });
+    const err = (await ks.halt({ actor: 'alarm:X', reason: 'flag test', source: 'alarm' }).catch((e: unknown) => e)) as KillSwitchIncomplete;
+
+    const result = err.result as HaltResult;
+    expect(err.steps).toEqual(['flag', 'verify']);
+    expect(result.errors[0]).toEqual({ step: 'flag', message: expect.stringContaining('ResourceNotFoundException') });
+    expect(result.errors[1]).toEqual({ step: 'verify', message: expect.stringMatching(/^reading the halt flag failed: /) });
+    expect(result).toMatchObject({ changed: false, audit: null, timeToHaltMs: null, disabledSchedules: ['agent-fleet/cycle-default'] });
+    expect(result.verified).toEqual({ haltFlagSet: false, schedulesDisabled: true, noRunningExecutions: true, noWorkingOrders: true, ok: false });
+    expect(ports.executions[0].status).toBe('ABORTED');
+    expect(ports.notifications.map((n) => n.subject)).toEqual(['[agent-fleet] HALT: flag test', '[agent-fleet] HALT NOT VERIFIED']);
+    expect(ports.events.map((e) => e.detailType)).toEqual(['SystemHalted']);
+  });
+
   it('computes timeToHaltMs from detectedAt with an injected clock', async () => {
     let t = 1_000_000;
     const { ks } = setup([], () => (t += 40));
