@@ -290,7 +290,7 @@ export async function halt(env: KillSwitchEnv, req: HaltRequest): Promise<HaltRe
     { step: 'verify', run: (scope) => verifyHalt(run, scope.fail) },
     { step: 'notify', when: () => run.verification?.ok !== true, run: () => alertUnverified(run) },
   ];
-  await runSteps(steps, errors);
+  const { records } = await runSteps(steps, errors);
   const notVerified: HaltVerification = { haltFlagSet: false, schedulesDisabled: false, noRunningExecutions: false, noWorkingOrders: false, ok: false };
   return completeOrThrow('Halt', {
     action: 'HALT',
@@ -303,6 +303,7 @@ export async function halt(env: KillSwitchEnv, req: HaltRequest): Promise<HaltRe
     detectedAt: new Date(run.detectedAt).toISOString(),
     timeToHaltMs: timeToHaltMs(run),
     audit: run.change?.audit ?? null,
+    steps: records,
     errors,
   });
 }

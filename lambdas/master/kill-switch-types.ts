@@ -9,7 +9,7 @@ import type { AuditEntry, ControlItem } from '../shared/contracts';
 import type { ResumePolicy, ResumeTarget } from './control-store';
 import type { FlattenReport } from '../shared/trading/gateway';
 import type { KillSwitchPorts, RunningExecution, ScheduleRef } from './ports';
-import type { StepError } from './step-runner';
+import type { StepError, StepRecord } from './step-runner';
 import type { TriggerSource } from './trigger-sources';
 
 /** A request to halt. */
@@ -109,6 +109,8 @@ export interface HaltResult {
   timeToHaltMs: number | null;
   /** The audit entry appended (null when the flag write failed). */
   audit: AuditEntry | null;
+  /** Each step of the halt in the order it ran (`HALT_STEPS`): whether it succeeded or was skipped, and what it verified (counts, names, the verification's checks). */
+  steps: readonly StepRecord[];
   errors: StepError[];
 }
 

@@ -130,6 +130,20 @@ describe('halt', () => {
     expect((await readControlItem(db.doc, table)).halted).toBe(true);
     expect(ports.executions[0].status).toBe('ABORTED');
     expect(ports.notifications.map((n) => n.subject)).toEqual(expect.arrayContaining([expect.stringContaining('HALT NOT VERIFIED')]));
+    // The result records every step in the order it ran, what it verified, and which failed.
+    expect(result.steps.map((s) => [s.step, s.ok, s.skipped ?? false])).toEqual([
+      ['flag', true, false],
+      ['orders', true, true],
+      ['schedules', false, false],
+      ['executions', true, false],
+      ['notify', true, false],
+      ['event', true, false],
+      ['verify', false, false],
+      ['notify', true, false],
+    ]);
+    expect(result.steps[0].verified).toEqual({ changed: true, version: expect.any(Number) });
+    expect(result.steps[2].error).toMatch(/disabling agent-fleet\/cycle-default failed: AccessDeniedException/);
+    expect(result.steps[3].verified).toEqual({ stopped: [ports.executions[0].executionArn] });
   });
 
   it('a failing notification is reported but the halt itself is complete and verified', async () => {
