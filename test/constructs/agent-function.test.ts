@@ -86,7 +86,6 @@ describe('FleetFunction', () => {
     expect(build({ timeoutSeconds: 10, taskTimeoutSeconds: 30 }).fn.Timeout).toBe(35);
     expect(build({ timeoutSeconds: undefined, taskTimeoutSeconds: LAMBDA_MAX_TIMEOUT_SECONDS - LAMBDA_TIMEOUT_MARGIN_SECONDS }).fn.Timeout).toBe(
       LAMBDA_MAX_TIMEOUT_SECONDS,
-      LAMBDA_MEMORY_MB,
     );
   });
 
