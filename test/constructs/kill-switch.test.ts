@@ -198,13 +198,14 @@ describe('KillSwitch', () => {
   });
 
   it('marketDataFile goes to the operator function only; entry and logRemovalPolicy override the defaults', () => {
-    const { props, masterId, operatorId, template } = build({
+    const { props, masterId, operatorId, template, ks } = build({
       marketDataFile: 'data/market/dowjones30-daily.csv',
       entry: 'lambdas/master/operator.ts',
       logRemovalPolicy: RemovalPolicy.DESTROY,
     });
     expect(props(operatorId).Environment.Variables[ENV.marketDataFile]).toBe(MARKET_DATA_PATH_IN_LAMBDA);
     expect(props(masterId).Environment.Variables[ENV.marketDataFile]).toBeUndefined();
+    expect(ks.function.entry).toBe('lambdas/master/operator.ts');
     for (const lg of Object.values(template.findResources('AWS::Logs::LogGroup'))) expect(lg.DeletionPolicy).toBe('Delete');
     const base = build();
     expect(base.ks.function.entry).toBe('lambdas/master/handler.ts');
