@@ -59,9 +59,15 @@ export interface CycleStateMachineProps {
   readonly gateway: lambda.IFunction;
   /** Functions of every enabled agent; "Run agent" invokes them by the ARN in the plan. */
   readonly agents: ReadonlyArray<lambda.IFunction>;
-  /** Log retention of the execution log group. Default one month. */
+  /**
+   * Log retention of the execution log group.
+   * @default one month (`RetentionDays.ONE_MONTH`)
+   */
   readonly logRetention?: logs.RetentionDays;
-  /** Removal policy of the execution log group. Default RETAIN. */
+  /**
+   * Removal policy of the execution log group.
+   * @default `RemovalPolicy.RETAIN`
+   */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 

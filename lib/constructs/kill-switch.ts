@@ -44,7 +44,10 @@ import { masterDlqAlarmName, masterErrorsAlarmName, type AlarmPolicy } from './a
 export interface KillSwitchProps {
   /** Stack name, prefix of the alarm names. */
   readonly stackName: string;
-  /** Handler module, repo-relative. Default `lambdas/master/handler.ts`. */
+  /**
+   * Handler module, repo-relative.
+   * @default `lambdas/master/handler.ts`
+   */
   readonly entry?: string;
   /** Control table (halt flag, audit trail): read/write. */
   readonly controlTable: dynamodb.ITable;
@@ -52,17 +55,24 @@ export interface KillSwitchProps {
   readonly agentStateTable: dynamodb.ITable;
   /**
    * Ledger table: the kill switch cancels every working order through the order gateway (each cancel one
-   * transaction on the order, the registry, the account and the book) and verifies none is left. Default none
-   * (no order step).
+   * transaction on the order, the registry, the account and the book) and verifies none is left.
+   * @default none (no order step)
    */
   readonly ledgerTable?: dynamodb.ITable;
-  /** `TRADING_SETTINGS` JSON for the order gateway (starting cash, limits), with {@link KillSwitchProps.ledgerTable}. */
+  /**
+   * `TRADING_SETTINGS` JSON for the order gateway (starting cash, limits), with {@link KillSwitchProps.ledgerTable}.
+   * @default none (`TRADING_SETTINGS` is not set)
+   */
   readonly tradingSettings?: string;
-  /** The staged-resume rule (config `resume`), env `RESUME_POLICY` of both functions. Default: 900 s cool-down, no direct resume to normal. */
+  /**
+   * The staged-resume rule (config `resume`), env `RESUME_POLICY` of both functions; `coolDownSeconds` in seconds.
+   * @default none (`RESUME_POLICY` is not set; the functions then use a 900 s cool-down, no direct resume to normal)
+   */
   readonly resumePolicy?: { readonly coolDownSeconds: number; readonly allowDirectToNormal: boolean };
   /**
    * Market data CSV bundled into the operator function (`MARKET_DATA_FILE`): `ops flatten` closes positions at the
-   * latest bar's close. Default none (the operator function then refuses flatten).
+   * latest bar's close.
+   * @default none (the operator function then refuses flatten)
    */
   readonly marketDataFile?: string;
   /** Cycle state machine ARN, built from its name (no token from the resource: avoids a dependency cycle). */
@@ -79,20 +89,31 @@ export interface KillSwitchProps {
   readonly alertTopic: sns.ITopic;
   /** Alarm name -> what to do on ALARM (`ALARM_POLICY`). */
   readonly alarmPolicy: Readonly<Record<string, AlarmPolicy>>;
-  /** Retries of a failed asynchronous (alarm) invocation before the on-failure queue (Lambda: 0..2). Default 2. */
+  /**
+   * Retries of a failed asynchronous (alarm) invocation before the on-failure queue: a whole number 0..2 (Lambda limit).
+   * @default 2
+   */
   readonly asyncRetryAttempts?: number;
-  /** Removal policy of the log group. Default RETAIN. */
+  /**
+   * Removal policy of both functions' log groups.
+   * @default `RemovalPolicy.RETAIN`
+   */
   readonly logRemovalPolicy?: RemovalPolicy;
   /**
    * Reserved concurrency of the Master, so agents using up the account's concurrency can never
    * throttle the kill switch (Lambda developer guide, "Configuring reserved concurrency"). Reserving
    * needs at least 10 unreserved executions left in the account (Lambda quota); 0 reserves none.
-   * Default 5.
+   * @default 5
    */
   readonly reservedConcurrency?: number;
 }
 
-/** The Master function, its failure queue and its two alarms. */
+/**
+ * The Master function, the operator function, the Master's failure queue and its two alarms.
+ * @throws {Error} at synth when `reservedConcurrency` is not a whole number >= 0 or `asyncRetryAttempts`
+ *   is not a whole number 0..2 (Lambda limit); whatever {@link FleetFunction} throws (e.g. an `entry` that
+ *   does not exist).
+ */
 export class KillSwitch extends Construct {
   /** The Master function. */
   public readonly fn: lambda.Function;
@@ -126,6 +147,10 @@ export class KillSwitch extends Construct {
     };
     const reserved = props.reservedConcurrency ?? 5;
     if (!Number.isInteger(reserved) || reserved < 0) throw new Error(`KillSwitch reservedConcurrency must be a whole number >= 0, got ${reserved}`);
+    const retryAttempts = props.asyncRetryAttempts ?? 2;
+    if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 2) {
+      throw new Error(`KillSwitch asyncRetryAttempts must be a whole number from 0 to 2 (Lambda limit), got ${retryAttempts}`);
+    }
     this.function = new FleetFunction(this, 'Master', {
       entry: props.entry ?? 'lambdas/master/handler.ts',
       description: 'Master (kill switch): halt flag, disable schedules, stop executions, notify, verify',
@@ -153,7 +178,7 @@ export class KillSwitch extends Construct {
       retentionPeriod: Duration.days(14),
     });
     this.fn.configureAsyncInvoke({
-      retryAttempts: props.asyncRetryAttempts ?? 2,
+      retryAttempts,
       maxEventAge: Duration.hours(1),
       onFailure: new destinations.SqsDestination(this.failureQueue),
     });

@@ -41,11 +41,15 @@ export interface MonitoringProps {
   readonly alertTopic: sns.ITopic;
   /** Schedules' dead-letter queue: alarm (notify only) when it has messages. */
   readonly scheduleDeadLetterQueue: sqs.IQueue;
-  /** Alarms made elsewhere (the Master's own) to show in the dashboard's alarm status widget. */
+  /**
+   * Alarms made elsewhere (the Master's own) to show in the dashboard's alarm status widget.
+   * @default none
+   */
   readonly extraAlarms?: ReadonlyArray<cloudwatch.IAlarm>;
   /**
-   * Dashboard name. Default `${stackName}-${AWS::Region}-Fleet`: dashboards are global to the account
-   * (not per region), so the same stack deployed in two regions would otherwise fight over one name.
+   * Dashboard name. Dashboards are global to the account (not per region), so the default carries the
+   * region: the same stack deployed in two regions would otherwise fight over one name.
+   * @default `${stackName}-${AWS::Region}-Fleet`
    */
   readonly dashboardName?: string;
 }
