@@ -20,7 +20,7 @@ import type { KillSwitch } from './constructs/kill-switch';
  * (no import cycle; `npm run lint:layers`).
  */
 interface NagSuppressionScope extends IConstruct {
-  readonly cycle: Pick<CycleStateMachine, 'stateMachine' | 'name'>;
+  readonly cycle: Pick<CycleStateMachine, 'stateMachine' | 'name' | 'tracing'>;
   readonly schedules: Pick<CycleSchedules, 'deadLetterQueue'>;
   readonly killSwitch: Pick<KillSwitch, 'fn' | 'failureQueue' | 'operator'>;
 }
@@ -61,11 +61,20 @@ export function applyNagSuppressions(stack: NagSuppressionScope): void {
         BASIC_EXECUTION_ROLE,
         'AWSLambdaBasicExecutionRole only grants logs:CreateLogGroup/CreateLogStream/PutLogEvents, which every function needs to write to its log group; it grants no data access.',
       );
-      ack(
-        f.fn.role,
-        'AwsSolutions-IAM5[Resource::*]',
-        'The only Resource "*" in this policy is X-Ray (xray:PutTraceSegments, xray:PutTelemetryRecords) for active tracing; X-Ray does not support resource-level permissions.',
-      );
+      if (!f.tracing) {
+        ack(
+          f.fn,
+          'Serverless-LambdaTracing',
+          'X-Ray tracing is a config choice (monitoring.tracing, default off): each function logs every invocation and emits its metrics, and tracing would add the Tracer and the X-Ray SDK to every bundle (README "Performance").',
+        );
+      }
+      if (f.tracing) {
+        ack(
+          f.fn.role,
+          'AwsSolutions-IAM5[Resource::*]',
+          'The only Resource "*" in this policy is X-Ray (xray:PutTraceSegments, xray:PutTelemetryRecords) for active tracing; X-Ray does not support resource-level permissions.',
+        );
+      }
     }
   }
 
@@ -73,8 +82,20 @@ export function applyNagSuppressions(stack: NagSuppressionScope): void {
   ack(
     sm.role,
     'AwsSolutions-IAM5[Resource::*]',
-    'Resource "*" is for X-Ray tracing and CloudWatch Logs log delivery (logs:CreateLogDelivery, logs:DescribeResourcePolicies, ...), which do not support resource-level permissions (Step Functions logging docs).',
+    `Resource "*" is for ${stack.cycle.tracing ? 'X-Ray tracing and ' : ''}CloudWatch Logs log delivery (logs:CreateLogDelivery, logs:DescribeResourcePolicies, ...), which do not support resource-level permissions (Step Functions logging docs).`,
   );
+  if (!stack.cycle.tracing) {
+    ack(
+      sm,
+      'Serverless-StepFunctionStateMachineXray',
+      'X-Ray tracing is a config choice (monitoring.tracing, default off): the execution history and the ALL-level execution logs with data already show every state and its timing.',
+    );
+    ack(
+      sm,
+      'AwsSolutions-SF2',
+      'X-Ray tracing is a config choice (monitoring.tracing, default off): the execution history and the ALL-level execution logs with data already show every state, and tracing would add the Tracer to every bundle (README "Performance").',
+    );
+  }
   const invoked: lambda.IFunction[] = fleetFunctions.map((f) => f.fn);
   for (const fn of invoked) {
     const logicalId = Stack.of(fn).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);

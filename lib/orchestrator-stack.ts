@@ -91,6 +91,8 @@ export class OrchestratorStack extends Stack {
     const { config } = props;
     const stackName = this.stackName;
     const logRemovalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // X-Ray active tracing and Powertools' Tracer on every function and the state machine, or none (config monitoring.tracing).
+    const tracing = config.monitoring.tracing;
 
     this.tables = new StateTables(this, 'Tables', { retainData: config.retainData });
     const t = this.tables.tables;
@@ -139,6 +141,7 @@ export class OrchestratorStack extends Stack {
         memoryMb: Math.max(...agents.map((a) => a.memoryMb)),
         marketDataFile: config.marketData.file,
         logRemovalPolicy,
+        tracing,
         environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
       });
       // Agents read and never write: the halt flag (Control), their dependencies' outputs (Cycles), the
@@ -156,6 +159,7 @@ export class OrchestratorStack extends Stack {
       timeoutSeconds: 60,
       memoryMb: 512,
       logRemovalPolicy,
+      tracing,
       // The agent registry grows with the fleet: a file in the asset, not the 4 KB environment.
       assetFiles: { [SUPERVISOR_SETTINGS_FILE_NAME]: JSON.stringify(supervisorSettingsFromConfig(config, agentFunctionNames)) },
       environment: {
@@ -178,6 +182,7 @@ export class OrchestratorStack extends Stack {
       memoryMb: 512,
       marketDataFile: config.marketData.file,
       logRemovalPolicy,
+      tracing,
       environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
     });
     // Risk reads the account (created on first use, UpdateItem with if_not_exists) and writes one equity
@@ -192,6 +197,7 @@ export class OrchestratorStack extends Stack {
       memoryMb: 512,
       marketDataFile: config.marketData.file,
       logRemovalPolicy,
+      tracing,
       environment: { ...this.tables.env(), [ENV.tradingSettings]: trading },
     });
     // The one writer of money: account, books, orders, fills and rate counters (Ledger, in transactions);
@@ -225,6 +231,7 @@ export class OrchestratorStack extends Stack {
       alertTopic: this.alerts.topic,
       alarmPolicy: alarmPolicy(config, stackName),
       logRemovalPolicy,
+      tracing,
       reservedConcurrency: config.killSwitch.masterReservedConcurrency,
     });
 

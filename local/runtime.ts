@@ -296,6 +296,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       AWS_ENDPOINT_URL_DYNAMODB: iam.endpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_METRICS_DISABLED: 'false',
+      // With monitoring.tracing on, the handlers load Powertools' Tracer: disabled here, so no X-Ray daemon is contacted.
+      POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_DEV: '',
       POWERTOOLS_LOG_LEVEL: process.env.LOCAL_LOG_LEVEL ?? 'WARN',
       ...(opts.marketDataSymbol ? { MARKET_DATA_SYMBOL: opts.marketDataSymbol } : {}),

@@ -27,6 +27,7 @@ import type { TradingSettings } from '../shared/settings';
 import { createOrderGateway } from '../shared/trading/gateway';
 import type { MarketDataProvider } from '../shared/trading/market-data';
 import { tradingPortsFromEnv } from '../shared/trading/runtime';
+import { cycleAnnotations, traced } from '../shared/tracing';
 
 /** Days an agent's output is kept in the Cycles table (TTL `expiresAt`). */
 export const OUTPUT_RETENTION_DAYS = 30;
@@ -196,11 +197,14 @@ export function createGatewayActions(deps: GatewayHandlerDeps): (event: unknown)
 
 let cached: ((event: unknown) => Promise<AgentResult | MatchResult | { cancelled: number }>) | undefined;
 
-/** The Lambda entry point: the handler built once per sandbox from the environment. */
-export const handler = async (event: unknown): Promise<AgentResult | MatchResult | { cancelled: number }> => {
+/**
+ * The Lambda entry point: the handler built once per sandbox from the environment; traced (annotations
+ * cycleId, agent, action) when `monitoring.tracing` is on (`lambdas/shared/tracing.ts`).
+ */
+export const handler = traced(async (event: unknown): Promise<AgentResult | MatchResult | { cancelled: number }> => {
   if (!cached) {
     const ports = tradingPortsFromEnv();
     cached = createGatewayActions({ doc: ports.doc, tables: ports.tables, settings: ports.settings, feedFor: ports.feedFor });
   }
   return cached(event);
-};
+}, cycleAnnotations);

@@ -24,6 +24,7 @@ import type { AuditEntry, Mode } from '../shared/contracts';
 import { ENV, METRICS_NAMESPACE, requireEnv } from '../shared/env';
 import { MASTER_METRICS, SERVICE_NAME } from '../shared/metrics-catalog';
 import { awsPortsConfigFromEnv, createAwsPorts, defaultClients } from './aws-ports';
+import { cycleAnnotations, traceClient, traced } from '../shared/tracing';
 import { orderPortsFromEnv } from './order-ports';
 import { readControlItem } from '../shared/control-read';
 import {
@@ -415,10 +416,13 @@ export function createOperatorHandler(deps: MasterDeps | (() => MasterDeps)): Op
  */
 export function awsDeps(): () => MasterDeps {
   return () => {
-    // Clients are created here, at the first invocation (not at import), and kept while the sandbox is warm.
-    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    // Clients are created here, at the first invocation (not at import), and kept while the sandbox is warm;
+    // captured by the Tracer when `monitoring.tracing` is on (`lambdas/shared/tracing.ts`).
+    const dynamo = DynamoDBDocumentClient.from(traceClient(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
+    const { sfn, scheduler, sns, eventBridge } = defaultClients();
+    const clients = { sfn: traceClient(sfn), scheduler: traceClient(scheduler), sns: traceClient(sns), eventBridge: traceClient(eventBridge) };
     return {
-      ports: { ...createAwsPorts(awsPortsConfigFromEnv(), defaultClients()), ...orderPortsFromEnv(dynamo) },
+      ports: { ...createAwsPorts(awsPortsConfigFromEnv(), clients), ...orderPortsFromEnv(dynamo) },
       doc: dynamo,
       controlTable: requireEnv(ENV.controlTable),
       alarmPolicy: parseAlarmPolicy(process.env[ENV.alarmPolicy]),
@@ -447,8 +451,8 @@ export function parseResumePolicy(raw: string | undefined): ResumePolicy {
   return { coolDownSeconds: o.coolDownSeconds as number, allowDirectToNormal: o.allowDirectToNormal };
 }
 
-/** The deployed Master handler. */
-export const handler: MasterHandler = createMasterHandler(awsDeps());
+/** The deployed Master handler; traced (annotations cycleId, action, source of the payload) when `monitoring.tracing` is on. */
+export const handler: MasterHandler = traced(createMasterHandler(awsDeps()), cycleAnnotations);
 
-/** The deployed operator function's handler (same module, same ports: one bundle, two functions). */
-export const operatorHandler: OperatorHandler = createOperatorHandler(awsDeps());
+/** The deployed operator function's handler (same module, same ports: one bundle, two functions); traced when `monitoring.tracing` is on. */
+export const operatorHandler: OperatorHandler = traced(createOperatorHandler(awsDeps()));

@@ -19,6 +19,7 @@ import { RISK_METRICS, SERVICE_NAME } from '../shared/metrics-catalog';
 import { assessRisk } from '../shared/trading/risk-assessment';
 import { publishAgentTradingMetrics } from '../shared/trading/risk-metrics';
 import { tradingPortsFromEnv, type TradingPorts } from '../shared/trading/runtime';
+import { cycleAnnotations, traced } from '../shared/tracing';
 
 const riskInputSchema = z.object({ cycleId: z.string().min(1), cycleSeq: z.number().int().min(1), mode: z.enum(MODES) });
 
@@ -90,7 +91,8 @@ let deployed: RiskHandler | undefined;
 
 /**
  * The Lambda entry point: {@link createRiskHandler} on the ports of the environment (LEDGER_TABLE,
- * CONTROL_TABLE, CYCLES_TABLE, MARKET_DATA_FILE, TRADING_SETTINGS), built at the first invocation.
+ * CONTROL_TABLE, CYCLES_TABLE, MARKET_DATA_FILE, TRADING_SETTINGS), built at the first invocation; traced
+ * (annotation cycleId) when `monitoring.tracing` is on (`lambdas/shared/tracing.ts`).
  * @throws see {@link createRiskHandler}; `Missing environment variable NAME` or a settings error at the first invocation.
  */
-export const handler: RiskHandler = (event) => (deployed ??= createRiskHandler(tradingPortsFromEnv()))(event);
+export const handler: RiskHandler = traced((event: unknown) => (deployed ??= createRiskHandler(tradingPortsFromEnv()))(event), cycleAnnotations);

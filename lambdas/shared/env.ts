@@ -34,6 +34,11 @@ export const ENV = {
   alarmPolicy: 'ALARM_POLICY',
   /** JSON `{ coolDownSeconds, allowDirectToNormal }`: the staged-resume rule of the Master / operator function (config `resume`). */
   resumePolicy: 'RESUME_POLICY',
+  /**
+   * `on` when the stack is built with `monitoring.tracing` (X-Ray active tracing and Powertools' Tracer); unset otherwise.
+   * Also replaced at bundle time (esbuild `define`), so a bundle built without tracing carries no Tracer (`lambdas/shared/tracing.ts`).
+   */
+  tracing: 'FLEET_TRACING',
   /** Metrics namespace (Powertools `POWERTOOLS_METRICS_NAMESPACE` is set to the same value). */
   metricsNamespace: 'METRICS_NAMESPACE',
 } as const;

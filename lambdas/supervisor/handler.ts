@@ -33,6 +33,7 @@ import { recordOutcomes, recordPayloadSchema } from './record';
 import { systemClock } from '../shared/clock';
 import { documentClient } from '../shared/trading/runtime';
 import { InvalidSupervisorPayload } from '../shared/errors';
+import { cycleAnnotations, traced } from '../shared/tracing';
 
 /** Payload of "Verify risk verdict" (see `statemachines/cycle.asl.json`): the plan's identity and what "Assess risk" returned, unvalidated. */
 export const verifyRiskPayloadSchema = z.object({
@@ -170,7 +171,8 @@ export function createSupervisorHandler(ports: SupervisorPorts): SupervisorHandl
 let deployed: SupervisorHandler | undefined;
 
 /**
- * The Lambda entry point: {@link createSupervisorHandler} on {@link supervisorPortsFromEnv}, built at the first invocation.
+ * The Lambda entry point: {@link createSupervisorHandler} on {@link supervisorPortsFromEnv}, built at the first invocation;
+ * traced (annotations cycleId, action) when `monitoring.tracing` is on (`lambdas/shared/tracing.ts`).
  * @throws see {@link createSupervisorHandler}; a missing variable or invalid settings at the first invocation.
  */
-export const handler: SupervisorHandler = (event) => (deployed ??= createSupervisorHandler(supervisorPortsFromEnv()))(event);
+export const handler: SupervisorHandler = traced((event: unknown) => (deployed ??= createSupervisorHandler(supervisorPortsFromEnv()))(event), cycleAnnotations);

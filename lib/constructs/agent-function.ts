@@ -1,7 +1,7 @@
 /**
  * One of the orchestrator's Lambda functions (supervisor, risk, Master or an agent), with the
  * project's conventions in one place: Node.js 22 on arm64, esbuild bundling on the local machine
- * (no Docker), Powertools environment, X-Ray tracing, and an explicit log group with retention.
+ * (no Docker), Powertools environment, X-Ray tracing when asked (`tracing`), and an explicit log group with retention.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -30,6 +30,16 @@ export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 
 /** Lambda's memory range, MB: a whole number from 128 to 10,240 (Lambda quotas). */
 export const LAMBDA_MEMORY_MB = { min: 128, max: 10_240 } as const;
+
+/**
+ * The esbuild `define` that decides at bundle time whether a bundle carries Powertools' Tracer: it
+ * replaces `process.env.FLEET_TRACING` (`ENV.tracing`) with `"on"` or `"off"`, and with `"off"` the
+ * Tracer's `require` in `lambdas/shared/tracing.ts` is dead code that esbuild drops.
+ * @param tracing - config `monitoring.tracing`.
+ */
+export function tracingDefine(tracing: boolean): Record<string, string> {
+  return { [`process.env.${ENV.tracing}`]: JSON.stringify(tracing ? 'on' : 'off') };
+}
 
 /** Props of {@link FleetFunction}. */
 export interface FleetFunctionProps {
@@ -98,6 +108,14 @@ export interface FleetFunctionProps {
    * @default `RemovalPolicy.RETAIN`
    */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * X-Ray active tracing with Powertools' Tracer in the handler (config `monitoring.tracing`). On: `Tracing.ACTIVE`
+   * (CDK adds `xray:PutTraceSegments` / `xray:PutTelemetryRecords` on `*` to the role), env `FLEET_TRACING=on`, and
+   * the bundle carries the Tracer. Off: no tracing, and esbuild's `define` of `process.env.FLEET_TRACING` as `"off"`
+   * drops the Tracer from the bundle (`lambdas/shared/tracing.ts`).
+   * @default false
+   */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -120,6 +138,8 @@ export class FleetFunction extends Construct {
   public readonly entry: string;
   /** Files placed in the asset: name in the asset -> staged copy on this machine (the local runtime reads these). */
   public readonly assetFiles: Record<string, string>;
+  /** Whether X-Ray active tracing and the Tracer are on (`FleetFunctionProps.tracing`). */
+  public readonly tracing: boolean;
 
   constructor(scope: Construct, id: string, props: FleetFunctionProps) {
     super(scope, id);
@@ -130,6 +150,7 @@ export class FleetFunction extends Construct {
     // Validated at synth (file, line, column); a one-symbol OHLCV file keeps its symbol from its own name in the asset's env.
     const ohlcvSymbol = marketData ? loadMarketData(marketData).ohlcv?.symbol : undefined;
     this.entry = props.entry;
+    this.tracing = props.tracing ?? false;
     const timeoutSeconds = Math.max(
       props.timeoutSeconds ?? 0,
       props.taskTimeoutSeconds !== undefined ? props.taskTimeoutSeconds + LAMBDA_TIMEOUT_MARGIN_SECONDS : 0,
@@ -175,7 +196,7 @@ export class FleetFunction extends Construct {
       memorySize: memoryMb,
       timeout: Duration.seconds(timeoutSeconds),
       reservedConcurrentExecutions: props.reservedConcurrency,
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       logGroup: this.logGroup,
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
@@ -185,6 +206,7 @@ export class FleetFunction extends Construct {
         [ENV.metricsNamespace]: METRICS_NAMESPACE,
         ...(marketData ? { [ENV.marketDataFile]: MARKET_DATA_PATH_IN_LAMBDA } : {}),
         ...(ohlcvSymbol ? { MARKET_DATA_SYMBOL: ohlcvSymbol } : {}),
+        ...(props.tracing ? { [ENV.tracing]: 'on' } : {}),
         ...props.environment,
       },
       bundling: {
@@ -193,6 +215,8 @@ export class FleetFunction extends Construct {
         // Bundle the pinned SDK (see the class doc): nothing is left to the runtime's copy.
         externalModules: [],
         sourceMap: false,
+        // Tracing is decided at bundle time: with "off" the Tracer's require is dead code and is not bundled.
+        define: tracingDefine(this.tracing),
         // esbuild reports warnings and errors only (`cdk synth -q` stays quiet).
         logLevel: nodejs.LogLevel.WARNING,
         // Local esbuild from node_modules; never fall back to Docker.

@@ -81,11 +81,14 @@ export class CycleStateMachine extends Construct {
   public readonly name: string;
   /** Execution log group (level ALL, execution data included). */
   public readonly logGroup: logs.LogGroup;
+  /** Whether X-Ray tracing is on (config `monitoring.tracing`, default false). */
+  public readonly tracing: boolean;
 
   constructor(scope: Construct, id: string, props: CycleStateMachineProps) {
     super(scope, id);
     const stack = Stack.of(this);
     this.name = props.stateMachineName;
+    this.tracing = props.config.monitoring.tracing;
     this.arn = cycleStateMachineArn(stack, props.stateMachineName);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       // Vended-logs prefix recommended by Step Functions (keeps the resource policy small), made
@@ -106,7 +109,8 @@ export class CycleStateMachine extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(renderCycleDefinition(props.config))),
       definitionSubstitutions: substitutions,
-      tracingEnabled: true,
+      // X-Ray tracing only with config monitoring.tracing (the functions then trace too).
+      tracingEnabled: this.tracing,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     for (const fn of [props.supervisor, props.risk, props.master, props.gateway, ...props.agents]) fn.grantInvoke(this.stateMachine);

@@ -99,6 +99,8 @@ export interface KillSwitchProps {
    * @default `RemovalPolicy.RETAIN`
    */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** X-Ray active tracing and Powertools' Tracer on the Master and the operator function (see `FleetFunctionProps.tracing`). @default false */
+  readonly tracing?: boolean;
   /**
    * Reserved concurrency of the Master, so agents using up the account's concurrency can never
    * throttle the kill switch (Lambda developer guide, "Configuring reserved concurrency"). Reserving
@@ -157,6 +159,7 @@ export class KillSwitch extends Construct {
       timeoutSeconds: 120,
       memoryMb: 256,
       logRemovalPolicy: props.logRemovalPolicy,
+      tracing: props.tracing,
       reservedConcurrency: reserved || undefined,
       environment,
     });
@@ -167,6 +170,7 @@ export class KillSwitch extends Construct {
       timeoutSeconds: 120,
       memoryMb: 256,
       logRemovalPolicy: props.logRemovalPolicy,
+      tracing: props.tracing,
       ...(props.marketDataFile ? { marketDataFile: props.marketDataFile } : {}),
       environment,
     });

@@ -32,6 +32,8 @@ describe('bundling', () => {
       const externals = [...code.matchAll(/(.)require\(["'](@aws-sdk\/[^"']+)["']\)/g)].filter((m) => m[1] !== '[').map((m) => m[2]);
       expect({ role: f.role, externals }).toEqual({ role: f.role, externals: [] });
       expect(code).toContain('DynamoDBClient');
+      // monitoring.tracing is off by default: no Tracer and no X-Ray SDK in the bundle (lambdas/shared/tracing.ts).
+      expect({ role: f.role, xray: code.includes('XRaySDKInstrumentation') }).toEqual({ role: f.role, xray: false });
       // Budget: under 1 MB minified with the SDK clients each function uses (measured 0.68-0.86 MB; the
       // Master's five clients are the largest). `import { z } from 'zod'` alone would add every zod
       // locale (about 260 KB); the namespace import tree-shakes them.

@@ -52,6 +52,7 @@ import type { MarketDataProvider } from '../trading/market-data';
 import type { Portfolio, Position } from '../trading/portfolio';
 import type { OrderProposal } from '../trading/pre-trade-checks';
 import { tradingPortsFromEnv, type TradingPorts } from '../trading/runtime';
+import { cycleAnnotations, traced } from '../tracing';
 
 /** What `ctx.placeOrder` returns: the proposal as it will reach the order gateway. */
 export interface ProposalReceipt {
@@ -238,7 +239,11 @@ export function assertResultWithinLimits(agent: string, result: { metrics?: Reco
  */
 export function defineAgent<TOut = unknown, TParams = AgentParams>(def: AgentDefinition<TOut, TParams>): AgentHandler {
   let deployed: AgentLambdaHandler | undefined;
-  const handler: AgentLambdaHandler = (event, lambdaContext) => (deployed ??= createAgentHandler(def, tradingPortsFromEnv()))(event, lambdaContext);
+  // Traced (annotations cycleId, agent) when `monitoring.tracing` is on (`lambdas/shared/tracing.ts`).
+  const handler: AgentLambdaHandler = traced(
+    (event: unknown, lambdaContext?: LambdaContextLike) => (deployed ??= createAgentHandler(def, tradingPortsFromEnv()))(event, lambdaContext),
+    cycleAnnotations,
+  );
   return Object.assign(handler, {
     definition: def as unknown as AgentDefinition<unknown, never>,
     withPorts: (ports: AgentPorts) => createAgentHandler(def, ports),

@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV, requireEnvIn } from '../env';
 import { readSettings, tradingSettingsSchema, type TradingSettings } from '../settings';
 import { feedForCycle, type MarketDataProvider } from './market-data';
+import { traceClient } from '../tracing';
 
 /** Physical table names the trading functions use. */
 export interface TradingTables {
@@ -42,9 +43,12 @@ export function newDocumentClient(client: DynamoDBClient = new DynamoDBClient({}
 
 let shared: DynamoDBDocumentClient | undefined;
 
-/** The process's document client, created at the first call and reused (one per Lambda sandbox). */
+/**
+ * The process's document client, created at the first call and reused (one per Lambda sandbox); its
+ * `DynamoDBClient` is captured by the Tracer when tracing is on (`lambdas/shared/tracing.ts`).
+ */
 export function documentClient(): DynamoDBDocumentClient {
-  return (shared ??= newDocumentClient());
+  return (shared ??= newDocumentClient(traceClient(new DynamoDBClient({}))));
 }
 
 /**
