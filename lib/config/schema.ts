@@ -271,7 +271,7 @@ export const orchestratorConfigSchema = z
          * AWS X-Ray: active tracing on every function and on the state machine, and Powertools' Tracer in every
          * handler (a subsegment per invocation annotated with the cycle id and agent, one per AWS SDK call).
          * Off: no tracing anywhere and the Tracer is left out of the bundles at bundle time, which keeps them
-         * about 0.1 MB smaller and the cold init shorter (README "Performance"). X-Ray bills traces recorded
+         * about 0.14 MB smaller and the cold init shorter (README "Performance"). X-Ray bills traces recorded
          * beyond its free tier (X-Ray pricing). Default false.
          * @default false
          */

@@ -1,5 +1,8 @@
 /** Trigger parsing: every payload shape the Master accepts, and what it refuses. */
-import { InvalidTrigger, parseAlarmPolicy, parseAwsTimestamp, parseTrigger, type AlarmPolicy } from '../../lambdas/master/triggers';
+import { SnsEnvelope } from '@aws-lambda-powertools/parser/envelopes/sns';
+import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
+import { SnsSchema } from '@aws-lambda-powertools/parser/schemas/sns';
+import { InvalidTrigger, parseAlarmPolicy, parseAwsTimestamp, parseTrigger, snsAlarmMessageSchema, type AlarmPolicy } from '../../lambdas/master/triggers';
 
 const policy: AlarmPolicy = { 'AgentFleet-CriticalFailure': 'halt', 'AgentFleet-VarNearLimit': 'safe-mode', 'AgentFleet-SlowCycle': 'notify' };
 
@@ -154,6 +157,9 @@ describe('parseTrigger: malformed payloads throw InvalidTrigger with the path', 
     ['alarm with a bad timestamp', alarmEvent('A', 'ALARM', 'yesterday'), 'alarmData.state.timestamp'],
     ['SNS message that is not JSON', snsEvent('not json'), 'Records.0.Sns.Message'],
     ['SNS message without AlarmName', snsEvent({ NewStateValue: 'ALARM', StateChangeTime: '2024-03-01T00:00:00Z' }), 'Records.0.Sns.Message.AlarmName'],
+    ['SNS envelope whose record is not from SNS', { Records: [{ ...snsEvent({}).Records[0], EventSource: 'aws:sqs' }] }, 'Records.0.EventSource'],
+    ['SNS envelope whose record has no Message', { Records: [{ EventSource: 'aws:sns', Sns: { Type: 'Notification', Subject: 's' } }] }, 'Records.0.Sns.Message'],
+    ['SNS envelope without records', { Records: [] }, 'Records'],
     ['in-band halt without executionArn', { action: 'halt', source: 'cycle', cycleId: 'c', reason: 'r' }, 'executionArn'],
     ['safe-mode without on', { action: 'safe-mode', source: 'operator', actor: 'a', reason: 'r' }, 'on'],
     ['operator halt without actor', { action: 'halt', source: 'operator', reason: 'r' }, 'actor'],
@@ -187,5 +193,68 @@ describe('helpers', () => {
     expect(parseAwsTimestamp('2024-03-01T14:36:15.490+0200')).toBe(Date.UTC(2024, 2, 1, 12, 36, 15, 490));
     expect(parseAwsTimestamp('2024-03-01T12:36:15Z')).toBe(Date.UTC(2024, 2, 1, 12, 36, 15));
     expect(parseAwsTimestamp('nope')).toBeNaN();
+  });
+});
+
+/**
+ * The SNS event exactly as Lambda receives it from a topic (AWS Lambda developer guide, "Using Lambda with Amazon SNS";
+ * Powertools Parser's `SnsSchema` requires every one of these fields).
+ */
+function fullSnsEvent(message: unknown) {
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: 'arn:aws:sns:us-east-1:000000000000:alerts:0b2e4d0c-1b4e-4c59-9d0c-6f2b7a4f8a11',
+        Sns: {
+          Type: 'Notification',
+          MessageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
+          TopicArn: 'arn:aws:sns:us-east-1:000000000000:alerts',
+          Subject: 'ALARM: "AgentFleet-CriticalFailure" in US East (N. Virginia)',
+          Message: JSON.stringify(message),
+          Timestamp: '2024-03-01T12:36:16.012Z',
+          SignatureVersion: '1',
+          Signature: 'EXAMPLE',
+          SigningCertUrl: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem',
+          UnsubscribeUrl: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-east-1:000000000000:alerts:0b2e',
+          MessageAttributes: {},
+        },
+      },
+    ],
+  };
+}
+
+describe('parseTrigger: the SNS envelope agrees with Powertools Parser', () => {
+  // The Master keeps its own small envelope schema (it reads EventSource and Sns.Message only): Parser's schemas import
+  // `{ z }` from zod, which bundles every zod locale into the Master (+360 KB, README "Performance"). Parser is the reference here.
+  const alarm = {
+    AlarmName: 'AgentFleet-CriticalFailure',
+    NewStateValue: 'ALARM',
+    NewStateReason: 'Threshold Crossed',
+    StateChangeTime: '2024-03-01T12:36:15.490+0000',
+    OldStateValue: 'OK',
+  };
+
+  it("an event Parser's SnsSchema accepts gives the alarm Parser's SnsEnvelope extracts with the Master's message schema", () => {
+    const event = fullSnsEvent(alarm);
+    expect(SnsSchema.safeParse(event).success).toBe(true);
+    const [viaParser] = SnsEnvelope.parse(event, JSONStringified(snsAlarmMessageSchema));
+    const cmd = parseTrigger(event, policy);
+    expect(cmd).toEqual({
+      kind: 'halt',
+      request: {
+        actor: `alarm:${viaParser.AlarmName}`,
+        reason: `Alarm ${viaParser.AlarmName} in ALARM: ${viaParser.NewStateReason}`,
+        source: 'alarm',
+        detectedAt: parseAwsTimestamp(viaParser.StateChangeTime),
+      },
+    });
+  });
+
+  it('a message Parser refuses with the alarm schema, the Master refuses at the same field', () => {
+    const event = fullSnsEvent({ ...alarm, NewStateValue: 'RED' });
+    expect(SnsEnvelope.safeParse(event, JSONStringified(snsAlarmMessageSchema)).success).toBe(false);
+    expect(() => parseTrigger(event, policy)).toThrow(/Invalid trigger \(sns alarm\) at Records\.0\.Sns\.Message\.NewStateValue: /);
   });
 });
