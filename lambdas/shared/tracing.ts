@@ -81,7 +81,10 @@ export function cycleAnnotations(event: unknown): Record<string, AnnotationValue
  * @param annotate - the annotations of one event (e.g. {@link cycleAnnotations}); must not throw.
  * @returns a handler with the same signature; it rethrows what `handler` throws.
  */
-export function traced<A extends unknown[], R>(handler: (...args: A) => Promise<R>, annotate?: (...args: A) => Record<string, AnnotationValue>): (...args: A) => Promise<R> {
+export function traced<A extends unknown[], R>(
+  handler: (...args: A) => Promise<R>,
+  annotate?: (...args: A) => Record<string, AnnotationValue>,
+): (...args: A) => Promise<R> {
   const t = lambdaTracer();
   if (!t?.isTracingEnabled()) return handler;
   return async (...args) => {

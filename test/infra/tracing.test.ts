@@ -43,19 +43,22 @@ describe('monitoring.tracing', () => {
     expect(owners.size).toBeGreaterThanOrEqual(fns.length + 1);
   });
 
-  it.each([false, true])('tracing %s: the AwsSolutions and Serverless packs report nothing unacknowledged, and the X-Ray findings of the state machine are acknowledged only when off', (tracing) => {
-    const s = withTracing(tracing);
-    for (const pack of [new AwsSolutionsChecks(s.app), new ServerlessChecks(s.app)]) {
-      const report = pack.validateScope(s.stack);
-      const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? r.resourceLogicalId}`));
-      expect({ pack: pack.readPackName, findings }).toEqual({ pack: pack.readPackName, findings: [] });
-    }
-    const acked = s.stack.cycle.stateMachine.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.keys(m.data as Record<string, string>).map((k) => k.replace(/^Annotation::/, '')));
-    expect(acked.includes('AwsSolutions-SF2')).toBe(!tracing);
-    expect(acked.includes('Serverless-StepFunctionStateMachineXray')).toBe(!tracing);
-  });
+  it.each([false, true])(
+    'tracing %s: the AwsSolutions and Serverless packs report nothing unacknowledged, and the X-Ray findings of the state machine are acknowledged only when off',
+    (tracing) => {
+      const s = withTracing(tracing);
+      for (const pack of [new AwsSolutionsChecks(s.app), new ServerlessChecks(s.app)]) {
+        const report = pack.validateScope(s.stack);
+        const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? r.resourceLogicalId}`));
+        expect({ pack: pack.readPackName, findings }).toEqual({ pack: pack.readPackName, findings: [] });
+      }
+      const acked = s.stack.cycle.stateMachine.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.keys(m.data as Record<string, string>).map((k) => k.replace(/^Annotation::/, '')));
+      expect(acked.includes('AwsSolutions-SF2')).toBe(!tracing);
+      expect(acked.includes('Serverless-StepFunctionStateMachineXray')).toBe(!tracing);
+    },
+  );
 
   it.each([
     ['off', false, false],
