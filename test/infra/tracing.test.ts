@@ -7,7 +7,8 @@ import { buildSync } from 'esbuild';
 import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { REPO_ROOT, tracingDefine } from '../../lib/constructs/agent-function';
+import { tracingDefine } from '../../lib/constructs/agent-function';
+import { REPO_ROOT } from '../../lib/repo-paths';
 import { ENV } from '../../lambdas/shared/env';
 import { policyStatements, resourcesOfType, synth } from './template-helpers';
 
