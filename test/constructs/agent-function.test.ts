@@ -1,6 +1,6 @@
 /**
  * FleetFunction (lib/constructs/agent-function.ts) on a bare Stack, bundling off: Node.js 22 on
- * arm64, X-Ray tracing, 256 MB, an explicit log group kept one month and retained, Powertools
+ * arm64, X-Ray tracing only when asked (`tracing`), 256 MB, an explicit log group kept one month and retained, Powertools
  * variables; the timeout from `timeoutSeconds` or the task's timeout + 5 s (Lambda's 900 s at most);
  * market data validated at synth and named in the environment; asset files staged as literal files;
  * every prop with a default shown at its default and overridden; every synth error.
@@ -36,7 +36,7 @@ const build = (props: Partial<FleetFunctionProps> = {}) => {
 const attempt = (props: Partial<FleetFunctionProps>) => () => build(props);
 
 describe('FleetFunction', () => {
-  it('defaults: Node.js 22 on arm64, tracing, 256 MB, no name or reserved concurrency, Powertools variables', () => {
+  it('defaults: Node.js 22 on arm64, no tracing, 256 MB, no name or reserved concurrency, Powertools variables', () => {
     const { f, fn, stack, template } = build();
     template.resourceCountIs('AWS::Lambda::Function', 1);
     expect(fn).toMatchObject({
@@ -46,9 +46,10 @@ describe('FleetFunction', () => {
       Description: 'strategy agent',
       MemorySize: 256,
       Timeout: 30,
-      TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogGroup: { Ref: stack.getLogicalId(f.logGroup.node.defaultChild as logs.CfnLogGroup) } },
     });
+    expect(fn.TracingConfig?.Mode ?? 'PassThrough').not.toBe('Active');
+    expect(f.tracing).toBe(false);
     expect(fn.FunctionName).toBeUndefined();
     expect(fn.ReservedConcurrentExecutions).toBeUndefined();
     expect(fn.Environment.Variables).toEqual({
@@ -58,6 +59,18 @@ describe('FleetFunction', () => {
     });
     expect(f.entry).toBe(ENTRY);
     expect(f.assetFiles).toEqual({});
+  });
+
+  it('tracing: X-Ray active tracing, FLEET_TRACING=on, and the X-Ray write actions on the role', () => {
+    const { f, fn, template } = build({ tracing: true });
+    expect(f.tracing).toBe(true);
+    expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(fn.Environment.Variables[ENV.tracing]).toBe('on');
+    const actions = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => [st.Action].flat()),
+    );
+    expect(actions).toEqual(expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
+    expect(Object.values(build().template.findResources('AWS::IAM::Policy'))).toEqual([]);
   });
 
   it('the log group keeps one month and is retained by default', () => {

@@ -1,7 +1,7 @@
 /**
  * CycleStateMachine (lib/constructs/cycle-state-machine.ts) on a bare Stack: a Standard state
  * machine with its explicit name, the definition rendered from the config with the four function
- * ARNs as `DefinitionSubstitutions`, X-Ray tracing, logging ALL with execution data to a vended-logs
+ * ARNs as `DefinitionSubstitutions`, X-Ray tracing only with `monitoring.tracing`, logging ALL with execution data to a vended-logs
  * log group unique per stack instance (one month, retained by default), and lambda:InvokeFunction on
  * exactly the functions given; the name-built ARN and execution pattern helpers.
  */
@@ -51,13 +51,14 @@ const build = (extra: Partial<CycleStateMachineProps> = {}, config = fixtureConf
 };
 
 describe('CycleStateMachine', () => {
-  it('a Standard state machine named <stack>-cycle, traced, logging ALL with execution data to its log group', () => {
+  it('a Standard state machine named <stack>-cycle, not traced by default, logging ALL with execution data to its log group', () => {
     const { sm, stack, cycle, template } = build();
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    expect(cycle.tracing).toBe(false);
+    expect(sm.Properties.TracingConfiguration?.Enabled ?? false).toBe(false);
     expect(sm.Properties).toMatchObject({
       StateMachineName: 'Fleet-cycle',
       StateMachineType: 'STANDARD',
-      TracingConfiguration: { Enabled: true },
       LoggingConfiguration: {
         Level: 'ALL',
         IncludeExecutionData: true,
@@ -67,6 +68,15 @@ describe('CycleStateMachine', () => {
       },
     });
     expect(cycle.name).toBe('Fleet-cycle');
+  });
+
+  it('monitoring.tracing on: X-Ray tracing on the state machine', () => {
+    const { sm, cycle } = build(
+      {},
+      fixtureConfig((c) => void (c.monitoring = { ...c.monitoring, tracing: true })),
+    );
+    expect(cycle.tracing).toBe(true);
+    expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
   });
 
   it("the definition is the config's rendering, with only the four function ARNs substituted", () => {

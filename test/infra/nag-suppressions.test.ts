@@ -27,7 +27,8 @@ const SM_NAME = 'S-cycle';
 const build = (suppress: boolean) => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'S');
-  const fleetFunction = (id: string, entry: string) => new FleetFunction(stack, id, { entry, description: id, timeoutSeconds: 30 });
+  // Traced, as with monitoring.tracing on (the acknowledgements with tracing off: test/infra/tracing.test.ts).
+  const fleetFunction = (id: string, entry: string) => new FleetFunction(stack, id, { entry, description: id, timeoutSeconds: 30, tracing: true });
   const master = fleetFunction('Master', 'lambdas/master/handler.ts');
   const operator = fleetFunction('Operator', 'lambdas/master/operator.ts');
   const agent = fleetFunction('Agent', 'lambdas/agents/strategy/handler.ts');
@@ -58,7 +59,11 @@ const build = (suppress: boolean) => {
   for (const fn of [master.fn, operator.fn, agent.fn, outside]) fn.grantInvoke(stateMachine);
   if (suppress) {
     applyNagSuppressions(
-      Object.assign(stack, { cycle: { stateMachine, name: SM_NAME }, schedules: { deadLetterQueue }, killSwitch: { fn: master.fn, failureQueue, operator } }),
+      Object.assign(stack, {
+        cycle: { stateMachine, name: SM_NAME, tracing: true },
+        schedules: { deadLetterQueue },
+        killSwitch: { fn: master.fn, failureQueue, operator },
+      }),
     );
   }
   const id = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as lambda.CfnFunction);
