@@ -6,6 +6,10 @@
  */
 import './polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOCAL_DIR, REPO_ROOT } from '../lib/repo-paths';
 import { SIM_START_TIME } from './bridges';
 import type { SimClock } from './sim-clock';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './template';
@@ -48,8 +52,39 @@ export interface LocalExecution {
   done: Promise<LocalExecution>;
 }
 
-/** Definitions (as JSON) the interpreter validated in this process (see the constructor of {@link LocalExecutions}). */
+/**
+ * Definitions the interpreter validated (see the constructor of {@link LocalExecutions}), by
+ * {@link definitionKey}: in this process, and across processes as empty marker files under
+ * `.local/validated-definitions/` (validation is a pure function of the definition and of the
+ * asl-validator release, both in the key).
+ */
 const validatedDefinitions = new Set<string>();
+const VALIDATED_DIR = join(LOCAL_DIR, 'validated-definitions');
+
+/** sha256 of the asl-validator release and the definition's JSON (32 hex characters). */
+function definitionKey(definition: unknown): string {
+  let release = '';
+  try {
+    release = (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', 'asl-validator', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    // not installed where expected: the key still covers the definition
+  }
+  return createHash('sha256').update(release).update('\0').update(JSON.stringify(definition)).digest('hex').slice(0, 32);
+}
+
+function wasValidated(key: string): boolean {
+  return validatedDefinitions.has(key) || existsSync(join(VALIDATED_DIR, key));
+}
+
+function rememberValidated(key: string): void {
+  validatedDefinitions.add(key);
+  try {
+    mkdirSync(VALIDATED_DIR, { recursive: true });
+    writeFileSync(join(VALIDATED_DIR, key), '');
+  } catch {
+    // best effort: the next process validates again
+  }
+}
 
 /** Raised by {@link LocalExecutions.start} for a name already used (StartExecution's error name). */
 export class ExecutionAlreadyExists extends Error {
@@ -93,13 +128,12 @@ export class LocalExecutions {
 
   constructor(private readonly opts: LocalExecutionsOptions) {
     // The interpreter validates a definition (asl-validator: JSON schema, paths) when it is constructed,
-    // compiling the schemas each time (about 0.4 s); a definition this process validated already is not
-    // validated again.
-    const key = JSON.stringify(opts.definition);
+    // compiling the schemas each time (about 0.4 s); a definition validated already is not validated again.
+    const key = definitionKey(opts.definition);
     this.machine = new StateMachine(opts.definition as never, {
-      validationOptions: validatedDefinitions.has(key) ? { noValidate: true } : { checkPaths: true, checkArn: false },
+      validationOptions: wasValidated(key) ? { noValidate: true } : { checkPaths: true, checkArn: false },
     });
-    validatedDefinitions.add(key);
+    rememberValidated(key);
   }
 
   /** Local execution ARN for a name. */

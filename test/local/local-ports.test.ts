@@ -20,14 +20,20 @@ const schedule = (name: string): LocalSchedule => ({
 
 describe('local kill switch ports', () => {
   const clock = new SimClock({ startMs: Date.parse('2026-01-05T14:30:00.000Z'), timeScale: 1000 });
-  afterAll(() => clock.dispose());
-  // One Task that waits until stopped: a cycle in flight.
+  // One Task that waits until stopped: a cycle in flight. Its handler settles when the file ends, so the
+  // interpreter's own timeout timer for the task is cleared (no open handle).
+  let release: () => void = () => undefined;
+  const inFlight = new Promise<void>((r) => (release = r));
+  afterAll(() => {
+    release();
+    clock.dispose();
+  });
   const executions = new LocalExecutions({
     definition: { StartAt: 'Run', States: { Run: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } } },
     stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:Cycle',
     clock,
     taskStates: ['Run'],
-    taskHandler: () => () => new Promise(() => undefined),
+    taskHandler: () => () => inFlight,
     listLagMs: 0,
   });
   const schedules = [schedule('cycle-a'), schedule('cycle-b')];
