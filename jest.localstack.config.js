@@ -7,7 +7,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test/localstack'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  // The same TypeScript transform as npm test (jest.config.js).
+  transform: require('./jest.config').transform,
   setupFiles: ['<rootDir>/test/setup.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/setup-after-env.ts'],
   testTimeout: 300000,
