@@ -149,9 +149,14 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
   // (execution, state, payload without attempt keys) -> error names of earlier attempts
   const history = new Map<string, string[]>();
 
+  // Invocations in flight: each one's way to end with LocalRuntimeClosed when the runtime closes.
+  const inFlight = new Set<(err: Error) => void>();
+  let closed = false;
   const taskHandler =
     (execution: string, state: string) =>
     async (input: unknown): Promise<unknown> => {
+      // An execution the runtime's close cut short may still start a task: it never runs.
+      if (closed) throw aslError('LocalRuntimeClosed', 'the local runtime is closed');
       const { FunctionName, Payload } = (input ?? {}) as { FunctionName?: string; Payload?: Record<string, unknown> };
       const fn = FunctionName ? byKey.get(FunctionName) : undefined;
       if (!fn) throw aslError('Lambda.ResourceNotFoundException', `Function not found: ${FunctionName} (state "${state}")`);
@@ -224,6 +229,13 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       const TIMED_OUT = Symbol('timeout');
       const deadlineTimer = opts.clock.timer(deadline);
       const timer = deadlineTimer.promise.then(() => TIMED_OUT);
+      let rejectClosing: (err: Error) => void = () => undefined;
+      const closing = new Promise<never>((_, reject) => (rejectClosing = reject));
+      const endClosed = (err: Error) => {
+        abort.abort();
+        rejectClosing(err);
+      };
+      inFlight.add(endClosed);
       const record = (outcome: InvocationRecord['outcome'], errorName?: string, errorMessage?: string) => {
         const rec: InvocationRecord = {
           execution,
@@ -246,10 +258,11 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       // The end, read when the invocation settles (before the adapter's own bookkeeping).
       let endMs = startMs;
       try {
-        result = await Promise.race([run, timer]);
+        result = await Promise.race([run, timer, closing]);
         endMs = opts.clock.now();
       } catch (err) {
         endMs = opts.clock.now();
+        inFlight.delete(endClosed);
         done();
         deadlineTimer.cancel();
         const e = err as Error;
@@ -259,6 +272,7 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
         opts.onLambdaMetric?.('Errors', fn.name, 1, opts.clock.now());
         throw aslError(errorType, lambdaCause(errorType, message));
       }
+      inFlight.delete(endClosed);
       done();
       deadlineTimer.cancel();
       if (result === TIMED_OUT) {
@@ -283,7 +297,17 @@ export function createLambdaAdapter(opts: LambdaAdapterOptions) {
       return JSON.parse(raw) as unknown;
     };
 
-  return { taskHandler };
+  /**
+   * Ends every invocation still in flight with `LocalRuntimeClosed` (the runtime is closing: its
+   * clock stops, so a hung handler or an unreached deadline would never settle, and the
+   * interpreter's own timer for the task would keep the process alive). Handlers get their abort signal.
+   */
+  const close = (): void => {
+    closed = true;
+    for (const end of [...inFlight]) end(aslError('LocalRuntimeClosed', 'the local runtime closed while this invocation was in flight'));
+  };
+
+  return { taskHandler, close };
 }
 
 function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {

@@ -279,7 +279,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     timeScale: opts.timeScale ?? 1000,
     activeCapMs: opts.activeCapMs ?? 10_000,
   });
+  let closeAdapter: () => void = () => undefined;
   const teardown = async () => {
+    closeAdapter();
     await built?.close();
     clock.dispose();
     capture?.restore();
@@ -392,6 +394,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       onInvocation: (r) => invocations.push(r),
       onLambdaMetric: (name, fn, value, at) => cw.put({ namespace: 'AWS/Lambda', name, dims: { FunctionName: fn }, value, at }),
     });
+    closeAdapter = adapter.close;
     executions = new LocalExecutions({
       definition,
       stateMachineArn,

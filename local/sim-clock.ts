@@ -64,6 +64,7 @@ export class SimClock {
   private lastNow = -Infinity;
   private nextActiveId = 1;
   private timers: Timer[] = [];
+  private disposed = false;
   private wake: NodeJS.Timeout | undefined;
   private capCheck: NodeJS.Timeout | undefined;
 
@@ -196,14 +197,16 @@ export class SimClock {
     this.schedule();
   }
 
-  /** Stops pending wall timers (pending sleeps never resolve). */
+  /** Stops pending wall timers (pending sleeps never resolve); later timers and holds start no wall timer. */
   dispose(): void {
+    this.disposed = true;
     if (this.wake) clearTimeout(this.wake);
     if (this.capCheck) clearTimeout(this.capCheck);
     this.timers = [];
   }
 
   private schedule(): void {
+    if (this.disposed) return;
     if (this.wake) clearTimeout(this.wake);
     if (this.capCheck) clearTimeout(this.capCheck);
     this.wake = undefined;

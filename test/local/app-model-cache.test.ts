@@ -91,7 +91,9 @@ describe('synthAppModel with a cache directory', () => {
 
     // A config whose check warns (a critical domain with retries), synthesized once; then a mark in its cache entry.
     const warning = fixtureConfig((c) => (c.faultDomains = { critical: { maxRetries: 2 } }));
+    const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     synthAppModel(warning, { cacheDir: dir });
+    quiet.mockRestore();
     const file = join(dir, `${appModelKey(warning)}.json`);
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), stackName: 'FromTheCache' }));
 

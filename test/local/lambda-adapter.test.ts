@@ -75,3 +75,34 @@ it('aborts the signal of an invocation cut at its timeout (an isolated handler i
     clock.dispose();
   }
 });
+
+test('close ends an invocation in flight with LocalRuntimeClosed (its handler aborted) and refuses new ones', async () => {
+  const clock = new SimClock({ startMs: 0 });
+  let signal: AbortSignal | undefined;
+  const adapter = createLambdaAdapter({
+    clock,
+    notes,
+    functions: [
+      {
+        arn: 'arn:aws:lambda:local:000000000000:function:hung',
+        name: 'hung',
+        target: 'hung',
+        timeoutSeconds: 300,
+        // Never settles on its own, and the deadline is 300 simulated s away.
+        handler: (_e, _c, s) => ((signal = s), new Promise(() => undefined)),
+      },
+    ],
+  });
+  const run = () => adapter.taskHandler('exec', 'Run data agent')({ FunctionName: 'hung', Payload: {} });
+  try {
+    const inFlight = run();
+    await new Promise((r) => setImmediate(r));
+    expect(signal?.aborted).toBe(false);
+    adapter.close();
+    await expect(inFlight).rejects.toMatchObject({ name: 'LocalRuntimeClosed' });
+    expect(signal?.aborted).toBe(true);
+    await expect(run()).rejects.toMatchObject({ name: 'LocalRuntimeClosed', message: 'the local runtime is closed' });
+  } finally {
+    clock.dispose();
+  }
+});
