@@ -22,6 +22,7 @@ import { writeFileSync } from 'node:fs';
 import type { OrchestratorConfig } from '../lib/config/schema';
 import { ConfigFileError, resolveConfig } from '../lib/config/resolve';
 import { startLocalRuntime } from '../local/runtime';
+import { terminateParkedWorkers } from '../local/worker-parking';
 import { bundleAll, measureColdStarts, removeAssembly } from './cold-start';
 import { measureGateway } from './gateway';
 import { executionFigures, HISTORY_EVENT_LIMIT, monthlyTransitionCostUsd, PAYLOAD_LIMIT_BYTES } from './history';
@@ -33,6 +34,8 @@ import { REPO_ROOT } from '../lib/repo-paths';
 const tableStyle = colorEnabled(process.stdout) ? { head: ['red'], border: ['grey'] } : { head: [], border: [] };
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// The order gateway's benchmark runs the handler in this process: its INFO lines would bury the tables.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
 const program = new Command()
   .name('bench')
@@ -47,7 +50,11 @@ const opts = program.opts<{ runs: number; sizes: number[]; json: string; skipBun
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Runs `cycles` slots of a config on a fresh local runtime at real speed; returns each cycle's report and event figures. */
+/**
+ * Runs `cycles` slots of a config on a fresh local runtime at real speed; returns each cycle's report and event figures.
+ * The worker threads it parks at close are terminated, so every measurement (the RSS column) starts without threads
+ * of earlier runtimes (`local/worker-parking.ts`).
+ */
 async function runCycles(config: OrchestratorConfig, cycles: number) {
   const runtime = await startLocalRuntime({ config, timeScale: 1, quiet: true, fresh: true, save: false });
   try {
@@ -62,6 +69,7 @@ async function runCycles(config: OrchestratorConfig, cycles: number) {
     return { figures, rssMb: process.memoryUsage().rss / 2 ** 20 };
   } finally {
     await runtime.close();
+    await terminateParkedWorkers();
   }
 }
 
