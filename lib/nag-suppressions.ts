@@ -93,7 +93,7 @@ export function applyNagSuppressions(stack: NagSuppressionScope): void {
     ack(
       sm,
       'AwsSolutions-SF2',
-      'X-Ray tracing is a config choice (monitoring.tracing, default off): the execution history and the ALL-level execution logs with data already show every state, and tracing would add the Tracer to every bundle (README "Performance").',
+      'X-Ray tracing is a config choice (monitoring.tracing, default off): the execution history and the ALL-level execution logs with data already show every state, and monitoring.tracing on turns X-Ray on for the state machine and the functions together (README "Performance").',
     );
   }
   const invoked: lambda.IFunction[] = fleetFunctions.map((f) => f.fn);

@@ -15,6 +15,7 @@
  * (`local/iam.ts`), so an agent's own clients are checked against its role; stdout and stderr go
  * to the runtime as {@link OutputMessage}s, in order with the result.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import { parentPort } from 'node:worker_threads';
 import { errorResult, type AgentServer, type InitMessage, type InvokeMessage, type OutputMessage, type ResultMessage } from './agent-worker-main';
@@ -23,20 +24,26 @@ import { PRINCIPAL_HEADER } from './iam';
 const port = parentPort;
 if (!port) throw new Error('agent-worker-host runs in a worker thread only');
 
-let principal = '';
 let sandbox: InitMessage | undefined;
 let server: AgentServer | undefined;
+/**
+ * The sandbox whose code is running: set around the bundle's load and each invocation, and inherited
+ * by every timer and promise they start, so a leftover timer of an earlier sandbox still writes with
+ * its own generation (the runtime drops that output) and requests with its own principal.
+ */
+const current = new AsyncLocalStorage<{ generation: number; principal: string }>();
 
 // Attribute every request of this thread to the current function (the IAM proxy decides).
 const original = http.request.bind(http) as (...args: unknown[]) => http.ClientRequest;
 (http as { request: unknown }).request = (...args: unknown[]) => {
   const opts = args.find((a) => a && typeof a === 'object' && !(a instanceof URL)) as http.RequestOptions | undefined;
-  if (opts) opts.headers = { ...(opts.headers as Record<string, string> | undefined), [PRINCIPAL_HEADER]: principal };
+  if (opts) opts.headers = { ...(opts.headers as Record<string, string> | undefined), [PRINCIPAL_HEADER]: current.getStore()?.principal ?? '' };
   return original(...args);
 };
 for (const stream of ['stdout', 'stderr'] as const) {
   (process[stream] as { write: unknown }).write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
-    port.postMessage({ type: 'output', stream, text: typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8') } satisfies OutputMessage);
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    port.postMessage({ type: 'output', stream, text, generation: current.getStore()?.generation ?? 0 } satisfies OutputMessage);
     const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
     cb?.();
     return true;
@@ -54,18 +61,20 @@ port.on('message', (msg: InitMessage | InvokeMessage) => {
   if (msg?.type === 'init') {
     for (const key of Object.keys(process.env)) delete process.env[key];
     Object.assign(process.env, msg.env);
-    principal = msg.principal;
     sandbox = msg;
     server = undefined;
     return;
   }
   if (msg?.type !== 'invoke') return;
-  const post = (m: ResultMessage) => port.postMessage(m);
-  try {
-    server ??= load(sandbox!);
-  } catch (err) {
-    post(errorResult(msg.id, err));
-    return;
-  }
-  server.invoke(msg, post);
+  const init = sandbox!;
+  const post = (m: ResultMessage) => port.postMessage({ ...m, generation: init.generation } satisfies ResultMessage);
+  current.run({ generation: init.generation, principal: init.principal }, () => {
+    try {
+      server ??= load(init);
+    } catch (err) {
+      post(errorResult(msg.id, err));
+      return;
+    }
+    server.invoke(msg, post);
+  });
 });

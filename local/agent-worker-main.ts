@@ -16,6 +16,8 @@
 /** The runtime gives the thread a sandbox: the agent's bundle, the function's environment and name. */
 export interface InitMessage {
   readonly type: 'init';
+  /** The sandbox's generation in this process: the thread stamps every message of this sandbox with it. */
+  readonly generation: number;
   /** Absolute path of the agent's bundle (`bundleAgentWorker`), loaded afresh (its module state is new). */
   readonly bundle: string;
   /** The function's environment variables: `process.env` of the thread becomes exactly these. */
@@ -47,6 +49,8 @@ export interface OutputMessage {
   readonly type: 'output';
   readonly stream: 'stdout' | 'stderr';
   readonly text: string;
+  /** The generation of the sandbox the thread hosted when the text was written (set by the host). */
+  readonly generation?: number;
 }
 
 /** How an invocation ended: its result, or the error it threw (name and message, as Lambda reports them). */
@@ -56,6 +60,8 @@ export interface ResultMessage {
   readonly ok: boolean;
   readonly value?: unknown;
   readonly error?: { name: string; message: string };
+  /** The generation of the sandbox that ran the invocation (set by the host). */
+  readonly generation?: number;
 }
 
 type AnyHandler = (event: unknown, context?: unknown) => Promise<unknown>;

@@ -126,6 +126,9 @@ export interface AgentWorkerPoolOptions {
   readonly onOutput: (text: string, stream: 'stdout' | 'stderr') => void;
 }
 
+/** Sandbox generations of this process: every message of a thread carries its current sandbox's. */
+let nextGeneration = 1;
+
 interface Sandbox {
   worker: Worker;
   /** The invocation it runs, if any. */
@@ -152,12 +155,20 @@ export class AgentWorkerPool {
 
   constructor(private readonly opts: AgentWorkerPoolOptions) {}
 
+  /** Parked threads are re-used by sandboxes of the same function only: the same bundle and name (code, role, principal). */
+  private parkingKey(): string {
+    return `${this.opts.bundle}\0${this.opts.functionName}`;
+  }
+
   private spawn(): Sandbox {
     // A parked thread of a closed runtime (its libraries loaded already), else a new one; either way a new sandbox.
-    const worker = takeParkedWorker() ?? new Worker(this.opts.host, { env: {}, stdout: false, stderr: false });
+    const worker = takeParkedWorker(this.parkingKey()) ?? new Worker(this.opts.host, { env: {}, stdout: false, stderr: false });
+    const generation = nextGeneration++;
     const box: Sandbox = { worker, dead: false, detach: () => undefined };
     this.coldStarts++;
     const onMessage = (msg: OutputMessage | ResultMessage) => {
+      // Output of an earlier sandbox of this thread (an agent's leftover timer) is not this runtime's.
+      if (msg.generation !== generation) return;
       if (msg.type === 'output') this.opts.onOutput(msg.text, msg.stream);
       else if (msg.type === 'result' && box.pending?.id === msg.id) {
         const p = box.pending;
@@ -176,7 +187,7 @@ export class AgentWorkerPool {
       worker.off('error', onError);
       worker.off('exit', onExit);
     };
-    const init: InitMessage = { type: 'init', bundle: this.opts.bundle, env: { ...this.opts.env }, principal: this.opts.functionName };
+    const init: InitMessage = { type: 'init', generation, bundle: this.opts.bundle, env: { ...this.opts.env }, principal: this.opts.functionName };
     worker.postMessage(init);
     this.all.add(box);
     return box;
@@ -279,7 +290,7 @@ export class AgentWorkerPool {
       this.all.delete(b);
       if (!b.pending && !b.dead) {
         b.detach();
-        if (parkWorker(b.worker)) continue;
+        if (parkWorker(b.worker, this.parkingKey())) continue;
       }
       this.fail(b, namedError('LocalRuntimeClosed', 'the local runtime is closed'));
       terminate.push(b);

@@ -5,10 +5,11 @@
  * The key is a hash of everything synthesis reads ({@link appModelKey}): the validated config, the
  * contents of {@link APP_MODEL_SOURCES} (the constructs, the handlers and their shared code, the
  * state machine file, the market data synthesis checks, `cdk.json`'s feature flags, the locked
- * library versions), each agent entry the config names outside them, and `CDK_VALIDATION`. A change
- * to any of them is a new key, so a stale template is never served. Not covered: a module outside
- * those directories that an agent entry imports (the template does not depend on it; synthesis
- * only reads the agent's params schema).
+ * library versions), the installed aws-cdk-lib and constructs releases, each agent entry and the
+ * market data file the config names outside them, and the environment variables synthesis reads
+ * (`CDK_VALIDATION`, `CDK_CONTEXT_JSON`, `MARKET_DATA_SYMBOL`). A change to any of them is a new key.
+ * Not covered: a module outside those directories that an agent entry imports (the template does
+ * not depend on it; synthesis only reads the agent's params schema).
  *
  * Writes go to a temporary file renamed into place, so two processes synthesizing the same config
  * at once both leave a whole file; entries not read for {@link APP_MODEL_MAX_AGE_MS} are deleted
@@ -59,16 +60,23 @@ function sourceDigest(root: string): string {
  */
 export function appModelKey(config: OrchestratorConfig, root: string = REPO_ROOT): string {
   const h = createHash('sha256').update(sourceDigest(root)).update('\0').update(JSON.stringify(config)).update('\0');
-  h.update(`CDK_VALIDATION=${process.env.CDK_VALIDATION ?? ''}\0`);
-  for (const agent of config.agents) {
-    if (!agent.entry) continue;
-    const abs = isAbsolute(agent.entry) ? agent.entry : join(root, agent.entry);
-    const rel = relative(root, abs);
+  // The environment synthesis reads: validation on or off, context from the CDK CLI, the symbol of a
+  // one-symbol market file (baked into the functions' environment).
+  for (const name of ENV_READ_BY_SYNTHESIS) h.update(`${name}=${process.env[name] ?? ''}\0`);
+  // The installed libraries (package-lock.json may be ahead of node_modules before an `npm ci`).
+  for (const pkg of ['aws-cdk-lib', 'constructs']) hashTree(h, root, join('node_modules', pkg, 'package.json'));
+  // Files the config names outside the sources: agent entries and the market data file.
+  const outside = [...config.agents.map((a) => a.entry).filter((e): e is string => !!e), config.marketData.file];
+  for (const file of outside) {
+    const rel = relative(root, isAbsolute(file) ? file : join(root, file));
     if (APP_MODEL_SOURCES.some((s) => rel === s || rel.startsWith(s + '/'))) continue; // already in the digest
     hashTree(h, root, rel);
   }
   return h.digest('hex').slice(0, 32);
 }
+
+/** Environment variables that change what synthesis produces. */
+const ENV_READ_BY_SYNTHESIS = ['CDK_VALIDATION', 'CDK_CONTEXT_JSON', 'MARKET_DATA_SYMBOL'] as const;
 
 /**
  * The cached model stored under `key`, or undefined (none, or unreadable: it is then synthesized again).

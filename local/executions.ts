@@ -61,15 +61,21 @@ export interface LocalExecution {
 const validatedDefinitions = new Set<string>();
 const VALIDATED_DIR = join(LOCAL_DIR, 'validated-definitions');
 
-/** sha256 of the asl-validator release and the definition's JSON (32 hex characters). */
+/** The interpreter's validation options (checkArn off: the definition's ARNs are the template's local ones). */
+const VALIDATION_OPTIONS = { checkPaths: true, checkArn: false } as const;
+
+/** sha256 of the asl-validator and aws-local-stepfunctions releases, the validation options and the definition's JSON (32 hex characters). */
 function definitionKey(definition: unknown): string {
-  let release = '';
-  try {
-    release = (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', 'asl-validator', 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    // not installed where expected: the key still covers the definition
+  const h = createHash('sha256');
+  for (const pkg of ['asl-validator', 'aws-local-stepfunctions']) {
+    try {
+      h.update((JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version);
+    } catch {
+      // not installed where expected: the key still covers the rest
+    }
+    h.update('\0');
   }
-  return createHash('sha256').update(release).update('\0').update(JSON.stringify(definition)).digest('hex').slice(0, 32);
+  return h.update(JSON.stringify(VALIDATION_OPTIONS)).update('\0').update(JSON.stringify(definition)).digest('hex').slice(0, 32);
 }
 
 function wasValidated(key: string): boolean {
@@ -131,7 +137,7 @@ export class LocalExecutions {
     // compiling the schemas each time (about 0.4 s); a definition validated already is not validated again.
     const key = definitionKey(opts.definition);
     this.machine = new StateMachine(opts.definition as never, {
-      validationOptions: wasValidated(key) ? { noValidate: true } : { checkPaths: true, checkArn: false },
+      validationOptions: wasValidated(key) ? { noValidate: true } : VALIDATION_OPTIONS,
     });
     rememberValidated(key);
   }

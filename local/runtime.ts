@@ -185,11 +185,12 @@ export interface SynthAppModelOptions {
  */
 export function synthAppModel(config: OrchestratorConfig, opts: SynthAppModelOptions = {}): AppModel {
   const copy = (m: AppModel) => JSON.parse(JSON.stringify(m)) as AppModel;
-  const memoKey = JSON.stringify(config);
+  const dir = opts.cacheDir ?? APP_MODEL_CACHE_DIR;
+  // The memo has the disk cache's key: the same config under another environment (CDK_VALIDATION, ...) is another template.
+  const key = appModelKey(config);
+  const memoKey = key;
   const hit = modelCache.get(memoKey);
   if (hit) return copy(hit);
-  const dir = opts.cacheDir ?? APP_MODEL_CACHE_DIR;
-  const key = dir === false ? undefined : appModelKey(config);
   const cached = key && dir !== false ? readCachedAppModel<AppModel>(key, dir) : undefined;
   let model: AppModel;
   if (cached) {

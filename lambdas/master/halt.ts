@@ -116,8 +116,12 @@ async function cancelWorkingOrders(run: HaltRun): Promise<{ cancelled: number }>
   return { cancelled: run.workingOrdersCancelled };
 }
 
-/** Step 3: disables every enabled schedule, one by one (a failed one is recorded, the others still disabled). */
-async function disableSchedules(run: HaltRun, fail: (message: string) => void): Promise<{ disabled: string[]; failed: number }> {
+/**
+ * Step 3: disables every enabled schedule, one by one (a failed one is recorded, the others still disabled).
+ * Verifies counts: the names are in the result's `disabledSchedules` (the step records stay small, since an
+ * in-band halt's result is a task output under the 256 KiB state quota).
+ */
+async function disableSchedules(run: HaltRun, fail: (message: string) => void): Promise<{ disabled: number; failed: number }> {
   const { ports } = run.env;
   let failed = 0;
   for (const s of (await ports.listSchedules()).filter((x) => x.enabled)) {
@@ -130,11 +134,11 @@ async function disableSchedules(run: HaltRun, fail: (message: string) => void): 
     }
   }
   if (failed === 0) run.schedulesDisabledAt = run.env.now();
-  return { disabled: run.disabledSchedules, failed };
+  return { disabled: run.disabledSchedules.length, failed };
 }
 
-/** Step 4: stops every running execution but the excluded one, in parallel. */
-async function stopExecutions(run: HaltRun, fail: (message: string) => void): Promise<{ stopped: string[]; excluded?: string }> {
+/** Step 4: stops every running execution but the excluded one, in parallel. Verifies how many (the ARNs are in the result's `stoppedExecutions`). */
+async function stopExecutions(run: HaltRun, fail: (message: string) => void): Promise<{ stopped: number; excluded?: string }> {
   const { ports } = run.env;
   const { req } = run;
   // StopExecution's `cause` is at most 32,768 characters (Step Functions API reference).
@@ -150,7 +154,7 @@ async function stopExecutions(run: HaltRun, fail: (message: string) => void): Pr
       }
     }),
   );
-  return { stopped: run.stoppedExecutions, ...(req.excludeExecutionArn ? { excluded: req.excludeExecutionArn } : {}) };
+  return { stopped: run.stoppedExecutions.length, ...(req.excludeExecutionArn ? { excluded: req.excludeExecutionArn } : {}) };
 }
 
 /** Step 5: the notice to people (SNS), listing what was done and what failed so far. */

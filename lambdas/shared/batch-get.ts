@@ -16,7 +16,7 @@ export type BatchKeys = Readonly<Record<string, readonly Record<string, unknown>
 export interface BatchGetOptions {
   /** Rounds in all (the first call included) before {@link BatchGetIncomplete}. @default 10 */
   readonly rounds?: number;
-  /** Wait before the second round, ms; doubles per round. @default 10 */
+  /** Wait before the second round, ms; doubles per round (base, 2 x base, ...), capped at `maxDelayMs`. @default 10 */
   readonly baseDelayMs?: number;
   /** Largest wait between rounds, ms. @default 500 */
   readonly maxDelayMs?: number;

@@ -100,14 +100,41 @@ describe('parked threads (worker-parking.ts)', () => {
     await first.close();
     expect(parkedWorkerCount()).toBe(1);
 
-    const second = new AgentWorkerPool({ bundle, host, functionName: 'b', env: { PROBE: 'second' }, clock, onOutput: () => undefined });
+    // Another function of the same code does not get the thread; the same function does.
+    const other = new AgentWorkerPool({ bundle, host, functionName: 'b', env: {}, clock, onOutput: () => undefined });
+    expect(((await other.invoke({ mode: 'count' }, ctx())) as { threadId: number }).threadId).not.toBe(threadId);
+    await other.close();
+    expect(parkedWorkerCount()).toBe(2);
+    const second = new AgentWorkerPool({ bundle, host, functionName: 'a', env: { PROBE: 'second' }, clock, onOutput: () => undefined });
     expect(await second.invoke({ mode: 'count' }, ctx())).toEqual({ invocations: 1, threadId }); // the same thread, a new module
     expect(await second.invoke({ mode: 'env' }, ctx())).toEqual({ probe: 'second', threadId }); // OTHER is gone
     expect(second.coldStarts).toBe(1);
-    expect(parkedWorkerCount()).toBe(0);
+    expect(parkedWorkerCount()).toBe(1);
     await second.close();
     await terminateParkedWorkers();
     expect(parkedWorkerCount()).toBe(0);
+  });
+
+  it("a parked thread whose leftover timer throws is dropped, not the process; a re-used thread's leftover output is not the new runtime's", async () => {
+    await terminateParkedWorkers();
+    const [bundle, host] = await Promise.all([bundleAgentWorker(ENTRY), bundleWorkerHost()]);
+    const thrower = new AgentWorkerPool({ bundle, host, functionName: 't', env: {}, clock, onOutput: () => undefined });
+    await thrower.invoke({ mode: 'late-throw' }, ctx());
+    await thrower.close();
+    expect(parkedWorkerCount()).toBe(1);
+    await new Promise((r) => setTimeout(r, 400)); // the leftover timer throws in the parked thread
+    expect(parkedWorkerCount()).toBe(0);
+
+    const first = new AgentWorkerPool({ bundle, host, functionName: 'l', env: {}, clock, onOutput: () => undefined });
+    const { threadId } = (await first.invoke({ mode: 'late-log' }, ctx())) as { threadId: number };
+    await first.close();
+    const seen: string[] = [];
+    const next = new AgentWorkerPool({ bundle, host, functionName: 'l', env: {}, clock, onOutput: (text) => seen.push(text) });
+    expect(((await next.invoke({ mode: 'count' }, ctx())) as { threadId: number }).threadId).toBe(threadId);
+    await new Promise((r) => setTimeout(r, 400)); // the earlier sandbox's timer prints in the re-used thread
+    expect(seen.join('')).not.toContain('late');
+    await next.close();
+    await terminateParkedWorkers();
   });
 
   it('a thread that ran out its timeout or crashed is not parked', async () => {

@@ -52,7 +52,8 @@ describe('appModelKey', () => {
     try {
       expect(appModelKey(config, root)).not.toBe(key);
     } finally {
-      process.env.CDK_VALIDATION = saved;
+      if (saved === undefined) delete process.env.CDK_VALIDATION;
+      else process.env.CDK_VALIDATION = saved;
     }
   });
 });

@@ -143,7 +143,8 @@ describe('halt', () => {
     ]);
     expect(result.steps[0].verified).toEqual({ changed: true, version: expect.any(Number) });
     expect(result.steps[2].error).toMatch(/disabling agent-fleet\/cycle-default failed: AccessDeniedException/);
-    expect(result.steps[3].verified).toEqual({ stopped: [ports.executions[0].executionArn] });
+    expect(result.steps[2].verified).toEqual({ disabled: 0, failed: 2 }); // each schedule failed, recorded, none skipped
+    expect(result.steps[3].verified).toEqual({ stopped: 1 });
   });
 
   it('a failing notification is reported but the halt itself is complete and verified', async () => {

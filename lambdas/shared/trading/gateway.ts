@@ -230,16 +230,21 @@ export function createOrderGateway(deps: GatewayDeps): OrderGateway {
     const oKey = orderKey(req.cycleId, req.agent, req.clientOrderId);
     const rateAgentSk = `AGENT#${req.agent}`;
     const [items, snapshot] = await Promise.all([
-      batchGetConsistent(doc, {
-        [ledgerTable]: [
-          oKey,
-          ACCOUNT_KEY,
-          { pk: BOOK_PK, sk: req.agent },
-          { pk: `RATE#${req.cycleId}`, sk: rateAgentSk },
-          { pk: `RATE#${req.cycleId}`, sk: 'ALL' },
-        ],
-        [controlTable]: [CONTROL_KEY],
-      }),
+      batchGetConsistent(
+        doc,
+        {
+          [ledgerTable]: [
+            oKey,
+            ACCOUNT_KEY,
+            { pk: BOOK_PK, sk: req.agent },
+            { pk: `RATE#${req.cycleId}`, sk: rateAgentSk },
+            { pk: `RATE#${req.cycleId}`, sk: 'ALL' },
+          ],
+          [controlTable]: [CONTROL_KEY],
+        },
+        // The gateway's own waits (the simulated clock locally) between rounds of unprocessed keys.
+        { sleep },
+      ),
       latestEquitySnapshot(doc, ledgerTable, feed.barIndex),
     ]);
     const ledger = items[ledgerTable];
