@@ -13,6 +13,8 @@
  * (any number) then one {@link ResultMessage} per invocation.
  */
 
+import type { LocalLambdaContext } from './lambda-adapter';
+
 /** The runtime gives the thread a sandbox: the agent's bundle, the function's environment and name. */
 export interface InitMessage {
   readonly type: 'init';
@@ -31,17 +33,8 @@ export interface InvokeMessage {
   readonly type: 'invoke';
   readonly id: number;
   readonly event: unknown;
-  /** The Lambda context's fields; `remainingMs` is the time left at the start (ms, on the simulated clock). */
-  readonly context: {
-    functionName: string;
-    functionVersion: string;
-    invokedFunctionArn: string;
-    memoryLimitInMB: string;
-    awsRequestId: string;
-    logGroupName: string;
-    logStreamName: string;
-    remainingMs: number;
-  };
+  /** The Lambda context's data fields (its functions do not cross threads); `remainingMs` is the time left at the start (ms, on the simulated clock). */
+  readonly context: Omit<LocalLambdaContext, 'callbackWaitsForEmptyEventLoop' | 'getRemainingTimeInMillis'> & { remainingMs: number };
 }
 
 /** Text the agent wrote to stdout or stderr. */

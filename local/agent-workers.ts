@@ -27,13 +27,14 @@
  */
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, utimesSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { InitMessage, InvokeMessage, OutputMessage, ResultMessage } from './agent-worker-main';
 import type { LambdaHandler, LocalLambdaContext } from './lambda-adapter';
 import { LOCAL_DIR, REPO_ROOT } from '../lib/repo-paths';
 import type { SimClock } from './sim-clock';
+import { pruneUnused, writeFileAtomic } from './cache-files';
 import { parkWorker, takeParkedWorker } from './worker-parking';
 
 /** Where worker bundles are written (under `.local/`, in .gitignore). */
@@ -41,19 +42,6 @@ export const WORKER_BUNDLE_DIR = join(LOCAL_DIR, 'workers');
 
 /** Bundles not used (bundled again) for this long are deleted when a new one is written (ms): 7 days. */
 export const WORKER_BUNDLE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
-
-/** Deletes bundles in `dir` last written more than {@link WORKER_BUNDLE_MAX_AGE_MS} ago (best effort: a file in use by another runtime is already loaded). */
-function pruneOldBundles(dir: string): void {
-  const cutoff = Date.now() - WORKER_BUNDLE_MAX_AGE_MS;
-  for (const name of readdirSync(dir)) {
-    if (!name.endsWith('.cjs')) continue;
-    try {
-      if (statSync(join(dir, name)).mtimeMs < cutoff) unlinkSync(join(dir, name));
-    } catch {
-      // another runtime pruned it first
-    }
-  }
-}
 
 /**
  * Bundles an agent's handler module with the worker's main code into one CommonJS file.
@@ -101,11 +89,9 @@ function writeBundle(stem: string, text: string, outDir: string): string {
     const now = new Date();
     utimesSync(file, now, now); // in use: not pruned
   } else {
-    mkdirSync(outDir, { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-    pruneOldBundles(outDir);
+    writeFileAtomic(file, text);
+    // A bundle in use by another runtime is loaded already: deleting it harms nothing.
+    pruneUnused(outDir, WORKER_BUNDLE_MAX_AGE_MS, '.cjs');
   }
   return file;
 }

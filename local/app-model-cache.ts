@@ -16,9 +16,10 @@
  * when a new one is written.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import type { OrchestratorConfig } from '../lib/config/schema';
+import { pruneUnused, writeFileAtomic } from './cache-files';
 import { LOCAL_DIR, REPO_ROOT } from '../lib/repo-paths';
 
 /** Where the cached models are written (under `.local/`, in .gitignore). */
@@ -103,19 +104,8 @@ export function readCachedAppModel<T>(key: string, dir: string = APP_MODEL_CACHE
  */
 export function writeCachedAppModel(key: string, model: unknown, dir: string = APP_MODEL_CACHE_DIR): void {
   try {
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${key}.json`);
-    const tmp = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
-    writeFileSync(tmp, JSON.stringify(model));
-    renameSync(tmp, file);
-    const cutoff = Date.now() - APP_MODEL_MAX_AGE_MS;
-    for (const name of readdirSync(dir)) {
-      try {
-        if (statSync(join(dir, name)).mtimeMs < cutoff) unlinkSync(join(dir, name));
-      } catch {
-        // another process pruned it first
-      }
-    }
+    writeFileAtomic(join(dir, `${key}.json`), JSON.stringify(model));
+    pruneUnused(dir, APP_MODEL_MAX_AGE_MS, '');
   } catch {
     // best effort (see @throws)
   }

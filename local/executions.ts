@@ -64,18 +64,32 @@ const VALIDATED_DIR = join(LOCAL_DIR, 'validated-definitions');
 /** The interpreter's validation options (checkArn off: the definition's ARNs are the template's local ones). */
 const VALIDATION_OPTIONS = { checkPaths: true, checkArn: false } as const;
 
+let validatorReleases: string | undefined;
+
+/** The installed asl-validator and aws-local-stepfunctions releases (read once per process). */
+function releases(): string {
+  validatorReleases ??= ['asl-validator', 'aws-local-stepfunctions']
+    .map((pkg) => {
+      try {
+        return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+      } catch {
+        return ''; // not installed where expected: the key still covers the rest
+      }
+    })
+    .join('\0');
+  return validatorReleases;
+}
+
 /** sha256 of the asl-validator and aws-local-stepfunctions releases, the validation options and the definition's JSON (32 hex characters). */
 function definitionKey(definition: unknown): string {
-  const h = createHash('sha256');
-  for (const pkg of ['asl-validator', 'aws-local-stepfunctions']) {
-    try {
-      h.update((JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version);
-    } catch {
-      // not installed where expected: the key still covers the rest
-    }
-    h.update('\0');
-  }
-  return h.update(JSON.stringify(VALIDATION_OPTIONS)).update('\0').update(JSON.stringify(definition)).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(releases())
+    .update('\0')
+    .update(JSON.stringify(VALIDATION_OPTIONS))
+    .update('\0')
+    .update(JSON.stringify(definition))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 function wasValidated(key: string): boolean {

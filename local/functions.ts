@@ -11,7 +11,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MasterDeps } from '../lambdas/master/handler';
 import { supervisorPortsFromEnv } from '../lambdas/supervisor/handler';
@@ -19,6 +19,7 @@ import { tradingPortsFromEnv } from '../lambdas/shared/trading/runtime';
 import { AgentWorkerPool, bundleAgentWorker, bundleWorkerHost } from './agent-workers';
 import { AGENT_FROM_PAYLOAD, type LambdaHandler, type LocalFunction } from './lambda-adapter';
 import { LOCAL_DIR } from '../lib/repo-paths';
+import { writeFileAtomic } from './cache-files';
 import type { SimClock } from './sim-clock';
 import type { LocalTemplate } from './template';
 
@@ -39,12 +40,7 @@ export const ASSET_FILE_DIR = join(LOCAL_DIR, 'asset-files');
 /** Writes `content` to `<dir>/<hash>-<name>` unless a file of that content is there already (atomically: concurrent runtimes share it); returns the path. */
 function stageAssetFile(name: string, content: string, dir: string): string {
   const file = join(dir, `${createHash('sha256').update(content).digest('hex').slice(0, 16)}-${name}`);
-  if (!existsSync(file)) {
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
-    writeFileSync(tmp, content);
-    renameSync(tmp, file);
-  }
+  if (!existsSync(file)) writeFileAtomic(file, content);
   return file;
 }
 
